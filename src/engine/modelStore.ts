@@ -1,0 +1,250 @@
+/**
+ * Finds model folders (Hugging Face / transformers.js layout, see api.ts) in a list of directories:
+ * the shipped `media/models/` first, then the user's folders. Pure Node: never loads ONNX Runtime.
+ */
+import { constants } from 'node:fs';
+import { access, readFile, readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { ModelInfo, ModelKind } from './api';
+import { LensError, modelCorrupt, toLensError } from './errors';
+import { OnnxFormatError, readOnnxSignature } from './onnxSignature';
+import { PromiseCache } from './promiseCache';
+
+export interface ModelDirectory {
+  path: string;
+  source: ModelInfo['source'];
+}
+
+/** A folder that looks like a model but cannot be used; reported as MODEL_CORRUPT when asked for. */
+export interface ModelProblem {
+  id: string;
+  path: string;
+  source: ModelInfo['source'];
+  error: LensError;
+}
+
+export interface ModelScan {
+  models: ModelInfo[];
+  problems: ModelProblem[];
+}
+
+/** config.json `model_type` -> what the engine does with it. */
+const KIND_BY_MODEL_TYPE: Readonly<Record<string, ModelKind>> = {
+  bert: 'masked-lm',
+  distilbert: 'masked-lm',
+  roberta: 'masked-lm',
+  'xlm-roberta': 'masked-lm',
+  camembert: 'masked-lm',
+  albert: 'masked-lm',
+  electra: 'masked-lm',
+  deberta: 'masked-lm',
+  'deberta-v2': 'masked-lm',
+  mobilebert: 'masked-lm',
+  modernbert: 'masked-lm',
+  gpt2: 'causal-lm',
+  gpt_neo: 'causal-lm',
+  gpt_neox: 'causal-lm',
+  gptj: 'causal-lm',
+  gpt_bigcode: 'causal-lm',
+  llama: 'causal-lm',
+  mistral: 'causal-lm',
+  qwen2: 'causal-lm',
+  phi: 'causal-lm',
+  opt: 'causal-lm',
+  bloom: 'causal-lm',
+  codegen: 'causal-lm',
+  elmo: 'bilm',
+  nnlm: 'nnlm',
+  word2vec: 'static-vectors',
+  glove: 'static-vectors',
+  fasttext: 'static-vectors',
+};
+
+export function kindOfModelType(modelType: string): ModelKind | undefined {
+  return Object.hasOwn(KIND_BY_MODEL_TYPE, modelType) ? KIND_BY_MODEL_TYPE[modelType] : undefined;
+}
+
+/** Where a model folder keeps its ONNX graph. */
+export const ONNX_FILE = path.join('onnx', 'model.onnx');
+
+/** Files each kind needs besides config.json, relative to the model folder. */
+function requiredFiles(kind: ModelKind): string[] {
+  return kind === 'static-vectors' ? ['vectors.bin', 'vocab.txt'] : [ONNX_FILE];
+}
+
+/** Reads and parses a model folder's config.json; MODEL_CORRUPT when missing or not a JSON object. */
+export async function readModelConfig(folder: string): Promise<Record<string, unknown>> {
+  const file = path.join(folder, 'config.json');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw modelCorrupt(`${folder}: config.json is missing or unreadable (${errnoText(error)}).`, error);
+  }
+  let config: unknown;
+  try {
+    config = JSON.parse(text);
+  } catch (error) {
+    throw modelCorrupt(`${file} is not valid JSON (${toLensError(error).message}).`, error);
+  }
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw modelCorrupt(`${file} must hold a JSON object.`);
+  }
+  return config as Record<string, unknown>;
+}
+
+async function inspectFolder(id: string, folder: string, source: ModelInfo['source']): Promise<ModelInfo> {
+  const config = await readModelConfig(folder);
+  const modelType = config['model_type'];
+  if (typeof modelType !== 'string' || modelType === '') {
+    throw modelCorrupt(`${path.join(folder, 'config.json')} has no "model_type".`);
+  }
+  const kind = kindOfModelType(modelType);
+  if (!kind) {
+    const known = Object.keys(KIND_BY_MODEL_TYPE).join(', ');
+    throw modelCorrupt(`${folder}: model_type "${modelType}" is not supported (supported: ${known}).`);
+  }
+  for (const file of requiredFiles(kind)) {
+    try {
+      await access(path.join(folder, file), constants.R_OK);
+    } catch (error) {
+      throw modelCorrupt(`${folder}: ${file} is missing (a ${kind} model needs it).`, error);
+    }
+  }
+  let inputs: string[] = [];
+  let outputs: string[] = [];
+  if (kind !== 'static-vectors') {
+    const onnxFile = path.join(folder, ONNX_FILE);
+    try {
+      ({ inputs, outputs } = await readOnnxSignature(onnxFile));
+    } catch (error) {
+      const reason = error instanceof OnnxFormatError ? error.message : errnoText(error);
+      throw modelCorrupt(`${onnxFile} is not a readable ONNX model: ${reason}.`, error);
+    }
+  }
+  return { id, modelType, kind, path: folder, inputs, outputs, source };
+}
+
+function errnoText(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code ?? toLensError(error).message;
+}
+
+async function listFolders(directory: string): Promise<string[]> {
+  let entries;
+  try {
+    entries = await readdir(directory, { withFileTypes: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return []; // a configured folder that does not exist (yet)
+    throw error;
+  }
+  const names: string[] = [];
+  for (const entry of entries) {
+    if (entry.name.startsWith('.')) continue;
+    const isFolder = entry.isDirectory() || (entry.isSymbolicLink() && (await isDirectory(path.join(directory, entry.name))));
+    if (isFolder) names.push(entry.name);
+  }
+  return names.sort();
+}
+
+async function isDirectory(file: string): Promise<boolean> {
+  try {
+    return (await stat(file)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+export class ModelStore {
+  private readonly scans = new PromiseCache<'scan', ModelScan>();
+
+  constructor(readonly directories: readonly ModelDirectory[]) {}
+
+  /** Every model folder in every directory; memoised until `refresh()`. */
+  scan(): Promise<ModelScan> {
+    return this.scans.get('scan', () => this.scanNow());
+  }
+
+  /** Forgets the last scan (call after the user adds or removes a model). */
+  refresh(): void {
+    this.scans.clear();
+  }
+
+  /** The usable models, shipped directory first. */
+  async list(): Promise<ModelInfo[]> {
+    return (await this.scan()).models;
+  }
+
+  /** The model with this id; MODEL_CORRUPT for a broken folder, MODEL_NOT_FOUND listing the ids there are. */
+  async get(id: string): Promise<ModelInfo> {
+    const { models, problems } = await this.scan();
+    const model = models.find((m) => m.id === id);
+    if (model) return model;
+    const problem = problems.find((p) => p.id === id);
+    if (problem) throw problem.error;
+    throw new LensError('MODEL_NOT_FOUND', `No model "${id}". ${this.availableText(models)}`);
+  }
+
+  /** The default model of a kind: the first shipped one, else the first user one. */
+  async defaultFor(kind: ModelKind): Promise<ModelInfo> {
+    const models = await this.list();
+    const ofKind = models.filter((m) => m.kind === kind);
+    const model = ofKind.find((m) => m.source === 'shipped') ?? ofKind[0];
+    if (model) return model;
+    throw new LensError('MODEL_NOT_FOUND', `No ${kind} model is installed. ${this.availableText(models)}`);
+  }
+
+  /**
+   * The model a request names, or the default of the first kind in `kinds`; BAD_INPUT when the named model
+   * is of a kind the operation does not support.
+   */
+  async resolve(id: string | undefined, kinds: readonly ModelKind[], operation: string): Promise<ModelInfo> {
+    if (id === undefined) {
+      const [first] = kinds;
+      if (!first) throw new LensError('INTERNAL', `${operation}: no model kind supports it`);
+      return this.defaultFor(first);
+    }
+    const model = await this.get(id);
+    if (!kinds.includes(model.kind)) {
+      throw new LensError(
+        'BAD_INPUT',
+        `Model "${id}" is a ${model.kind} model; ${operation} needs a ${kinds.join(' or ')} model.`,
+      );
+    }
+    return model;
+  }
+
+  private availableText(models: readonly ModelInfo[]): string {
+    const where = this.directories.map((d) => d.path).join(', ') || '(no model directories)';
+    if (models.length === 0) return `No models are installed (searched: ${where}).`;
+    return `Available: ${models.map((m) => m.id).join(', ')} (searched: ${where}).`;
+  }
+
+  private async scanNow(): Promise<ModelScan> {
+    const perDirectory = await Promise.all(
+      this.directories.map(async (directory) => {
+        const names = await listFolders(directory.path);
+        return Promise.all(
+          names.map(async (id) => {
+            const folder = path.resolve(directory.path, id);
+            try {
+              return { id, model: await inspectFolder(id, folder, directory.source) };
+            } catch (error) {
+              return { id, problem: { id, path: folder, source: directory.source, error: toLensError(error, 'MODEL_CORRUPT') } };
+            }
+          }),
+        );
+      }),
+    );
+    const seen = new Set<string>();
+    const scan: ModelScan = { models: [], problems: [] };
+    for (const entry of perDirectory.flat()) {
+      if (seen.has(entry.id)) continue; // the first directory wins on a clash
+      seen.add(entry.id);
+      if (entry.model) scan.models.push(entry.model);
+      else if (entry.problem) scan.problems.push(entry.problem);
+    }
+    return scan;
+  }
+}

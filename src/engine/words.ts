@@ -1,0 +1,74 @@
+/**
+ * The project's own word-level scheme, used to find "the word" a request is about and to feed word-level
+ * models such as ELMo. It is hand-written on purpose (not a model's tokenizer): runs of letters and digits,
+ * with inner apostrophes kept ("don't", "river’s"), and every other non-space character on its own.
+ */
+import { badInput } from './errors';
+
+const WORD_PATTERN = /[\p{L}\p{N}]+(?:['’][\p{L}]+)*|[^\s\p{L}\p{N}]/gu;
+
+/** Most words a word-level model is given at once; longer texts are cut to a window around the target. */
+export const MAX_WINDOW_WORDS = 128;
+
+export interface Word {
+  text: string;
+  /** Offsets into the source text, in UTF-16 code units (what editors and `String#slice` use). */
+  start: number;
+  end: number;
+}
+
+export function splitWords(text: string): Word[] {
+  const words: Word[] = [];
+  for (const match of text.matchAll(WORD_PATTERN)) {
+    const start = match.index;
+    words.push({ text: match[0], start, end: start + match[0].length });
+  }
+  return words;
+}
+
+/**
+ * Index in `words` of the `occurrence`-th (1-based) occurrence of `word`. Exact matches are preferred;
+ * when there is none, case is ignored (so "Bank" at the start of a sentence is found by "bank").
+ * Throws BAD_INPUT when `word` is not one word or does not occur that often.
+ */
+export function findWord(words: readonly Word[], word: string, occurrence = 1): number {
+  const parts = splitWords(word);
+  if (parts.length !== 1) {
+    throw badInput(
+      parts.length === 0
+        ? 'The word to look up is empty.'
+        : `"${word}" is ${parts.length} words (${parts.map((p) => p.text).join(' | ')}); give one word.`,
+    );
+  }
+  if (!Number.isInteger(occurrence) || occurrence < 1) {
+    throw badInput(`occurrence must be a whole number from 1 up (got ${occurrence}).`);
+  }
+  const target = parts[0]!.text;
+  let hits = indexesWhere(words, (w) => w.text === target);
+  if (hits.length === 0) {
+    const lower = target.toLowerCase();
+    hits = indexesWhere(words, (w) => w.text.toLowerCase() === lower);
+  }
+  if (hits.length === 0) throw badInput(`"${target}" does not occur in the text.`);
+  const index = hits[occurrence - 1];
+  if (index === undefined) {
+    const times = hits.length === 1 ? 'once' : `${hits.length} times`;
+    throw badInput(`"${target}" occurs ${times} in the text; there is no occurrence ${occurrence}.`);
+  }
+  return index;
+}
+
+function indexesWhere(words: readonly Word[], test: (word: Word) => boolean): number[] {
+  const hits: number[] = [];
+  words.forEach((w, i) => {
+    if (test(w)) hits.push(i);
+  });
+  return hits;
+}
+
+/** The `[start, end)` range of at most `max` items out of `count`, centred on `center` where possible. */
+export function windowAround(count: number, center: number, max = MAX_WINDOW_WORDS): { start: number; end: number } {
+  if (count <= max) return { start: 0, end: count };
+  const start = Math.min(Math.max(center - Math.floor(max / 2), 0), count - max);
+  return { start, end: start + max };
+}
