@@ -1,0 +1,72 @@
+/**
+ * The `embed` operation: checks and normalises a request (host side), and computes it (worker side) by
+ * dispatching on the model's kind. Adding a contextual embedder for another kind (BERT, ...) means adding
+ * one entry to EMBEDDERS.
+ */
+import type { EmbedRequest, EmbedResult, LayerVector, ModelInfo, ModelKind } from './api';
+import { badInput } from './errors';
+import { elmoEmbed, parseElmoConfig } from './elmo';
+import type { EmbedParams } from './runtime/protocol';
+import type { RequestContext } from './runtime/server';
+import type { ModelSession } from './runtime/session';
+import { findWord, splitWords, windowAround } from './words';
+
+/** What the worker gives model code: memoised sessions and configs. */
+export interface WorkerServices {
+  session(model: ModelInfo): Promise<ModelSession>;
+  config(model: ModelInfo): Promise<Record<string, unknown>>;
+}
+
+type Embedder = (
+  model: ModelInfo,
+  words: readonly string[],
+  index: number,
+  ctx: RequestContext,
+  services: WorkerServices,
+) => Promise<LayerVector[]>;
+
+const EMBEDDERS: Partial<Record<ModelKind, Embedder>> = {
+  bilm: async (model, words, index, ctx, services) => {
+    const config = parseElmoConfig(await services.config(model), model.path);
+    const session = await services.session(model);
+    return elmoEmbed(session, config, words, index, () => ctx.checkpoint());
+  },
+};
+
+/** Model kinds `embed` supports, the default's kind first. */
+export const EMBED_KINDS = Object.keys(EMBEDDERS) as ModelKind[];
+
+export interface CheckedEmbedRequest {
+  text: string;
+  word: string;
+  occurrence: number;
+  model: string | undefined;
+}
+
+/** Host side: BAD_INPUT for a malformed request or a word that is not in the text. */
+export function checkEmbedRequest(request: EmbedRequest): CheckedEmbedRequest {
+  const { text, word, occurrence = 1, model } = request;
+  if (typeof text !== 'string' || text.trim() === '') throw badInput('The text is empty.');
+  if (typeof word !== 'string' || word.trim() === '') throw badInput('The word to look up is empty.');
+  if (model !== undefined && (typeof model !== 'string' || model === '')) throw badInput('The model id is empty.');
+  findWord(splitWords(text), word, occurrence);
+  return { text, word, occurrence, model };
+}
+
+/** Worker side: the word's vector from every layer of `params.model`. */
+export async function embed(params: EmbedParams, ctx: RequestContext, services: WorkerServices): Promise<EmbedResult> {
+  const { model } = params;
+  const embedder = EMBEDDERS[model.kind];
+  if (!embedder) throw badInput(`Model "${model.id}" (${model.kind}) cannot embed words.`);
+
+  // 1. words: find the target, keep a window around it
+  const words = splitWords(params.text);
+  const target = findWord(words, params.word, params.occurrence);
+  const { start, end } = windowAround(words.length, target);
+  const tokens = words.slice(start, end).map((w) => w.text);
+  const index = target - start;
+
+  // 2-3. run the model, pick the word's vectors
+  const layers = await embedder(model, tokens, index, ctx, services);
+  return { model: model.id, tokens, index, layers, truncated: end - start < words.length };
+}

@@ -1,0 +1,137 @@
+/**
+ * The host side of the protocol: `EngineClient` starts the engine worker on the first request, matches
+ * replies to requests by id, turns an AbortSignal into a cancel message, and survives a worker crash
+ * (pending requests fail with WORKER_CRASHED; the next request starts a fresh worker).
+ */
+import { Worker } from 'node:worker_threads';
+import { LensError, cancelled, deserializeError } from '../errors';
+import type { EngineMethods, MethodMap, MethodName, ReplyMessage, ToWorker } from './protocol';
+
+export interface EngineClientOptions {
+  /** The worker's bundled entry file (dist/worker.js in production). */
+  workerPath: string;
+  /** Passed to the worker as `workerData` (for the engine worker: `WorkerOptions`). */
+  workerData?: unknown;
+  /** Where to report worker crashes and restarts (an output channel, stderr, ...). */
+  log?: (message: string) => void;
+}
+
+interface Pending {
+  resolve(result: unknown): void;
+  reject(error: LensError): void;
+  /** Removes the abort listener. */
+  detach(): void;
+}
+
+export class EngineClient<M extends MethodMap<M> = EngineMethods> {
+  private worker: Worker | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private disposed = false;
+
+  constructor(private readonly options: EngineClientOptions) {}
+
+  /** Whether a worker is running now (it starts on the first request). */
+  get started(): boolean {
+    return this.worker !== undefined;
+  }
+
+  /**
+   * Calls `method` in the worker. Rejects with a `LensError`: the worker's own error, CANCELLED at once when
+   * `signal` aborts (a late reply is dropped), or WORKER_CRASHED when the worker dies first.
+   */
+  request<K extends MethodName<M>>(method: K, params: M[K]['params'], signal?: AbortSignal): Promise<M[K]['result']> {
+    if (this.disposed) return Promise.reject(new LensError('CANCELLED', 'The engine has been shut down.'));
+    if (signal?.aborted) return Promise.reject(cancelled());
+    return new Promise<M[K]['result']>((resolve, reject) => {
+      const worker = this.ensureWorker();
+      const id = this.nextId++;
+      const onAbort = (): void => {
+        if (!this.settle(id)) return;
+        this.post(worker, { id, cancel: true });
+        reject(cancelled());
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(id, {
+        resolve: resolve as (result: unknown) => void,
+        reject,
+        detach: () => signal?.removeEventListener('abort', onAbort),
+      });
+      this.updateRef();
+      try {
+        worker.postMessage({ id, method, params } satisfies ToWorker);
+      } catch (error) {
+        this.settle(id);
+        reject(new LensError('INTERNAL', `Could not send "${method}" to the engine worker: ${String(error)}`));
+      }
+    });
+  }
+
+  /** Stops the worker; pending requests fail with CANCELLED. */
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    const worker = this.worker;
+    this.worker = undefined;
+    this.rejectAll(new LensError('CANCELLED', 'The engine has been shut down.'));
+    if (worker) await worker.terminate();
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(this.options.workerPath, { workerData: this.options.workerData });
+    worker.on('message', (message: ReplyMessage) => this.onReply(message));
+    worker.on('error', (error) => this.onCrash(worker, `it threw ${error.name}: ${error.message}`));
+    worker.on('exit', (code) => this.onCrash(worker, `it exited with code ${code}`));
+    this.worker = worker;
+    return worker;
+  }
+
+  private onReply(message: ReplyMessage): void {
+    const pending = this.pending.get(message.id);
+    if (!pending) return; // cancelled: the reply came too late
+    this.settle(message.id);
+    if ('error' in message) pending.reject(deserializeError(message.error));
+    else pending.resolve(message.result);
+  }
+
+  private onCrash(worker: Worker, reason: string): void {
+    if (this.worker !== worker) return; // an old worker, or one we terminated on purpose
+    this.worker = undefined;
+    void worker.terminate(); // after 'error' it is exiting anyway; make sure
+    const count = this.pending.size;
+    this.options.log?.(`Engine worker stopped: ${reason}. ${count} request(s) failed; it restarts on the next request.`);
+    this.rejectAll(new LensError('WORKER_CRASHED', `The engine worker stopped (${reason}); it restarts on the next request.`));
+  }
+
+  /** Forgets request `id`; false when it was already settled. */
+  private settle(id: number): boolean {
+    const pending = this.pending.get(id);
+    if (!pending) return false;
+    pending.detach();
+    this.pending.delete(id);
+    this.updateRef();
+    return true;
+  }
+
+  private rejectAll(error: LensError): void {
+    const all = [...this.pending.values()];
+    for (const pending of all) pending.detach();
+    this.pending.clear();
+    for (const pending of all) pending.reject(error);
+  }
+
+  private post(worker: Worker, message: ToWorker): void {
+    try {
+      worker.postMessage(message);
+    } catch {
+      // The worker is gone; its 'exit' handler reports that.
+    }
+  }
+
+  /** An idle worker must not keep a CLI process (or a test run) alive. */
+  private updateRef(): void {
+    if (!this.worker) return;
+    if (this.pending.size > 0) this.worker.ref();
+    else this.worker.unref();
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * The worker side of the protocol: a table of method handlers served over `parentPort`.
+ * Handlers run one step at a time and call `ctx.checkpoint()` between steps (between sentences, between
+ * generated tokens): a run in progress cannot be aborted, so that is where a cancel takes effect.
+ */
+import { parentPort, type MessagePort } from 'node:worker_threads';
+import { LensError, cancelled, serializeError } from '../errors';
+import type { MethodMap, ReplyMessage, ToWorker } from './protocol';
+
+export interface RequestContext {
+  /** Aborted when the host cancels this request. */
+  readonly signal: AbortSignal;
+  /** Lets pending messages (a cancel) arrive, then throws CANCELLED if this request was cancelled. */
+  checkpoint(): Promise<void>;
+}
+
+export type Handler<P, R> = (params: P, ctx: RequestContext) => Promise<R>;
+
+export type Handlers<M extends MethodMap<M>> = { [K in keyof M]: Handler<M[K]['params'], M[K]['result']> };
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Serves `handlers` to the thread that started this worker. Call once, from the worker's entry file. */
+export function serve<M extends MethodMap<M>>(handlers: Handlers<M>, port: MessagePort | null = parentPort): void {
+  if (!port) throw new Error('serve() must run inside a worker thread');
+  const running = new Map<number, AbortController>();
+  const table = handlers as Record<string, Handler<unknown, unknown> | undefined>;
+
+  const reply = (message: ReplyMessage): void => {
+    try {
+      port.postMessage(message);
+    } catch (error) {
+      // Most likely a result that cannot be cloned: report it instead of leaving the host waiting.
+      port.postMessage({ id: message.id, error: serializeError(error) } satisfies ReplyMessage);
+    }
+  };
+
+  const handle = async (id: number, method: string, params: unknown): Promise<void> => {
+    const controller = new AbortController();
+    running.set(id, controller);
+    const ctx: RequestContext = {
+      signal: controller.signal,
+      async checkpoint() {
+        await nextTurn();
+        if (controller.signal.aborted) throw cancelled();
+      },
+    };
+    try {
+      const handler = Object.hasOwn(table, method) ? table[method] : undefined;
+      if (!handler) throw new LensError('INTERNAL', `The engine worker has no method "${method}".`);
+      const result = await handler(params, ctx);
+      reply({ id, result });
+    } catch (error) {
+      reply({ id, error: serializeError(error) });
+    } finally {
+      running.delete(id);
+    }
+  };
+
+  port.on('message', (message: ToWorker) => {
+    if ('cancel' in message) {
+      running.get(message.id)?.abort();
+      return;
+    }
+    void handle(message.id, message.method, message.params);
+  });
+}

@@ -1,0 +1,27 @@
+/**
+ * The engine worker's entry (bundled to dist/worker.js). Method dispatch is this table: to add a method,
+ * declare it in protocol.ts `EngineMethods`, implement it in a module that takes its services as arguments,
+ * and add one line here.
+ */
+import path from 'node:path';
+import { workerData } from 'node:worker_threads';
+import { embed, type WorkerServices } from '../embed';
+import { ONNX_FILE, readModelConfig } from '../modelStore';
+import { PromiseCache } from '../promiseCache';
+import { loadSession } from './ort';
+import type { EngineMethods, WorkerOptions } from './protocol';
+import { serve, type Handlers } from './server';
+
+const options = (workerData ?? {}) as WorkerOptions;
+const configs = new PromiseCache<string, Record<string, unknown>>();
+
+const services: WorkerServices = {
+  session: (model) => loadSession(path.join(model.path, ONNX_FILE), { threads: options.threads ?? 1 }),
+  config: (model) => configs.get(model.path, readModelConfig),
+};
+
+const handlers: Handlers<EngineMethods> = {
+  embed: (params, ctx) => embed(params, ctx, services),
+};
+
+serve(handlers);
