@@ -1,0 +1,175 @@
+/**
+ * `lm-lens`: the engine from a terminal. JSON on stdout; on failure `{"error":{"code","message"}}` on
+ * stderr and exit 2 for input errors (BAD_INPUT, MODEL_NOT_FOUND, MODEL_CORRUPT, INPUT_TOO_LONG), 1 otherwise.
+ *
+ * Commands are a table: to add one, add an entry to COMMANDS (options, usage, run).
+ */
+import path from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { Engine } from './engine/engine';
+import { badInput, isInputError, toLensError } from './engine/errors';
+import type { ModelDirectory } from './engine/modelStore';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
+
+interface CommandContext {
+  engine: Engine;
+}
+
+interface Command {
+  summary: string;
+  /** Arguments after the command name, for --help. */
+  usage: string;
+  options: Options;
+  /** Returns what is printed as JSON. */
+  run(values: Values, ctx: CommandContext): Promise<unknown>;
+}
+
+const SHIPPED_MODELS = path.join(__dirname, '..', 'media', 'models');
+const WORKER = path.join(__dirname, 'worker.js');
+
+const GLOBAL_OPTIONS: Options = {
+  'models-dir': { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+};
+
+const COMMANDS: Record<string, Command> = {
+  models: {
+    summary: 'List the models found in the model directories.',
+    usage: '',
+    options: {},
+    async run(_values, { engine }) {
+      const models = await engine.listModels();
+      return models.map(({ id, kind, modelType, path: folder, inputs, outputs }) => ({
+        id,
+        kind,
+        modelType,
+        path: folder,
+        inputs,
+        outputs,
+      }));
+    },
+  },
+  embed: {
+    summary: "Each layer's vector for one occurrence of a word in a text (ELMo).",
+    usage: '--text TEXT --word WORD [--occurrence N] [--model ID]',
+    options: {
+      text: { type: 'string' },
+      word: { type: 'string' },
+      occurrence: { type: 'string' },
+      model: { type: 'string' },
+    },
+    async run(values, { engine }) {
+      const text = required(values, 'text');
+      const word = required(values, 'word');
+      const occurrence = values['occurrence'] === undefined ? undefined : positiveInteger(values, 'occurrence');
+      const model = optional(values, 'model');
+      return engine.embed({
+        text,
+        word,
+        ...(occurrence === undefined ? {} : { occurrence }),
+        ...(model === undefined ? {} : { model }),
+      });
+    },
+  },
+};
+
+function required(values: Values, name: string): string {
+  const value = values[name];
+  if (typeof value !== 'string') throw badInput(`--${name} is required.`);
+  return value;
+}
+
+function optional(values: Values, name: string): string | undefined {
+  const value = values[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function positiveInteger(values: Values, name: string): number {
+  const text = required(values, name);
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < 1) {
+    throw badInput(`--${name} must be a whole number from 1 up (got "${text}").`);
+  }
+  return value;
+}
+
+function usage(): string {
+  const lines = [
+    'Usage: lm-lens [--models-dir DIR]... <command> [options]',
+    '',
+    'Commands:',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${`${name} ${c.usage}`.trimEnd()}\n      ${c.summary}`),
+    '',
+    'Global options:',
+    `  --models-dir DIR   a folder of model folders; repeatable (default: ${SHIPPED_MODELS})`,
+    '  -h, --help         this help',
+    '',
+    'Output is JSON on stdout. Errors are {"error":{"code","message"}} on stderr;',
+    'exit status 2 for bad input or a missing/broken model, 1 for internal errors.',
+  ];
+  return lines.join('\n') + '\n';
+}
+
+interface CommandLine {
+  command: string | undefined;
+  values: Values;
+}
+
+/**
+ * Two passes: first with every command's options (so option values are never mistaken for the command
+ * name), then strictly with the global options and the chosen command's own.
+ */
+function parseCommandLine(args: string[]): CommandLine {
+  try {
+    const everyOption = Object.assign({}, GLOBAL_OPTIONS, ...Object.values(COMMANDS).map((c) => c.options)) as Options;
+    const first = parseArgs({ args, options: everyOption, allowPositionals: true, strict: true });
+    const [command, ...extra] = first.positionals;
+    if (command === undefined) return { command, values: first.values };
+    const spec = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+    if (!spec) throw badInput(`Unknown command "${command}". Commands: ${Object.keys(COMMANDS).join(', ')}.`);
+    if (extra.length > 0) throw badInput(`Unexpected argument "${extra[0]}" (quote text with spaces).`);
+    const { values } = parseArgs({ args, options: { ...GLOBAL_OPTIONS, ...spec.options }, allowPositionals: true, strict: true });
+    return { command, values };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) throw badInput((error as Error).message);
+    throw error;
+  }
+}
+
+function modelDirectoriesFrom(values: Values): ModelDirectory[] {
+  const given = values['models-dir'];
+  if (!Array.isArray(given) || given.length === 0) return [{ path: SHIPPED_MODELS, source: 'shipped' }];
+  return given.map((dir) => {
+    const resolved = path.resolve(String(dir));
+    return { path: resolved, source: resolved === SHIPPED_MODELS ? 'shipped' : 'user' };
+  });
+}
+
+async function main(args: string[]): Promise<number> {
+  try {
+    const { command, values } = parseCommandLine(args);
+    if (values['help']) {
+      process.stdout.write(command ? `Usage: lm-lens ${command} ${COMMANDS[command]!.usage}\n` : usage());
+      return 0;
+    }
+    if (!command) throw badInput(`No command given. Commands: ${Object.keys(COMMANDS).join(', ')} (see lm-lens --help).`);
+    const engine = new Engine({ modelDirectories: modelDirectoriesFrom(values), workerPath: WORKER });
+    try {
+      const result = await COMMANDS[command]!.run(values, { engine });
+      process.stdout.write(JSON.stringify(result) + '\n');
+      return 0;
+    } finally {
+      await engine.dispose();
+    }
+  } catch (caught) {
+    const error = toLensError(caught);
+    process.stderr.write(JSON.stringify({ error: { code: error.code, message: error.message } }) + '\n');
+    return isInputError(error.code) ? 2 : 1;
+  }
+}
+
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});
