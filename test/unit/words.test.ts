@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { LensError } from '../../src/engine/errors';
+import { MAX_WINDOW_WORDS, findWord, splitWords, windowAround } from '../../src/engine/words';
+
+const texts = (text: string): string[] => splitWords(text).map((w) => w.text);
+
+describe('splitWords', () => {
+  test('letters and digits form words; inner apostrophes stay; other symbols stand alone', () => {
+    assert.deepEqual(texts("The river’s bank, didn't flood!"), ['The', 'river’s', 'bank', ',', "didn't", 'flood', '!']);
+    assert.deepEqual(texts('pi is 3.14 (roughly)'), ['pi', 'is', '3', '.', '14', '(', 'roughly', ')']);
+    assert.deepEqual(texts("rock 'n' roll"), ['rock', "'", 'n', "'", 'roll']);
+    assert.deepEqual(texts('e-mail x2 ...'), ['e', '-', 'mail', 'x2', '.', '.', '.']);
+  });
+
+  test('is Unicode-aware', () => {
+    assert.deepEqual(texts('naïve café Straße Ελλάδα 東京'), ['naïve', 'café', 'Straße', 'Ελλάδα', '東京']);
+    assert.deepEqual(texts('ok 😀!'), ['ok', '😀', '!']);
+  });
+
+  test('reports UTF-16 offsets into the text', () => {
+    const text = '😀 bank';
+    const [emoji, bank] = splitWords(text);
+    assert.deepEqual(emoji, { text: '😀', start: 0, end: 2 });
+    assert.deepEqual(bank, { text: 'bank', start: 3, end: 7 });
+    assert.equal(text.slice(bank!.start, bank!.end), 'bank');
+  });
+
+  test('finds nothing in blank text', () => {
+    assert.deepEqual(splitWords(' \n\t '), []);
+  });
+});
+
+describe('findWord', () => {
+  const words = splitWords('Bank of the river bank; the bank was closed.');
+
+  test('finds the nth exact occurrence', () => {
+    assert.equal(findWord(words, 'bank'), 4);
+    assert.equal(findWord(words, 'bank', 2), 7);
+    assert.equal(findWord(words, 'Bank'), 0);
+    assert.equal(findWord(words, ' river '), 3);
+  });
+
+  test('falls back to ignoring case when there is no exact match', () => {
+    assert.equal(findWord(words, 'RIVER'), 3);
+    assert.equal(findWord(words, 'CLOSED'), 9);
+  });
+
+  test('BAD_INPUT for several words, a missing word, or a missing occurrence', () => {
+    const badInput = (pattern: RegExp) => (error: unknown) =>
+      error instanceof LensError && error.code === 'BAD_INPUT' && pattern.test(error.message);
+    assert.throws(() => findWord(words, 'river bank'), badInput(/is 2 words/));
+    assert.throws(() => findWord(words, '   '), badInput(/empty/));
+    assert.throws(() => findWord(words, 'money'), badInput(/"money" does not occur/));
+    assert.throws(() => findWord(words, 'bank', 3), badInput(/occurs 2 times.*no occurrence 3/));
+    assert.throws(() => findWord(words, 'river', 2), badInput(/occurs once/));
+    assert.throws(() => findWord(words, 'bank', 0), badInput(/whole number/));
+    assert.throws(() => findWord(words, 'bank', 1.5), badInput(/whole number/));
+  });
+});
+
+describe('windowAround', () => {
+  test('keeps everything when it fits', () => {
+    assert.deepEqual(windowAround(10, 3), { start: 0, end: 10 });
+    assert.deepEqual(windowAround(MAX_WINDOW_WORDS, 100), { start: 0, end: MAX_WINDOW_WORDS });
+  });
+
+  test('centres on the target, clamped at the ends', () => {
+    assert.deepEqual(windowAround(1000, 500), { start: 436, end: 564 });
+    assert.deepEqual(windowAround(1000, 10), { start: 0, end: 128 });
+    assert.deepEqual(windowAround(1000, 990), { start: 872, end: 1000 });
+    assert.deepEqual(windowAround(9, 8, 4), { start: 5, end: 9 });
+  });
+
+  test('the target is always inside the window', () => {
+    for (let count = 1; count < 300; count += 37) {
+      for (let target = 0; target < count; target += 13) {
+        const { start, end } = windowAround(count, target);
+        assert.ok(start <= target && target < end && end - start === Math.min(count, MAX_WINDOW_WORDS));
+      }
+    }
+  });
+});
