@@ -1,0 +1,297 @@
+/**
+ * Rewrites an unfused transformer export so attention probabilities and per-block hidden states
+ * become graph outputs (`attentions.{i}`, `hidden_states.{i}`), which HF exports leave out.
+ * Each new output is an Identity of the internal value, appended after the existing nodes and
+ * outputs; nothing else in the model changes, so the original outputs are computed as before.
+ */
+import { createHash } from 'node:crypto';
+import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { LensError, modelCorrupt } from '../errors';
+import { AttentionSoftmax, FusedAttentionNode, findAttentionSoftmaxesIn, findFusedAttentionIn } from './attention';
+import { makeNode, makeTensorValueInfo } from './build';
+import { GraphIndex } from './graph';
+import { LayerOutput, findLayerOutputsIn } from './layers';
+import { ModelProto, NodeProto, ValueInfoProto, decodeModel, encodeModel } from './proto';
+
+/** Bump when the rewrite changes, so cached rewritten models are rebuilt. */
+export const REWRITE_VERSION = 1;
+
+export interface ExposeOptions {
+  /** Add `attentions.{i}`: the attention probabilities of block i, [batch, heads, query, key]. Default true. */
+  attentions?: boolean;
+  /** Add `hidden_states.{i}`: the output of block i, [batch, sequence, hidden]. Default true. */
+  hiddenStates?: boolean;
+  /** sha256 (hex) of `modelBytes` when the caller already has it (saves hashing a large file twice). */
+  sourceSha256?: string;
+}
+
+export interface ExposedOutput {
+  /** The new graph output's name (`attentions.3`, `hidden_states.3`). */
+  name: string;
+  /** Block index (from node names, else the rank in the graph). */
+  layer: number;
+  /** The internal value it copies, and the node that makes it. */
+  source: string;
+  node: string;
+}
+
+/** What a rewrite added: JSON-serialisable, cached next to the rewritten model. */
+export interface ExposeMapping {
+  /** sha256 (hex) of the source model file: the cache key. */
+  sourceSha256: string;
+  attentions: ExposedOutput[];
+  hiddenStates: ExposedOutput[];
+  /** Why something that was asked for is missing (fused attention, no layers found); absent when all is there. */
+  explanations: { attentions?: string; hiddenStates?: string };
+  /** Fused attention nodes found (their probabilities cannot be exposed). */
+  fusedAttention: FusedAttentionNode[];
+}
+
+export interface ExposeResult extends ExposeMapping {
+  /** The rewritten model; the input bytes themselves when nothing was added. */
+  bytes: Uint8Array;
+  changed: boolean;
+  /** The model keeps weights in external files (their paths are relative to the model file). */
+  externalData: boolean;
+}
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+function fusedExplanation(fused: FusedAttentionNode[]): string {
+  const ops = [...new Set(fused.map((f) => `${f.domain}.${f.opType}`))].join(', ');
+  return (
+    `This model computes attention inside fused operators (${ops}, ${fused.length} node(s)): ` +
+    'the attention probabilities never exist as a separate tensor, so they cannot be shown. ' +
+    'Use an unfused export of the model (for example the plain transformers.js / optimum export, ' +
+    'not one optimized with onnxruntime.transformers).'
+  );
+}
+
+function subgraphSoftmaxCount(index: GraphIndex): number {
+  let count = 0;
+  const stack = index.nodes.flatMap((n) => (n.attribute ?? []).flatMap((a) => [...(a.g ? [a.g] : []), ...(a.graphs ?? [])]));
+  for (let guard = 0; stack.length > 0 && guard < 10_000; guard++) {
+    const graph = stack.pop();
+    for (const node of graph?.node ?? []) {
+      if (node.op_type === 'Softmax') {
+        count++;
+      }
+      for (const a of node.attribute ?? []) {
+        stack.push(...(a.g ? [a.g] : []), ...(a.graphs ?? []));
+      }
+    }
+  }
+  return count;
+}
+
+function noAttentionExplanation(index: GraphIndex): string {
+  const nested = subgraphSoftmaxCount(index);
+  if (nested > 0) {
+    return (
+      `This model's attention is inside control-flow subgraphs (If/Loop; ${nested} Softmax node(s)), as in ` +
+      'merged decoders (decoder_model_merged.onnx). Exposing it from there is not supported: use the ' +
+      'model.onnx or decoder_model.onnx export instead.'
+    );
+  }
+  return (
+    'No attention was found in this model: no Softmax is fed by a MatMul of two activations (query × keyᵀ). ' +
+    'It may not be a transformer, or its export uses a pattern LM Lens does not recognise.'
+  );
+}
+
+function noLayersExplanation(): string {
+  return (
+    'The transformer blocks of this model could not be told apart: its node names carry no layer index ' +
+    '(like /encoder/layer.3/ or /h.3/) and its attention layout gives no usable hint.'
+  );
+}
+
+/** Adds Identity(source) -> name and the graph output `name`; reuses an existing graph output of that name. */
+function addOutput(
+  index: GraphIndex,
+  name: string,
+  source: string,
+  newNodes: NodeProto[],
+  newOutputs: ValueInfoProto[],
+): void {
+  if (index.graphOutputs.has(name)) {
+    return; // already exposed (by an earlier rewrite or by the exporter)
+  }
+  if (index.producer.has(name) || index.graphInputs.has(name) || index.initializers.has(name)) {
+    throw new LensError('MODEL_CORRUPT', `Cannot expose ${name}: the model already has a value with that name.`);
+  }
+  newNodes.push(makeNode('Identity', [source], [name], `/lm_lens/${name}/Identity`));
+  const declared = index.valueInfo.get(source)?.type?.tensor_type?.shape?.dim;
+  const info = makeTensorValueInfo(name, index.elemTypeOf(source));
+  if (declared && info.type?.tensor_type) {
+    info.type.tensor_type.shape = { dim: declared };
+  }
+  newOutputs.push(info);
+}
+
+/**
+ * Adds `attentions.{i}` and `hidden_states.{i}` graph outputs to an unfused transformer export.
+ * Throws MODEL_CORRUPT when the bytes are not an ONNX model. When attention is fused or not found,
+ * `attentions` is empty and `explanations.attentions` says why (hidden states may still be there).
+ */
+export function exposeOutputs(modelBytes: Uint8Array, options: ExposeOptions = {}): ExposeResult {
+  const wantAttentions = options.attentions ?? true;
+  const wantHidden = options.hiddenStates ?? true;
+  const sourceSha256 = options.sourceSha256 ?? sha256Hex(modelBytes);
+
+  let model: ModelProto;
+  try {
+    model = decodeModel(modelBytes);
+  } catch (error) {
+    throw modelCorrupt(`Not a readable ONNX model: ${(error as Error).message}`, error);
+  }
+  const graph = model.graph;
+  if (!graph || !graph.node || graph.node.length === 0) {
+    throw modelCorrupt('The ONNX model has no graph.');
+  }
+  const index = new GraphIndex(graph);
+  const fusedAttention = findFusedAttentionIn(index);
+  const explanations: ExposeMapping['explanations'] = {};
+
+  let softmaxes: AttentionSoftmax[] = [];
+  if (wantAttentions || wantHidden) {
+    softmaxes = fusedAttention.length > 0 ? [] : findAttentionSoftmaxesIn(index);
+  }
+  if (wantAttentions && softmaxes.length === 0) {
+    explanations.attentions = fusedAttention.length > 0 ? fusedExplanation(fusedAttention) : noAttentionExplanation(index);
+  }
+  let layerOutputs: LayerOutput[] = [];
+  if (wantHidden) {
+    layerOutputs = findLayerOutputsIn(index, softmaxes);
+    if (layerOutputs.length === 0) {
+      explanations.hiddenStates = noLayersExplanation();
+    }
+  }
+
+  const newNodes: NodeProto[] = [];
+  const newOutputs: ValueInfoProto[] = [];
+  const attentions: ExposedOutput[] = [];
+  const hiddenStates: ExposedOutput[] = [];
+  if (wantAttentions) {
+    for (const s of softmaxes) {
+      const name = `attentions.${s.index}`;
+      addOutput(index, name, s.output, newNodes, newOutputs);
+      attentions.push({ name, layer: s.layer, source: s.output, node: s.node });
+    }
+  }
+  for (const h of layerOutputs) {
+    const name = `hidden_states.${h.index}`;
+    addOutput(index, name, h.output, newNodes, newOutputs);
+    hiddenStates.push({ name, layer: h.layer, source: h.output, node: h.node });
+  }
+
+  const mapping: ExposeMapping = { sourceSha256, attentions, hiddenStates, explanations, fusedAttention };
+  const externalData = (graph.initializer ?? []).some((t) => t.data_location === 1);
+  if (newNodes.length === 0) {
+    return { ...mapping, bytes: modelBytes, changed: false, externalData };
+  }
+  // Assign fresh arrays: decoded repeated fields may be protobufjs' shared frozen empty array.
+  graph.node = [...graph.node, ...newNodes];
+  graph.output = [...(graph.output ?? []), ...newOutputs];
+  return { ...mapping, bytes: encodeModel(model), changed: true, externalData };
+}
+
+/** Cache file stem for a source model and the options: `<sha256>.<a|-><h|->.v<version>`. */
+export function exposeCacheKey(sourceSha256: string, options: ExposeOptions = {}): string {
+  const a = options.attentions ?? true ? 'a' : '-';
+  const h = options.hiddenStates ?? true ? 'h' : '-';
+  return `${sourceSha256}.${a}${h}.v${REWRITE_VERSION}`;
+}
+
+export interface CachedExpose {
+  /** The model to load: the rewritten copy, or the source itself when nothing was added. */
+  path: string;
+  mapping: ExposeMapping;
+}
+
+async function writeAtomic(file: string, data: Uint8Array | string): Promise<void> {
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  try {
+    await writeFile(tmp, data);
+    await rename(tmp, file);
+  } catch (error) {
+    await rm(tmp, { force: true });
+    throw error;
+  }
+}
+
+interface CacheEntry extends ExposeMapping {
+  /** The rewritten model file, or null when the source is used as it is. */
+  model: string | null;
+}
+
+async function readCacheEntry(jsonFile: string): Promise<CacheEntry | undefined> {
+  try {
+    const entry = JSON.parse(await readFile(jsonFile, 'utf8')) as CacheEntry;
+    if (entry.model !== null) {
+      await access(entry.model);
+    }
+    return entry;
+  } catch {
+    return undefined; // missing, unreadable or its model file is gone: rebuild
+  }
+}
+
+const inFlight = new Map<string, Promise<CachedExpose>>();
+
+/**
+ * exposeOutputs for a model file, cached in `cacheDir` under the sha256 of the source
+ * (`sourceSha256` skips hashing when known, e.g. from a download manifest). The mapping JSON is
+ * written last, so a half-written cache entry is never used. A model with external data gets its
+ * rewritten copy next to the source (external data paths are relative to the model file).
+ * Concurrent calls for the same model share one promise; a failure is not cached.
+ */
+export function exposeOutputsCached(
+  modelPath: string,
+  cacheDir: string,
+  options: ExposeOptions = {},
+  sourceSha256?: string,
+): Promise<CachedExpose> {
+  const flightKey = `${path.resolve(modelPath)}\0${path.resolve(cacheDir)}\0${exposeCacheKey('', options)}`;
+  const existing = inFlight.get(flightKey);
+  if (existing) {
+    return existing;
+  }
+  const promise = (async (): Promise<CachedExpose> => {
+    let bytes: Buffer | undefined;
+    let sha = sourceSha256;
+    if (!sha) {
+      bytes = await readFile(modelPath);
+      sha = sha256Hex(bytes);
+    }
+    const key = exposeCacheKey(sha, options);
+    const jsonFile = path.join(cacheDir, `${key}.json`);
+    const cached = await readCacheEntry(jsonFile);
+    if (cached) {
+      const { model, ...mapping } = cached;
+      return { path: model ?? path.resolve(modelPath), mapping };
+    }
+    bytes ??= await readFile(modelPath);
+    const { bytes: newBytes, changed, externalData, ...mapping } = exposeOutputs(bytes, { ...options, sourceSha256: sha });
+    await mkdir(cacheDir, { recursive: true });
+    let target = path.resolve(modelPath);
+    if (changed) {
+      target = externalData
+        ? path.join(path.dirname(target), `${path.basename(target, '.onnx')}.${key}.onnx`)
+        : path.resolve(cacheDir, `${key}.onnx`);
+      await writeAtomic(target, newBytes);
+    }
+    const entry: CacheEntry = { ...mapping, model: changed ? target : null };
+    await writeAtomic(jsonFile, JSON.stringify(entry, null, 2));
+    return { path: target, mapping };
+  })();
+  inFlight.set(flightKey, promise);
+  promise.then(
+    () => inFlight.delete(flightKey),
+    () => inFlight.delete(flightKey),
+  );
+  return promise;
+}
