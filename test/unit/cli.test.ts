@@ -1,0 +1,126 @@
+/** dist/cli.js as a user runs it: JSON on stdout, JSON errors on stderr, exit 2 for input errors, 1 otherwise. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { DIST, tempDir, writeElmoFolder, writeModelFolder } from './helpers/modelFolders';
+
+const CLI = path.join(DIST, 'cli.js');
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], cliPath = CLI): Run {
+  const run = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', timeout: 30_000 });
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+/** Asserts a failed run printed exactly one JSON error with this code, no stack trace, and this exit status. */
+function assertError(run: Run, status: number, code: string, message?: RegExp): void {
+  assert.equal(run.status, status, `exit status (stderr: ${run.stderr})`);
+  assert.equal(run.stdout, '');
+  const parsed = JSON.parse(run.stderr) as { error: { code: string; message: string } };
+  assert.deepEqual(Object.keys(parsed.error).sort(), ['code', 'message']);
+  assert.equal(parsed.error.code, code);
+  if (message) assert.match(parsed.error.message, message);
+  assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
+}
+
+describe('lm-lens CLI', () => {
+  const models = tempDir();
+  const dirArgs = (): string[] => ['--models-dir', models.dir];
+
+  before(() => {
+    writeElmoFolder(models.dir, 'elmo-test');
+    writeModelFolder(models.dir, 'broken', { config: '{nope' });
+  });
+  after(() => models.remove());
+
+  test('is an executable with a node shebang', () => {
+    assert.ok(statSync(CLI).mode & 0o111, 'chmod +x');
+    assert.equal(spawnSync('head', ['-1', CLI], { encoding: 'utf8' }).stdout.trim(), '#!/usr/bin/env node');
+  });
+
+  test('--help prints usage and exits 0', () => {
+    const run = cli(['--help']);
+    assert.equal(run.status, 0);
+    assert.match(run.stdout, /Usage: lm-lens/);
+    assert.match(run.stdout, /embed --text TEXT --word WORD/);
+    assert.match(cli(['embed', '--help']).stdout, /Usage: lm-lens embed --text TEXT/);
+  });
+
+  test('models: a JSON array of {id, kind, modelType, path, inputs, outputs}', () => {
+    const run = cli(['models', ...dirArgs()]);
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout), [
+      {
+        id: 'elmo-test',
+        kind: 'bilm',
+        modelType: 'elmo',
+        path: path.join(models.dir, 'elmo-test'),
+        inputs: ['char_ids', 'attention_mask'],
+        outputs: ['hidden_states'],
+      },
+    ]);
+  });
+
+  test('--models-dir is repeatable, in order', () => {
+    const other = tempDir();
+    writeElmoFolder(other.dir, 'elmo-other');
+    const run = cli(['--models-dir', other.dir, 'models', '--models-dir', models.dir]);
+    assert.deepEqual(
+      (JSON.parse(run.stdout) as { id: string }[]).map((m) => m.id),
+      ['elmo-other', 'elmo-test'],
+    );
+    other.remove();
+  });
+
+  test('embed: JSON {model, tokens, index, truncated, layers}', () => {
+    const run = cli(['embed', ...dirArgs(), '--text', 'the river bank, the bank', '--word', 'bank', '--occurrence', '2']);
+    assert.equal(run.status, 0, run.stderr);
+    const result = JSON.parse(run.stdout) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(result).sort(), ['index', 'layers', 'model', 'tokens', 'truncated']);
+    assert.equal(result['model'], 'elmo-test');
+    assert.deepEqual(result['tokens'], ['the', 'river', 'bank', ',', 'the', 'bank']);
+    assert.equal(result['index'], 5);
+    assert.equal(result['truncated'], false);
+    const layers = result['layers'] as { layer: string; vector: number[] }[];
+    assert.deepEqual(layers.map((l) => [l.layer, l.vector.length]), [['token', 4], ['lstm1', 4], ['lstm2', 4]]);
+  });
+
+  test('bad input exits 2 with BAD_INPUT', () => {
+    assertError(cli([]), 2, 'BAD_INPUT', /No command given/);
+    assertError(cli(['frobnicate']), 2, 'BAD_INPUT', /Unknown command "frobnicate"/);
+    assertError(cli(['models', '--bogus']), 2, 'BAD_INPUT', /Unknown option '--bogus'/);
+    assertError(cli(['models', '--word', 'x']), 2, 'BAD_INPUT', /Unknown option '--word'/);
+    assertError(cli(['embed', '--text', 'a bank']), 2, 'BAD_INPUT', /--word is required/);
+    assertError(cli(['embed', '--word', 'bank']), 2, 'BAD_INPUT', /--text is required/);
+    assertError(cli(['embed', '--text', 'a bank', '--word', 'money']), 2, 'BAD_INPUT', /"money" does not occur/);
+    assertError(cli(['embed', '--text', 'a bank', '--word', 'bank', '--occurrence', 'two']), 2, 'BAD_INPUT', /whole number/);
+    assertError(cli(['embed', '--text', 'a bank', '--word', 'bank', '--occurrence', '0']), 2, 'BAD_INPUT', /whole number/);
+    assertError(cli(['embed', '--text', 'a bank', '--word']), 2, 'BAD_INPUT', /argument missing/);
+    assertError(cli(['embed', 'extra', '--text', 'a', '--word', 'a']), 2, 'BAD_INPUT', /Unexpected argument "extra"/);
+  });
+
+  test('model errors exit 2: MODEL_NOT_FOUND lists the ids, MODEL_CORRUPT says why', () => {
+    const base = ['embed', ...dirArgs(), '--text', 'a bank', '--word', 'bank'];
+    assertError(cli([...base, '--model', 'gpt9']), 2, 'MODEL_NOT_FOUND', /Available: elmo-test/);
+    assertError(cli([...base, '--model', 'broken']), 2, 'MODEL_CORRUPT', /not valid JSON/);
+    const empty = tempDir();
+    assertError(cli(['embed', '--models-dir', empty.dir, '--text', 'a bank', '--word', 'bank']), 2, 'MODEL_NOT_FOUND');
+    empty.remove();
+  });
+
+  test('internal errors exit 1 (here: the worker file is missing)', () => {
+    const lonely = tempDir();
+    mkdirSync(path.join(lonely.dir, 'dist'));
+    copyFileSync(CLI, path.join(lonely.dir, 'dist', 'cli.js'));
+    const run = cli(['embed', ...dirArgs(), '--text', 'a bank', '--word', 'bank'], path.join(lonely.dir, 'dist', 'cli.js'));
+    assertError(run, 1, 'WORKER_CRASHED');
+    lonely.remove();
+  });
+});
