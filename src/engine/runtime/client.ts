@@ -44,7 +44,13 @@ export class EngineClient<M extends MethodMap<M> = EngineMethods> {
     if (this.disposed) return Promise.reject(new LensError('CANCELLED', 'The engine has been shut down.'));
     if (signal?.aborted) return Promise.reject(cancelled());
     return new Promise<M[K]['result']>((resolve, reject) => {
-      const worker = this.ensureWorker();
+      let worker: Worker;
+      try {
+        worker = this.ensureWorker();
+      } catch (error) {
+        reject(new LensError('WORKER_CRASHED', `The engine worker could not start: ${String(error)}`));
+        return;
+      }
       const id = this.nextId++;
       const onAbort = (): void => {
         if (!this.settle(id)) return;
