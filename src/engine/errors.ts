@@ -10,23 +10,22 @@ export interface SerializedError {
   message: string;
 }
 
-const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
-  'MODEL_NOT_FOUND',
-  'MODEL_CORRUPT',
-  'INPUT_TOO_LONG',
-  'BAD_INPUT',
-  'CANCELLED',
-  'WORKER_CRASHED',
-  'INTERNAL',
-]);
-
-/** Codes caused by what the user asked for (fix the input or the model folder), not by a bug. */
-const INPUT_ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'BAD_INPUT',
-  'MODEL_NOT_FOUND',
-  'MODEL_CORRUPT',
-  'INPUT_TOO_LONG',
-]);
+/**
+ * Every error code, and whether it is caused by what the user asked for (fix the input or the model folder:
+ * show it, exit 2) rather than by a bug or the environment. A code added to api.ts but missing here is a
+ * type error in `isInputError`.
+ */
+const ERROR_CODE_INFO = {
+  BAD_INPUT: { input: true },
+  MODEL_NOT_FOUND: { input: true },
+  MODEL_CORRUPT: { input: true },
+  INPUT_TOO_LONG: { input: true },
+  CANCELLED: { input: false },
+  WORKER_CRASHED: { input: false },
+  INTERNAL: { input: false },
+  NETWORK: { input: false },
+  DOWNLOAD_FAILED: { input: false },
+} as const;
 
 export class LensError extends Error {
   override readonly name = 'LensError';
@@ -45,7 +44,7 @@ export class LensError extends Error {
 }
 
 export function isErrorCode(value: unknown): value is ErrorCode {
-  return typeof value === 'string' && ERROR_CODES.has(value);
+  return typeof value === 'string' && Object.hasOwn(ERROR_CODE_INFO, value);
 }
 
 export function isLensError(value: unknown): value is LensError {
@@ -54,7 +53,8 @@ export function isLensError(value: unknown): value is LensError {
 
 /** True for errors the user can fix (bad input, missing or broken model): show them, don't report a bug. */
 export function isInputError(code: ErrorCode): boolean {
-  return INPUT_ERROR_CODES.has(code);
+  const info: { readonly input: boolean } = ERROR_CODE_INFO[code];
+  return info.input;
 }
 
 /** Wraps anything thrown into a `LensError`; a `LensError` passes through unchanged. */
