@@ -33,7 +33,7 @@ export class EngineService {
       const locations = this.locations();
       const loading = this.factory(locations).then(
         (engine) => {
-          log.info(`engine ready in ${Math.round(performance.now() - started)} ms; models from ${[locations.shippedModels, ...locations.userModels].join(', ')}`);
+          log.info(`engine created in ${Math.round(performance.now() - started)} ms; its worker starts on the first request; models from ${[locations.shippedModels, ...locations.userModels].join(', ')}`);
           return engine;
         },
         (error: unknown) => {

@@ -1,0 +1,49 @@
+/**
+ * Activation only. Phase one (here) registers cheap things: the log, the hover, the commands, a settings
+ * listener. Phase two, the engine and its worker (and so onnxruntime-node), starts on first real use.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { affectsEngine, readConfig } from './config';
+import { embedWordCommand } from './features/commands/embedWord';
+import { showModelsCommand } from './features/commands/showModels';
+import { createEngine } from './features/createEngine';
+import { EngineService } from './features/engineService';
+import { registerEmbeddingHover } from './features/hover/embeddingHoverProvider';
+import { describeError, log } from './log';
+
+export function activate(context: vscode.ExtensionContext): void {
+  const started = performance.now();
+  context.subscriptions.push(log);
+  try {
+    const engines = new EngineService(createEngine, () => ({
+      workerPath: path.join(context.extensionPath, 'dist', 'worker.js'),
+      shippedModels: path.join(context.extensionPath, 'media', 'models'),
+      userModels: [...readConfig().models.folders, path.join(context.globalStorageUri.fsPath, 'models')],
+    }));
+    context.subscriptions.push(
+      { dispose: () => void engines.dispose() },
+      registerEmbeddingHover(engines),
+      vscode.commands.registerCommand('lmLens.showModels', () => showModelsCommand(engines)),
+      vscode.commands.registerCommand('lmLens.embedWord', () => embedWordCommand(engines)),
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (affectsEngine(event)) {
+          log.info('model folders changed: the engine restarts on next use');
+          void engines.restart();
+        }
+      }),
+    );
+    log.info(`activated in ${(performance.now() - started).toFixed(1)} ms (engine deferred to first use)`);
+  } catch (error) {
+    // VS Code does not tell the user that an extension failed to activate: say it ourselves
+    log.error(`activation failed: ${error instanceof Error ? error.stack : String(error)}`);
+    void vscode.window
+      .showErrorMessage(`LM Lens failed to activate: ${describeError(error)}`, 'Show Log')
+      .then((choice) => choice && log.show());
+    throw error;
+  }
+}
+
+export function deactivate(): void {
+  // everything is in context.subscriptions
+}
