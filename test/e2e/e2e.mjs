@@ -1,0 +1,260 @@
+// Drives LM Lens in a real VS Code (code-server) with headless Debian Chromium, like a person would:
+// open a document, hover "bank" in two sentences, run the commands from the palette, read what they show.
+// Usage: node test/e2e/e2e.mjs <baseUrl> <runDir>      (run.sh starts the server and passes both)
+// Screenshots go to test-results/e2e/. Exit code 0 when every check passed.
+import { chromium } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+const [base, runDir] = process.argv.slice(2);
+if (!base || !runDir) throw new Error('usage: e2e.mjs <baseUrl> <runDir>');
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const ws = readFileSync(path.join(runDir, 'workspace'), 'utf8').trim();
+const shots = path.join(root, 'test-results', 'e2e');
+mkdirSync(shots, { recursive: true });
+const elmoShipped = existsSync(path.join(root, 'media', 'models', 'elmo-mini', 'config.json'));
+
+const t0 = Date.now();
+const lap = (label) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${label}`);
+const checks = [];
+function check(name, ok, detail = '') {
+  checks.push({ name, ok: Boolean(ok), detail });
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? ' — ' + detail : ''}`);
+}
+
+// a 5,000-line paragraph (one sentence, no full stop): the hover must still answer quickly
+writeFileSync(path.join(ws, 'huge.md'),
+  Array.from({ length: 5000 }, (_, i) => `line ${i} of a huge paragraph about the bank of a river and money`).join('\n') + '\n');
+
+async function palette(page, title) {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill('>' + title);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
+  await page.keyboard.press('Enter');
+}
+
+async function openFile(page, name, firstLineText) {
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(name);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor();
+  await page.keyboard.press('Enter');
+  await page.locator('.monaco-editor .view-lines').filter({ hasText: firstLineText }).first().waitFor();
+}
+
+/** Screen point in the middle of the `occurrence`-th `word` on the rendered line that contains `lineText`. */
+async function wordPoint(page, lineText, word) {
+  return page.evaluate(([lineText, word]) => {
+    const norm = (s) => s.replace(/\u00a0/g, ' ');
+    for (const line of document.querySelectorAll('.monaco-editor .view-line')) {
+      const text = norm(line.textContent ?? '');
+      const at = text.indexOf(lineText);
+      if (at < 0) continue;
+      const target = at + lineText.indexOf(word) + Math.floor(word.length / 2);
+      const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+      let offset = 0;
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const len = node.textContent.length;
+        if (target < offset + len) {
+          const range = document.createRange();
+          range.setStart(node, target - offset);
+          range.setEnd(node, target - offset + 1);
+          const r = range.getBoundingClientRect();
+          return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
+        }
+        offset += len;
+      }
+    }
+    return null;
+  }, [lineText, word]);
+}
+
+/** The LM Lens log (output channel file) of this server, once it exists. */
+let lensLog;
+function lensLogText() {
+  lensLog ??= findFiles(path.join(runDir, 'data', 'logs'), 'LM Lens.log')[0];
+  return lensLog ? readFileSync(lensLog, 'utf8') : '';
+}
+
+/**
+ * Hovers `word` in the line containing `lineText` until a hover containing `expect` shows; returns its text.
+ * Fails at once when the extension logs that this hover failed (e.g. MODEL_NOT_FOUND).
+ */
+async function hoverWord(page, lineText, word, expect, timeoutMs) {
+  const logged = lensLogText().length;
+  const hover = page.locator('.monaco-hover .hover-contents, .monaco-hover .monaco-hover-content')
+    .filter({ hasText: expect }).first();
+  const end = Date.now() + timeoutMs;
+  const started = Date.now();
+  for (let i = 0; Date.now() < end; i++) {
+    const p = await wordPoint(page, lineText, word);
+    if (!p) throw new Error(`line not rendered: ${lineText}`);
+    await page.mouse.move(p.x - 40, p.y + 60);
+    await page.mouse.move(p.x, p.y, { steps: 3 });
+    try {
+      await hover.waitFor({ timeout: Math.min(5000, Math.max(500, end - Date.now())) });
+      return { text: (await hover.innerText()).trim(), ms: Date.now() - started, tries: i + 1 };
+    } catch {
+      const failure = lensLogText().slice(logged).split('\n').find((l) => l.includes(`hover "${word}":`));
+      if (failure) throw new Error(`the extension logged: ${failure}`);
+      lap(`hover "${word}" not yet (${i + 1})`);
+    }
+  }
+  throw new Error(`no hover with ${JSON.stringify(expect)} over "${word}" in ${timeoutMs} ms`);
+}
+
+/** The rows of the hover's layer table: "<layer>\t<norm>\t<cos>\t<dims>" in innerText. */
+function layerRows(hoverText) {
+  return hoverText.split('\n')
+    .map((l) => /^\s*([^\t]+?)\s*\t\s*(-?\d+\.\d+)\s*\t\s*(-?\d\.\d{3})\s*\t/.exec(l))
+    .filter(Boolean)
+    .map((m) => ({ layer: m[1], norm: Number(m[2]), cos: Number(m[3]) }));
+}
+
+function findFiles(dir, name, out = []) {
+  if (!existsSync(dir)) return out;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) findFiles(p, name, out);
+    else if (e.name === name) out.push(p);
+  }
+  return out;
+}
+
+/** Log lines "YYYY-MM-DD HH:MM:SS.mmm [level] text" -> { ms, text }. */
+function logLines(file) {
+  return readFileSync(file, 'utf8').split('\n').map((l) => {
+    const m = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d\.\d{3}) \[\w+\] (.*)$/.exec(l);
+    return m && { ms: Date.parse(`${m[1]}T${m[2]}`), text: m[3] };
+  }).filter(Boolean);
+}
+
+/** Pids of the extension host processes of this server, and whether onnxruntime is mapped in each. */
+function extensionHostsWithOrt() {
+  const serverPid = readFileSync(path.join(runDir, 'server.pid'), 'utf8').trim();
+  const out = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const pgid = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2];
+      if (pgid !== serverPid) continue;
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (!cmd.includes('extensionHost')) continue;
+      out.push({ pid, ort: readFileSync(`/proc/${pid}/maps`, 'utf8').includes('onnxruntime') });
+    } catch { /* process gone */ }
+  }
+  return out;
+}
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+const pageErrors = [];
+page.on('pageerror', (e) => pageErrors.push(String(e)));
+const results = {};
+try {
+  await page.goto(`${base}/?folder=${encodeURIComponent(ws)}`);
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+  await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'README.md' }).waitFor({ timeout: 60000 });
+  lap('workbench ready');
+
+  // opening a markdown file activates LM Lens (onLanguage:markdown)
+  await openFile(page, 'README.md', 'Banks, masks and completions');
+  lap('README.md open');
+
+  // activation: our own log line, and the extension host's record of when it started activating us
+  for (let i = 0; i < 100 && !lensLogText().includes('activated in'); i++) await page.waitForTimeout(200);
+  check('extension activated', lensLogText().includes('activated in'), lensLog && path.relative(runDir, lensLog));
+  check('log channel belongs to the extension', lensLog && lensLog.includes(`${path.sep}lm-lens.lm-lens${path.sep}`));
+  if (lensLog) {
+    const activated = logLines(lensLog).find((l) => l.text.startsWith('activated in'));
+    results.activate = activated.text;
+    const hostLog = findFiles(path.join(runDir, 'data', 'logs'), 'remoteexthost.log')[0]
+      ?? findFiles(path.join(runDir, 'data', 'logs'), 'exthost.log')[0];
+    const start = hostLog && logLines(hostLog).find((l) => /_doActivateExtension lm-lens\.lm-lens\b/.test(l.text));
+    if (start) results.activationFromHostMs = activated.ms - start.ms;
+    check('activation time measured',
+      activated, `${activated.text}; host log: activate event -> activated = ${results.activationFromHostMs ?? '?'} ms`);
+  }
+  const hosts = extensionHostsWithOrt();
+  check('onnxruntime not loaded at activation', hosts.length > 0 && hosts.every((h) => !h.ort), JSON.stringify(hosts));
+
+  // hover "bank" in two sentences: the engine's layers, with numbers
+  const first = await hoverWord(page, 'We sat on the bank of the river.', 'bank', 'LM Lens', 120000);
+  lap(`hover 1 in ${first.ms} ms (${first.tries} tries, includes engine start):\n${first.text}`);
+  await page.screenshot({ path: path.join(shots, 'hover-river-bank.png') });
+  await page.mouse.move(5, 400);
+  await page.keyboard.press('Escape');
+  const second = await hoverWord(page, 'She paid the money into her bank account.', 'bank', 'LM Lens', 60000);
+  lap(`hover 2 in ${second.ms} ms:\n${second.text}`);
+  await page.screenshot({ path: path.join(shots, 'hover-money-bank.png') });
+  results.hover = { river: first.text, money: second.text, firstMs: first.ms, secondMs: second.ms };
+  const rows1 = layerRows(first.text);
+  const rows2 = layerRows(second.text);
+  check('hover title', first.text.includes('LM Lens — "bank"'));
+  check('hover names the model', /model\s+elmo-mini/.test(first.text) || !elmoShipped, first.text.split('\n')[1]);
+  check('hover shows 3 layers with numbers', rows1.length === 3 && rows2.length === 3, JSON.stringify(rows1));
+  if (rows1.length === 3 && rows2.length === 3) {
+    check('token layer is context-free (same in both sentences)', rows1[0].norm === rows2[0].norm && rows1[0].cos === 1,
+      `${rows1[0].norm} vs ${rows2[0].norm}`);
+    check('LSTM layers depend on the sentence', rows1[2].norm !== rows2[2].norm || rows1[2].cos !== rows2[2].cos,
+      `${rows1[2].layer}: ${rows1[2].norm}/${rows1[2].cos} vs ${rows2[2].norm}/${rows2[2].cos}`);
+  }
+  await page.mouse.move(5, 400);
+  await page.keyboard.press('Escape');
+
+  // "LM Lens: Show Models" -> QuickPick of the models
+  await palette(page, 'LM Lens: Show Models');
+  const qi = page.locator('.quick-input-widget');
+  const rows = qi.locator('.quick-input-list .monaco-list-row');
+  const noModels = page.locator('.notifications-toasts .notification-list-item-message', { hasText: 'no models found' });
+  const title = qi.locator('.quick-input-title', { hasText: /LM Lens: \d+ models?/ });
+  await Promise.race([title.waitFor({ timeout: 30000 }), noModels.first().waitFor({ timeout: 30000 })]);
+  results.modelsTitle = (await title.isVisible()) ? await title.innerText() : 'no models found';
+  results.models = (await title.isVisible())
+    ? await rows.evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')))
+    : [];
+  lap(`show models: ${results.modelsTitle} ${JSON.stringify(results.models)}`);
+  await page.screenshot({ path: path.join(shots, 'show-models.png') });
+  check('Show Models lists the shipped ELMo', elmoShipped ? results.models.some((m) => m.startsWith('elmo-mini')) : true,
+    results.models.join(' | ') || 'no models shipped yet');
+  await page.keyboard.press('Escape');
+
+  // "LM Lens: Embed Word at Cursor" with the cursor on the second "bank"
+  const p = await wordPoint(page, 'She paid the money into her bank account.', 'bank');
+  await page.mouse.click(p.x, p.y);
+  await palette(page, 'LM Lens: Embed Word at Cursor');
+  const toast = page.locator('.notifications-toasts .notification-list-item-message', { hasText: 'LM Lens — "bank"' }).first();
+  await toast.waitFor({ timeout: 60000 });
+  results.embedWord = (await toast.innerText()).trim();
+  lap('embed word: ' + results.embedWord);
+  await page.screenshot({ path: path.join(shots, 'embed-word.png') });
+  check('Embed Word at Cursor reports the layers', /norm|\d\.\d\d/.test(results.embedWord), results.embedWord);
+
+  // a 5,000-line paragraph: the hover answers on a line in the middle
+  await openFile(page, 'huge.md', 'line 0 of a huge paragraph');
+  await page.keyboard.press('Control+G');
+  await page.keyboard.type('2500');
+  await page.keyboard.press('Enter');
+  await page.locator('.monaco-editor .view-line', { hasText: 'line 2500 of' }).first().waitFor();
+  const huge = await hoverWord(page, 'line 2500 of a huge paragraph about the bank', 'bank', 'LM Lens', 30000);
+  lap(`huge paragraph hover in ${huge.ms} ms`);
+  check('hover in a 5,000-line paragraph', huge.ms < 15000 && layerRows(huge.text).length === 3, `${huge.ms} ms`);
+  await page.screenshot({ path: path.join(shots, 'hover-huge-paragraph.png') });
+} catch (e) {
+  check('driver finished', false, String(e && e.stack || e));
+  await page.screenshot({ path: path.join(shots, 'failure.png') }).catch(() => {});
+} finally {
+  await browser.close();
+}
+const ok = checks.length > 0 && checks.every((c) => c.ok);
+writeFileSync(path.join(shots, 'results.json'), JSON.stringify({ ok, checks, results, pageErrors: pageErrors.slice(0, 5) }, null, 2));
+lap(`${ok ? 'PASS' : 'FAIL'}: ${checks.filter((c) => c.ok).length}/${checks.length} checks; screenshots in ${path.relative(root, shots)}/`);
+process.exitCode = ok ? 0 : 1;
