@@ -50,6 +50,7 @@ def main():
     ap.add_argument("--budget", type=float, default=110, help="wall minutes for neural training (two lanes)")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--from", dest="start", default="inputs", choices=STAGES)
+    ap.add_argument("--to", dest="stop", default="cards", choices=STAGES, help="last stage to run")
     ap.add_argument("--work", default=None)
     ap.add_argument("--out", default=None, help="model folders (default media/models; smoke: WORK/models)")
     a = ap.parse_args()
@@ -60,7 +61,7 @@ def main():
         shutil.rmtree(work)
     os.makedirs(work, exist_ok=True)
     os.makedirs(parity, exist_ok=True)
-    run = STAGES[STAGES.index(a.start):]
+    run = STAGES[STAGES.index(a.start):STAGES.index(a.stop) + 1]
     t0 = time.time()
     meta_path = os.path.join(work, "pipeline.json")
     meta = json.load(open(meta_path)) if os.path.exists(meta_path) else {}

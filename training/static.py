@@ -40,7 +40,7 @@ def glove_subset(work, n_words=15000, smoke=False):
     return out
 
 
-def word2vec(work, sg, n_words=15000, smoke=False, workers=2):
+def word2vec(work, sg, n_words=15000, smoke=False, workers=1):
     from gensim.models import Word2Vec
 
     class Sentences:
