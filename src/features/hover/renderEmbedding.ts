@@ -46,10 +46,16 @@ export function sparkline(v: readonly number[], dims = SPARK_DIMS): string {
   return xs.map((x) => SPARK[Math.min(SPARK.length - 1, Math.floor(((x - lo) / span) * SPARK.length))]).join('');
 }
 
+/** A layer's name for people: the engine's `lstm1` is shown as `LSTM 1`. */
+export function layerLabel(layer: string): string {
+  const lstm = /^lstm\s*(\d+)$/i.exec(layer);
+  return lstm ? `LSTM ${lstm[1]}` : layer;
+}
+
 export function layerStats(layers: readonly LayerVector[]): LayerStats[] {
   const token = layers[0]?.vector ?? [];
   return layers.map(({ layer, vector }) => ({
-    layer,
+    layer: layerLabel(layer),
     norm: norm(vector),
     cosineToToken: cosine(vector, token),
     sparkline: sparkline(vector),
