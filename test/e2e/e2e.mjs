@@ -13,7 +13,9 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../.
 const ws = readFileSync(path.join(runDir, 'workspace'), 'utf8').trim();
 const shots = path.join(root, 'test-results', 'e2e');
 mkdirSync(shots, { recursive: true });
-const elmoShipped = existsSync(path.join(root, 'media', 'models', 'elmo-mini', 'config.json'));
+const settings = JSON.parse(readFileSync(path.join(runDir, 'data', 'User', 'settings.json'), 'utf8'));
+const modelDirs = [path.join(root, 'media', 'models'), ...(settings['lmLens.models.folders'] ?? [])];
+const elmoShipped = modelDirs.some((dir) => existsSync(path.join(dir, 'elmo-mini', 'config.json')));
 
 const t0 = Date.now();
 const lap = (label) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${label}`);
@@ -223,8 +225,8 @@ try {
     : [];
   lap(`show models: ${results.modelsTitle} ${JSON.stringify(results.models)}`);
   await page.screenshot({ path: path.join(shots, 'show-models.png') });
-  check('Show Models lists the shipped ELMo', elmoShipped ? results.models.some((m) => m.startsWith('elmo-mini')) : true,
-    results.models.join(' | ') || 'no models shipped yet');
+  check('Show Models lists the ELMo model', elmoShipped ? results.models.some((m) => m.startsWith('elmo-mini')) : true,
+    results.models.map((m) => m.split(',')[0]).join(', ') || 'no models found');
   await page.keyboard.press('Escape');
 
   // "LM Lens: Embed Word at Cursor" with the cursor on the second "bank"
@@ -233,6 +235,7 @@ try {
   await palette(page, 'LM Lens: Embed Word at Cursor');
   const toast = page.locator('.notifications-toasts .notification-list-item-message', { hasText: 'LM Lens — "bank"' }).first();
   await toast.waitFor({ timeout: 60000 });
+  await page.waitForTimeout(600); // let the toast finish sliding in before the screenshot
   results.embedWord = (await toast.innerText()).trim();
   lap('embed word: ' + results.embedWord);
   await page.screenshot({ path: path.join(shots, 'embed-word.png') });
@@ -248,6 +251,18 @@ try {
   lap(`huge paragraph hover in ${huge.ms} ms`);
   check('hover in a 5,000-line paragraph', huge.ms < 15000 && layerRows(huge.text).length === 3, `${huge.ms} ms`);
   await page.screenshot({ path: path.join(shots, 'hover-huge-paragraph.png') });
+  await page.mouse.move(5, 400);
+  await page.keyboard.press('Escape');
+
+  // code (Python): a word in a comment gets the hover; an identifier does not
+  await openFile(page, 'example.py', 'In code, the hover works');
+  const inComment = await hoverWord(page, 'only: the bank of a river.', 'river', 'LM Lens', 30000);
+  check('hover inside a code comment', inComment.text.includes('LM Lens — "river"'), `${inComment.ms} ms`);
+  await page.screenshot({ path: path.join(shots, 'hover-code-comment.png') });
+  await page.mouse.move(5, 400);
+  await page.keyboard.press('Escape');
+  const identifier = await hoverWord(page, 'bank = len(label)', 'bank', 'LM Lens', 3000).catch(() => undefined);
+  check('no hover on a code identifier', !identifier, identifier ? identifier.text.split('\n')[0] : 'none in 3 s');
 } catch (e) {
   check('driver finished', false, String(e && e.stack || e));
   await page.screenshot({ path: path.join(shots, 'failure.png') }).catch(() => {});

@@ -2,6 +2,7 @@
 # Start or stop code-server 4.96.4 (from test/e2e/install.sh) with LM Lens and a throwaway profile.
 #   test/e2e/server.sh start [PORT] [WORKSPACE]   prints the URL; WORKSPACE defaults to a fresh copy of test/e2e/sample
 #   test/e2e/server.sh stop  [PORT]
+# Env: E2E_MODELS_DIR = an extra model folder (lmLens.models.folders), e.g. training/work-smoke/models.
 # Everything the server writes (profile, extensions dir, XDG dirs, TMPDIR, logs) is in $E2E_RUN_ROOT/PORT
 # (default /tmp/lm-lens-e2e/PORT; see env.sh).
 # The extension is the repository (package.json copied, dist/, media/, node_modules/ symlinked) in the
@@ -51,9 +52,16 @@ cat > "$RUN/data/User/settings.json" <<'JSON'
   "window.restoreWindows": "none",
   "workbench.colorTheme": "Default Dark Modern",
   "chat.disableAIFeatures": true,
-  "workbench.secondarySideBar.defaultVisibility": "hidden"
+  "workbench.secondarySideBar.defaultVisibility": "hidden",
+  "lmLens.models.folders": []
 }
 JSON
+# E2E_MODELS_DIR: an extra model folder (e.g. training/work-smoke/models) for lmLens.models.folders
+if [ -n "${E2E_MODELS_DIR:-}" ]; then
+  node -e 'const fs = require("fs"), f = process.argv[1], s = JSON.parse(fs.readFileSync(f, "utf8"));
+    s["lmLens.models.folders"] = [require("path").resolve(process.argv[2])];
+    fs.writeFileSync(f, JSON.stringify(s, null, 2));' "$RUN/data/User/settings.json" "$E2E_MODELS_DIR"
+fi
 # The extension folder <publisher>.<name>-<version>: package.json and dist/ copied, media/ and node_modules/
 # symlinked. Not a symlink to the whole repository: code-server writes "__metadata" (the folder's size) into
 # the package.json of every extension it finds and walks the folder (.e2e, node_modules) to size it. dist/ is
