@@ -38,6 +38,7 @@ function appBuilds() {
     { src: 'src/extension.ts', out: 'dist/extension.js' },
     { src: 'src/engine/runtime/worker.ts', out: 'dist/worker.js' },
     { src: 'src/cli.ts', out: 'dist/cli.js', banner: '#!/usr/bin/env node' },
+    { src: 'src/engine/index.ts', out: 'dist/engine.js' }, // the engine as a library for scripts and benchmarks
   ];
   for (const entry of nodeEntries) {
     if (!existsSync(at(entry.src))) continue; // e.g. the extension before it is written
