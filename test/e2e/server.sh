@@ -2,7 +2,8 @@
 # Start or stop code-server 4.96.4 (from test/e2e/install.sh) with LM Lens and a throwaway profile.
 #   test/e2e/server.sh start [PORT] [WORKSPACE]   prints the URL; WORKSPACE defaults to a fresh copy of test/e2e/sample
 #   test/e2e/server.sh stop  [PORT]
-# Env: E2E_MODELS_DIR = an extra model folder (lmLens.models.folders), e.g. training/work-smoke/models.
+# Env: E2E_MODELS_DIR = an extra model folder (lmLens.models.folders), e.g. training/work-smoke/models;
+#      E2E_VSIX = a packaged .vsix to install instead of the working tree (npm run package builds lm-lens.vsix).
 # Everything the server writes (profile, extensions dir, XDG dirs, TMPDIR, logs) is in $E2E_RUN_ROOT/PORT
 # (default /tmp/lm-lens-e2e/PORT; see env.sh).
 # The extension is the repository (package.json copied, dist/, media/, node_modules/ symlinked) in the
@@ -31,7 +32,7 @@ case "$ACTION" in
 esac
 
 [ -f "$CS_DIR/out/node/entry.js" ] || { echo "code-server missing: run test/e2e/install.sh" >&2; exit 1; }
-[ -f "$ROOT/dist/extension.js" ] || { echo "dist/extension.js missing: run npm run build" >&2; exit 1; }
+[ -n "${E2E_VSIX:-}" ] || [ -f "$ROOT/dist/extension.js" ] || { echo "dist/extension.js missing: run npm run build" >&2; exit 1; }
 stop
 rm -rf "$RUN"; mkdir -p "$RUN"/{data/User,exts,xdg-config,xdg-data,tmp}
 WS=${3:-}
@@ -67,17 +68,23 @@ fi
 # the package.json of every extension it finds and walks the folder (.e2e, node_modules) to size it. dist/ is
 # copied because VS Code tells extensions apart by the real path of their code: a symlinked dist/extension.js
 # gets no extension identity (its log lands under "nullExtensionDescription"). Rebuild => restart the server.
-EXT_ID=$(node -p "const p = require('$ROOT/package.json'); p.publisher + '.' + p.name + '-' + p.version")
-EXT=$RUN/exts/$EXT_ID
-mkdir -p "$EXT"
-cp "$ROOT/package.json" "$EXT/package.json"
-cp -r "$ROOT/dist" "$EXT/dist"
-for f in media node_modules README.md LICENSE; do
-  if [ -e "$ROOT/$f" ]; then ln -s "$ROOT/$f" "$EXT/$f"; fi
-done
-
 # keep code-server out of ~/.config, ~/.local and /tmp (vscode-ipc-*.sock, vscode-git-*.sock)
 export XDG_CONFIG_HOME=$RUN/xdg-config XDG_DATA_HOME=$RUN/xdg-data TMPDIR=$RUN/tmp
+if [ -n "${E2E_VSIX:-}" ]; then
+  # the packaged extension, installed like a user would (checks that .vscodeignore ships what it needs)
+  node "$CS_DIR/out/node/entry.js" --user-data-dir "$RUN/data" --extensions-dir "$RUN/exts" \
+    --install-extension "$(cd "$(dirname "$E2E_VSIX")" && pwd)/$(basename "$E2E_VSIX")" > "$RUN/install-ext.log" 2>&1 \
+    || { cat "$RUN/install-ext.log" >&2; exit 1; }
+else
+  EXT_ID=$(node -p "const p = require('$ROOT/package.json'); p.publisher + '.' + p.name + '-' + p.version")
+  EXT=$RUN/exts/$EXT_ID
+  mkdir -p "$EXT"
+  cp "$ROOT/package.json" "$EXT/package.json"
+  cp -r "$ROOT/dist" "$EXT/dist"
+  for f in media node_modules README.md LICENSE; do
+    if [ -e "$ROOT/$f" ]; then ln -s "$ROOT/$f" "$EXT/$f"; fi
+  done
+fi
 T0=$(date +%s%N)
 setsid node "$CS_DIR/out/node/entry.js" --config "$RUN/config.yaml" \
   --user-data-dir "$RUN/data" --extensions-dir "$RUN/exts" \
