@@ -1,0 +1,103 @@
+/**
+ * Reads lines of a large text file by byte offset, without loading it: WordNet's data.<pos> files are
+ * addressed by byte offset (a synset's offset IS its byte offset), and index.sense is sorted by byte value, so
+ * a binary search over byte offsets finds a lemma's sense keys in ~20 small reads.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+
+const CHUNK = 4096;
+
+export class LineFile {
+  private handle: Promise<FileHandle> | undefined;
+  private size: Promise<number> | undefined;
+
+  constructor(readonly file: string) {}
+
+  private fileHandle(): Promise<FileHandle> {
+    if (!this.handle) {
+      const opening = open(this.file, 'r');
+      opening.catch(() => {
+        if (this.handle === opening) this.handle = undefined;
+      });
+      this.handle = opening;
+    }
+    return this.handle;
+  }
+
+  async byteSize(): Promise<number> {
+    this.size ??= this.fileHandle().then(async (h) => (await h.stat()).size);
+    return this.size;
+  }
+
+  /** The line that starts at byte `offset` (without its newline); '' past the end. */
+  async lineAt(offset: number): Promise<string> {
+    const h = await this.fileHandle();
+    const parts: Buffer[] = [];
+    for (let at = offset; ; at += CHUNK) {
+      const buffer = Buffer.alloc(CHUNK);
+      const { bytesRead } = await h.read(buffer, 0, CHUNK, at);
+      const chunk = buffer.subarray(0, bytesRead);
+      const nl = chunk.indexOf(10);
+      if (nl >= 0) {
+        parts.push(chunk.subarray(0, nl));
+        break;
+      }
+      parts.push(chunk);
+      if (bytesRead < CHUNK) break;
+    }
+    return Buffer.concat(parts).toString('utf8');
+  }
+
+  /** The first line start at or after byte `offset` (the file size when there is none). */
+  private async nextLineStart(offset: number): Promise<number> {
+    if (offset <= 0) return 0;
+    const h = await this.fileHandle();
+    const size = await this.byteSize();
+    for (let at = offset - 1; at < size; at += CHUNK) {
+      const buffer = Buffer.alloc(CHUNK);
+      const { bytesRead } = await h.read(buffer, 0, CHUNK, at);
+      const nl = buffer.subarray(0, bytesRead).indexOf(10);
+      if (nl >= 0) return at + nl + 1;
+      if (bytesRead < CHUNK) break;
+    }
+    return size;
+  }
+
+  /**
+   * Every line starting with `prefix`, in a file whose lines are sorted by byte value (WordNet's index.sense;
+   * index.<pos> files too, after their licence header, whose lines start with spaces and so sort first).
+   */
+  async linesWithPrefix(prefix: string): Promise<string[]> {
+    const key = Buffer.from(prefix, 'utf8');
+    const size = await this.byteSize();
+    const compareAt = async (start: number): Promise<number> => {
+      const head = Buffer.from(await this.lineAt(start), 'utf8');
+      return Buffer.compare(head.subarray(0, key.length), key);
+    };
+    // the smallest byte position whose next line sorts >= prefix (monotone in the position)
+    let lo = 0;
+    let hi = size;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const start = await this.nextLineStart(mid);
+      if (start >= size || (await compareAt(start)) >= 0) hi = mid;
+      else lo = mid + 1;
+    }
+    const out: string[] = [];
+    for (let at = await this.nextLineStart(lo); at < size; ) {
+      const line = await this.lineAt(at);
+      const head = Buffer.from(line, 'utf8');
+      if (Buffer.compare(head.subarray(0, key.length), key) !== 0) break;
+      out.push(line);
+      at += head.length + 1;
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    const handle = this.handle;
+    this.handle = undefined;
+    this.size = undefined;
+    if (handle) await (await handle).close().catch(() => undefined);
+  }
+}
