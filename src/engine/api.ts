@@ -59,4 +59,169 @@ export type ErrorCode =
   | 'BAD_INPUT'
   | 'CANCELLED'
   | 'WORKER_CRASHED'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  /** A model download could not reach the server (offline, refused, timed out, connection lost). */
+  | 'NETWORK'
+  /** A model download reached the server but failed (HTTP error, gated repo, integrity or size check). */
+  | 'DOWNLOAD_FAILED';
+
+/** `fill`: a masked LM's candidates for each `[MASK]` (or `<mask>`) marker in a text. */
+export interface FillRequest {
+  /** Text with one or more `[MASK]` or `<mask>` markers (the model's own mask token is used either way). */
+  text: string;
+  /** Candidates per mask, and combined sequences, to return (default 5, at most 50). */
+  topK?: number;
+  model?: string;
+}
+
+export interface FillPrediction {
+  /** The candidate as it goes into the text ("dog"; a word piece without its "##"). */
+  token: string;
+  tokenId: number;
+  /** Its probability at this mask. */
+  score: number;
+  /** The request text with this mask filled by `token` (other masks left as they are). */
+  sequence: string;
+}
+
+export interface FillMask {
+  /** 0-based number of the mask, left to right. */
+  index: number;
+  /** Where the marker is in the request text (UTF-16 offsets, end exclusive). */
+  start: number;
+  end: number;
+  /** Best first; with several masks, given the others still masked. */
+  predictions: FillPrediction[];
+}
+
+/** Every mask filled: one token per mask, chosen jointly left to right. */
+export interface FillSequence {
+  tokens: string[];
+  tokenIds: number[];
+  /** Joint probability: the product of each choice's probability given the choices to its left. */
+  score: number;
+  sequence: string;
+}
+
+export interface FillResult {
+  model: string;
+  masks: FillMask[];
+  /** Best first. One mask: its predictions; several: a beam of `topK`, filled left to right. */
+  sequences: FillSequence[];
+  /** True when the text was cut to a window around the masks to fit the model. */
+  truncated: boolean;
+  /** Where the time went, in ms: `runMs` is the time inside ONNX Runtime's session.run. */
+  timings: { tokenizeMs: number; runMs: number; totalMs: number };
+}
+
+/** `generate`: continues a text with a causal LM. */
+export interface GenerateRequest {
+  text: string;
+  /** Tokens to generate at most (default 32, 1 to 1024). */
+  maxTokens?: number;
+  /** 0 (default) is greedy; above 0 samples, flatter as it grows (at most 5). */
+  temperature?: number;
+  /** Sample from the k most likely tokens only (0 = no limit; default 0). */
+  topK?: number;
+  /** Sample from the smallest set of tokens whose probability reaches p (default 1 = no limit). */
+  topP?: number;
+  /** Seed of the sampling PRNG; the same seed and request give the same completion (default: random, returned). */
+  seed?: number;
+  /** Stop before the first of these strings (not included in the completion). */
+  stop?: string[];
+  /** Recompute the whole sequence for every token instead of reusing the key/value cache (for comparison). */
+  noCache?: boolean;
+  model?: string;
+}
+
+/** Streamed while generating: text decoded since the last message. */
+export interface GenerateProgress {
+  text: string;
+  /** Tokens generated so far. */
+  tokens: number;
+}
+
+export type FinishReason = 'length' | 'stop' | 'eos' | 'context';
+
+export interface GenerateResult {
+  model: string;
+  completion: string;
+  /** Tokens generated (the end-of-text token is not counted). */
+  tokens: number;
+  /** Generation time (prompt and every step; model loading excluded). */
+  ms: number;
+  tokensPerSecond: number;
+  /** From the start of generation to the first generated token. */
+  firstTokenMs: number;
+  /** Prompt tokens the model saw (after truncation). */
+  promptTokens: number;
+  /** True when the prompt was cut from the left to fit the context window. */
+  truncated: boolean;
+  finishReason: FinishReason;
+  /** Whether the key/value cache was used. */
+  cache: boolean;
+  /** The sampling seed used (absent for greedy decoding). */
+  seed?: number;
+}
+
+/** `score`: how surprising each token of a text is to a causal LM. */
+export interface ScoreRequest {
+  text: string;
+  model?: string;
+}
+
+export interface ScoreResult {
+  model: string;
+  /** The text of each token (concatenated, they give the text back for byte-level tokenizers). */
+  tokens: string[];
+  /** Natural-log probability of each token given the ones before it. */
+  tokenLogProbs: number[];
+  /** Where each token is in the request text (UTF-16 offsets), or null where it could not be placed. */
+  offsets: ([number, number] | null)[];
+  /** exp(-mean log-probability). */
+  perplexity: number;
+  /** Context windows run (long texts are scored in overlapping windows). */
+  windows: number;
+}
+
+/** `attention`: a transformer's attention weights over a text (BERT, GPT-2, or a downloaded model exposing them). */
+export interface AttentionRequest {
+  text: string;
+  model?: string;
+  /** UTF-16 offset in `text` kept in the window when the text has more tokens than it (default 0). */
+  focus?: number;
+  /** Most text tokens to run, special tokens excluded (default and ceiling: the model's positions, at most 512). */
+  maxTokens?: number;
+  /** Causal models: next-token candidates kept per position (default 5, 0 for none, at most 50). */
+  topK?: number;
+}
+
+export interface TokenCandidate {
+  token: string;
+  id: number;
+  probability: number;
+}
+
+export interface AttentionResult {
+  model: string;
+  kind: ModelKind;
+  /** The tokens the model saw, special tokens included, as text (" bank", "##s", "[CLS]"). */
+  tokens: string[];
+  ids: number[];
+  /** [start, end) UTF-16 offsets in the request text of the word each token came from; null for special tokens. */
+  spans: ([number, number] | null)[];
+  special: boolean[];
+  layers: number;
+  heads: number;
+  /**
+   * Attention weights, flat [layer][head][query][key] (layers x heads x tokens x tokens float32): each query's
+   * row is a distribution over the keys (causal models: zero after the query).
+   */
+  attentions: Float32Array;
+  /** Causal models: surprisal in bits of each token given the ones before it (null for the first). */
+  surprisal?: (number | null)[];
+  /** Causal models: the most likely next tokens after each position, best first. */
+  next?: TokenCandidate[][];
+  /** True when the text was cut to a window around the focus. */
+  truncated: boolean;
+}
