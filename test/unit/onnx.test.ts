@@ -29,7 +29,7 @@ import {
   makeNode,
   makeTensorValueInfo,
 } from '../../src/engine/onnx/build';
-import { DataType } from '../../src/engine/onnx/proto';
+import { AttributeType, DataType, type GraphProto } from '../../src/engine/onnx/proto';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
@@ -181,16 +181,53 @@ function tinyTransformer(style: Style, layers = 2): TinyModel {
   return { model: makeModel(graph, [{ version: 17 }]), blockOutputs, softmaxOutputs };
 }
 
+/**
+ * A merged decoder like optimum's decoder_model_merged.onnx: If(use_cache_branch) runs the layers
+ * in a "with past" or a "without past" branch; the weights are shared initializers of the main graph.
+ */
+function mergedDecoder(): ModelProto {
+  const { model } = tinyTransformer('gpt2', 2);
+  const branch = (tag: string): GraphProto => {
+    const g = tinyTransformer('gpt2', 2).model.graph!;
+    // Value and node names stay unique across the nested graphs.
+    const local = new Set(g.node!.flatMap((n) => n.output!));
+    const nodes = g.node!.map((n) => ({
+      ...n,
+      name: `${tag}${n.name}`,
+      input: n.input!.map((x) => (local.has(x) ? `${tag}${x}` : x)),
+      output: n.output!.map((x) => `${tag}${x}`),
+    }));
+    return { name: tag, node: nodes, output: [makeTensorValueInfo(`${tag}logits`, DataType.FLOAT)] };
+  };
+  const ifNode = makeNode('If', ['use_cache_branch'], ['logits'], 'optimum::if');
+  ifNode.attribute = [
+    { name: 'then_branch', type: AttributeType.GRAPH, g: branch('with_past/') },
+    { name: 'else_branch', type: AttributeType.GRAPH, g: branch('no_past/') },
+  ];
+  const graph = makeGraph(
+    'merged',
+    [ifNode],
+    [...model.graph!.input!, makeTensorValueInfo('use_cache_branch', DataType.BOOL, [1])],
+    model.graph!.output!,
+    model.graph!.initializer!,
+  );
+  return makeModel(graph, [{ version: 17 }]);
+}
+
 const SEQ = 5;
 const IDS = [1, 4, 7, 2, 9];
 const MASK = [1, 1, 1, 1, 0];
 
-async function run(bytes: Uint8Array): Promise<Record<string, import('onnxruntime-node').Tensor>> {
+async function run(
+  bytes: Uint8Array,
+  extra: Record<string, import('onnxruntime-node').Tensor> = {},
+): Promise<Record<string, import('onnxruntime-node').Tensor>> {
   const session = await ort.InferenceSession.create(bytes);
   try {
     return await session.run({
       input_ids: new ort.Tensor('int64', BigInt64Array.from(IDS.map(BigInt)), [1, SEQ]),
       attention_mask: new ort.Tensor('int64', BigInt64Array.from(MASK.map(BigInt)), [1, SEQ]),
+      ...extra,
     });
   } finally {
     await session.release();
@@ -404,6 +441,27 @@ describe('exposed outputs in onnxruntime-node', () => {
       }
     });
   }
+
+  it('exposes attentions and hidden states from both branches of a merged decoder (If)', async () => {
+    const original = encodeModel(mergedDecoder());
+    const result = exposeOutputs(original);
+    assert.deepEqual(result.explanations, {});
+    assert.deepEqual(result.attentions.map((a) => a.name), ['attentions.0', 'attentions.1']);
+    assert.deepEqual(result.hiddenStates.map((h) => h.name), ['hidden_states.0', 'hidden_states.1']);
+    for (const useCache of [true, false]) {
+      const feeds = { use_cache_branch: new ort.Tensor('bool', [useCache], [1]) };
+      const before = await run(original, feeds);
+      const after = await run(result.bytes, feeds);
+      assertClose(after.logits.data as Float32Array, before.logits.data as Float32Array, 1e-5, `logits (${useCache})`);
+      const probs = after['attentions.1'].data as Float32Array;
+      assert.deepEqual(after['attentions.1'].dims, [1, HEADS, SEQ, SEQ]);
+      for (let row = 0; row < HEADS * SEQ; row++) {
+        const sum = probs.subarray(row * SEQ, row * SEQ + SEQ).reduce((a, b) => a + b, 0);
+        assert.ok(Math.abs(sum - 1) < 1e-5, `row ${row} sums to 1 (${useCache})`);
+      }
+      assert.deepEqual(after['hidden_states.1'].dims, [1, SEQ, HIDDEN]);
+    }
+  });
 
   it('exposes only what is asked for, and a second rewrite adds nothing', () => {
     const original = encodeModel(tinyTransformer('bert').model);

@@ -12,7 +12,7 @@ import { AttentionSoftmax, FusedAttentionNode, findAttentionSoftmaxesIn, findFus
 import { makeNode, makeTensorValueInfo } from './build';
 import { GraphIndex } from './graph';
 import { LayerOutput, findLayerOutputsIn } from './layers';
-import { ModelProto, NodeProto, ValueInfoProto, decodeModel, encodeModel } from './proto';
+import { GraphProto, ModelProto, NodeProto, ValueInfoProto, decodeModel, encodeModel } from './proto';
 
 /** Bump when the rewrite changes, so cached rewritten models are rebuilt. */
 export const REWRITE_VERSION = 1;
@@ -31,7 +31,7 @@ export interface ExposedOutput {
   name: string;
   /** Block index (from node names, else the rank in the graph). */
   layer: number;
-  /** The internal value it copies, and the node that makes it. */
+  /** The internal value it copies, and the node that makes it (in a merged decoder: those of its first If branch). */
   source: string;
   node: string;
 }
@@ -91,9 +91,8 @@ function noAttentionExplanation(index: GraphIndex): string {
   const nested = subgraphSoftmaxCount(index);
   if (nested > 0) {
     return (
-      `This model's attention is inside control-flow subgraphs (If/Loop; ${nested} Softmax node(s)), as in ` +
-      'merged decoders (decoder_model_merged.onnx). Exposing it from there is not supported: use the ' +
-      'model.onnx or decoder_model.onnx export instead.'
+      `This model's attention is inside control-flow subgraphs (If/Loop; ${nested} Softmax node(s)) in a form ` +
+      'LM Lens cannot rewrite. Use the model.onnx or decoder_model.onnx export instead.'
     );
   }
   return (
@@ -109,33 +108,117 @@ function noLayersExplanation(): string {
   );
 }
 
-/** Adds Identity(source) -> name and the graph output `name`; reuses an existing graph output of that name. */
-function addOutput(
-  index: GraphIndex,
-  name: string,
-  source: string,
-  newNodes: NodeProto[],
-  newOutputs: ValueInfoProto[],
-): void {
-  if (index.graphOutputs.has(name)) {
-    return; // already exposed (by an earlier rewrite or by the exporter)
+/**
+ * Where the values to expose live: the main graph, or both branches of an If node (optimum's merged
+ * decoders, decoder_model_merged.onnx, run their layers in a "with past" and a "without past" branch).
+ */
+interface Site {
+  /** [main graph] or [then branch, else branch]. */
+  graphs: GraphIndex[];
+  ifNode?: NodeProto;
+  /** Per graph, in the same order in each. */
+  softmaxes: AttentionSoftmax[][];
+  layers: LayerOutput[][];
+}
+
+function ifBranches(node: NodeProto): [GraphProto, GraphProto] | undefined {
+  const thenBranch = node.attribute?.find((a) => a.name === 'then_branch')?.g;
+  const elseBranch = node.attribute?.find((a) => a.name === 'else_branch')?.g;
+  return thenBranch && elseBranch ? [thenBranch, elseBranch] : undefined;
+}
+
+/** An If whose two branches compute the same number of attention Softmax nodes. */
+function findBranchSite(main: GraphIndex, wantHidden: boolean): Site | undefined {
+  for (const node of main.nodes) {
+    const branches = node.op_type === 'If' ? ifBranches(node) : undefined;
+    if (!branches) {
+      continue;
+    }
+    const graphs = branches.map((g) => new GraphIndex(g, main));
+    const softmaxes = graphs.map((g) => findAttentionSoftmaxesIn(g));
+    if (softmaxes[0].length === 0 || softmaxes[0].length !== softmaxes[1].length) {
+      continue;
+    }
+    const layers = wantHidden ? graphs.map((g, k) => findLayerOutputsIn(g, softmaxes[k])) : [[], []];
+    return { graphs, ifNode: node, softmaxes, layers: layers[0].length === layers[1].length ? layers : [[], []] };
   }
-  if (index.producer.has(name) || index.graphInputs.has(name) || index.initializers.has(name)) {
-    throw new LensError('MODEL_CORRUPT', `Cannot expose ${name}: the model already has a value with that name.`);
+  return undefined;
+}
+
+/** Collects the Identity nodes and outputs to add, then applies them all at once. */
+class OutputAdder {
+  private readonly nodes: NodeProto[][];
+  private readonly branchOutputs: ValueInfoProto[][];
+  private readonly mainOutputs: ValueInfoProto[] = [];
+  private readonly ifOutputs: string[] = [];
+
+  constructor(
+    private readonly main: GraphIndex,
+    private readonly site: Site,
+  ) {
+    this.nodes = site.graphs.map(() => []);
+    this.branchOutputs = site.graphs.map(() => []);
   }
-  newNodes.push(makeNode('Identity', [source], [name], `/lm_lens/${name}/Identity`));
-  const declared = index.valueInfo.get(source)?.type?.tensor_type?.shape?.dim;
-  const info = makeTensorValueInfo(name, index.elemTypeOf(source));
+
+  get changed(): boolean {
+    return this.mainOutputs.length > 0;
+  }
+
+  /** Exposes `sources[k]` (one value per graph of the site) as the graph output `name`. */
+  add(name: string, sources: string[]): void {
+    if (this.main.graphOutputs.has(name)) {
+      return; // already exposed (by an earlier rewrite or by the exporter)
+    }
+    if (this.main.producer.has(name) || this.main.graphInputs.has(name) || this.main.initializers.has(name)) {
+      throw new LensError('MODEL_CORRUPT', `Cannot expose ${name}: the model already has a value with that name.`);
+    }
+    this.site.graphs.forEach((graph, k) => {
+      // In If branches, each branch makes its own uniquely named value; the If node outputs `name`.
+      const inner = this.site.ifNode ? `${name}/${k === 0 ? 'then_branch' : 'else_branch'}` : name;
+      this.nodes[k].push(makeNode('Identity', [sources[k]], [inner], `/lm_lens/${inner}/Identity`));
+      const info = valueInfoLike(graph, inner, sources[k]);
+      if (this.site.ifNode) {
+        this.branchOutputs[k].push(info);
+      }
+      if (k === 0) {
+        this.mainOutputs.push({ ...info, name });
+      }
+    });
+    if (this.site.ifNode) {
+      this.ifOutputs.push(name);
+    }
+  }
+
+  /** Writes the additions into the decoded model (fresh arrays: decoded ones may be shared and frozen). */
+  apply(): void {
+    this.site.graphs.forEach((graph, k) => {
+      graph.graph.node = [...(graph.graph.node ?? []), ...this.nodes[k]];
+      if (this.site.ifNode) {
+        graph.graph.output = [...(graph.graph.output ?? []), ...this.branchOutputs[k]];
+      }
+    });
+    if (this.site.ifNode) {
+      this.site.ifNode.output = [...(this.site.ifNode.output ?? []), ...this.ifOutputs];
+    }
+    this.main.graph.output = [...(this.main.graph.output ?? []), ...this.mainOutputs];
+  }
+}
+
+/** A value info named `name` with the element type (and declared shape, if any) of `source`. */
+function valueInfoLike(graph: GraphIndex, name: string, source: string): ValueInfoProto {
+  const info = makeTensorValueInfo(name, graph.elemTypeOf(source));
+  const declared = graph.valueInfo.get(source)?.type?.tensor_type?.shape?.dim;
   if (declared && info.type?.tensor_type) {
     info.type.tensor_type.shape = { dim: declared };
   }
-  newOutputs.push(info);
+  return info;
 }
 
 /**
- * Adds `attentions.{i}` and `hidden_states.{i}` graph outputs to an unfused transformer export.
- * Throws MODEL_CORRUPT when the bytes are not an ONNX model. When attention is fused or not found,
- * `attentions` is empty and `explanations.attentions` says why (hidden states may still be there).
+ * Adds `attentions.{i}` and `hidden_states.{i}` graph outputs to an unfused transformer export
+ * (also to a merged decoder, whose layers sit in both branches of an If). Throws MODEL_CORRUPT
+ * when the bytes are not an ONNX model. When attention is fused or not found, `attentions` is
+ * empty and `explanations.attentions` says why (hidden states may still be there).
  */
 export function exposeOutputs(modelBytes: Uint8Array, options: ExposeOptions = {}): ExposeResult {
   const wantAttentions = options.attentions ?? true;
@@ -152,50 +235,50 @@ export function exposeOutputs(modelBytes: Uint8Array, options: ExposeOptions = {
   if (!graph || !graph.node || graph.node.length === 0) {
     throw modelCorrupt('The ONNX model has no graph.');
   }
-  const index = new GraphIndex(graph);
-  const fusedAttention = findFusedAttentionIn(index);
+  const main = new GraphIndex(graph);
+  const fusedAttention = findFusedAttentionIn(main);
+  const fused = fusedAttention.length > 0;
+
+  let site: Site = { graphs: [main], softmaxes: [fused ? [] : findAttentionSoftmaxesIn(main)], layers: [[]] };
+  if (!fused && site.softmaxes[0].length === 0) {
+    site = findBranchSite(main, wantHidden) ?? site;
+  }
+  if (wantHidden && !site.ifNode) {
+    site.layers = [findLayerOutputsIn(main, site.softmaxes[0])];
+  }
+
   const explanations: ExposeMapping['explanations'] = {};
-
-  let softmaxes: AttentionSoftmax[] = [];
-  if (wantAttentions || wantHidden) {
-    softmaxes = fusedAttention.length > 0 ? [] : findAttentionSoftmaxesIn(index);
+  if (wantAttentions && site.softmaxes[0].length === 0) {
+    explanations.attentions = fused ? fusedExplanation(fusedAttention) : noAttentionExplanation(main);
   }
-  if (wantAttentions && softmaxes.length === 0) {
-    explanations.attentions = fusedAttention.length > 0 ? fusedExplanation(fusedAttention) : noAttentionExplanation(index);
-  }
-  let layerOutputs: LayerOutput[] = [];
-  if (wantHidden) {
-    layerOutputs = findLayerOutputsIn(index, softmaxes);
-    if (layerOutputs.length === 0) {
-      explanations.hiddenStates = noLayersExplanation();
-    }
+  if (wantHidden && site.layers[0].length === 0) {
+    explanations.hiddenStates = noLayersExplanation();
   }
 
-  const newNodes: NodeProto[] = [];
-  const newOutputs: ValueInfoProto[] = [];
+  const adder = new OutputAdder(main, site);
   const attentions: ExposedOutput[] = [];
   const hiddenStates: ExposedOutput[] = [];
   if (wantAttentions) {
-    for (const s of softmaxes) {
+    site.softmaxes[0].forEach((s, i) => {
       const name = `attentions.${s.index}`;
-      addOutput(index, name, s.output, newNodes, newOutputs);
+      adder.add(name, site.softmaxes.map((perGraph) => perGraph[i].output));
       attentions.push({ name, layer: s.layer, source: s.output, node: s.node });
-    }
+    });
   }
-  for (const h of layerOutputs) {
-    const name = `hidden_states.${h.index}`;
-    addOutput(index, name, h.output, newNodes, newOutputs);
-    hiddenStates.push({ name, layer: h.layer, source: h.output, node: h.node });
+  if (wantHidden) {
+    site.layers[0].forEach((h, i) => {
+      const name = `hidden_states.${h.index}`;
+      adder.add(name, site.layers.map((perGraph) => perGraph[i].output));
+      hiddenStates.push({ name, layer: h.layer, source: h.output, node: h.node });
+    });
   }
 
   const mapping: ExposeMapping = { sourceSha256, attentions, hiddenStates, explanations, fusedAttention };
   const externalData = (graph.initializer ?? []).some((t) => t.data_location === 1);
-  if (newNodes.length === 0) {
+  if (!adder.changed) {
     return { ...mapping, bytes: modelBytes, changed: false, externalData };
   }
-  // Assign fresh arrays: decoded repeated fields may be protobufjs' shared frozen empty array.
-  graph.node = [...graph.node, ...newNodes];
-  graph.output = [...(graph.output ?? []), ...newOutputs];
+  adder.apply();
   return { ...mapping, bytes: encodeModel(model), changed: true, externalData };
 }
 

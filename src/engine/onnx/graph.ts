@@ -50,7 +50,15 @@ export class GraphIndex {
   /** Values computed from a graph input (not from weights and constants only). */
   readonly live = new Set<string>();
 
-  constructor(readonly graph: GraphProto) {
+  /**
+   * @param outer the enclosing graph's index, for a subgraph (an If branch): values the subgraph
+   *   reads from outside are activations when they are in the outer graph, weights when they are
+   *   outer initializers.
+   */
+  constructor(
+    readonly graph: GraphProto,
+    readonly outer?: GraphIndex,
+  ) {
     this.nodes = graph.node ?? [];
     for (const tensor of graph.initializer ?? []) {
       if (tensor.name) {
@@ -96,6 +104,13 @@ export class GraphIndex {
     });
     for (const name of this.graphInputs) {
       this.live.add(name);
+    }
+    if (outer) {
+      for (const name of this.consumers.keys()) {
+        if (!this.producer.has(name) && !this.initializers.has(name) && outer.live.has(name)) {
+          this.live.add(name); // read from the enclosing graph
+        }
+      }
     }
     for (const i of this.order) {
       const node = this.nodes[i];
@@ -194,7 +209,7 @@ export class GraphIndex {
       }
       const node = this.producerOf(current);
       if (!node) {
-        break;
+        return this.outer && !this.graphInputs.has(current) ? this.outer.elemTypeOf(current) : DataType.FLOAT;
       }
       if (node.op_type === 'Cast') {
         const to = node.attribute?.find((a) => a.name === 'to');
