@@ -386,7 +386,7 @@ describe('resuming, integrity and cancellation', () => {
       path.join(dir, 'onnx/model.onnx.part.json'),
       JSON.stringify({ remote: 'onnx/model.onnx', sha256: 'f'.repeat(64), size: 200_000 }),
     );
-    const result = await downloadModel(options());
+    const result = await downloadModel(options({ retries: 0 })); // starting over is not a retry
     assert.ok((await readFile(path.join(result.path, 'onnx/model.onnx'))).equals(content(files, 'onnx/model.onnx')));
     assert.ok(server.fileRequests('onnx/model.onnx').length >= 2);
   });
@@ -445,6 +445,32 @@ describe('network failures and safety checks', () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
+  });
+
+  it('gives up after 5 redirects', async () => {
+    let hits = 0;
+    const server = http.createServer((_req, res) => {
+      hits++;
+      res.writeHead(302, { location: `/loop${hits}` });
+      res.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const error = await failure(() => downloadModel(options({ endpoint: `http://127.0.0.1:${port}` })));
+      assert.match(error.message, /Too many redirects/);
+      assert.ok(hits <= 6 * 3, `bounded (${hits} requests)`);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('says when the repository does not exist', async () => {
+    await start();
+    const error = await failure(() => downloadModel(options({ repo: 'Xenova/no-such-model' })));
+    assert.equal(error.code, 'MODEL_NOT_FOUND');
+    assert.match(error.message, /Xenova\/no-such-model@main: the repository does not exist/);
   });
 
   it('validates repo ids and file paths', async () => {

@@ -115,6 +115,9 @@ function parseContentRange(value: string | undefined): { start?: number; total?:
   };
 }
 
+/** The .part cannot be resumed: start the file again from its first byte (not a failed attempt). */
+class RestartNeeded extends Error {}
+
 class IntegrityError extends DownloadError {
   constructor(
     message: string,
@@ -188,8 +191,7 @@ async function attempt(ctx: FetchContext, remote: string, local: string, expecte
     if (size === undefined || have === size) {
       return finish(ctx, { remote, finalPath, partPath, infoPath, url, size: have, sha256, gitOid, commit: hub.repoCommit, what, resumed: true });
     }
-    await rm(partPath, { force: true });
-    throw new DownloadError('NETWORK', 'connection-lost', `${what}: the server refused to resume; starting over.`, { url: url.href, status });
+    throw new RestartNeeded(); // the .part is longer than the file: not a piece of it
   }
   if (status !== 200 && status !== 206) {
     body.resume();
@@ -201,10 +203,7 @@ async function attempt(ctx: FetchContext, remote: string, local: string, expecte
     append = have > 0 && range?.start === have && sameFile(partInfo, remote, now);
     if (!append) {
       body.destroy();
-      await rm(partPath, { force: true });
-      throw new DownloadError('NETWORK', 'connection-lost', `${what}: the partial download does not match the server's file; starting over.`, {
-        url: url.href,
-      });
+      throw new RestartNeeded(); // the .part is a piece of another version of the file
     }
   } else if (have > 0) {
     have = 0; // a 200 to a Range request: the whole file again
@@ -365,32 +364,41 @@ export async function pause(ms: number, signal?: AbortSignal): Promise<void> {
 
 /**
  * Downloads `remote` to `local` in the model folder, resuming and retrying (a dropped connection,
- * a timeout, a 5xx or 429) up to `ctx.retries` times with growing pauses. A resumed file that fails
- * its checksum is retried once from scratch; a fresh one fails at once. `missing` for a 404.
+ * a timeout, a 5xx or 429) up to `ctx.retries` times with growing pauses. A `.part` that cannot be
+ * resumed, or a resumed file that fails its checksum, is started over once; a file downloaded in
+ * one go that fails its checksum fails at once. `missing` for a 404.
  */
 export async function fetchFile(ctx: FetchContext, remote: string, local: string, expected: Expected): Promise<FetchResult> {
   let fresh = false;
-  let restartedAfterCorruption = false;
-  for (let attemptNo = 0; ; attemptNo++) {
+  let restarted = false;
+  for (let attemptNo = 0; ; ) {
     try {
       return await attempt(ctx, remote, local, expected, fresh);
     } catch (error) {
       if (ctx.http.signal?.aborted) {
         throw downloadCancelled();
       }
-      const failure = error instanceof DownloadError ? error : networkError(error, ctx.endpoint, ctx.http.signal);
-      fresh = false;
-      if (failure instanceof IntegrityError && failure.resumed && !restartedAfterCorruption) {
-        // The resumed .part may have come from an older version of the file: one clean retry.
-        restartedAfterCorruption = true;
+      // Once per file, a .part that turns out not to fit (or a resumed file that fails its
+      // checksum: its first part may be from an older version) is dropped and the file started over.
+      const badPart = error instanceof RestartNeeded || (error instanceof IntegrityError && error.resumed);
+      if (badPart && !restarted) {
+        restarted = true;
         fresh = true;
         ctx.progress.restart();
         continue;
       }
+      fresh = false;
+      const failure =
+        error instanceof DownloadError
+          ? error
+          : error instanceof RestartNeeded
+            ? new DownloadError('DOWNLOAD_FAILED', 'http', `${remote}: the server does not resume this file consistently.`)
+            : networkError(error, ctx.endpoint, ctx.http.signal);
       if (!failure.retryable || attemptNo >= ctx.retries) {
         throw failure;
       }
       await pause(ctx.retryDelayMs * 2 ** attemptNo, ctx.http.signal);
+      attemptNo++;
     }
   }
 }

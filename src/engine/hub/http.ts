@@ -214,7 +214,7 @@ export async function httpGet(url: URL, options: GetOptions): Promise<GetRespons
   });
 }
 
-/** GET and parse a JSON body of at most `maxBytes`; `undefined` for a non-2xx answer (status given to `onStatus`). */
+/** GET and parse a JSON body of at most `maxBytes`; no `json` for a non-2xx answer or a body that is not JSON. */
 export async function httpGetJson(
   url: URL,
   options: GetOptions,

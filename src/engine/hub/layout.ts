@@ -178,11 +178,7 @@ export async function listRepoFiles(
       throw httpError(status, headers, url, `${repo}@${revision}`);
     }
     if (!Array.isArray(json)) {
-      if (page > 0) {
-        break; // a broken later page: use what we have
-      }
-      url = undefined;
-      break;
+      break; // no tree API here (or a broken later page: use what we have)
     }
     for (const entry of json as ApiEntry[]) {
       const file = toRepoFile(entry);
