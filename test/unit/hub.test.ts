@@ -13,6 +13,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import {
   DownloadError,
+  describeProgress,
   type DownloadOptions,
   type DownloadProgress,
   downloadModel,
@@ -488,6 +489,17 @@ describe('network failures and safety checks', () => {
     assert.equal(validateRepoPath('onnx/model.onnx'), 'onnx/model.onnx');
     await assert.rejects(downloadModel(options({ id: '../escape' })), { code: 'BAD_INPUT' });
     await assert.rejects(downloadModel(options({ revision: '../main' })), { code: 'BAD_INPUT' });
+  });
+
+  it('describes progress in one line', () => {
+    const base = { file: 'onnx/model.onnx', fileIndex: 9, fileCount: 9, fileBytes: 0 };
+    assert.equal(describeProgress({ ...base, phase: 'listing', bytesDone: 0, bytesPerSecond: 0 }), 'Listing the repository…');
+    assert.equal(
+      describeProgress({ ...base, phase: 'downloading', bytesDone: 198_200_000, bytesTotal: 438_000_000, bytesPerSecond: 12_300_000, etaSeconds: 19.4 }),
+      'onnx/model.onnx (9/9) 45% · 198.2 MB of 438.0 MB · 12.3 MB/s · 0:19 left',
+    );
+    assert.equal(describeProgress({ ...base, phase: 'downloading', bytesDone: 512, bytesPerSecond: 0 }), 'onnx/model.onnx (9/9) · 512 B');
+    assert.equal(describeProgress({ ...base, phase: 'done', bytesDone: 1500, bytesPerSecond: 0 }), 'Done: 1.5 KB');
   });
 
   it('knows loopback hosts', () => {

@@ -3,6 +3,7 @@
  */
 export { downloadModel, defaultModelId, DEFAULT_ENDPOINT, DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_MS } from './download';
 export type { DownloadOptions, DownloadResult, DownloadedFile } from './download';
+export { describeProgress } from './progress';
 export type { DownloadProgress, ProgressCallback } from './progress';
 export { DownloadError } from './errors';
 export type { DownloadFailure } from './errors';

@@ -162,3 +162,47 @@ export class ProgressTracker {
     });
   }
 }
+
+function formatBytes(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+function formatDuration(seconds: number): string {
+  const s = Math.round(seconds);
+  const m = Math.floor(s / 60);
+  return m >= 60 ? `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m` : `${m}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/**
+ * One line for a status bar or a terminal:
+ * `onnx/model.onnx (9/9) 45% · 198.2 MB of 438.0 MB · 12.3 MB/s · 0:19 left`.
+ */
+export function describeProgress(p: DownloadProgress): string {
+  if (p.phase === 'listing') {
+    return 'Listing the repository…';
+  }
+  if (p.phase === 'done') {
+    return `Done: ${formatBytes(p.bytesDone)}`;
+  }
+  const parts = [`${p.file} (${p.fileIndex}/${p.fileCount})`];
+  if (p.bytesTotal !== undefined && p.bytesTotal > 0) {
+    parts[0] += ` ${Math.floor((100 * p.bytesDone) / p.bytesTotal)}%`;
+    parts.push(`${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)}`);
+  } else {
+    parts.push(formatBytes(p.bytesDone));
+  }
+  if (p.bytesPerSecond > 0) {
+    parts.push(`${formatBytes(p.bytesPerSecond)}/s`);
+  }
+  if (p.etaSeconds !== undefined) {
+    parts.push(`${formatDuration(p.etaSeconds)} left`);
+  }
+  return parts.join(' · ');
+}
