@@ -4,8 +4,10 @@
  *
  * Commands are a table: to add one, add an entry to COMMANDS (options, usage, run).
  */
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { GenerateProgress, GenerateRequest } from './engine/api';
 import { Engine } from './engine/engine';
 import { badInput, isInputError, toLensError } from './engine/errors';
 import type { ModelDirectory } from './engine/modelStore';
@@ -15,6 +17,8 @@ type Values = Record<string, string | boolean | (string | boolean)[] | undefined
 
 interface CommandContext {
   engine: Engine;
+  /** Aborted by Ctrl+C (SIGINT): long commands stop at their next step with CANCELLED. */
+  signal: AbortSignal;
 }
 
 interface Command {
@@ -73,7 +77,95 @@ const COMMANDS: Record<string, Command> = {
       });
     },
   },
+  fill: {
+    summary: 'The most likely words for each [MASK] (or <mask>) in a text (masked LM).',
+    usage: '--text TEXT [--top-k K] [--model ID]',
+    options: {
+      text: { type: 'string' },
+      'top-k': { type: 'string' },
+      model: { type: 'string' },
+    },
+    async run(values, { engine, signal }) {
+      const topK = values['top-k'] === undefined ? undefined : positiveInteger(values, 'top-k');
+      const model = optional(values, 'model');
+      return engine.fill(
+        { text: required(values, 'text'), ...(topK === undefined ? {} : { topK }), ...(model === undefined ? {} : { model }) },
+        signal,
+      );
+    },
+  },
+  complete: {
+    summary: 'Continue a text with a causal LM (greedy unless --temperature is above 0).',
+    usage:
+      '--text TEXT [--max-tokens N] [--temperature X] [--top-k K] [--top-p P] [--seed S] [--stop STR]... [--no-cache] [--stream] [--model ID]',
+    options: {
+      text: { type: 'string' },
+      'max-tokens': { type: 'string' },
+      temperature: { type: 'string' },
+      'top-k': { type: 'string' },
+      'top-p': { type: 'string' },
+      seed: { type: 'string' },
+      stop: { type: 'string', multiple: true },
+      'no-cache': { type: 'boolean' },
+      stream: { type: 'boolean' },
+      model: { type: 'string' },
+    },
+    async run(values, { engine, signal }) {
+      const request: GenerateRequest = { text: required(values, 'text') };
+      if (values['max-tokens'] !== undefined) request.maxTokens = positiveInteger(values, 'max-tokens');
+      if (values['temperature'] !== undefined) request.temperature = decimal(values, 'temperature');
+      if (values['top-k'] !== undefined) request.topK = wholeNumber(values, 'top-k');
+      if (values['top-p'] !== undefined) request.topP = decimal(values, 'top-p');
+      if (values['seed'] !== undefined) request.seed = wholeNumber(values, 'seed');
+      if (Array.isArray(values['stop'])) request.stop = values['stop'].map(String);
+      if (values['no-cache'] === true) request.noCache = true;
+      const model = optional(values, 'model');
+      if (model !== undefined) request.model = model;
+      const stream = values['stream'] === true ? (p: GenerateProgress) => process.stderr.write(p.text) : undefined;
+      const result = await engine.generate(request, signal, stream);
+      if (stream) process.stderr.write('\n');
+      return result;
+    },
+  },
+  score: {
+    summary: "Each token's log-probability under a causal LM, and the text's perplexity.",
+    usage: '(--text TEXT | --file FILE) [--model ID]',
+    options: {
+      text: { type: 'string' },
+      file: { type: 'string' },
+      model: { type: 'string' },
+    },
+    async run(values, { engine, signal }) {
+      const file = optional(values, 'file');
+      if ((file === undefined) === (values['text'] === undefined)) throw badInput('Give either --text or --file.');
+      const text = file === undefined ? required(values, 'text') : await readTextFile(file);
+      const model = optional(values, 'model');
+      return engine.score({ text, ...(model === undefined ? {} : { model }) }, signal);
+    },
+  },
 };
+
+function wholeNumber(values: Values, name: string): number {
+  const text = required(values, name);
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value)) throw badInput(`--${name} must be a whole number from 0 up (got "${text}").`);
+  return value;
+}
+
+function decimal(values: Values, name: string): number {
+  const text = required(values, name);
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value)) throw badInput(`--${name} must be a number (got "${text}").`);
+  return value;
+}
+
+async function readTextFile(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    throw badInput(`Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`);
+  }
+}
 
 function required(values: Values, name: string): string {
   const value = values[name];
@@ -156,11 +248,15 @@ async function main(args: string[]): Promise<number> {
     }
     if (!command) throw badInput(`No command given. Commands: ${Object.keys(COMMANDS).join(', ')} (see lm-lens --help).`);
     const engine = new Engine({ modelDirectories: modelDirectoriesFrom(values), workerPath: WORKER });
+    const interrupt = new AbortController();
+    const onInterrupt = (): void => interrupt.abort();
+    process.once('SIGINT', onInterrupt);
     try {
-      const result = await COMMANDS[command]!.run(values, { engine });
+      const result = await COMMANDS[command]!.run(values, { engine, signal: interrupt.signal });
       process.stdout.write(JSON.stringify(result) + '\n');
       return 0;
     } finally {
+      process.off('SIGINT', onInterrupt);
       await engine.dispose();
     }
   } catch (caught) {

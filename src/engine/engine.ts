@@ -3,8 +3,22 @@
  * happens in the worker, which starts on the first request that needs it. Constructing an Engine never
  * loads ONNX Runtime.
  */
-import type { EmbedRequest, EmbedResult, ModelInfo } from './api';
+import type {
+  EmbedRequest,
+  EmbedResult,
+  FillRequest,
+  FillResult,
+  GenerateProgress,
+  GenerateRequest,
+  GenerateResult,
+  ModelInfo,
+  ScoreRequest,
+  ScoreResult,
+} from './api';
 import { checkEmbedRequest, EMBED_KINDS } from './embed';
+import { checkFillRequest, FILL_KINDS } from './fill';
+import { checkGenerateRequest, GENERATE_KINDS } from './generate';
+import { checkScoreRequest, SCORE_KINDS } from './score';
 import { toLensError } from './errors';
 import { ModelStore, type ModelDirectory } from './modelStore';
 import { EngineClient } from './runtime/client';
@@ -59,6 +73,36 @@ export class Engine {
       const model = await this.models.resolve(checked.model, EMBED_KINDS, 'embed');
       const { text, word, occurrence } = checked;
       return this.client.request('embed', { model, text, word, occurrence }, signal);
+    });
+  }
+
+  /** The top-k fills of each [MASK] in a text, and with several masks the best joint fills (masked LM). */
+  fill(request: FillRequest, signal?: AbortSignal): Promise<FillResult> {
+    return lensErrors(async () => {
+      const { model: id, ...checked } = checkFillRequest(request);
+      const model = await this.models.resolve(id, FILL_KINDS, 'fill');
+      return this.client.request('fill', { ...checked, model }, signal);
+    });
+  }
+
+  /**
+   * Continues a text (causal LM), token by token; `onProgress` receives the text as it is generated.
+   * Aborting `signal` stops generation before the next token.
+   */
+  generate(request: GenerateRequest, signal?: AbortSignal, onProgress?: (progress: GenerateProgress) => void): Promise<GenerateResult> {
+    return lensErrors(async () => {
+      const { model: id, ...checked } = checkGenerateRequest(request);
+      const model = await this.models.resolve(id, GENERATE_KINDS, 'generate');
+      return this.client.request('generate', { ...checked, model }, signal, onProgress);
+    });
+  }
+
+  /** Per-token log-probabilities and perplexity of a text (causal LM). */
+  score(request: ScoreRequest, signal?: AbortSignal): Promise<ScoreResult> {
+    return lensErrors(async () => {
+      const { model: id, ...checked } = checkScoreRequest(request);
+      const model = await this.models.resolve(id, SCORE_KINDS, 'score');
+      return this.client.request('score', { ...checked, model }, signal);
     });
   }
 

@@ -5,7 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { LensError, cancelled, deserializeError } from '../errors';
-import type { EngineMethods, MethodMap, MethodName, ReplyMessage, ToWorker } from './protocol';
+import type { EngineMethods, MethodMap, MethodName, ProgressOf, ReplyMessage, ToWorker } from './protocol';
 
 export interface EngineClientOptions {
   /** The worker's bundled entry file (dist/worker.js in production). */
@@ -18,9 +18,22 @@ export interface EngineClientOptions {
 
 interface Pending {
   resolve(result: unknown): void;
+  progress?: ((value: unknown) => void) | undefined;
   reject(error: LensError): void;
   /** Removes the abort listener. */
   detach(): void;
+}
+
+/**
+ * The worker's stack size. onnxruntime-node 1.30, creating its first session in a worker thread, recurses
+ * about twice per byte of the process's command line (seen in gdb: thousands of frames inside
+ * libonnxruntime); with a worker's default 4 MB stack the whole process dies with SIGSEGV once the
+ * command line passes ~15 kB, e.g. `lm-lens complete --text "<3,000 tokens>"`. So: 512 bytes of stack per
+ * byte of command line, on top of the default.
+ */
+export function workerStackMb(args: readonly string[] = [...process.execArgv, ...process.argv]): number {
+  const bytes = args.reduce((n, arg) => n + Buffer.byteLength(arg) + 1, 0);
+  return Math.min(1024, 4 + Math.ceil((bytes * 512) / 2 ** 20));
 }
 
 export class EngineClient<M extends MethodMap<M> = EngineMethods> {
@@ -38,9 +51,15 @@ export class EngineClient<M extends MethodMap<M> = EngineMethods> {
 
   /**
    * Calls `method` in the worker. Rejects with a `LensError`: the worker's own error, CANCELLED at once when
-   * `signal` aborts (a late reply is dropped), or WORKER_CRASHED when the worker dies first.
+   * `signal` aborts (a late reply is dropped), or WORKER_CRASHED when the worker dies first. `onProgress`
+   * receives the method's progress messages (streamed tokens, ...) until the reply or the cancel.
    */
-  request<K extends MethodName<M>>(method: K, params: M[K]['params'], signal?: AbortSignal): Promise<M[K]['result']> {
+  request<K extends MethodName<M>>(
+    method: K,
+    params: M[K]['params'],
+    signal?: AbortSignal,
+    onProgress?: (progress: ProgressOf<M, K>) => void,
+  ): Promise<M[K]['result']> {
     if (this.disposed) return Promise.reject(new LensError('CANCELLED', 'The engine has been shut down.'));
     if (signal?.aborted) return Promise.reject(cancelled());
     return new Promise<M[K]['result']>((resolve, reject) => {
@@ -60,6 +79,7 @@ export class EngineClient<M extends MethodMap<M> = EngineMethods> {
       signal?.addEventListener('abort', onAbort, { once: true });
       this.pending.set(id, {
         resolve: resolve as (result: unknown) => void,
+        progress: onProgress as ((value: unknown) => void) | undefined,
         reject,
         detach: () => signal?.removeEventListener('abort', onAbort),
       });
@@ -84,7 +104,10 @@ export class EngineClient<M extends MethodMap<M> = EngineMethods> {
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(this.options.workerPath, { workerData: this.options.workerData });
+    const worker = new Worker(this.options.workerPath, {
+      workerData: this.options.workerData,
+      resourceLimits: { stackSizeMb: workerStackMb() },
+    });
     worker.on('message', (message: ReplyMessage) => this.onReply(message));
     worker.on('error', (error) => this.onCrash(worker, `it threw ${error.name}: ${error.message}`));
     worker.on('exit', (code) => this.onCrash(worker, `it exited with code ${code}`));
@@ -95,6 +118,14 @@ export class EngineClient<M extends MethodMap<M> = EngineMethods> {
   private onReply(message: ReplyMessage): void {
     const pending = this.pending.get(message.id);
     if (!pending) return; // cancelled: the reply came too late
+    if ('progress' in message) {
+      try {
+        pending.progress?.(message.progress);
+      } catch (error) {
+        this.options.log?.(`A progress listener threw: ${String(error)}`);
+      }
+      return;
+    }
     this.settle(message.id);
     if ('error' in message) pending.reject(deserializeError(message.error));
     else pending.resolve(message.result);

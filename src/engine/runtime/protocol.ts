@@ -5,18 +5,27 @@
  *                    { id, cancel: true }      stop request `id` at its next checkpoint
  *   worker -> host   { id, result }            success
  *                    { id, error: { code, message } }
+ *                    { id, progress }          a partial result (streamed tokens), any number before the reply
  *
  * Types only: imported by both sides, no Node or ORT import here.
  */
-import type { EmbedResult, ModelInfo } from '../api';
+import type { EmbedResult, FillResult, GenerateProgress, GenerateResult, ModelInfo, ScoreResult } from '../api';
+import type { CheckedFillRequest } from '../fill';
+import type { CheckedGenerateRequest } from '../generate';
+import type { CheckedScoreRequest } from '../score';
 import type { SerializedError } from '../errors';
 
-/** A method table: each method's params and result. Both must survive structured clone. */
-export type MethodMap<M> = { [K in keyof M]: { params: unknown; result: unknown } };
+/**
+ * A method table: each method's params and result, and optionally the type of the progress messages it
+ * streams before its reply. All must survive structured clone.
+ */
+export type MethodMap<M> = { [K in keyof M]: { params: unknown; result: unknown; progress?: unknown } };
 
 export type MethodName<M> = keyof M & string;
 export type ParamsOf<M extends MethodMap<M>, K extends keyof M> = M[K]['params'];
 export type ResultOf<M extends MethodMap<M>, K extends keyof M> = M[K]['result'];
+/** What method K streams before its reply (`never` for a method that streams nothing). */
+export type ProgressOf<M extends MethodMap<M>, K extends keyof M> = M[K] extends { progress: infer P } ? P : never;
 
 export interface RequestMessage {
   id: number;
@@ -31,7 +40,10 @@ export interface CancelMessage {
 
 export type ToWorker = RequestMessage | CancelMessage;
 
-export type ReplyMessage = { id: number; result: unknown } | { id: number; error: SerializedError };
+export type ReplyMessage =
+  | { id: number; result: unknown }
+  | { id: number; error: SerializedError }
+  | { id: number; progress: unknown };
 
 /** Sent once as `workerData`. */
 export interface WorkerOptions {
@@ -47,7 +59,15 @@ export interface EmbedParams {
   occurrence: number;
 }
 
+/** `fill`, `generate`, `score`: the checked request (defaults filled in) with the resolved model. */
+export type FillParams = Omit<CheckedFillRequest, 'model'> & { model: ModelInfo };
+export type GenerateParams = Omit<CheckedGenerateRequest, 'model'> & { model: ModelInfo };
+export type ScoreParams = Omit<CheckedScoreRequest, 'model'> & { model: ModelInfo };
+
 /** The production worker's methods. Add a method here, in the worker's handler table and in `Engine`. */
 export interface EngineMethods {
   embed: { params: EmbedParams; result: EmbedResult };
+  fill: { params: FillParams; result: FillResult };
+  generate: { params: GenerateParams; result: GenerateResult; progress: GenerateProgress };
+  score: { params: ScoreParams; result: ScoreResult };
 }

@@ -5,18 +5,22 @@
  */
 import { parentPort, type MessagePort } from 'node:worker_threads';
 import { LensError, cancelled, serializeError } from '../errors';
-import type { MethodMap, ReplyMessage, ToWorker } from './protocol';
+import type { MethodMap, ProgressOf, ReplyMessage, ToWorker } from './protocol';
 
-export interface RequestContext {
+export interface RequestContext<G = never> {
   /** Aborted when the host cancels this request. */
   readonly signal: AbortSignal;
   /** Lets pending messages (a cancel) arrive, then throws CANCELLED if this request was cancelled. */
   checkpoint(): Promise<void>;
+  /** Sends a partial result (streamed tokens, ...) to the caller ahead of the reply; dropped after a cancel. */
+  progress(value: G): void;
 }
 
-export type Handler<P, R> = (params: P, ctx: RequestContext) => Promise<R>;
+export type Handler<P, R, G = never> = (params: P, ctx: RequestContext<G>) => Promise<R>;
 
-export type Handlers<M extends MethodMap<M>> = { [K in keyof M]: Handler<M[K]['params'], M[K]['result']> };
+export type Handlers<M extends MethodMap<M>> = {
+  [K in keyof M]: Handler<M[K]['params'], M[K]['result'], ProgressOf<M, K>>;
+};
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -24,7 +28,7 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
 export function serve<M extends MethodMap<M>>(handlers: Handlers<M>, port: MessagePort | null = parentPort): void {
   if (!port) throw new Error('serve() must run inside a worker thread');
   const running = new Map<number, AbortController>();
-  const table = handlers as Record<string, Handler<unknown, unknown> | undefined>;
+  const table = handlers as Record<string, Handler<unknown, unknown, unknown> | undefined>;
 
   const reply = (message: ReplyMessage): void => {
     try {
@@ -38,11 +42,14 @@ export function serve<M extends MethodMap<M>>(handlers: Handlers<M>, port: Messa
   const handle = async (id: number, method: string, params: unknown): Promise<void> => {
     const controller = new AbortController();
     running.set(id, controller);
-    const ctx: RequestContext = {
+    const ctx: RequestContext<unknown> = {
       signal: controller.signal,
       async checkpoint() {
         await nextTurn();
         if (controller.signal.aborted) throw cancelled();
+      },
+      progress(value) {
+        if (!controller.signal.aborted) reply({ id, progress: value });
       },
     };
     try {

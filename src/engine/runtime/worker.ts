@@ -6,8 +6,11 @@
 import path from 'node:path';
 import { workerData } from 'node:worker_threads';
 import { embed, type WorkerServices } from '../embed';
+import { fill } from '../fill';
+import { generate } from '../generate';
 import { ONNX_FILE, readModelConfig } from '../modelStore';
 import { PromiseCache } from '../promiseCache';
+import { score } from '../score';
 import { loadSession } from './ort';
 import type { EngineMethods, WorkerOptions } from './protocol';
 import { serve, type Handlers } from './server';
@@ -22,6 +25,9 @@ const services: WorkerServices = {
 
 const handlers: Handlers<EngineMethods> = {
   embed: (params, ctx) => embed(params, ctx, services),
+  fill: (params, ctx) => fill(params, ctx, services),
+  generate: (params, ctx) => generate(params, ctx, services),
+  score: (params, ctx) => score(params, ctx, services),
 };
 
 serve(handlers);

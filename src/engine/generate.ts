@@ -1,0 +1,227 @@
+/**
+ * The `generate` operation: continues a text with a causal LM, one token at a time, reusing the key/value
+ * cache (past_key_values -> present) unless asked not to. Greedy or sampled (temperature, top-k, top-p,
+ * seeded); stops at max tokens, a stop string, the end-of-text token or the context window; streams the
+ * decoded text back as it goes and checks for a cancel between tokens.
+ *
+ * Three phases: tokenize (cutting the prompt from the left to fit), run the model step by step,
+ * detokenize incrementally (holding back text that could still become a stop string).
+ */
+import type { GenerateProgress, GenerateRequest, GenerateResult, ModelKind } from './api';
+import { CausalLm, logitsRow, parseCausalConfig, type KvCache } from './causalLm';
+import { badInput } from './errors';
+import type { GenerateParams } from './runtime/protocol';
+import type { RequestContext } from './runtime/server';
+import { chooseToken, mulberry32, type SamplingOptions } from './sampling';
+import type { WorkerServices } from './embed';
+import { loadTokenizer, type Tokenizer } from './tokenizer';
+
+export const GENERATE_KINDS: readonly ModelKind[] = ['causal-lm'];
+
+export const GENERATE_LIMITS = {
+  maxTokens: 1024,
+  defaultMaxTokens: 32,
+  maxTemperature: 5,
+  maxStops: 8,
+  maxStopLength: 100,
+  /** Characters; longer prompts are refused before tokenizing (the model only sees the end anyway). */
+  maxTextLength: 1_000_000,
+} as const;
+
+export interface CheckedGenerateRequest {
+  text: string;
+  maxTokens: number;
+  sampling: SamplingOptions;
+  seed: number | undefined;
+  stop: string[];
+  noCache: boolean;
+  model: string | undefined;
+}
+
+function isNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+/** Host side: BAD_INPUT for anything malformed, with what was expected; fills in the defaults. */
+export function checkGenerateRequest(request: GenerateRequest): CheckedGenerateRequest {
+  const { text, maxTokens = GENERATE_LIMITS.defaultMaxTokens, temperature = 0, topK = 0, topP = 1 } = request;
+  const { seed, stop = [], noCache = false, model } = request;
+  if (typeof text !== 'string' || text.trim() === '') throw badInput('The text to continue is empty.');
+  if (text.length > GENERATE_LIMITS.maxTextLength) {
+    throw badInput(`The text is too long (${text.length} characters; at most ${GENERATE_LIMITS.maxTextLength}).`);
+  }
+  if (!Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > GENERATE_LIMITS.maxTokens) {
+    throw badInput(`maxTokens must be a whole number from 1 to ${GENERATE_LIMITS.maxTokens} (got ${String(maxTokens)}).`);
+  }
+  if (!isNumber(temperature) || temperature < 0 || temperature > GENERATE_LIMITS.maxTemperature) {
+    throw badInput(`temperature must be from 0 (greedy) to ${GENERATE_LIMITS.maxTemperature} (got ${String(temperature)}).`);
+  }
+  if (!Number.isInteger(topK) || topK < 0) throw badInput(`topK must be a whole number, 0 for no limit (got ${String(topK)}).`);
+  if (!isNumber(topP) || topP <= 0 || topP > 1) throw badInput(`topP must be above 0 and at most 1 (got ${String(topP)}).`);
+  if (seed !== undefined && (!Number.isSafeInteger(seed) || seed < 0)) {
+    throw badInput(`seed must be a whole number from 0 up (got ${String(seed)}).`);
+  }
+  if (!Array.isArray(stop) || stop.some((s) => typeof s !== 'string' || s === '' || s.length > GENERATE_LIMITS.maxStopLength)) {
+    throw badInput(`stop must be a list of non-empty strings of at most ${GENERATE_LIMITS.maxStopLength} characters.`);
+  }
+  if (stop.length > GENERATE_LIMITS.maxStops) throw badInput(`At most ${GENERATE_LIMITS.maxStops} stop strings.`);
+  if (typeof noCache !== 'boolean') throw badInput('noCache must be true or false.');
+  if (model !== undefined && (typeof model !== 'string' || model === '')) throw badInput('The model id is empty.');
+  const sampled = temperature > 0;
+  return {
+    text,
+    maxTokens,
+    sampling: { temperature, topK, topP },
+    seed: sampled ? (seed ?? Math.floor(Math.random() * 2 ** 32)) : undefined,
+    stop,
+    noCache,
+    model,
+  };
+}
+
+/**
+ * How much of a prompt of `promptLength` tokens to keep: all of it when it fits with `maxTokens` more in
+ * the context window; else the end of it, leaving room for the completion but keeping at least half the
+ * window of prompt (generation then stops at the window's end).
+ */
+export function promptBudget(promptLength: number, maxTokens: number, contextSize: number): number {
+  if (promptLength + maxTokens <= contextSize) return promptLength;
+  return Math.min(promptLength, Math.max(contextSize - maxTokens, Math.ceil(contextSize / 2)));
+}
+
+/**
+ * Incremental detokenization: turns token ids into text one id at a time, decoding a short window so
+ * that tokenizers whose decoding depends on neighbours (leading spaces, byte-level pieces of one
+ * character) give the same text as decoding everything at once. Holds back an incomplete UTF-8 character.
+ */
+export class IncrementalDecoder {
+  private readonly ids: number[];
+  private prefixOffset: number;
+  private readOffset: number;
+
+  constructor(
+    private readonly tokenizer: Tokenizer,
+    context: readonly number[],
+  ) {
+    this.ids = context.slice(-6);
+    this.readOffset = this.ids.length;
+    this.prefixOffset = Math.max(0, this.readOffset - 5);
+  }
+
+  /** The text that `id` adds ('' while a character is incomplete). */
+  push(id: number): string {
+    this.ids.push(id);
+    const decode = (ids: number[]): string => this.tokenizer.decode(ids, { skip_special_tokens: true });
+    const prefix = decode(this.ids.slice(this.prefixOffset, this.readOffset));
+    const text = decode(this.ids.slice(this.prefixOffset));
+    if (text.length <= prefix.length || text.endsWith('\uFFFD') || !text.startsWith(prefix)) return '';
+    this.prefixOffset = this.readOffset;
+    this.readOffset = this.ids.length;
+    return text.slice(prefix.length);
+  }
+}
+
+/** Length of the longest end of `text` that is the start of some stop string (text that may not be shown yet). */
+export function heldBack(text: string, stops: readonly string[]): number {
+  let longest = 0;
+  for (const stop of stops) {
+    for (let n = Math.min(stop.length - 1, text.length); n > longest; n--) {
+      if (text.endsWith(stop.slice(0, n))) {
+        longest = n;
+        break;
+      }
+    }
+  }
+  return longest;
+}
+
+/** Where the first stop string starts in `text`, searching from `from`; -1 when none is there. */
+export function findStop(text: string, stops: readonly string[], from: number): number {
+  let at = -1;
+  for (const stop of stops) {
+    const i = text.indexOf(stop, Math.max(0, from));
+    if (i !== -1 && (at === -1 || i < at)) at = i;
+  }
+  return at;
+}
+
+/** Worker side: the continuation of `params.text`. */
+export async function generate(
+  params: GenerateParams,
+  ctx: RequestContext<GenerateProgress>,
+  services: WorkerServices,
+): Promise<GenerateResult> {
+  const { model, maxTokens, sampling, seed, stop, noCache } = params;
+  if (!GENERATE_KINDS.includes(model.kind)) throw badInput(`Model "${model.id}" (${model.kind}) cannot generate text.`);
+  const [tokenizer, config, session] = await Promise.all([
+    loadTokenizer(model.path),
+    services.config(model),
+    services.session(model),
+  ]);
+  const causal = parseCausalConfig(config);
+  const lm = new CausalLm(session, causal, model.id);
+  const useCache = !noCache && lm.canCache;
+
+  // 1. tokenize; cut the prompt from the left so it fits the window with room to generate
+  const encoded = tokenizer.encode(params.text).ids;
+  if (encoded.length === 0) throw badInput('The text has no tokens for this model.');
+  const keep = promptBudget(encoded.length, maxTokens, lm.contextSize);
+  const prompt = encoded.slice(encoded.length - keep);
+  const budget = Math.min(maxTokens, lm.contextSize - prompt.length);
+  const random = mulberry32(seed ?? 0);
+  const eos = new Set(causal.eosIds);
+
+  // 2-3. one token per step: run, choose, decode, stream
+  const started = performance.now();
+  let firstTokenMs = 0;
+  const ids = [...prompt];
+  const generated: number[] = [];
+  const decoder = new IncrementalDecoder(tokenizer, prompt);
+  let cache: KvCache | undefined;
+  let completion = '';
+  let shown = 0;
+  let finishReason: GenerateResult['finishReason'] = budget < maxTokens ? 'context' : 'length';
+  while (generated.length < budget) {
+    await ctx.checkpoint();
+    const input = useCache && cache ? ids.slice(-1) : ids;
+    const step = await lm.step(input, useCache ? cache : undefined, useCache);
+    cache = step.cache;
+    const next = chooseToken(logitsRow(step.logits, step.vocab, input.length - 1), sampling, random);
+    if (generated.length === 0) firstTokenMs = performance.now() - started;
+    if (eos.has(next)) {
+      finishReason = 'eos';
+      break;
+    }
+    ids.push(next);
+    generated.push(next);
+    completion += decoder.push(next);
+    const stopAt = stop.length > 0 ? findStop(completion, stop, shown - GENERATE_LIMITS.maxStopLength) : -1;
+    if (stopAt !== -1) {
+      completion = completion.slice(0, stopAt);
+      finishReason = 'stop';
+      break;
+    }
+    const safe = completion.length - heldBack(completion, stop);
+    if (safe > shown) {
+      ctx.progress({ text: completion.slice(shown, safe), tokens: generated.length });
+      shown = safe;
+    }
+  }
+  if (completion.length > shown) ctx.progress({ text: completion.slice(shown), tokens: generated.length });
+  const ms = performance.now() - started;
+  return {
+    model: model.id,
+    completion,
+    tokens: generated.length,
+    ms: round(ms),
+    tokensPerSecond: generated.length === 0 ? 0 : round(generated.length / (ms / 1000)),
+    firstTokenMs: round(firstTokenMs),
+    promptTokens: prompt.length,
+    truncated: prompt.length < encoded.length,
+    finishReason,
+    cache: useCache,
+    ...(seed === undefined ? {} : { seed }),
+  };
+}
+
+const round = (x: number): number => Math.round(x * 100) / 100;

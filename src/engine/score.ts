@@ -1,0 +1,117 @@
+/**
+ * The `score` operation: each token's log-probability under a causal LM given the tokens before it, and
+ * the text's perplexity. A text longer than the context window is scored in overlapping windows (stride
+ * half a window), so every token after the first window still sees half a window of context; each
+ * token is scored exactly once.
+ *
+ * Three phases: tokenize (with the begin-of-text token in front, so the first token is scored too), run
+ * window by window (checking for a cancel between windows), place each token back in the text.
+ */
+import type { ModelKind, ScoreRequest, ScoreResult } from './api';
+import { CausalLm, logitsRow, parseCausalConfig } from './causalLm';
+import type { WorkerServices } from './embed';
+import { badInput } from './errors';
+import { IncrementalDecoder } from './generate';
+import type { ScoreParams } from './runtime/protocol';
+import type { RequestContext } from './runtime/server';
+import { logSumExp } from './sampling';
+import { loadTokenizer } from './tokenizer';
+
+export const SCORE_KINDS: readonly ModelKind[] = ['causal-lm'];
+
+export const SCORE_LIMITS = { maxTextLength: 1_000_000 } as const;
+
+export interface CheckedScoreRequest {
+  text: string;
+  model: string | undefined;
+}
+
+export function checkScoreRequest(request: ScoreRequest): CheckedScoreRequest {
+  const { text, model } = request;
+  if (typeof text !== 'string' || text.trim() === '') throw badInput('The text to score is empty.');
+  if (text.length > SCORE_LIMITS.maxTextLength) {
+    throw badInput(`The text is too long (${text.length} characters; at most ${SCORE_LIMITS.maxTextLength}).`);
+  }
+  if (model !== undefined && (typeof model !== 'string' || model === '')) throw badInput('The model id is empty.');
+  return { text, model };
+}
+
+/**
+ * The windows that score tokens 1 .. n-1 of an n-token sequence with a context of `size`: each window
+ * [begin, end) and the first target it scores. Consecutive windows overlap by `size - stride` tokens.
+ */
+export function scoringWindows(n: number, size: number, stride = Math.max(1, Math.floor(size / 2))): { begin: number; end: number; from: number }[] {
+  const windows: { begin: number; end: number; from: number }[] = [];
+  let scored = 1; // token 0 has nothing before it
+  for (let begin = 0; scored < n; begin += stride) {
+    const end = Math.min(begin + size, n);
+    windows.push({ begin, end, from: Math.max(scored, begin + 1) });
+    scored = end;
+  }
+  return windows;
+}
+
+/** Places each token's text in `text`, left to right; null for a token that cannot be found there. */
+export function placeTokens(text: string, pieces: readonly string[]): ([number, number] | null)[] {
+  let cursor = 0;
+  return pieces.map((piece) => {
+    if (piece === '') return null;
+    if (text.startsWith(piece, cursor)) {
+      cursor += piece.length;
+      return [cursor - piece.length, cursor];
+    }
+    // Normalising tokenizers (lower case, stripped spaces): look for the trimmed piece a little ahead.
+    const core = piece.trim();
+    if (core === '') return null;
+    const at = text.toLowerCase().indexOf(core.toLowerCase(), cursor);
+    if (at === -1 || at - cursor > 16) return null;
+    cursor = at + core.length;
+    return [at, cursor];
+  });
+}
+
+/** Worker side: per-token log-probabilities and perplexity of `params.text`. */
+export async function score(params: ScoreParams, ctx: RequestContext, services: WorkerServices): Promise<ScoreResult> {
+  const { model, text } = params;
+  if (!SCORE_KINDS.includes(model.kind)) throw badInput(`Model "${model.id}" (${model.kind}) cannot score text.`);
+  const [tokenizer, config, session] = await Promise.all([
+    loadTokenizer(model.path),
+    services.config(model),
+    services.session(model),
+  ]);
+  const causal = parseCausalConfig(config);
+  const lm = new CausalLm(session, causal, model.id);
+
+  // 1. tokenize, with the begin-of-text token in front when the model has one
+  const encoded = tokenizer.encode(text).ids;
+  if (encoded.length === 0) throw badInput('The text has no tokens for this model.');
+  const bos = causal.bosId;
+  const ids = bos !== undefined && encoded[0] !== bos ? [bos, ...encoded] : encoded;
+  const firstScored = 1; // ids[0] (the begin-of-text token, or the first token when there is none) is context only
+  if (ids.length <= firstScored) throw badInput(`The text is too short to score with "${model.id}": it needs two tokens.`);
+
+  // 2. window by window
+  const windows = scoringWindows(ids.length, lm.contextSize);
+  const logProbs: number[] = [];
+  for (const { begin, end, from } of windows) {
+    await ctx.checkpoint();
+    const { logits, vocab } = await lm.step(ids.slice(begin, end), undefined, false);
+    for (let j = from; j < end; j++) {
+      const row = logitsRow(logits, vocab, j - begin - 1);
+      logProbs.push(row[ids[j]!]! - logSumExp(row));
+    }
+  }
+
+  // 3. each scored token's text and place
+  const decoder = new IncrementalDecoder(tokenizer, ids.slice(0, firstScored));
+  const tokens = ids.slice(firstScored).map((id) => decoder.push(id));
+  const mean = logProbs.reduce((a, b) => a + b, 0) / logProbs.length;
+  return {
+    model: model.id,
+    tokens,
+    tokenLogProbs: logProbs,
+    offsets: placeTokens(text, tokens),
+    perplexity: Math.exp(-mean),
+    windows: windows.length,
+  };
+}

@@ -1,0 +1,226 @@
+/**
+ * Test helper: tiny masked and causal language models that ONNX Runtime really runs, with known answers,
+ * written as model folders (config.json, tokenizer.json, onnx/model.onnx) at test time.
+ *
+ * Causal ("counting") model, GPT-2 layout: a byte-level tokenizer (token id = byte value, 256 =
+ * <|endoftext|>, no merges) and a graph whose next token is the character `48 + n` ('0' + n) where n is
+ * the number of tokens it has seen, counted through its key/value cache (present = past ++ new). So greedy
+ * generation after a 2-token prompt gives "23456…", and a cache that lost its past would repeat a digit.
+ * (Printable ASCII up to n = 78.)
+ *   logits_j = 2j(48 + n) - j^2   (a parabola peaking at j = 48 + n; neighbours 1 lower, so sampling varies)
+ *
+ * Masked ("left neighbour") model, BERT layout: a WordPiece tokenizer; the logits at each position are a
+ * row of a table picked by the token to its left ("the" -> dog 3, cat 2, mailman 1; "dog" -> barked 3).
+ */
+import { FLOAT, INT64, encodeModel, type Initializer, type Node, type ValueInfo } from './onnxWriter';
+import { writeModelFolder } from './modelFolders';
+
+/** GPT-2's byte -> printable character table (bytes_to_unicode). */
+function bytesToUnicode(): string[] {
+  const printable: number[] = [];
+  for (let b = 33; b <= 126; b++) printable.push(b);
+  for (let b = 161; b <= 172; b++) printable.push(b);
+  for (let b = 174; b <= 255; b++) printable.push(b);
+  const table: string[] = [];
+  let extra = 0;
+  for (let b = 0; b < 256; b++) table[b] = String.fromCodePoint(printable.includes(b) ? b : 256 + extra++);
+  return table;
+}
+
+export const EOT = 256;
+/** The counting model writes the character COUNT_BASE + n after n tokens. */
+export const COUNT_BASE = 48;
+export const CAUSAL_VOCAB = 257;
+
+export function byteLevelTokenizerJson(): object {
+  const vocab: Record<string, number> = {};
+  bytesToUnicode().forEach((ch, b) => (vocab[ch] = b));
+  vocab['<|endoftext|>'] = EOT;
+  const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
+  return {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: [
+      { id: EOT, content: '<|endoftext|>', single_word: false, lstrip: false, rstrip: false, normalized: true, special: true },
+    ],
+    normalizer: null,
+    pre_tokenizer: byteLevel,
+    post_processor: byteLevel,
+    decoder: byteLevel,
+    model: {
+      type: 'BPE',
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: '',
+      end_of_word_suffix: '',
+      fuse_unk: false,
+      byte_fallback: false,
+      vocab,
+      merges: [],
+    },
+  };
+}
+
+export interface CausalModelOptions {
+  /** Declare past_key_values.0.* inputs and present.0.* outputs (default true). */
+  withPast?: boolean;
+  /** Declare a `use_cache_branch` bool input like merged decoders (default false). */
+  useCacheBranch?: boolean;
+}
+
+/** The counting causal LM (see the file comment). Head count 1, head width 2. */
+export function countingCausalModel(options: CausalModelOptions = {}): Uint8Array {
+  const { withPast = true, useCacheBranch = false } = options;
+  const w: number[] = [];
+  const bias: number[] = [];
+  // row 0 of W multiplies the count n, row 1 the constant 0 (unused); bias holds the rest of the parabola
+  for (let j = 0; j < CAUSAL_VOCAB; j++) w.push(j === EOT ? 0 : 2 * j);
+  for (let j = 0; j < CAUSAL_VOCAB; j++) w.push(0);
+  for (let j = 0; j < CAUSAL_VOCAB; j++) bias.push(j === EOT ? -1e4 : 2 * COUNT_BASE * j - j * j);
+  const embedding: number[] = [];
+  for (let id = 0; id < CAUSAL_VOCAB; id++) embedding.push(1, 0);
+
+  const inputs: ValueInfo[] = [
+    { name: 'input_ids', elemType: INT64, dims: ['batch', 'seq'] },
+    { name: 'attention_mask', elemType: INT64, dims: ['batch', 'total'] },
+    { name: 'position_ids', elemType: INT64, dims: ['batch', 'seq'] },
+  ];
+  const outputs: ValueInfo[] = [{ name: 'logits', elemType: FLOAT, dims: ['batch', 'seq', CAUSAL_VOCAB] }];
+  const nodes: Node[] = [
+    { op: 'Gather', inputs: ['E', 'input_ids'], outputs: ['emb'] },
+    { op: 'Unsqueeze', inputs: ['emb', 'axis1'], outputs: ['k'] },
+  ];
+  if (withPast) {
+    for (const kv of ['key', 'value']) {
+      inputs.push({ name: `past_key_values.0.${kv}`, elemType: FLOAT, dims: ['batch', 1, 'past', 2] });
+      outputs.push({ name: `present.0.${kv}`, elemType: FLOAT, dims: ['batch', 1, 'total', 2] });
+      nodes.push({ op: 'Concat', inputs: [`past_key_values.0.${kv}`, 'k'], outputs: [`present.0.${kv}`], attributes: [{ name: 'axis', i: 2 }] });
+    }
+  }
+  if (useCacheBranch) inputs.push({ name: 'use_cache_branch', elemType: 9, dims: [1] });
+  const all = withPast ? 'present.0.key' : 'k';
+  nodes.push(
+    { op: 'CumSum', inputs: [all, 'axis2'], outputs: ['counts'] },
+    // keep the last T positions: Slice(counts, starts=[-T], ends=[big], axes=[2])
+    { op: 'Shape', inputs: ['input_ids'], outputs: ['ids_shape'] },
+    { op: 'Gather', inputs: ['ids_shape', 'one'], outputs: ['t'] },
+    { op: 'Neg', inputs: ['t'], outputs: ['minus_t'] },
+    { op: 'Slice', inputs: ['counts', 'minus_t', 'big', 'axis2'], outputs: ['last'] },
+    { op: 'Squeeze', inputs: ['last', 'axis1'], outputs: ['h'] },
+    { op: 'MatMul', inputs: ['h', 'W'], outputs: ['scores'] },
+    { op: 'Add', inputs: ['scores', 'bias'], outputs: ['logits'] },
+  );
+  const initializers: Initializer[] = [
+    { name: 'E', dims: [CAUSAL_VOCAB, 2], float: embedding },
+    { name: 'W', dims: [2, CAUSAL_VOCAB], float: w },
+    { name: 'bias', dims: [CAUSAL_VOCAB], float: bias },
+    { name: 'axis1', dims: [1], int64: [1] },
+    { name: 'axis2', dims: [1], int64: [2] },
+    { name: 'one', dims: [1], int64: [1] },
+    { name: 'big', dims: [1], int64: [1_000_000] },
+  ];
+  return encodeModel({ inputs, outputs, nodes, initializers, opset: 14 });
+}
+
+/** The counting model's next token after seeing `n` tokens, as its logits say. */
+export function countingLogits(n: number): number[] {
+  return Array.from({ length: CAUSAL_VOCAB }, (_, j) => (j === EOT ? -1e4 : 2 * j * (COUNT_BASE + n) - j * j));
+}
+
+export function writeCountingGpt2(dir: string, id: string, config: object = {}, options: CausalModelOptions = {}): string {
+  return writeModelFolder(dir, id, {
+    config: { model_type: 'gpt2', n_layer: 1, n_head: 1, n_embd: 2, n_positions: 64, bos_token_id: EOT, eos_token_id: EOT, ...config },
+    onnx: countingCausalModel(options),
+    files: {
+      'tokenizer.json': JSON.stringify(byteLevelTokenizerJson()),
+      'tokenizer_config.json': JSON.stringify({ tokenizer_class: 'GPT2Tokenizer', eos_token: '<|endoftext|>' }),
+    },
+  });
+}
+
+export const BERT_VOCAB = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'the', 'dog', 'cat', 'barked', 'at', 'mailman', '.', 'a', '##s'];
+const id = (token: string): number => BERT_VOCAB.indexOf(token);
+
+/** What the masked model predicts after each left neighbour: token -> { candidate: logit }. */
+const NEXT: Record<string, Record<string, number>> = {
+  the: { dog: 3, cat: 2, mailman: 1 },
+  dog: { barked: 3 },
+  cat: { barked: 2, '##s': 1 },
+  barked: { at: 3 },
+  at: { the: 3 },
+  mailman: { '.': 3 },
+  '[MASK]': { cat: 1, dog: 0.5 },
+};
+
+export function wordPieceTokenizerJson(maskToken = '[MASK]'): object {
+  const vocab = Object.fromEntries(BERT_VOCAB.map((t, i) => [t === '[MASK]' ? maskToken : t, i]));
+  const special = (content: string, i: number) => ({ id: i, content, single_word: false, lstrip: maskToken === content, rstrip: false, normalized: false, special: true });
+  return {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: ['[PAD]', '[UNK]', '[CLS]', '[SEP]', maskToken].map(special),
+    normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
+    pre_tokenizer: { type: 'BertPreTokenizer' },
+    post_processor: {
+      type: 'TemplateProcessing',
+      single: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }],
+      pair: [{ Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
+      special_tokens: {
+        '[CLS]': { id: '[CLS]', ids: [2], tokens: ['[CLS]'] },
+        '[SEP]': { id: '[SEP]', ids: [3], tokens: ['[SEP]'] },
+      },
+    },
+    decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
+    model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab },
+  };
+}
+
+/** The left-neighbour masked LM; `tokenTypeIds: false` drops that input, like DistilBERT. */
+export function leftNeighbourMaskedModel(tokenTypeIds = true): Uint8Array {
+  const v = BERT_VOCAB.length;
+  const table = new Array<number>(v * v).fill(0);
+  for (const [left, row] of Object.entries(NEXT)) {
+    for (const [token, logit] of Object.entries(row)) table[id(left) * v + id(token)] = logit;
+  }
+  const inputs: ValueInfo[] = [
+    { name: 'input_ids', elemType: INT64, dims: ['batch', 'seq'] },
+    { name: 'attention_mask', elemType: INT64, dims: ['batch', 'seq'] },
+  ];
+  if (tokenTypeIds) inputs.push({ name: 'token_type_ids', elemType: INT64, dims: ['batch', 'seq'] });
+  return encodeModel({
+    inputs,
+    outputs: [{ name: 'logits', elemType: FLOAT, dims: ['batch', 'seq', v] }],
+    initializers: [
+      { name: 'table', dims: [v, v], float: table },
+      { name: 'zero', dims: [1], int64: [0] },
+      { name: 'one', dims: [1], int64: [1] },
+      { name: 'minus_one', dims: [1], int64: [-1] },
+      { name: 'zero_scalar', dims: [], int64: [0] },
+    ],
+    nodes: [
+      { op: 'Slice', inputs: ['input_ids', 'zero', 'one', 'one'], outputs: ['first'] },
+      { op: 'Mul', inputs: ['first', 'zero_scalar'], outputs: ['pad'] },
+      { op: 'Slice', inputs: ['input_ids', 'zero', 'minus_one', 'one'], outputs: ['rest'] },
+      { op: 'Concat', inputs: ['pad', 'rest'], outputs: ['left'], attributes: [{ name: 'axis', i: 1 }] },
+      { op: 'Gather', inputs: ['table', 'left'], outputs: ['logits'] },
+    ],
+  });
+}
+
+export function writeLeftNeighbourBert(
+  dir: string,
+  name: string,
+  options: { modelType?: string; maskToken?: string; tokenTypeIds?: boolean; maxPositions?: number } = {},
+): string {
+  const { modelType = 'bert', maskToken = '[MASK]', tokenTypeIds = true, maxPositions = 32 } = options;
+  return writeModelFolder(dir, name, {
+    config: { model_type: modelType, max_position_embeddings: maxPositions, vocab_size: BERT_VOCAB.length },
+    onnx: leftNeighbourMaskedModel(tokenTypeIds),
+    files: {
+      'tokenizer.json': JSON.stringify(wordPieceTokenizerJson(maskToken)),
+      'tokenizer_config.json': JSON.stringify({ mask_token: maskToken, do_lower_case: true }),
+    },
+  });
+}

@@ -1,0 +1,131 @@
+/** Sampling math (temperature, top-k, top-p), the seeded PRNG, and the text helpers of generation. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { findStop, heldBack, promptBudget } from '../../src/engine/generate';
+import { argmax, chooseToken, logSoftmax, logSumExp, mulberry32, samplingDistribution, topKIndices } from '../../src/engine/sampling';
+
+const close = (a: number, b: number, eps = 1e-9): void => assert.ok(Math.abs(a - b) <= eps, `${a} != ${b}`);
+const softmax = (xs: number[]): number[] => {
+  const m = Math.max(...xs);
+  const e = xs.map((x) => Math.exp(x - m));
+  const s = e.reduce((a, b) => a + b, 0);
+  return e.map((x) => x / s);
+};
+
+describe('mulberry32', () => {
+  test('the same seed gives the same sequence; another seed another one; values in [0, 1)', () => {
+    const a = mulberry32(42);
+    const b = mulberry32(42);
+    const c = mulberry32(43);
+    const xs = Array.from({ length: 1000 }, () => a());
+    assert.deepEqual(xs, Array.from({ length: 1000 }, () => b()));
+    assert.notDeepEqual(xs.slice(0, 10), Array.from({ length: 10 }, () => c()));
+    assert.ok(xs.every((x) => x >= 0 && x < 1));
+    const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
+    assert.ok(Math.abs(mean - 0.5) < 0.05, `mean ${mean}`);
+  });
+});
+
+describe('softmax helpers', () => {
+  test('logSumExp and logSoftmax are stable for large logits', () => {
+    close(logSumExp([1000, 1000]), 1000 + Math.log(2));
+    const lp = logSoftmax(Float32Array.of(1000, 999, -Infinity));
+    close(Math.exp(lp[0]!) + Math.exp(lp[1]!), 1);
+    assert.equal(lp[2], -Infinity);
+  });
+
+  test('argmax takes the first of equal maxima; topKIndices sorts, breaks ties by index, skips excluded', () => {
+    assert.equal(argmax([1, 3, 3, 2]), 1);
+    assert.deepEqual(topKIndices([0.1, 0.5, 0.3, 0.5, 0.2], 3), [1, 3, 2]);
+    assert.deepEqual(topKIndices([0.1, 0.5, 0.3, 0.5, 0.2], 2, new Set([1])), [3, 2]);
+    const big = Array.from({ length: 500 }, (_, i) => Math.sin(i));
+    const sorted = [...big.keys()].sort((a, b) => big[b]! - big[a]!);
+    assert.deepEqual(topKIndices(big, 100), sorted.slice(0, 100), 'the large-k path agrees');
+  });
+});
+
+describe('samplingDistribution', () => {
+  const logits = [2, 1, 0.5, 0, -1];
+
+  test('temperature 1, no limits: the softmax, most likely first', () => {
+    const { ids, probs } = samplingDistribution(logits, { temperature: 1, topK: 0, topP: 1 });
+    assert.deepEqual(ids, [0, 1, 2, 3, 4]);
+    softmax(logits).forEach((p, i) => close(probs[i]!, p));
+  });
+
+  test('temperature divides the logits: low is sharper, high is flatter', () => {
+    const sharp = samplingDistribution(logits, { temperature: 0.5, topK: 0, topP: 1 });
+    const flat = samplingDistribution(logits, { temperature: 2, topK: 0, topP: 1 });
+    softmax(logits.map((x) => x / 0.5)).forEach((p, i) => close(sharp.probs[i]!, p));
+    softmax(logits.map((x) => x / 2)).forEach((p, i) => close(flat.probs[i]!, p));
+    assert.ok(sharp.probs[0]! > flat.probs[0]!);
+  });
+
+  test('top-k keeps the k most likely and renormalises', () => {
+    const { ids, probs } = samplingDistribution(logits, { temperature: 1, topK: 2, topP: 1 });
+    assert.deepEqual(ids, [0, 1]);
+    softmax([2, 1]).forEach((p, i) => close(probs[i]!, p));
+  });
+
+  test('top-p keeps the smallest prefix whose mass reaches p, at least one token', () => {
+    const full = softmax(logits);
+    const p = full[0]! + full[1]! - 1e-6; // just under the first two: two are needed
+    const { ids, probs } = samplingDistribution(logits, { temperature: 1, topK: 0, topP: p });
+    assert.deepEqual(ids, [0, 1]);
+    close(probs.reduce((a, b) => a + b, 0), 1);
+    assert.deepEqual(samplingDistribution(logits, { temperature: 1, topK: 0, topP: 0.01 }).ids, [0]);
+  });
+
+  test('top-k then top-p, as Hugging Face applies them', () => {
+    const { ids } = samplingDistribution(logits, { temperature: 1, topK: 3, topP: 0.8 });
+    const top3 = softmax([2, 1, 0.5]);
+    const expected = top3[0]! >= 0.8 ? 1 : top3[0]! + top3[1]! >= 0.8 ? 2 : 3;
+    assert.equal(ids.length, expected);
+  });
+});
+
+describe('chooseToken', () => {
+  test('temperature 0 is argmax whatever the random source', () => {
+    assert.equal(chooseToken([0, 5, 1], { temperature: 0, topK: 0, topP: 1 }, () => 0.999), 1);
+  });
+
+  test('a seed reproduces the draws; draw frequencies follow the distribution', () => {
+    const logits = [1, 0, -1, -30];
+    const options = { temperature: 1, topK: 0, topP: 1 };
+    const draw = (seed: number, n: number): number[] => {
+      const random = mulberry32(seed);
+      return Array.from({ length: n }, () => chooseToken(logits, options, random));
+    };
+    assert.deepEqual(draw(7, 50), draw(7, 50));
+    const counts = [0, 0, 0, 0];
+    for (const id of draw(1, 20_000)) counts[id]!++;
+    softmax(logits).forEach((p, i) => assert.ok(Math.abs(counts[i]! / 20_000 - p) < 0.015, `token ${i}: ${counts[i]} draws, p=${p}`));
+  });
+
+  test('top-k 1 is greedy even when sampling', () => {
+    const random = mulberry32(3);
+    for (let i = 0; i < 20; i++) assert.equal(chooseToken([0, 5, 4.9], { temperature: 2, topK: 1, topP: 1 }, random), 1);
+  });
+});
+
+describe('generation text helpers', () => {
+  test('heldBack: the end of the text that could still become a stop string', () => {
+    assert.equal(heldBack('hello wor', ['world']), 3);
+    assert.equal(heldBack('hello', ['\n\n']), 0);
+    assert.equal(heldBack('line\n', ['\n\n', 'x']), 1);
+    assert.equal(heldBack('abc', []), 0);
+  });
+
+  test('findStop: the earliest stop string from a position', () => {
+    assert.equal(findStop('a. b\n\nc', ['\n\n', '.'], 0), 1);
+    assert.equal(findStop('a. b\n\nc', ['\n\n', '.'], 2), 4);
+    assert.equal(findStop('abc', ['x'], 0), -1);
+  });
+
+  test('promptBudget: keeps all that fits, else the end, never less than half the window', () => {
+    assert.equal(promptBudget(10, 5, 64), 10);
+    assert.equal(promptBudget(3000, 128, 1024), 896);
+    assert.equal(promptBudget(3000, 1000, 1024), 512);
+    assert.equal(promptBudget(100, 30, 64), 34);
+  });
+});
