@@ -15,6 +15,24 @@ export interface LmLensConfig {
     /** The default contextual-embedding (ELMo) model id used by the hover and `lmLens.embedWord`. */
     readonly elmo: string;
   };
+  readonly completion: {
+    /** Ghost text per language id ("*" for the rest): `lmLens.completion.enable`. */
+    readonly enable: Readonly<Record<string, boolean>>;
+    /** Causal LM id; undefined: the first shipped one. */
+    readonly model: string | undefined;
+    /** Ghost text: tokens to generate, and the pause after typing before asking. */
+    readonly maxTokens: number;
+    readonly debounceMs: number;
+    /** `LM Lens: Continue Text`: tokens, temperature (0 = greedy) and top-p. */
+    readonly continueTokens: number;
+    readonly temperature: number;
+    readonly topP: number;
+  };
+  readonly fillMask: {
+    /** Masked LM id; undefined: the first shipped one. */
+    readonly model: string | undefined;
+    readonly topK: number;
+  };
 }
 
 export const DEFAULT_HOVER_LANGUAGES: readonly string[] = [
@@ -25,6 +43,7 @@ export const DEFAULT_HOVER_LANGUAGES: readonly string[] = [
   'git-commit',
 ];
 export const DEFAULT_ELMO_MODEL = 'elmo-mini';
+export const DEFAULT_COMPLETION_ENABLE: Readonly<Record<string, boolean>> = { '*': false, plaintext: true, markdown: true };
 
 /** Settings that change the engine's model directories: a change recreates the engine. */
 export const ENGINE_RESTART_SETTINGS: readonly string[] = ['lmLens.models.folders'];
@@ -40,6 +59,19 @@ export function readConfig(): LmLensConfig {
       folders: stringList(c.get<unknown>('models.folders'), []).map(resolveFolder),
       elmo: nonEmptyString(c.get<unknown>('models.elmo')) ?? DEFAULT_ELMO_MODEL,
     },
+    completion: {
+      enable: booleanMap(c.get<unknown>('completion.enable'), DEFAULT_COMPLETION_ENABLE),
+      model: nonEmptyString(c.get<unknown>('completion.model')),
+      maxTokens: settingNumber(c.get<unknown>('completion.maxTokens'), 1, 64, true) ?? 16,
+      debounceMs: settingNumber(c.get<unknown>('completion.debounceMs'), 0, 5000, true) ?? 300,
+      continueTokens: settingNumber(c.get<unknown>('completion.continueTokens'), 1, 1024, true) ?? 64,
+      temperature: settingNumber(c.get<unknown>('completion.temperature'), 0, 5, false) ?? 0.8,
+      topP: settingNumber(c.get<unknown>('completion.topP'), 0.01, 1, false) ?? 0.95,
+    },
+    fillMask: {
+      model: nonEmptyString(c.get<unknown>('fillMask.model')),
+      topK: settingNumber(c.get<unknown>('fillMask.topK'), 1, 50, true) ?? 10,
+    },
   };
 }
 
@@ -51,6 +83,17 @@ export function affectsEngine(event: vscode.ConfigurationChangeEvent): boolean {
 function stringList(value: unknown, fallback: readonly string[]): readonly string[] {
   if (!Array.isArray(value)) return fallback;
   return value.map(nonEmptyString).filter((s): s is string => s !== undefined);
+}
+
+function settingNumber(value: unknown, min: number, max: number, integer: boolean): number | undefined {
+  if (typeof value !== 'number' || !Number.isFinite(value) || (integer && !Number.isInteger(value))) return undefined;
+  return value >= min && value <= max ? value : undefined;
+}
+
+/** A { key: boolean } object; keys with other values are ignored; not an object: the fallback. */
+function booleanMap(value: unknown, fallback: Readonly<Record<string, boolean>>): Readonly<Record<string, boolean>> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fallback;
+  return Object.fromEntries(Object.entries(value).filter((entry): entry is [string, boolean] => typeof entry[1] === 'boolean'));
 }
 
 function nonEmptyString(value: unknown): string | undefined {

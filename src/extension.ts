@@ -7,9 +7,13 @@ import * as vscode from 'vscode';
 import { affectsEngine, readConfig } from './config';
 import { embedWordCommand } from './features/commands/embedWord';
 import { showModelsCommand } from './features/commands/showModels';
+import { continueTextCommand } from './features/completion/continueTextCommand';
+import { registerInlineCompletion } from './features/completion/inlineCompletionProvider';
 import { createEngine } from './features/createEngine';
 import { EngineService } from './features/engineService';
+import { fillMaskCommand } from './features/fillMask/fillMaskCommand';
 import { registerEmbeddingHover } from './features/hover/embeddingHoverProvider';
+import { registerSurprisal } from './features/surprisal/surprisalDecorations';
 import { describeError, log } from './log';
 
 export function activate(context: vscode.ExtensionContext): void {
@@ -26,6 +30,10 @@ export function activate(context: vscode.ExtensionContext): void {
       registerEmbeddingHover(engines),
       vscode.commands.registerCommand('lmLens.showModels', () => showModelsCommand(engines)),
       vscode.commands.registerCommand('lmLens.embedWord', () => embedWordCommand(engines)),
+      vscode.commands.registerCommand('lmLens.fillMask', () => fillMaskCommand(engines)),
+      vscode.commands.registerCommand('lmLens.continueText', () => continueTextCommand(engines)),
+      registerInlineCompletion(engines),
+      registerSurprisal(engines),
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (affectsEngine(event)) {
           log.info('model folders changed: the engine restarts on next use');

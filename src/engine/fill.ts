@@ -13,6 +13,7 @@
  */
 import type { FillMask, FillPrediction, FillRequest, FillResult, FillSequence, ModelKind } from './api';
 import { LensError, badInput, modelCorrupt } from './errors';
+import { findMaskMarkers, type MarkerSpan } from './maskMarkers';
 import type { WorkerServices } from './embed';
 import type { FillParams } from './runtime/protocol';
 import type { RequestContext } from './runtime/server';
@@ -24,22 +25,10 @@ export const FILL_KINDS: readonly ModelKind[] = ['masked-lm'];
 
 export const FILL_LIMITS = { defaultTopK: 5, maxTopK: 50, maxMasks: 8, maxTextLength: 100_000 } as const;
 
-/** The markers a user may write, whatever the model's own mask token is. */
-const MARKER = /\[MASK\]|<mask>/gi;
 const MASK_TOKENS = ['[MASK]', '<mask>', '[mask]', '<MASK>'];
 const LOGITS = 'logits';
 const KNOWN_INPUTS = new Set(['input_ids', 'attention_mask', 'token_type_ids', 'position_ids']);
 const DEFAULT_MAX_LENGTH = 512;
-
-/** A mask marker in the request text. */
-export interface MarkerSpan {
-  start: number;
-  end: number;
-}
-
-export function findMaskMarkers(text: string): MarkerSpan[] {
-  return [...text.matchAll(MARKER)].map((m) => ({ start: m.index, end: m.index + m[0].length }));
-}
 
 export interface CheckedFillRequest {
   text: string;

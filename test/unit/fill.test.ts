@@ -10,7 +10,8 @@ import { after, before, describe, test } from 'node:test';
 import type { FillResult } from '../../src/engine/api';
 import { Engine, modelDirectories } from '../../src/engine/engine';
 import { LensError } from '../../src/engine/errors';
-import { findMaskMarkers, windowAroundMasks } from '../../src/engine/fill';
+import { windowAroundMasks } from '../../src/engine/fill';
+import { findMaskMarkers } from '../../src/engine/maskMarkers';
 import { DIST, REPO_ROOT, SHIPPED_MODELS, tempDir } from './helpers/modelFolders';
 import { writeLeftNeighbourBert } from './helpers/lmModels';
 

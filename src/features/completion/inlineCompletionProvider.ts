@@ -1,0 +1,77 @@
+import * as vscode from 'vscode';
+import { readConfig } from '../../config';
+import { describeError, log } from '../../log';
+import { abortSignalFor, isCancellation } from '../cancellation';
+import type { EngineService } from '../engineService';
+import { inlineEnabledFor, promptBefore, tidyCompletion, wantsGhostText } from './completionText';
+
+/** Documents that get ghost text: files and unsaved editors (not output panels, git objects, ...). */
+const SELECTOR: vscode.DocumentSelector = [{ scheme: 'file' }, { scheme: 'untitled' }];
+
+/**
+ * Ghost text from the causal LM at the end of a line, in the languages `lmLens.completion.enable` turns on
+ * (plaintext and markdown by default). Debounced: it waits `debounceMs` after the last keystroke, and
+ * VS Code cancels the request as soon as typing continues, which aborts the generation in the worker.
+ * Failures go to the log, never to a toast.
+ */
+export class LmInlineCompletionProvider implements vscode.InlineCompletionItemProvider {
+  private lastError: string | undefined;
+
+  constructor(private readonly engines: EngineService) {}
+
+  async provideInlineCompletionItems(
+    document: vscode.TextDocument,
+    position: vscode.Position,
+    _context: vscode.InlineCompletionContext,
+    token: vscode.CancellationToken,
+  ): Promise<vscode.InlineCompletionItem[] | undefined> {
+    const config = readConfig().completion;
+    if (!inlineEnabledFor(config.enable, document.languageId)) return undefined;
+    const line = document.lineAt(position.line).text;
+    if (!wantsGhostText(line.slice(0, position.character), line.slice(position.character))) return undefined;
+    if (!(await pause(config.debounceMs, token))) return undefined;
+
+    const prompt = promptBefore(document.getText(), document.offsetAt(position));
+    const cancel = abortSignalFor(token);
+    try {
+      const engine = await this.engines.get();
+      const result = await engine.generate(
+        { text: prompt, maxTokens: config.maxTokens, stop: ['\n'], ...(config.model ? { model: config.model } : {}) },
+        cancel.signal,
+      );
+      if (token.isCancellationRequested) return undefined;
+      this.lastError = undefined;
+      const text = tidyCompletion(prompt, result.completion);
+      log.debug(`ghost text: ${result.tokens} tokens in ${result.ms} ms${text ? '' : ' (nothing to show)'}`);
+      return text ? [new vscode.InlineCompletionItem(text, new vscode.Range(position, position))] : undefined;
+    } catch (error) {
+      if (isCancellation(error) || token.isCancellationRequested) return undefined;
+      const message = describeError(error);
+      if (message !== this.lastError) log.warn(`ghost text: ${message}`); // once, not per keystroke
+      this.lastError = message;
+      return undefined;
+    } finally {
+      cancel.dispose();
+    }
+  }
+}
+
+/** Waits `ms`; false when the token is cancelled first (the user kept typing). */
+function pause(ms: number, token: vscode.CancellationToken): Promise<boolean> {
+  if (token.isCancellationRequested) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      listener.dispose();
+      resolve(!token.isCancellationRequested);
+    }, ms);
+    const listener = token.onCancellationRequested(() => {
+      clearTimeout(timer);
+      listener.dispose();
+      resolve(false);
+    });
+  });
+}
+
+export function registerInlineCompletion(engines: EngineService): vscode.Disposable {
+  return vscode.languages.registerInlineCompletionItemProvider(SELECTOR, new LmInlineCompletionProvider(engines));
+}
