@@ -131,6 +131,8 @@ export interface GenerateRequest {
   stop?: string[];
   /** Recompute the whole sequence for every token instead of reusing the key/value cache (for comparison). */
   noCache?: boolean;
+  /** The end-of-text token is not chosen before this many tokens (default 0; benchmarks use maxTokens). */
+  minTokens?: number;
   model?: string;
 }
 

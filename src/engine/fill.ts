@@ -154,11 +154,15 @@ interface Candidate {
   logProb: number;
 }
 
-/** The `k` most likely fills at one position (log-probabilities), skipping special and empty tokens. */
+/**
+ * The `k` most likely fills at one position (log-probabilities), skipping special and empty tokens and
+ * WordPiece continuations ("##s"): a mask stands for a whole word.
+ */
 function bestFills(row: Float32Array, k: number, tokenizer: Tokenizer, special: ReadonlySet<number>): Candidate[] {
   const logProbs = logSoftmax(row);
   const out: Candidate[] = [];
-  for (const id of topKIndices(logProbs, 2 * k + 8, special)) {
+  for (const id of topKIndices(logProbs, 4 * k + 16, special)) {
+    if (tokenizer.id_to_token(id)?.startsWith('##')) continue;
     const token = tokenText(tokenizer, id);
     if (token === '' || token.includes('\uFFFD')) continue;
     out.push({ id, token, logProb: logProbs[id]! });

@@ -35,6 +35,7 @@ export interface CheckedGenerateRequest {
   seed: number | undefined;
   stop: string[];
   noCache: boolean;
+  minTokens: number;
   model: string | undefined;
 }
 
@@ -45,7 +46,7 @@ function isNumber(value: unknown): value is number {
 /** Host side: BAD_INPUT for anything malformed, with what was expected; fills in the defaults. */
 export function checkGenerateRequest(request: GenerateRequest): CheckedGenerateRequest {
   const { text, maxTokens = GENERATE_LIMITS.defaultMaxTokens, temperature = 0, topK = 0, topP = 1 } = request;
-  const { seed, stop = [], noCache = false, model } = request;
+  const { seed, stop = [], noCache = false, minTokens = 0, model } = request;
   if (typeof text !== 'string' || text.trim() === '') throw badInput('The text to continue is empty.');
   if (text.length > GENERATE_LIMITS.maxTextLength) {
     throw badInput(`The text is too long (${text.length} characters; at most ${GENERATE_LIMITS.maxTextLength}).`);
@@ -66,6 +67,9 @@ export function checkGenerateRequest(request: GenerateRequest): CheckedGenerateR
   }
   if (stop.length > GENERATE_LIMITS.maxStops) throw badInput(`At most ${GENERATE_LIMITS.maxStops} stop strings.`);
   if (typeof noCache !== 'boolean') throw badInput('noCache must be true or false.');
+  if (!Number.isInteger(minTokens) || minTokens < 0 || minTokens > maxTokens) {
+    throw badInput(`minTokens must be a whole number from 0 to maxTokens (got ${String(minTokens)}).`);
+  }
   if (model !== undefined && (typeof model !== 'string' || model === '')) throw badInput('The model id is empty.');
   const sampled = temperature > 0;
   return {
@@ -75,6 +79,7 @@ export function checkGenerateRequest(request: GenerateRequest): CheckedGenerateR
     seed: sampled ? (seed ?? Math.floor(Math.random() * 2 ** 32)) : undefined,
     stop,
     noCache,
+    minTokens,
     model,
   };
 }
@@ -151,7 +156,7 @@ export async function generate(
   ctx: RequestContext<GenerateProgress>,
   services: WorkerServices,
 ): Promise<GenerateResult> {
-  const { model, maxTokens, sampling, seed, stop, noCache } = params;
+  const { model, maxTokens, sampling, seed, stop, noCache, minTokens } = params;
   if (!GENERATE_KINDS.includes(model.kind)) throw badInput(`Model "${model.id}" (${model.kind}) cannot generate text.`);
   const [tokenizer, config, session] = await Promise.all([
     loadTokenizer(model.path),
@@ -186,7 +191,9 @@ export async function generate(
     const input = useCache && cache ? ids.slice(-1) : ids;
     const step = await lm.step(input, useCache ? cache : undefined, useCache);
     cache = step.cache;
-    const next = chooseToken(logitsRow(step.logits, step.vocab, input.length - 1), sampling, random);
+    const row = logitsRow(step.logits, step.vocab, input.length - 1);
+    if (generated.length < minTokens) for (const id of eos) if (id < row.length) row[id] = -Infinity;
+    const next = chooseToken(row, sampling, random);
     if (generated.length === 0) firstTokenMs = performance.now() - started;
     if (eos.has(next)) {
       finishReason = 'eos';

@@ -103,6 +103,13 @@ describe('fill (hand-built BERT-shaped model in the worker)', () => {
     assert.equal(c.masks[0]!.predictions[0]!.sequence, 'The dog barked.');
   });
 
+  test('word-piece continuations ("##s") are not offered: a mask stands for a whole word', async () => {
+    const result = await engine.fill({ text: 'the cat [MASK]', topK: 5, model: 'bert-test' });
+    const tokens = result.masks[0]!.predictions.map((p) => p.token);
+    assert.equal(tokens[0], 'barked');
+    assert.ok(!tokens.includes('s') && !tokens.includes('##s'), tokens.join(' '));
+  });
+
   test('a long text is cut to a window around the masks', async () => {
     const text = 'the dog barked. '.repeat(20) + 'the [MASK] barked.' + ' at the mailman.'.repeat(20);
     const result = await engine.fill({ text, model: 'short' });

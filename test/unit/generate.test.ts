@@ -99,6 +99,13 @@ describe('generate (hand-built GPT-2-shaped model in the worker)', () => {
     assert.equal(result.tokens, 3);
   });
 
+  test('minTokens holds back the end-of-text token (for benchmarks of a fixed length)', async () => {
+    const result = await engine.generate({ text: 'Hi', maxTokens: 8, minTokens: 8, model: 'counting-eos-5' });
+    assert.equal(result.tokens, 8);
+    assert.equal(result.finishReason, 'length');
+    await assert.rejects(engine.generate({ text: 'Hi', maxTokens: 4, minTokens: 5, model: 'counting' }), lensError('BAD_INPUT', /minTokens/));
+  });
+
   test('sampling: a seed reproduces the completion, another seed (almost surely) differs, the seed is returned', async () => {
     const request = { text: 'Hi', maxTokens: 16, temperature: 1.5, model: 'counting' };
     const a = await engine.generate({ ...request, seed: 1 });
