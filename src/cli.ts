@@ -10,6 +10,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { GenerateProgress, GenerateRequest } from './engine/api';
 import { Engine } from './engine/engine';
 import { badInput, isInputError, toLensError } from './engine/errors';
+import { SENSE_LAYERS, type SenseLayer } from './engine/senses/types';
 import type { ModelDirectory } from './engine/modelStore';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -75,6 +76,35 @@ const COMMANDS: Record<string, Command> = {
         ...(occurrence === undefined ? {} : { occurrence }),
         ...(model === undefined ? {} : { model }),
       });
+    },
+  },
+  sense: {
+    summary: 'Which WordNet sense a word has in a text: lemma, part of speech, sense key, gloss, confidence, runner-ups.',
+    usage: '--text TEXT --word WORD [--occurrence N] [--model ID] [--layer token|lstm1|lstm2|mean]',
+    options: {
+      text: { type: 'string' },
+      word: { type: 'string' },
+      occurrence: { type: 'string' },
+      model: { type: 'string' },
+      layer: { type: 'string' },
+    },
+    async run(values, { engine, signal }) {
+      const occurrence = values['occurrence'] === undefined ? undefined : positiveInteger(values, 'occurrence');
+      const model = optional(values, 'model');
+      const layer = optional(values, 'layer');
+      if (layer !== undefined && !SENSE_LAYERS.includes(layer as SenseLayer)) {
+        throw badInput(`--layer must be one of ${SENSE_LAYERS.join(', ')} (got "${layer}").`);
+      }
+      return engine.sense(
+        {
+          text: required(values, 'text'),
+          word: required(values, 'word'),
+          ...(occurrence === undefined ? {} : { occurrence }),
+          ...(model === undefined ? {} : { model }),
+          ...(layer === undefined ? {} : { layer: layer as SenseLayer }),
+        },
+        signal,
+      );
     },
   },
   fill: {

@@ -227,3 +227,6 @@ export interface AttentionResult {
   /** True when the text was cut to a window around the focus. */
   truncated: boolean;
 }
+
+/** `sense`: which WordNet sense a word has in its context (types in senses/types.ts). */
+export * from './senses/types';

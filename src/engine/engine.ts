@@ -20,6 +20,8 @@ import { checkFillRequest, FILL_KINDS } from './fill';
 import { checkGenerateRequest, GENERATE_KINDS } from './generate';
 import { checkScoreRequest, SCORE_KINDS } from './score';
 import { toLensError } from './errors';
+import { SenseService, type SenseLocations } from './senses/service';
+import type { SenseRequest, SenseResult } from './senses/types';
 import { ModelStore, type ModelDirectory } from './modelStore';
 import { EngineClient } from './runtime/client';
 import type { EngineMethods, WorkerOptions } from './runtime/protocol';
@@ -32,6 +34,8 @@ export interface EngineOptions {
   /** ONNX Runtime intra-op threads, 1 (default) or 2. */
   threads?: number;
   log?: (message: string) => void;
+  /** Where WordNet, the shipped sense vectors and the cache of built ones are (default: beside the worker). */
+  senses?: Partial<SenseLocations>;
 }
 
 /** The usual directory list: the shipped models first, then the user's folders. */
@@ -44,6 +48,8 @@ export function modelDirectories(shipped: string | undefined, user: readonly str
 
 export class Engine {
   readonly models: ModelStore;
+  /** Word senses: `engine.senses.sense(...)`, `engine.senses.buildSenseIndex(...)`. */
+  readonly senses: SenseService;
   private readonly client: EngineClient<EngineMethods>;
 
   constructor(options: EngineOptions) {
@@ -54,6 +60,7 @@ export class Engine {
       workerData,
       ...(options.log ? { log: options.log } : {}),
     });
+    this.senses = new SenseService(this.models, this.client, options.workerPath, options.senses);
   }
 
   /** The usable models (see `models.scan()` for the broken ones and why). */
@@ -104,6 +111,11 @@ export class Engine {
       const model = await this.models.resolve(id, SCORE_KINDS, 'score');
       return this.client.request('score', { ...checked, model }, signal);
     });
+  }
+
+  /** Which WordNet sense a word has in its context: scorer over ELMo, BERT, GloVe, gloss overlap and priors. */
+  sense(request: SenseRequest, signal?: AbortSignal): Promise<SenseResult> {
+    return this.senses.sense(request, signal);
   }
 
   dispose(): Promise<void> {

@@ -6,3 +6,4 @@ export { Engine, modelDirectories } from './engine';
 export type { EngineOptions } from './engine';
 export * from './api';
 export { LensError } from './errors';
+export * as senseLib from './senses/library';

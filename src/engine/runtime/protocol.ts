@@ -14,6 +14,10 @@ import type { CheckedFillRequest } from '../fill';
 import type { CheckedGenerateRequest } from '../generate';
 import type { CheckedScoreRequest } from '../score';
 import type { SerializedError } from '../errors';
+import type { BuildSenseIndexParams } from '../senses/buildIndex';
+import type { ContextVectors } from '../senses/contextual';
+import type { SenseParams } from '../senses/sense';
+import type { SenseIndexProgress, SenseIndexResult, SenseResult } from '../senses/types';
 
 /**
  * A method table: each method's params and result, and optionally the type of the progress messages it
@@ -64,9 +68,20 @@ export type FillParams = Omit<CheckedFillRequest, 'model'> & { model: ModelInfo 
 export type GenerateParams = Omit<CheckedGenerateRequest, 'model'> & { model: ModelInfo };
 export type ScoreParams = Omit<CheckedScoreRequest, 'model'> & { model: ModelInfo };
 
+/** `contextVectors`: contextual vectors of words in sentences, batched (for sense-vector builds). */
+export interface ContextVectorsParams {
+  model: ModelInfo;
+  sentences: string[][];
+  /** Word indexes per sentence. */
+  positions: number[][];
+}
+
 /** The production worker's methods. Add a method here, in the worker's handler table and in `Engine`. */
 export interface EngineMethods {
   embed: { params: EmbedParams; result: EmbedResult };
+  sense: { params: SenseParams; result: SenseResult };
+  contextVectors: { params: ContextVectorsParams; result: ContextVectors };
+  buildSenseIndex: { params: BuildSenseIndexParams; result: SenseIndexResult; progress: SenseIndexProgress };
   fill: { params: FillParams; result: FillResult };
   generate: { params: GenerateParams; result: GenerateResult; progress: GenerateProgress };
   score: { params: ScoreParams; result: ScoreResult };

@@ -10,6 +10,9 @@ import { fill } from '../fill';
 import { generate } from '../generate';
 import { ONNX_FILE, readModelConfig } from '../modelStore';
 import { PromiseCache } from '../promiseCache';
+import { buildSenseIndex } from '../senses/buildIndex';
+import { contextVectors } from '../senses/contextual';
+import { sense } from '../senses/sense';
 import { score } from '../score';
 import { loadSession } from './ort';
 import type { EngineMethods, WorkerOptions } from './protocol';
@@ -25,6 +28,9 @@ const services: WorkerServices = {
 
 const handlers: Handlers<EngineMethods> = {
   embed: (params, ctx) => embed(params, ctx, services),
+  sense: (params, ctx) => sense(params, ctx, services),
+  contextVectors: (params, ctx) => contextVectors(params.model, params.sentences, params.positions, services, () => ctx.checkpoint()),
+  buildSenseIndex: (params, ctx) => buildSenseIndex(params, ctx, services),
   fill: (params, ctx) => fill(params, ctx, services),
   generate: (params, ctx) => generate(params, ctx, services),
   score: (params, ctx) => score(params, ctx, services),

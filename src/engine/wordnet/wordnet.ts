@@ -30,6 +30,8 @@ export class WordNet {
   private readonly data = new Map<Pos, LineFile>();
   private readonly senseFile: LineFile;
   private readonly synsets = new Map<string, Synset>();
+  /** What `ready()` loaded, for the synchronous lookups of a build. */
+  private loaded: { indexes: Map<Pos, Map<string, number[]>>; exceptions: ExceptionLists } | undefined;
 
   constructor(readonly location: WordNetLocation) {
     this.senseFile = new LineFile(path.join(location.dict, 'index.sense'));
@@ -78,7 +80,21 @@ export class WordNet {
 
   /** Loads everything morphy needs (every index and the exception lists). */
   async ready(): Promise<void> {
-    await Promise.all([...POS_LIST.map((pos) => this.index(pos)), this.exceptions()]);
+    const [indexes, exceptions] = await Promise.all([Promise.all(POS_LIST.map((pos) => this.index(pos))), this.exceptions()]);
+    this.loaded = { indexes: new Map(POS_LIST.map((pos, i) => [pos, indexes[i]!])), exceptions };
+  }
+
+  /** `morphy` without awaiting, after `ready()` (for builds that lemmatise hundreds of thousands of words). */
+  morphyNow(word: string, pos: Pos): string[] {
+    if (!this.loaded) throw new Error('WordNet.morphyNow before ready()');
+    const index = this.loaded.indexes.get(pos)!;
+    return morphy(word, pos, this.loaded.exceptions, (lemma) => index.has(lemma));
+  }
+
+  /** `offsets` without awaiting, after `ready()`. */
+  offsetsNow(lemma: string, pos: Pos): number[] {
+    if (!this.loaded) throw new Error('WordNet.offsetsNow before ready()');
+    return this.loaded.indexes.get(pos)!.get(lemma) ?? [];
   }
 
   /** Base forms of `word` that WordNet has as `pos` (see morphy.ts). */

@@ -1,0 +1,14 @@
+/**
+ * The sense code the offline build (training/senses/build.mjs) and benchmarks use, through dist/engine.js.
+ */
+export { WordNet } from '../wordnet';
+export { fitModelProjection, projectAll, KeyedSums, modelFingerprint, PROJECTED_DIMS } from './centroids';
+export { loadTables, taggedExamples, splitOf, sensesKey } from './examples';
+export { FEATURES, SIGNALS, SIGNAL_NAMES, candidateOf, featureVector, glossWords, hasEvidence, overlapCount, stem } from './features';
+export { fit, probabilities, argmax, evidenceFor, logits, softmax, DEFAULT_WEIGHTS } from './scorer';
+export { loadStaticVectors } from './staticVectors';
+export { writeStore, loadStore, storeFiles } from './store';
+export { contextWindow, contentWords, contentWordsOf } from './text';
+export { cosine } from './vectorMath';
+export { mostFrequent } from './sense';
+export { defaultSenseLocations } from './service';

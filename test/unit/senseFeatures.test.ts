@@ -1,0 +1,136 @@
+/** Sense signals on small hand-computed cases: features, text, static vectors, PCA, centroids, the store. */
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { KeyedSums, projectAll, fitModelProjection } from '../../src/engine/senses/centroids';
+import { FEATURES, featureVector, glossWords, hasEvidence, overlapCount, stem } from '../../src/engine/senses/features';
+import { symmetricEigen } from '../../src/engine/senses/pca';
+import { mostFrequent } from '../../src/engine/senses/sense';
+import { loadStaticVectors } from '../../src/engine/senses/staticVectors';
+import { loadStore, writeStore } from '../../src/engine/senses/store';
+import { contextWindow } from '../../src/engine/senses/text';
+import { floatToHalf, halfToFloat } from '../../src/engine/senses/vectorMath';
+import { tempDir } from './helpers/modelFolders';
+
+const close = (a: number, b: number, eps = 1e-6): void => assert.ok(Math.abs(a - b) < eps, `${a} vs ${b}`);
+
+describe('sense features', () => {
+  test('featureVector: hand-computed values in FEATURES order, zeros and flags when a signal is missing', () => {
+    const x = featureVector({ elmo: [0.1, 0.2, 0.3], glove: 0.5, overlap: 3, senseNumber: 4, tagCount: 9 });
+    assert.equal(x.length, FEATURES.length);
+    const f = Object.fromEntries(FEATURES.map((name, i) => [name, x[i]]));
+    assert.deepEqual([f['elmo_token'], f['elmo_lstm1'], f['elmo_lstm2'], f['elmo_has']], [0.1, 0.2, 0.3, 1]);
+    assert.deepEqual([f['bert_last'], f['bert_prev'], f['bert_has']], [0, 0, 0]);
+    assert.equal(f['glove_bag'], 0.5);
+    close(f['lesk']!, Math.log(4));
+    close(f['prior_rank']!, 0.25);
+    close(f['prior_count']!, Math.log(10));
+  });
+
+  test('hasEvidence: priors alone are not evidence', () => {
+    assert.equal(hasEvidence([{ overlap: 0, senseNumber: 1, tagCount: 5 }]), false);
+    assert.equal(hasEvidence([{ overlap: 0, senseNumber: 1, tagCount: 5, glove: 0 }]), false);
+    assert.equal(hasEvidence([{ overlap: 1, senseNumber: 1, tagCount: 5 }]), true);
+    assert.equal(hasEvidence([{ overlap: 0, senseNumber: 1, tagCount: 0, bert: [0.1, 0.2] }]), true);
+  });
+
+  test('context window: content words only, target and stopwords out', () => {
+    const words = 'We sat on the bank of the river .'.split(' ');
+    assert.deepEqual(contextWindow(words, 4), ['sat', 'river']);
+    assert.deepEqual(contextWindow(words, 4, 1), []);
+  });
+
+  test('gloss words, stems and overlap (simplified Lesk)', () => {
+    const candidate = {
+      lemma: 'bank',
+      words: ['bank'],
+      definition: 'sloping land (especially the slope beside a body of water)',
+      examples: ['he sat on the bank of the river and watched the currents'],
+    };
+    const gloss = glossWords(candidate);
+    assert.ok(!gloss.includes('bank') && gloss.includes('river') && gloss.includes('currents'));
+    assert.equal(stem('rivers'), 'river');
+    assert.equal(stem('watched'), 'watch');
+    assert.equal(stem('churches'), 'church');
+    assert.equal(stem('glass'), 'glass');
+    assert.equal(overlapCount(['sat', 'river', 'rivers'], gloss), 2); // sat, river (counted once)
+  });
+
+  test('most frequent sense: highest tag count, then lowest sense number', () => {
+    assert.equal(mostFrequent([{ tagCount: 2, senseNumber: 1 }, { tagCount: 20, senseNumber: 2 }]), 1);
+    assert.equal(mostFrequent([{ tagCount: 0, senseNumber: 3 }, { tagCount: 0, senseNumber: 1 }]), 1);
+  });
+});
+
+describe('sense vectors', () => {
+  const dir = tempDir();
+  after(() => dir.remove());
+
+  test('float16 round trip', () => {
+    for (const v of [0, 1, -2.5, 0.333251953125, 65504, 6.103515625e-5]) close(halfToFloat(floatToHalf(v)), v, Math.abs(v) * 1e-3 + 1e-8);
+  });
+
+  test('static vectors: float16 file, lookup, bag (unit mean), nearest', async () => {
+    const folder = path.join(dir.dir, 'glove-test');
+    const words = ['river', 'water', 'money', 'cash'];
+    const vectors = [[1, 0], [0.8, 0.6], [0, 1], [0.6, 0.8]];
+    const bytes = Buffer.alloc(words.length * 2 * 2);
+    vectors.flat().forEach((v, i) => bytes.writeUInt16LE(floatToHalf(v), 2 * i));
+    (await import('node:fs')).mkdirSync(folder);
+    writeFileSync(path.join(folder, 'vocab.txt'), words.join('\n') + '\n');
+    writeFileSync(path.join(folder, 'vectors.bin'), bytes);
+    const sv = await loadStaticVectors(folder);
+    assert.equal(sv.dim, 2);
+    close(sv.vector('Money')![1]!, 1, 1e-3);
+    const bag = sv.bag(['river', 'money', 'unknown'])!;
+    close(bag[0]!, Math.SQRT1_2, 1e-3);
+    close(bag[1]!, Math.SQRT1_2, 1e-3);
+    assert.equal(sv.bag(['nothing']), undefined);
+    assert.deepEqual(sv.nearest(sv.vector('river')!, 2, new Set(['river'])).map((n) => n.word), ['water', 'cash']);
+  });
+
+  test('symmetric eigen-decomposition (Jacobi) on a known matrix', () => {
+    const { values, vectors } = symmetricEigen(Float64Array.from([2, 1, 1, 2]), 2);
+    close(values[0]!, 3);
+    close(values[1]!, 1);
+    close(Math.abs(vectors[0]!), Math.SQRT1_2);
+    close(vectors[0]! * vectors[1]!, 0.5); // (1, 1) / sqrt 2, up to sign
+  });
+
+  test('centroids: leave-one-out mean equals the mean of the others', () => {
+    // 3 examples, 1 layer, 2 dims, already "projected"
+    const projected = Float32Array.from([1, 0, 0, 1, 1, 1]);
+    const sums = new KeyedSums(1, 2);
+    for (let i = 0; i < 3; i++) sums.add('s', projected, i);
+    assert.deepEqual(Array.from(sums.mean('s', 0)!), [2 / 3, 2 / 3].map((v) => Math.fround(v)));
+    assert.deepEqual(Array.from(sums.meanWithout('s', 0, projected, 0)!), [0.5, 1]);
+    const single = new KeyedSums(1, 2);
+    single.add('t', projected, 0);
+    assert.equal(single.meanWithout('t', 0, projected, 0), undefined);
+  });
+
+  test('store: write, load, projected cosines and anchors survive int8 quantisation', async () => {
+    const data = Float32Array.from({ length: 6 * 2 * 4 }, (_, i) => Math.sin(i * 1.7) + (i % 4 === 0 ? 1 : 0));
+    const projection = fitModelProjection(data, 6, 2, 4, 3);
+    const projected = projectAll(projection, data, 6, 2);
+    const sums = new KeyedSums(2, 3);
+    ['a', 'a', 'b', 'b', 'c', 'c'].forEach((k, i) => sums.add(k, projected, i));
+    const anchors = new KeyedSums(2, 3);
+    anchors.add('river', projected, 0);
+    const out = path.join(dir.dir, 'store');
+    await writeStore(out, { model: 'm', modelType: 'elmo', fingerprint: 'f', layers: ['x', 'y'], examples: 6 }, projection, sums.means(), sums.counts, anchors.means());
+    const store = (await loadStore(out, 'm'))!;
+    assert.deepEqual(store.manifest.synsets, ['a', 'b', 'c']);
+    assert.deepEqual(store.manifest.counts, [2, 2, 2]);
+    const query = store.projectLayers([data.subarray(0, 4), data.subarray(4, 8)]);
+    query.forEach((q, l) => q.forEach((v, j) => close(v, projected[l * 3 + j]!, 1e-5)));
+    const cos = store.cosines('a', query)!;
+    assert.equal(cos.length, 2);
+    cos.forEach((c) => assert.ok(c > 0.5 && c <= 1.0001));
+    assert.equal(store.cosines('zzz', query), undefined);
+    assert.deepEqual(store.nearestAnchors(query[0]!, 0, 1).map((n) => n.word), ['river']);
+    close(store.nearestAnchors(query[0]!, 0, 1)[0]!.cosine, 1, 1e-2);
+    assert.equal(await loadStore(out, 'missing'), undefined);
+  });
+});
