@@ -151,10 +151,13 @@ const COMMANDS: Record<string, Command> = {
       if (values['no-cache'] === true) request.noCache = true;
       const model = optional(values, 'model');
       if (model !== undefined) request.model = model;
+      // --stream: the text goes to stderr as it is generated, ended by a newline however generation ends
       const stream = values['stream'] === true ? (p: GenerateProgress) => process.stderr.write(p.text) : undefined;
-      const result = await engine.generate(request, signal, stream);
-      if (stream) process.stderr.write('\n');
-      return result;
+      try {
+        return await engine.generate(request, signal, stream);
+      } finally {
+        if (stream) process.stderr.write('\n');
+      }
     },
   },
   score: {

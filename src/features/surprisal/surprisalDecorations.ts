@@ -9,6 +9,8 @@ import { SURPRISAL_LEVEL_BITS, surprisalSpans } from './surprisalSpans';
 /** Background per level: transparent for the expected tokens, warmer for the surprising ones. */
 const LEVEL_COLOURS = ['rgba(80, 160, 255, 0.10)', 'rgba(255, 210, 0, 0.18)', 'rgba(255, 150, 0, 0.28)', 'rgba(255, 80, 0, 0.38)', 'rgba(255, 0, 60, 0.50)'];
 
+const LEGEND = [...SURPRISAL_LEVEL_BITS.map((b) => `< ${b}`), `≥ ${SURPRISAL_LEVEL_BITS.at(-1)}`].join(' · ') + ' bits';
+
 /**
  * `lmLens.showSurprisal`: scores the current paragraph (or the selection) with the causal LM and colours
  * each token by its surprisal (-log2 p), with the exact value in a hover. The colours go away when the
@@ -66,17 +68,14 @@ export class SurprisalDecorations implements vscode.Disposable {
         byLevel[span.level]!.push({
           range: new vscode.Range(document.positionAt(span.start), document.positionAt(span.end)),
           hoverMessage: new vscode.MarkdownString(
-            `**${span.bits.toFixed(1)} bits** of surprisal (p = ${p < 0.0001 ? p.toExponential(1) : p.toFixed(4)}) — \`${JSON.stringify(span.token)}\` under ${result.model}`,
+            `**${span.bits.toFixed(1)} bits** of surprisal (p = ${p < 0.0001 ? p.toExponential(1) : p.toFixed(4)}) — \`${JSON.stringify(span.token)}\` under ${result.model}\n\n` +
+              `Colours: ${LEGEND}. Paragraph perplexity ${result.perplexity.toFixed(1)}.`,
           ),
         });
       }
       this.levels.forEach((type, level) => editor.setDecorations(type, byLevel[level]!));
       this.decorated = editor;
-      const legend = SURPRISAL_LEVEL_BITS.map((b) => `<${b}`).join(' / ');
-      vscode.window.setStatusBarMessage(
-        `LM Lens: perplexity ${result.perplexity.toFixed(1)} over ${result.tokens.length} tokens (${result.model}; colours ${legend} bits, then more)`,
-        15_000,
-      );
+      vscode.window.setStatusBarMessage(`LM Lens: perplexity ${result.perplexity.toFixed(1)} (${result.tokens.length} tokens, ${result.model})`, 15_000);
       log.info(`surprisal with ${result.model}: ${result.tokens.length} tokens, perplexity ${result.perplexity.toFixed(2)}, ${result.windows} window(s)`);
     } catch (error) {
       if (isCancellation(error)) return;
