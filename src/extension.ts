@@ -27,7 +27,7 @@ export function activate(context: vscode.ExtensionContext): void {
     }));
     context.subscriptions.push(
       { dispose: () => void engines.dispose() },
-      registerEmbeddingHover(engines),
+      registerEmbeddingHover(engines, path.join(context.globalStorageUri.fsPath, 'senses')),
       vscode.commands.registerCommand('lmLens.showModels', () => showModelsCommand(engines)),
       vscode.commands.registerCommand('lmLens.embedWord', () => embedWordCommand(engines)),
       vscode.commands.registerCommand('lmLens.fillMask', () => fillMaskCommand(engines)),

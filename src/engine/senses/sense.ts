@@ -252,6 +252,7 @@ async function details(
     const usual = elmo.store?.anchor(word, l);
     return {
       layer: layerNames[l] ?? `layer ${l}`,
+      norm: round(Math.hypot(...v)),
       cosToToken: round(cosine(v, elmo.layers[0]!)),
       ...(usual && elmo.projected ? { cosToUsual: round(cosine(elmo.projected[l]!, usual)) } : {}),
       neighbours: elmo.projected

@@ -43,6 +43,11 @@ export class SenseService {
     this.locations = { ...defaultSenseLocations(workerPath), ...stripUndefined(locations) };
   }
 
+  /** Where sense vectors built for user models are kept (the extension's global storage). */
+  useCacheDir(dir: string): void {
+    this.locations.cacheDir = dir;
+  }
+
   /** Which WordNet sense `request.word` has in `request.text`. */
   async sense(request: SenseRequest, signal?: AbortSignal, choice: SenseModels = {}): Promise<SenseResult> {
     try {

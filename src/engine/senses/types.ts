@@ -51,6 +51,8 @@ export type SenseMethod = 'scorer' | 'nearest-sense' | 'most-frequent-sense';
 
 export interface SenseLayerDetail {
   layer: string;
+  /** Length of the word's vector in this layer. */
+  norm: number;
   /** Cosine to the word's token-layer (context-free) vector. */
   cosToToken: number;
   /** Cosine to the word's mean vector in this layer over WordNet's example sentences (its usual sense), if known. */

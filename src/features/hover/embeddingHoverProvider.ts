@@ -1,24 +1,38 @@
 import * as vscode from 'vscode';
+import type { SenseResult } from '../../engine/api';
 import { readConfig } from '../../config';
 import { describeError, log } from '../../log';
 import { abortSignalFor, isCancellation } from '../cancellation';
 import type { EngineService } from '../engineService';
-import { renderEmbeddingHover } from './renderEmbedding';
+import { escapeMarkdown, renderEmbeddingHover } from './renderEmbedding';
+import { FILL_MASK, FILL_WORD, renderLayers, renderLinks, renderSense, SHOW_ALL_SENSES, SHOW_LAYERS } from './renderSense';
+import { SenseVectorBuilds } from './senseVectorBuilds';
+import { showAllSenses } from './showAllSenses';
 import { wordContextAt, type TextSource } from './wordContext';
 
 /** Documents the hover looks at: files and unsaved editors, not output panels, diffs of git objects, etc. */
 export const HOVER_SELECTOR: vscode.DocumentSelector = [{ scheme: 'file' }, { scheme: 'untitled' }];
 
+/** Commands the hover may link to (a trusted MarkdownString runs only these). */
+const LINKED_COMMANDS = [SHOW_ALL_SENSES, SHOW_LAYERS, FILL_WORD];
+
 /**
- * Contextual embedding of the word under the mouse: in the configured prose languages anywhere, in other
- * languages only inside comments and strings. Failures go to the log, never to a toast.
+ * The word under the mouse, in context: its WordNet sense (chosen synset, gloss, confidence, evidence, runner-ups)
+ * and its ELMo layers (how far the vector moved, its neighbours in this context vs static neighbours). In the
+ * configured prose languages anywhere, in other languages only inside comments and strings. A new hover aborts
+ * the previous request; failures go to the log, never to a toast.
  */
 export class EmbeddingHoverProvider implements vscode.HoverProvider {
   /** The request of the previous hover: a new hover makes it stale, so it is aborted. */
   private inFlight: AbortController | undefined;
   private lastError: string | undefined;
+  private commands: { at: number; names: Promise<Set<string>> } | undefined;
+  readonly builds = new SenseVectorBuilds();
 
-  constructor(private readonly engines: EngineService) {}
+  constructor(
+    private readonly engines: EngineService,
+    private readonly senseCacheDir?: string,
+  ) {}
 
   async provideHover(
     document: vscode.TextDocument,
@@ -39,16 +53,37 @@ export class EmbeddingHoverProvider implements vscode.HoverProvider {
     try {
       const engine = await this.engines.get();
       if (signal.aborted) return undefined;
+      if (this.senseCacheDir) engine.senses.useCacheDir(this.senseCacheDir);
       const started = performance.now();
-      const result = await engine.embed(
-        { text: context.text, word: context.word, occurrence: context.occurrence, model: config.models.elmo },
-        signal,
-      );
-      if (signal.aborted) return undefined; // a reply that arrives after a cancel is dropped
-      log.debug(`hover "${context.word}" (${context.occurrence}) in ${Math.round(performance.now() - started)} ms`);
-      this.lastError = undefined;
+      const request = { text: context.text, word: context.word, occurrence: context.occurrence };
       const range = new vscode.Range(context.line, context.start, context.line, context.end);
-      return new vscode.Hover(new vscode.MarkdownString(renderEmbeddingHover(context.word, result)), range);
+      const sense = await engine.senses
+        .sense({ ...request, details: true }, signal, {
+          elmo: config.models.elmo,
+          ...(config.fillMask.model ? { bert: config.fillMask.model } : {}),
+        })
+        .catch((error: unknown) => {
+          // a word WordNet does not know ("the", a name, another language): the layers alone
+          if ((error as { code?: unknown }).code === 'BAD_INPUT' && /not in WordNet/.test(describeError(error))) return undefined;
+          throw error;
+        });
+      let markdown: string;
+      if (sense?.details) {
+        markdown = await this.render(context.word, sense, { uri: document.uri.toString(), line: context.line, start: context.start, end: context.end });
+      } else {
+        const embedded = await engine.embed({ ...request, model: config.models.elmo }, signal);
+        markdown = renderEmbeddingHover(context.word, embedded);
+      }
+      if (signal.aborted) return undefined; // a reply that arrives after a cancel is dropped
+      log.debug(
+        `hover "${context.word}" (${context.occurrence}) in ${Math.round(performance.now() - started)} ms` +
+          (sense ? `: ${sense.senseKey} ${sense.method} ${sense.score}` : ''),
+      );
+      this.lastError = undefined;
+      if (sense && sense.missingSenseVectors.length > 0) void this.builds.ensure(engine, sense.missingSenseVectors);
+      const md = new vscode.MarkdownString(markdown);
+      md.isTrusted = { enabledCommands: LINKED_COMMANDS };
+      return new vscode.Hover(md, range);
     } catch (error) {
       if (isCancellation(error) || signal.aborted) return undefined;
       const message = describeError(error);
@@ -61,8 +96,38 @@ export class EmbeddingHoverProvider implements vscode.HoverProvider {
     }
   }
 
+  private async render(
+    word: string,
+    sense: SenseResult,
+    at: { uri: string; line: number; start: number; end: number },
+  ): Promise<string> {
+    const available = await this.availableCommands();
+    const links = { available, showAllArgs: [{ word: sense.word, candidates: sense.candidates, method: sense.method }] };
+    return [
+      `**LM Lens — "${escapeMarkdown(word)}"**`,
+      '',
+      ...renderSense(sense, links),
+      ...renderLayers(sense),
+      ...renderLinks(links, at),
+    ].join('\n');
+  }
+
+  /** The commands that exist (other features register theirs), refreshed at most once a minute. */
+  private availableCommands(): Promise<Set<string>> {
+    const now = Date.now();
+    if (!this.commands || now - this.commands.at > 60_000) {
+      const names = Promise.resolve(vscode.commands.getCommands(true)).then(
+        (all) => new Set(all.filter((c) => c === SHOW_ALL_SENSES || c === SHOW_LAYERS || c === FILL_MASK)),
+        () => new Set<string>(),
+      );
+      this.commands = { at: now, names };
+    }
+    return this.commands.names;
+  }
+
   dispose(): void {
     this.inFlight?.abort();
+    this.builds.dispose();
   }
 }
 
@@ -70,7 +135,25 @@ export function textSource(document: vscode.TextDocument): TextSource {
   return { lineCount: document.lineCount, lineAt: (line) => document.lineAt(line).text };
 }
 
-export function registerEmbeddingHover(engines: EngineService): vscode.Disposable {
-  const provider = new EmbeddingHoverProvider(engines);
-  return vscode.Disposable.from(vscode.languages.registerHoverProvider(HOVER_SELECTOR, provider), provider);
+/** Selects the hovered word, then runs Fill Mask (which masks the selection). */
+async function fillWord(argument: unknown): Promise<void> {
+  const { uri, line, start, end } = (argument ?? {}) as { uri?: string; line?: number; start?: number; end?: number };
+  if (typeof uri !== 'string' || typeof line !== 'number' || typeof start !== 'number' || typeof end !== 'number') return;
+  const editor = await vscode.window.showTextDocument(vscode.Uri.parse(uri));
+  editor.selection = new vscode.Selection(line, start, line, end);
+  await vscode.commands.executeCommand(FILL_MASK);
+}
+
+/**
+ * The hover, its "Show all senses" and "Fill this word" commands. `senseCacheDir` (global storage) keeps sense
+ * vectors built for the user's own models.
+ */
+export function registerEmbeddingHover(engines: EngineService, senseCacheDir?: string): vscode.Disposable {
+  const provider = new EmbeddingHoverProvider(engines, senseCacheDir);
+  return vscode.Disposable.from(
+    vscode.languages.registerHoverProvider(HOVER_SELECTOR, provider),
+    vscode.commands.registerCommand(SHOW_ALL_SENSES, showAllSenses),
+    vscode.commands.registerCommand(FILL_WORD, fillWord),
+    provider,
+  );
 }
