@@ -8,12 +8,13 @@ import { badInput } from './errors';
 import { elmoEmbed, parseElmoConfig } from './elmo';
 import type { EmbedParams } from './runtime/protocol';
 import type { RequestContext } from './runtime/server';
-import type { ModelSession } from './runtime/session';
+import type { ModelSession, SessionOptions } from './runtime/session';
 import { findWord, splitWords, windowAround } from './words';
 
 /** What the worker gives model code: memoised sessions and configs. */
 export interface WorkerServices {
-  session(model: ModelInfo): Promise<ModelSession>;
+  /** `options.expose`: a session that also outputs attentions / hidden states (the graph rewritten if need be). */
+  session(model: ModelInfo, options?: SessionOptions): Promise<ModelSession>;
   config(model: ModelInfo): Promise<Record<string, unknown>>;
 }
 

@@ -33,6 +33,8 @@ export interface EngineOptions {
   workerPath: string;
   /** ONNX Runtime intra-op threads, 1 (default) or 2. */
   threads?: number;
+  /** Cache of graphs rewritten to expose attentions / hidden states (default: inside each model's folder). */
+  cacheDir?: string;
   log?: (message: string) => void;
   /** Where WordNet, the shipped sense vectors and the cache of built ones are (default: beside the worker). */
   senses?: Partial<SenseLocations>;
@@ -54,7 +56,10 @@ export class Engine {
 
   constructor(options: EngineOptions) {
     this.models = new ModelStore(options.modelDirectories);
-    const workerData: WorkerOptions = { threads: options.threads ?? 1 };
+    const workerData: WorkerOptions = {
+      threads: options.threads ?? 1,
+      ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+    };
     this.client = new EngineClient<EngineMethods>({
       workerPath: options.workerPath,
       workerData,

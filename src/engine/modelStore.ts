@@ -7,6 +7,7 @@ import { access, readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ModelInfo, ModelKind } from './api';
 import { LensError, modelCorrupt, toLensError } from './errors';
+import { modelDirState } from './hub/manifest';
 import { OnnxFormatError, readOnnxSignature } from './onnxSignature';
 import { PromiseCache } from './promiseCache';
 
@@ -229,6 +230,10 @@ export class ModelStore {
           names.map(async (id) => {
             const folder = path.resolve(directory.path, id);
             try {
+              if (modelDirState(folder) === 'partial') {
+                // never a model: files may be missing or half-written (see hub/manifest.ts)
+                throw modelCorrupt(`${folder} is an unfinished download: add the model again to resume it, or remove it.`);
+              }
               return { id, model: await inspectFolder(id, folder, directory.source) };
             } catch (error) {
               return { id, problem: { id, path: folder, source: directory.source, error: toLensError(error, 'MODEL_CORRUPT') } };

@@ -53,6 +53,8 @@ export type ReplyMessage =
 export interface WorkerOptions {
   /** ONNX Runtime intra-op threads (1 or 2: the extension shares the machine with everything else). */
   threads?: number;
+  /** Where graphs rewritten to expose attentions / hidden states are cached (see runtime/exposed.ts). */
+  cacheDir?: string;
 }
 
 /** `embed`: the host has already resolved the model and checked the request. */

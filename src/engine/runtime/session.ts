@@ -15,3 +15,15 @@ export interface ModelSession {
   /** Runs the graph; `outputs` limits what is fetched (default: every output). */
   run(feeds: Record<string, HostTensor>, outputs?: readonly string[]): Promise<Record<string, HostTensor>>;
 }
+
+/** What a caller may ask of a session besides the graph as it is. */
+export interface SessionOptions {
+  /**
+   * Also these outputs, rewriting the graph (once, cached) when it lacks them: `attentions` = the attention
+   * probabilities (`attentions.{i}`, [batch, heads, query, key]; a stacked `attentions` output counts),
+   * `hiddenStates` = each block's output (`hidden_states.{i}`, [batch, sequence, hidden], HF's
+   * hidden_states[i + 1]; a stacked `hidden_states` counts). BAD_INPUT with the reason when the graph cannot
+   * give them (fused attention). See runtime/exposed.ts.
+   */
+  expose?: { attentions?: boolean; hiddenStates?: boolean };
+}

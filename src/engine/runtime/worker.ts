@@ -14,6 +14,7 @@ import { buildSenseIndex } from '../senses/buildIndex';
 import { contextVectors } from '../senses/contextual';
 import { sense } from '../senses/sense';
 import { score } from '../score';
+import { exposedModelFile } from './exposed';
 import { loadSession } from './ort';
 import type { EngineMethods, WorkerOptions } from './protocol';
 import { serve, type Handlers } from './server';
@@ -22,7 +23,12 @@ const options = (workerData ?? {}) as WorkerOptions;
 const configs = new PromiseCache<string, Record<string, unknown>>();
 
 const services: WorkerServices = {
-  session: (model) => loadSession(path.join(model.path, ONNX_FILE), { threads: options.threads ?? 1 }),
+  session: async (model, sessionOptions) => {
+    const file = sessionOptions?.expose
+      ? await exposedModelFile(model, sessionOptions.expose, options.cacheDir)
+      : path.join(model.path, ONNX_FILE);
+    return loadSession(file, { threads: options.threads ?? 1 });
+  },
   config: (model) => configs.get(model.path, readModelConfig),
 };
 

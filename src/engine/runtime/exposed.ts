@@ -1,0 +1,69 @@
+/**
+ * The model file to load when a caller wants attentions or hidden states (SessionOptions.expose): the
+ * model's own graph when it already outputs them (our exports do), else a copy rewritten by
+ * onnx/expose.ts to add `attentions.{i}` / `hidden_states.{i}` (plain Hugging Face / transformers.js
+ * exports leave them out), cached under the sha256 of the source. Worker side; no ONNX Runtime here.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { ModelInfo } from '../api';
+import { badInput } from '../errors';
+import { MANIFEST_FILE, readModelManifest } from '../hub/manifest';
+import { ONNX_FILE } from '../modelStore';
+import { exposeOutputsCached } from '../onnx/expose';
+import type { SessionOptions } from './session';
+
+/** Cache folder inside a downloaded model's folder (hidden from the model list; removed with the model). */
+export const EXPOSE_CACHE_DIR = '.lm-lens-cache';
+
+type Exposable = 'attentions' | 'hiddenStates';
+
+const OUTPUT_NAMES: Readonly<Record<Exposable, { stacked: string; split: RegExp }>> = {
+  attentions: { stacked: 'attentions', split: /^attentions\.\d+$/ },
+  hiddenStates: { stacked: 'hidden_states', split: /^hidden_states\.\d+$/ },
+};
+
+const WHAT: Readonly<Record<Exposable, string>> = {
+  attentions: 'attention weights',
+  hiddenStates: 'hidden states',
+};
+
+/** True when the graph's outputs already hold `what` (stacked, or one output per layer). */
+export function hasExposedOutputs(outputs: readonly string[], what: Exposable): boolean {
+  const { stacked, split } = OUTPUT_NAMES[what];
+  return outputs.includes(stacked) || outputs.some((name) => split.test(name));
+}
+
+/**
+ * Where a model's rewritten graph is cached: inside the folder of a model LM Lens downloaded (Remove Model
+ * frees it with the model), else in `cacheDir` (the extension's global storage), else inside the model folder.
+ */
+export function exposeCacheDir(model: Pick<ModelInfo, 'path'>, cacheDir?: string): string {
+  const downloaded = existsSync(path.join(model.path, MANIFEST_FILE));
+  return downloaded || !cacheDir ? path.join(model.path, EXPOSE_CACHE_DIR) : cacheDir;
+}
+
+/**
+ * The ONNX file that gives what `expose` asks for: `<model>/onnx/model.onnx` itself, or its rewritten copy.
+ * BAD_INPUT, with the rewriter's explanation, when the graph cannot give it (fused attention, no layers found).
+ */
+export async function exposedModelFile(
+  model: Pick<ModelInfo, 'id' | 'path' | 'outputs'>,
+  expose: NonNullable<SessionOptions['expose']>,
+  cacheDir?: string,
+): Promise<string> {
+  const file = path.join(model.path, ONNX_FILE);
+  const wanted = (['attentions', 'hiddenStates'] as const).filter((what) => expose[what]);
+  const missing = wanted.filter((what) => !hasExposedOutputs(model.outputs, what));
+  if (missing.length === 0) return file;
+  // a download's manifest has the sha256 already: no need to hash hundreds of megabytes again
+  const sha256 = readModelManifest(model.path)?.files.find((f) => f.path === 'onnx/model.onnx')?.sha256;
+  const { path: exposed, mapping } = await exposeOutputsCached(file, exposeCacheDir(model, cacheDir), {}, sha256);
+  for (const what of missing) {
+    if (mapping[what].length === 0) {
+      const why = mapping.explanations[what] ?? 'LM Lens could not find them in its graph.';
+      throw badInput(`Model "${model.id}" does not expose its ${WHAT[what]}, and LM Lens cannot add them: ${why}`);
+    }
+  }
+  return exposed;
+}
