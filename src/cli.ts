@@ -9,9 +9,11 @@ import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { GenerateProgress, GenerateRequest } from './engine/api';
 import { Engine } from './engine/engine';
-import { badInput, isInputError, toLensError } from './engine/errors';
+import { LensError, badInput, isInputError, toLensError } from './engine/errors';
 import { SENSE_LAYERS, type SenseLayer } from './engine/senses/types';
 import type { ModelDirectory } from './engine/modelStore';
+import { DEFAULT_ENDPOINT, describeProgress, type DownloadProgress, type Variant } from './engine/hub';
+import { describeInstallFailure, installModel, removeInstalledModel, userDataDir, userModelsDir } from './engine/modelInstall';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
@@ -27,6 +29,8 @@ interface Command {
   /** Arguments after the command name, for --help. */
   usage: string;
   options: Options;
+  /** Name under which the command's one positional argument is put into `values` (e.g. `add-model REPO`). */
+  positional?: string;
   /** Returns what is printed as JSON. */
   run(values: Values, ctx: CommandContext): Promise<unknown>;
 }
@@ -54,6 +58,60 @@ const COMMANDS: Record<string, Command> = {
         inputs,
         outputs,
       }));
+    },
+  },
+  'add-model': {
+    summary:
+      'Download a Hugging Face Hub repository in the transformers.js ONNX layout (e.g. Xenova/bert-base-uncased) ' +
+      'into a models folder; prints {id, path, files}; progress on stderr. Run again to resume.',
+    usage: 'REPO [--endpoint URL] [--variant fp32|quantized] [--revision R] [--dir DIR] [--id ID] [--force]',
+    positional: 'repo',
+    options: {
+      endpoint: { type: 'string' },
+      variant: { type: 'string' },
+      revision: { type: 'string' },
+      dir: { type: 'string' },
+      id: { type: 'string' },
+      force: { type: 'boolean' },
+    },
+    async run(values, { signal }) {
+      const repo = values['repo'];
+      if (typeof repo !== 'string') throw badInput('Give the repository: lm-lens add-model OWNER/NAME (e.g. Xenova/bert-base-uncased).');
+      const variant = optional(values, 'variant') ?? 'fp32';
+      if (variant !== 'fp32' && variant !== 'quantized') throw badInput(`--variant must be fp32 or quantized (got "${variant}").`);
+      const endpoint = optional(values, 'endpoint') ?? process.env['HF_ENDPOINT'] ?? DEFAULT_ENDPOINT;
+      const id = optional(values, 'id');
+      const revision = optional(values, 'revision');
+      const token = process.env['HF_TOKEN'] ?? process.env['HUGGING_FACE_HUB_TOKEN'];
+      try {
+        const result = await installModel({
+          repo,
+          endpoint,
+          variant: variant as Variant,
+          destRoot: modelsDirFor(values),
+          signal,
+          onProgress: progressLines(),
+          ...(id === undefined ? {} : { id }),
+          ...(revision === undefined ? {} : { revision }),
+          ...(token ? { token } : {}),
+          ...(values['force'] === true ? { force: true } : {}),
+        });
+        if (result.alreadyPresent) process.stderr.write(`${result.id} is already installed in ${result.path}\n`);
+        return { id: result.id, path: result.path, files: result.files };
+      } catch (error) {
+        throw new LensError(toLensError(error).code, describeInstallFailure(error, endpoint), { cause: error });
+      }
+    },
+  },
+  'remove-model': {
+    summary: 'Delete a model that add-model downloaded (never a folder LM Lens did not download).',
+    usage: 'ID [--dir DIR]',
+    positional: 'id',
+    options: { dir: { type: 'string' } },
+    async run(values) {
+      const id = values['id'];
+      if (typeof id !== 'string') throw badInput('Give the model id: lm-lens remove-model ID (see lm-lens models).');
+      return { removed: await removeInstalledModel(modelsDirFor(values), id) };
     },
   },
   embed: {
@@ -228,7 +286,7 @@ function usage(): string {
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${`${name} ${c.usage}`.trimEnd()}\n      ${c.summary}`),
     '',
     'Global options:',
-    `  --models-dir DIR   a folder of model folders; repeatable (default: ${SHIPPED_MODELS})`,
+    `  --models-dir DIR   a folder of model folders; repeatable (default: ${SHIPPED_MODELS} and ${userModelsDir()})`,
     '  -h, --help         this help',
     '',
     'Output is JSON on stdout. Errors are {"error":{"code","message"}} on stderr;',
@@ -254,8 +312,10 @@ function parseCommandLine(args: string[]): CommandLine {
     if (command === undefined) return { command, values: first.values };
     const spec = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
     if (!spec) throw badInput(`Unknown command "${command}". Commands: ${Object.keys(COMMANDS).join(', ')}.`);
-    if (extra.length > 0) throw badInput(`Unexpected argument "${extra[0]}" (quote text with spaces).`);
+    const positionals = spec.positional ? 1 : 0;
+    if (extra.length > positionals) throw badInput(`Unexpected argument "${extra[positionals]}" (quote text with spaces).`);
     const { values } = parseArgs({ args, options: { ...GLOBAL_OPTIONS, ...spec.options }, allowPositionals: true, strict: true });
+    if (spec.positional && extra[0] !== undefined) values[spec.positional] = extra[0];
     return { command, values };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) throw badInput((error as Error).message);
@@ -265,11 +325,37 @@ function parseCommandLine(args: string[]): CommandLine {
 
 function modelDirectoriesFrom(values: Values): ModelDirectory[] {
   const given = values['models-dir'];
-  if (!Array.isArray(given) || given.length === 0) return [{ path: SHIPPED_MODELS, source: 'shipped' }];
+  if (!Array.isArray(given) || given.length === 0) {
+    return [
+      { path: SHIPPED_MODELS, source: 'shipped' },
+      { path: userModelsDir(), source: 'user' }, // where add-model installs by default
+    ];
+  }
   return given.map((dir) => {
     const resolved = path.resolve(String(dir));
     return { path: resolved, source: resolved === SHIPPED_MODELS ? 'shipped' : 'user' };
   });
+}
+
+/** add-model / remove-model: --dir, else the first --models-dir, else the per-user models folder. */
+function modelsDirFor(values: Values): string {
+  const dir = optional(values, 'dir');
+  const given = values['models-dir'];
+  const first = Array.isArray(given) && typeof given[0] === 'string' ? given[0] : undefined;
+  return path.resolve(dir ?? first ?? userModelsDir());
+}
+
+/** Download progress on stderr: a line per file, and at most one a second in between. */
+function progressLines(): (progress: DownloadProgress) => void {
+  let lastFile = '';
+  let lastAt = 0;
+  return (progress) => {
+    const now = Date.now();
+    if (progress.phase === 'downloading' && progress.file === lastFile && now - lastAt < 1000) return;
+    lastFile = progress.file;
+    lastAt = now;
+    process.stderr.write(`${describeProgress(progress)}\n`);
+  };
 }
 
 async function main(args: string[]): Promise<number> {
@@ -280,7 +366,11 @@ async function main(args: string[]): Promise<number> {
       return 0;
     }
     if (!command) throw badInput(`No command given. Commands: ${Object.keys(COMMANDS).join(', ')} (see lm-lens --help).`);
-    const engine = new Engine({ modelDirectories: modelDirectoriesFrom(values), workerPath: WORKER });
+    const engine = new Engine({
+      modelDirectories: modelDirectoriesFrom(values),
+      workerPath: WORKER,
+      cacheDir: path.join(userDataDir(), 'cache'), // graphs rewritten to expose attentions (downloaded models: in their folder)
+    });
     const interrupt = new AbortController();
     const onInterrupt = (): void => interrupt.abort();
     process.once('SIGINT', onInterrupt);

@@ -15,6 +15,10 @@ export interface LmLensConfig {
     /** The default contextual-embedding (ELMo) model id used by the hover and `lmLens.embedWord`. */
     readonly elmo: string;
   };
+  readonly hub: {
+    /** The Hugging Face Hub, or a mirror of it, that Add Model downloads from. */
+    readonly endpoint: string;
+  };
   readonly completion: {
     /** Ghost text per language id ("*" for the rest): `lmLens.completion.enable`. */
     readonly enable: Readonly<Record<string, boolean>>;
@@ -43,6 +47,7 @@ export const DEFAULT_HOVER_LANGUAGES: readonly string[] = [
   'git-commit',
 ];
 export const DEFAULT_ELMO_MODEL = 'elmo-mini';
+export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
 export const DEFAULT_COMPLETION_ENABLE: Readonly<Record<string, boolean>> = { '*': false, plaintext: true, markdown: true };
 
 /** Settings that change the engine's model directories: a change recreates the engine. */
@@ -58,6 +63,9 @@ export function readConfig(): LmLensConfig {
     models: {
       folders: stringList(c.get<unknown>('models.folders'), []).map(resolveFolder),
       elmo: nonEmptyString(c.get<unknown>('models.elmo')) ?? DEFAULT_ELMO_MODEL,
+    },
+    hub: {
+      endpoint: nonEmptyString(c.get<unknown>('hub.endpoint')) ?? DEFAULT_HUB_ENDPOINT,
     },
     completion: {
       enable: booleanMap(c.get<unknown>('completion.enable'), DEFAULT_COMPLETION_ENABLE),

@@ -13,6 +13,8 @@ import { createEngine } from './features/createEngine';
 import { EngineService } from './features/engineService';
 import { fillMaskCommand } from './features/fillMask/fillMaskCommand';
 import { registerEmbeddingHover } from './features/hover/embeddingHoverProvider';
+import { addModelCommand } from './features/models/addModel';
+import { removeModelCommand } from './features/models/removeModel';
 import { registerSurprisal } from './features/surprisal/surprisalDecorations';
 import { describeError, log } from './log';
 
@@ -20,16 +22,20 @@ export function activate(context: vscode.ExtensionContext): void {
   const started = performance.now();
   context.subscriptions.push(log);
   try {
+    const downloadedModels = path.join(context.globalStorageUri.fsPath, 'models'); // where Add Model puts them
     const engines = new EngineService(createEngine, () => ({
       workerPath: path.join(context.extensionPath, 'dist', 'worker.js'),
       shippedModels: path.join(context.extensionPath, 'media', 'models'),
-      userModels: [...readConfig().models.folders, path.join(context.globalStorageUri.fsPath, 'models')],
+      userModels: [...readConfig().models.folders, downloadedModels],
+      cacheDir: path.join(context.globalStorageUri.fsPath, 'cache'),
     }));
     context.subscriptions.push(
       { dispose: () => void engines.dispose() },
       registerEmbeddingHover(engines, path.join(context.globalStorageUri.fsPath, 'senses')),
       vscode.commands.registerCommand('lmLens.showModels', () => showModelsCommand(engines)),
       vscode.commands.registerCommand('lmLens.embedWord', () => embedWordCommand(engines)),
+      vscode.commands.registerCommand('lmLens.addModel', () => addModelCommand(engines, downloadedModels)),
+      vscode.commands.registerCommand('lmLens.removeModel', () => removeModelCommand(engines, downloadedModels)),
       vscode.commands.registerCommand('lmLens.fillMask', () => fillMaskCommand(engines)),
       vscode.commands.registerCommand('lmLens.continueText', () => continueTextCommand(engines)),
       registerInlineCompletion(engines),

@@ -8,6 +8,8 @@ export interface EngineLocations {
   shippedModels: string;
   /** The user's model folders (settings, then global storage), searched in order. */
   userModels: string[];
+  /** Where graphs rewritten to expose attentions / hidden states are cached (global storage). */
+  cacheDir?: string;
 }
 
 export type EngineFactory = (locations: EngineLocations) => Promise<Engine>;
