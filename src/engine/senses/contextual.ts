@@ -140,7 +140,9 @@ async function elmoRunner(model: ModelInfo, services: WorkerServices): Promise<B
 }
 
 async function bertRunner(model: ModelInfo, services: WorkerServices): Promise<BatchRunner> {
-  const session = await services.session(model);
+  // a plain HF export (logits only) gets hidden_states.{i} by an ONNX rewrite in the worker (runtime/exposed.ts)
+  const expose = model.outputs.includes('last_hidden_state') ? undefined : { expose: { hiddenStates: true } };
+  const session = await services.session(model, expose);
   const tokenizer = await loadTokenizer(model.path);
   const stacked = session.outputNames.includes('hidden_states');
   const split = session.outputNames.filter((n) => /^hidden_states\.\d+$/.test(n)).sort((a, b) => layerNo(a) - layerNo(b));
