@@ -154,6 +154,17 @@ describe('generate (hand-built GPT-2-shaped model in the worker)', () => {
     assert.equal(next.completion, '23');
   });
 
+  test('shutting the engine down mid-generation: CANCELLED, and the worker is let out of session.run first', async () => {
+    // terminating a worker inside a run would abort this whole process (onnxruntime-node 1.30)
+    const own = new Engine({ modelDirectories: modelDirectories(models.dir), workerPath });
+    let disposing: Promise<void> | undefined;
+    const running = own.generate({ text: 'a', maxTokens: 1000, noCache: true, model: 'counting-long' }, undefined, () => {
+      disposing ??= own.dispose();
+    });
+    await assert.rejects(running, lensError('CANCELLED', /shut down/));
+    await disposing;
+  });
+
   test('bad input: clear BAD_INPUT messages, never a crash', async () => {
     const bad = async (request: object, message: RegExp): Promise<void> =>
       assert.rejects(engine.generate({ model: 'counting', text: 'Hi', ...request }), lensError('BAD_INPUT', message));

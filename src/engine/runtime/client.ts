@@ -40,6 +40,13 @@ export class EngineClient<M extends MethodMap<M> = EngineMethods> {
   private worker: Worker | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  /**
+   * Cancelled requests the worker has not answered yet: it is still inside them, perhaps in a session.run.
+   * Terminating a worker inside a run aborts the whole process (onnxruntime-node 1.30: "FATAL ERROR:
+   * Error::Error napi_define_properties"), so `dispose` waits for these first.
+   */
+  private readonly draining = new Set<number>();
+  private drainWaiters: (() => void)[] = [];
   private disposed = false;
 
   constructor(private readonly options: EngineClientOptions) {}
@@ -73,6 +80,7 @@ export class EngineClient<M extends MethodMap<M> = EngineMethods> {
       const id = this.nextId++;
       const onAbort = (): void => {
         if (!this.settle(id)) return;
+        this.draining.add(id);
         this.post(worker, { id, cancel: true });
         reject(cancelled());
       };
@@ -93,13 +101,44 @@ export class EngineClient<M extends MethodMap<M> = EngineMethods> {
     });
   }
 
-  /** Stops the worker; pending requests fail with CANCELLED. */
-  async dispose(): Promise<void> {
+  /**
+   * Stops the worker; pending requests fail with CANCELLED at once. The worker is told to cancel them and
+   * terminated once it has left them (at their next checkpoint), or after `drainMs` at the latest.
+   */
+  async dispose(drainMs = 5000): Promise<void> {
     this.disposed = true;
     const worker = this.worker;
-    this.worker = undefined;
+    if (worker) {
+      for (const id of this.pending.keys()) {
+        this.draining.add(id);
+        this.post(worker, { id, cancel: true });
+      }
+    }
     this.rejectAll(new LensError('CANCELLED', 'The engine has been shut down.'));
-    if (worker) await worker.terminate();
+    if (!worker) return;
+    await this.drained(drainMs);
+    this.worker = undefined;
+    await worker.terminate();
+  }
+
+  /** Resolves when the worker has answered every cancelled request, or after `timeoutMs`. */
+  private drained(timeoutMs: number): Promise<void> {
+    if (this.draining.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.drainWaiters.push(done);
+    });
+  }
+
+  private forget(id: number): void {
+    if (!this.draining.delete(id) || this.draining.size > 0) return;
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const done of waiters) done();
   }
 
   private ensureWorker(): Worker {
@@ -117,7 +156,11 @@ export class EngineClient<M extends MethodMap<M> = EngineMethods> {
 
   private onReply(message: ReplyMessage): void {
     const pending = this.pending.get(message.id);
-    if (!pending) return; // cancelled: the reply came too late
+    if (!pending) {
+      // cancelled: the reply came too late (and the worker has left the request)
+      if (!('progress' in message)) this.forget(message.id);
+      return;
+    }
     if ('progress' in message) {
       try {
         pending.progress?.(message.progress);
@@ -135,6 +178,7 @@ export class EngineClient<M extends MethodMap<M> = EngineMethods> {
     if (this.worker !== worker) return; // an old worker, or one we terminated on purpose
     this.worker = undefined;
     void worker.terminate(); // after 'error' it is exiting anyway; make sure
+    for (const id of [...this.draining]) this.forget(id);
     const count = this.pending.size;
     this.options.log?.(`Engine worker stopped: ${reason}. ${count} request(s) failed; it restarts on the next request.`);
     this.rejectAll(new LensError('WORKER_CRASHED', `The engine worker stopped (${reason}); it restarts on the next request.`));
