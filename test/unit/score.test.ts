@@ -69,6 +69,14 @@ describe('score (hand-built GPT-2-shaped model in the worker)', () => {
     assert.ok(result.tokenLogProbs[2]! < -100 && result.tokenLogProbs[3]! > -1);
   });
 
+  test('a character split over two byte tokens: the first piece is empty, the second carries it', async () => {
+    const result = await engine.score({ text: 'café!', model: 'counting' });
+    assert.deepEqual(result.tokens, ['c', 'a', 'f', '', 'é', '!']);
+    assert.equal(result.tokens.join(''), 'café!');
+    assert.deepEqual(result.offsets, [[0, 1], [1, 2], [2, 3], null, [3, 4], [4, 5]]);
+    assert.equal(result.tokenLogProbs.length, 6);
+  });
+
   test('a text longer than the window is scored in overlapping windows, every token once', async () => {
     const text = 'abcdefghij'.repeat(10); // 100 tokens + <|endoftext|> = 101
     const result = await engine.score({ text, model: 'counting' });
