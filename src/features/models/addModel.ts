@@ -1,10 +1,17 @@
 import * as vscode from 'vscode';
 import { readConfig } from '../../config';
+import type { ModelKind } from '../../engine/api';
 import type { Variant } from '../../engine/hub/layout';
 import { describeError, log } from '../../log';
 import { abortSignalFor, isCancellation } from '../cancellation';
 import type { EngineService } from '../engineService';
 import { SUGGESTED_REPOS, parseRepoInput, progressSteps } from './addModelText';
+
+/** The setting that makes a new model the one a feature uses, per kind. */
+const USE_FOR: Partial<Record<ModelKind, { label: string; setting: string }>> = {
+  'masked-lm': { label: 'Use for Fill Mask', setting: 'fillMask.model' },
+  'causal-lm': { label: 'Use for Completion', setting: 'completion.model' },
+};
 
 interface RepoItem extends vscode.QuickPickItem {
   repo?: string;
@@ -49,12 +56,28 @@ export async function addModelCommand(engines: EngineService, modelsDir: string)
       },
     );
     log.info(`add model: ${repo} (${variant}) ${result.alreadyPresent ? 'was already' : 'is now'} in ${result.path}`);
-    (await engines.get()).refreshModels();
+    const engine = await engines.get();
+    engine.refreshModels();
+    let kind: ModelKind;
+    try {
+      kind = (await engine.models.get(result.id)).kind;
+    } catch (error) {
+      // downloaded, but not a model LM Lens can run (an unsupported model_type, say)
+      log.warn(`add model ${repo}: ${describeError(error)}`);
+      void vscode.window.showWarningMessage(`LM Lens: ${repo} was downloaded to ${result.path}, but it cannot be used: ${describeError(error)}`);
+      return;
+    }
+    const use = USE_FOR[kind];
     const choice = await vscode.window.showInformationMessage(
-      `LM Lens: ${repo} ${result.alreadyPresent ? 'was already installed' : 'is installed'} as "${result.id}".`,
+      `LM Lens: ${repo} ${result.alreadyPresent ? 'was already installed' : 'is installed'} as "${result.id}" (${kind}).`,
+      ...(use ? [use.label] : []),
       'Show Models',
     );
-    if (choice) await vscode.commands.executeCommand('lmLens.showModels');
+    if (use && choice === use.label) {
+      await vscode.workspace.getConfiguration('lmLens').update(use.setting, result.id, vscode.ConfigurationTarget.Global);
+    } else if (choice === 'Show Models') {
+      await vscode.commands.executeCommand('lmLens.showModels');
+    }
   } catch (error) {
     const message = describeInstallFailure(error, endpoint);
     if (isCancellation(error)) {
