@@ -9,7 +9,8 @@ import { promptBefore } from './completionText';
 /**
  * `lmLens.continueText`: continues the text before the cursor with the causal LM, streaming each piece into
  * the document as it is generated, under a cancellable progress notification. What was inserted stays
- * when cancelled; it is one undo step.
+ * when cancelled; it is one undo step. Typing in the document meanwhile stops it (the insertion point
+ * would no longer be known).
  */
 export async function continueTextCommand(engines: EngineService): Promise<void> {
   const editor = vscode.window.activeTextEditor;
@@ -26,6 +27,9 @@ export async function continueTextCommand(engines: EngineService): Promise<void>
   }
   const config = readConfig().completion;
   const inserter = new StreamingInserter(editor, start);
+  const userEdits = vscode.workspace.onDidChangeTextDocument((event) => {
+    if (event.document === document && event.contentChanges.length > 0 && !inserter.editing) inserter.stop('edited');
+  });
   try {
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'LM Lens: continuing the text', cancellable: true },
@@ -58,10 +62,16 @@ export async function continueTextCommand(engines: EngineService): Promise<void>
         `first after ${result.firstTokenMs} ms, ${result.finishReason}${result.truncated ? ', prompt cut' : ''}, seed ${result.seed ?? '-'})`,
     );
   } catch (error) {
-    if (isCancellation(error) && !inserter.failed.aborted) return;
-    const message = inserter.failed.aborted ? 'the document could not be edited (was it closed?)' : describeError(error);
+    if (inserter.stopped === 'edited') {
+      void vscode.window.showInformationMessage('LM Lens: Continue Text stopped because the document was edited.');
+      return;
+    }
+    if (isCancellation(error) && !inserter.stopped) return;
+    const message = inserter.stopped ? 'the document could not be edited (was it closed?)' : describeError(error);
     log.error(`continue text: ${message}`);
     void vscode.window.showErrorMessage(`LM Lens: could not continue the text: ${message}`);
+  } finally {
+    userEdits.dispose();
   }
 }
 
@@ -74,6 +84,10 @@ class StreamingInserter {
   private offset: number;
   private first = true;
   private readonly failure = new AbortController();
+  /** Why insertion stopped early: the editor refused an edit, or the user edited the document. */
+  stopped: 'refused' | 'edited' | undefined;
+  /** True while one of our own edits is being applied (its change event is not the user's). */
+  editing = false;
 
   constructor(
     private readonly editor: vscode.TextEditor,
@@ -82,9 +96,15 @@ class StreamingInserter {
     this.offset = editor.document.offsetAt(at);
   }
 
-  /** Aborted when an edit failed: generation should stop. */
+  /** Aborted when insertion stopped early: generation should stop. */
   get failed(): AbortSignal {
     return this.failure.signal;
+  }
+
+  stop(reason: 'refused' | 'edited'): void {
+    if (this.stopped) return;
+    this.stopped = reason;
+    this.failure.abort();
   }
 
   insert(text: string): void {
@@ -93,13 +113,16 @@ class StreamingInserter {
       if (this.failure.signal.aborted) return;
       const at = this.editor.document.positionAt(this.offset);
       let ok = false;
+      this.editing = true;
       try {
         ok = await this.editor.edit((edit) => edit.insert(at, text), { undoStopBefore: this.first, undoStopAfter: false });
       } catch {
         // the editor was closed: same as a refused edit
+      } finally {
+        this.editing = false;
       }
       if (!ok) {
-        this.failure.abort();
+        this.stop('refused');
         return;
       }
       this.first = false;
