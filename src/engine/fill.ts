@@ -214,7 +214,7 @@ export async function fill(params: FillParams, ctx: RequestContext, services: Wo
     logProb: number;
   }
   let beams: Beam[] = perMask[0]!.map((c) => ({ ids: withToken(ids, positions[0]!, c.id), fills: [c], logProb: c.logProb }));
-  for (let m = 1; m < positions.length; m++) {
+  for (let m = 1; m < positions.length && beams.length > 0; m++) {
     await ctx.checkpoint();
     const run = await runBatch(session, beams.map((b) => b.ids), model.id);
     runMs += run.ms;

@@ -278,6 +278,7 @@ try {
     `${runningText}; others: ${results.runningExtensions.filter((r) => !r.startsWith('LM Lens')).slice(0, 3).join(', ')}`);
   await page.screenshot({ path: path.join(shots, 'running-extensions.png') });
 
+  await senseHoverSteps(page); // issue 4: the WordNet sense in the hover
   await fillAndCompletionSteps(page); // issue 5: Fill Mask, ghost text, Continue Text, Show Surprisal
 
 } catch (e) {
@@ -372,4 +373,52 @@ async function fillAndCompletionSteps(page) {
   results.surprisal = shown ? await status.innerText() : '';
   await page.screenshot({ path: path.join(shots, 'surprisal.png') });
   check('Show Surprisal reports the perplexity', shown, results.surprisal);
+}
+
+// ---- issue 4: the word's WordNet sense in the hover ----------------------------------------------------------
+// Hovers "bank" in the two sentences of README.md and reads the sense section: two different sense keys, a gloss,
+// a confidence; then opens "Show all senses". Screenshots: hover-sense-river.png, hover-sense-money.png,
+// show-all-senses.png.
+async function senseHoverSteps(page) {
+  // README.md is open in a tab already; a click on the tab works whatever view has the focus
+  const tab = page.locator('.tabs-container .tab', { hasText: 'README.md' }).first();
+  if (await tab.count()) await tab.click();
+  else await openFile(page, 'README.md', 'Banks, masks and completions');
+  await page.locator('.monaco-editor .view-lines').filter({ hasText: 'We sat on the bank' }).first().waitFor();
+  const senseOf = (text) => {
+    const key = /(bank%\d:\d\d:\d\d::)/.exec(text)?.[1];
+    const gloss = text.split('\n').find((l) => /^\s*(>\s*)?[a-z(]/.test(l) && !/^\s*(model|static|Runner)/.test(l))?.trim();
+    const confidence = /confidence (\d+)%|most frequent sense|nearest sense/.exec(text)?.[0];
+    return { key, gloss, confidence };
+  };
+  const read = async (line, shot) => {
+    const hover = await hoverWord(page, line, 'bank', 'Sense', 60000);
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: path.join(shots, shot) });
+    return { ...hover, sense: senseOf(hover.text) };
+  };
+  const river = await read('We sat on the bank of the river.', 'hover-sense-river.png');
+  lap(`sense hover 1 in ${river.ms} ms: ${JSON.stringify(river.sense)}`);
+  await page.mouse.move(5, 400);
+  await page.keyboard.press('Escape');
+  const money = await read('She paid the money into her bank account.', 'hover-sense-money.png');
+  lap(`sense hover 2 in ${money.ms} ms: ${JSON.stringify(money.sense)}`);
+  results.senses = { river: river.sense, money: money.sense, riverText: river.text, moneyText: money.text };
+  check('hover shows a WordNet sense with a gloss and a confidence',
+    river.sense.key && river.sense.confidence && money.sense.key && money.sense.confidence, JSON.stringify(river.sense));
+  check('"bank" gets two different senses in the two sentences', river.sense.key && money.sense.key && river.sense.key !== money.sense.key,
+    `${river.sense.key} vs ${money.sense.key}`);
+  // "Show all senses": the link in the hover opens a QuickPick with every candidate
+  const link = page.locator('.monaco-hover a', { hasText: /Show all \d+ senses/ }).first();
+  if (await link.count()) {
+    await link.click();
+    const title = page.locator('.quick-input-widget .quick-input-title', { hasText: 'WordNet senses of "bank"' });
+    const shown = await title.waitFor({ timeout: 15000 }).then(() => true, () => false);
+    const items = shown ? await page.locator('.quick-input-widget .quick-input-list .monaco-list-row').count() : 0;
+    await page.screenshot({ path: path.join(shots, 'show-all-senses.png') });
+    check('Show all senses lists the candidates', shown && items > 3, `${items} rows`);
+    await page.keyboard.press('Escape');
+  } else {
+    check('Show all senses link in the hover', false, money.text.split('\n').filter((l) => /Runner/.test(l)).join(' '));
+  }
 }
