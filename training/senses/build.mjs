@@ -202,16 +202,15 @@ function candidatesFor(word) {
   return out;
 }
 
-function contextualCos(model, i, synsetId, loo, trainLoo) {
+function contextualCos(model, i, synsetId, loo) {
   if (!model) return undefined;
   const L = model.layers.length;
   const out = [];
   for (let l = 0; l < L; l++) {
-    // leave-one-out: the gold sense loses its own example, so a distractor needs 2+ examples too (else "has a
-    // centroid" would mean "not the gold sense" in training, which is false at run time)
-    const c = loo
-      ? model.sums.meanWithout(synsetId, l, model.projected, i)
-      : trainLoo && (model.sums.counts.get(synsetId) ?? 0) < 2 ? undefined : model.sums.mean(synsetId, l);
+    // leave-one-out: the gold sense's centroid without this example (the other candidates' centroids never
+    // contain it), so a train case looks like a held-out one: the gold sense has a centroid iff it has
+    // another example
+    const c = loo ? model.sums.meanWithout(synsetId, l, model.projected, i) : model.sums.mean(synsetId, l);
     if (!c) return undefined;
     out.push(S.cosine(model.projected.subarray((i * L + l) * model.k, (i * L + l + 1) * model.k), c));
   }
@@ -225,13 +224,13 @@ const cases = examples.map((e, i) => {
   const gold = cands.findIndex((c) => c.synsetId === e.synsetId);
   const context = S.contextWindow(e.words, e.index);
   const contextBag = glove?.bag(context);
-  const sentence = tables.synsets.get(e.synsetId).examples.find((x) => x.includes(word)) ?? e.words.join(' ');
+  const sentence = e.sentence; // excluded from its own synset's gloss bag (leave-one-out)
   const signals = cands.map((c) => {
     const own = c.synsetId === e.synsetId && e.split === 'train';
     const g = glossFor(c, own ? sentence : undefined, word.toLowerCase());
     return {
-      elmo: contextualCos(elmo, i, c.synsetId, own, e.split === 'train'),
-      bert: contextualCos(bert, i, c.synsetId, own, e.split === 'train'),
+      elmo: contextualCos(elmo, i, c.synsetId, own),
+      bert: contextualCos(bert, i, c.synsetId, own),
       glove: contextBag && g.bag ? S.cosine(contextBag, g.bag) : undefined,
       overlap: S.overlapCount(context, g.words),
       senseNumber: c.senseNumber,
@@ -280,8 +279,7 @@ if (elmo) {
     const own = cand.synsetId === c.e.synsetId && c.e.split === 'train';
     const cs = [];
     for (let l = 0; l < L; l++) {
-        const m = own ? elmo.sums.meanWithout(cand.synsetId, l, elmo.projected, i)
-        : c.e.split === 'train' && (elmo.sums.counts.get(cand.synsetId) ?? 0) < 2 ? undefined : elmo.sums.mean(cand.synsetId, l);
+        const m = own ? elmo.sums.meanWithout(cand.synsetId, l, elmo.projected, i) : elmo.sums.mean(cand.synsetId, l);
       if (!m) return undefined;
       cs.push(m);
     }

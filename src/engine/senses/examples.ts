@@ -13,6 +13,8 @@ export interface TaggedExample {
   synsetId: string;
   senseKey: string;
   senseNumber: number;
+  /** The example sentence as WordNet writes it. */
+  sentence: string;
   words: string[];
   /** The lemma's position in `words`. */
   index: number;
@@ -70,6 +72,7 @@ export function taggedExamples(wordnet: WordNet, tables: WordNetTables): TaggedE
           synsetId: synset.id,
           senseKey: sense.senseKey,
           senseNumber: sense.senseNumber,
+          sentence,
           words,
           index,
           split: splitOf(synset.id, sentence),

@@ -60,38 +60,52 @@ export interface FitOptions {
 export function fit(cases: readonly TrainingCase[], options: FitOptions = {}): ScorerWeights & { loss: number } {
   const n = FEATURES.length;
   const use = new Set(options.use ?? FEATURES);
-  const active = FEATURES.map((f) => use.has(f));
+  const active = FEATURES.map((_, i) => i).filter((i) => use.has(FEATURES[i]!));
   const iterations = options.iterations ?? 600;
   const lr = options.learningRate ?? 0.5;
   const l2 = options.l2 ?? 1e-4;
-  const w = new Float64Array(n);
-  const grad = new Float64Array(n);
-  let loss = 0;
+  // flat layout: every candidate row of every case, the active features only
   const usable = cases.filter((c) => c.rows.length > 1);
+  const starts = new Int32Array(usable.length + 1);
+  usable.forEach((c, k) => (starts[k + 1] = starts[k]! + c.rows.length));
+  const m = active.length;
+  const x = new Float64Array(starts[usable.length]! * m);
+  usable.forEach((c, k) => c.rows.forEach((row, r) => active.forEach((f, j) => (x[(starts[k]! + r) * m + j] = row[f] ?? 0))));
+  const gold = Int32Array.from(usable, (c) => c.gold);
+  const w = new Float64Array(m);
+  const grad = new Float64Array(m);
+  const z = new Float64Array(Math.max(1, ...usable.map((c) => c.rows.length)));
+  let loss = 0;
   for (let it = 0; it < iterations; it++) {
     grad.fill(0);
     loss = 0;
-    for (const c of usable) {
-      const z = c.rows.map((x) => {
+    for (let k = 0; k < usable.length; k++) {
+      const from = starts[k]!;
+      const count = starts[k + 1]! - from;
+      let max = -Infinity;
+      for (let r = 0; r < count; r++) {
         let s = 0;
-        for (let i = 0; i < n; i++) if (active[i]) s += w[i]! * x[i]!;
-        return s;
-      });
-      const p = softmax(z);
-      loss -= Math.log(Math.max(p[c.gold]!, 1e-12));
-      c.rows.forEach((x, k) => {
-        const r = p[k]! - (k === c.gold ? 1 : 0);
-        if (r !== 0) for (let i = 0; i < n; i++) grad[i]! += r * x[i]!;
-      });
+        const at = (from + r) * m;
+        for (let j = 0; j < m; j++) s += w[j]! * x[at + j]!;
+        z[r] = s;
+        if (s > max) max = s;
+      }
+      let sum = 0;
+      for (let r = 0; r < count; r++) sum += (z[r] = Math.exp(z[r]! - max));
+      loss -= Math.log(Math.max(z[gold[k]!]! / sum, 1e-12));
+      for (let r = 0; r < count; r++) {
+        const residual = z[r]! / sum - (r === gold[k] ? 1 : 0);
+        const at = (from + r) * m;
+        for (let j = 0; j < m; j++) grad[j]! += residual * x[at + j]!;
+      }
     }
-    const m = Math.max(1, usable.length);
-    for (let i = 0; i < n; i++) {
-      if (!active[i]) continue;
-      w[i]! -= lr * (grad[i]! / m + l2 * w[i]!);
-    }
-    loss /= m;
+    const cnt = Math.max(1, usable.length);
+    for (let j = 0; j < m; j++) w[j]! -= lr * (grad[j]! / cnt + l2 * w[j]!);
+    loss /= Math.max(1, usable.length);
   }
-  return { features: FEATURES, weights: Array.from(w, (v) => Math.round(v * 1e5) / 1e5), loss };
+  const weights = new Array<number>(n).fill(0);
+  active.forEach((f, j) => (weights[f] = Math.round(w[j]! * 1e5) / 1e5));
+  return { features: FEATURES, weights, loss };
 }
 
 export interface Evidence {
