@@ -3,7 +3,7 @@
  * front-ends (`lm-lens add-model` / `remove-model`, and the Add Model / Remove Model commands).
  * Pure Node: no `vscode`, no ONNX Runtime.
  */
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import {
@@ -105,8 +105,16 @@ export async function removeInstalledModel(dir: string, id: string): Promise<{ i
   if (state === 'unmanaged') {
     throw new LensError('BAD_INPUT', `${folder} was not downloaded by LM Lens; delete it yourself if you really want it gone.`);
   }
-  lockModelDir(folder); // throws `busy` while a download runs; the folder goes, lock file and all
-  await rm(folder, { recursive: true, force: true });
+  const release = lockModelDir(folder); // throws `busy` while a download runs
+  // out of the model list in one step, then deleted: a file held open (Windows) leaves the model whole
+  const trash = path.join(path.dirname(folder), `.${id}.removing-${process.pid}-${Date.now()}`);
+  try {
+    await rename(folder, trash);
+  } catch (error) {
+    release();
+    throw error;
+  }
+  await rm(trash, { recursive: true, force: true }); // the lock file goes with it
   return { id, path: folder };
 }
 

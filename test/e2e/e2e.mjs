@@ -6,6 +6,7 @@ import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { addModelSteps } from './addModelSteps.mjs';
 
 const [base, runDir] = process.argv.slice(2);
 if (!base || !runDir) throw new Error('usage: e2e.mjs <baseUrl> <runDir>');
@@ -279,6 +280,7 @@ try {
   await page.screenshot({ path: path.join(shots, 'running-extensions.png') });
 
   await senseHoverSteps(page); // issue 4: the WordNet sense in the hover
+  await addModelSteps(page, { root, runDir, ws, shots, modelDirs, palette, check, lap }); // issue 7: Add / Remove Model (never throws)
   await fillAndCompletionSteps(page); // issue 5: Fill Mask, ghost text, Continue Text, Show Surprisal
 
 } catch (e) {

@@ -56,9 +56,17 @@ export async function removeModelCommand(engines: EngineService, modelsDir: stri
   );
   if (confirm !== 'Delete') return;
   try {
-    // the worker may hold the model's files open (Windows cannot delete them then): stop it first
-    await engines.restart();
-    await removeInstalledModel(modelsDir, model.id);
+    try {
+      await removeInstalledModel(modelsDir, model.id);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EBUSY' && code !== 'EPERM' && code !== 'EACCES') throw error;
+      // the engine's worker holds the model's files open (Windows): stop it, then try again
+      log.info(`remove model: ${model.id} is in use (${code}); restarting the engine`);
+      await engines.restart();
+      await removeInstalledModel(modelsDir, model.id);
+    }
+    (await engines.get()).refreshModels();
     log.info(`remove model: deleted ${model.path}`);
     void vscode.window.showInformationMessage(`LM Lens: removed ${model.id}${size}.`);
   } catch (error) {
