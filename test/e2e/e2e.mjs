@@ -159,13 +159,15 @@ const browser = await chromium.launch({
     '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
 const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+page.setDefaultTimeout(60000); // palette rows, editors, toasts: slow, not absent, when training jobs share the cores
 const pageErrors = [];
 page.on('pageerror', (e) => pageErrors.push(String(e)));
 const results = {};
 try {
-  await page.goto(`${base}/?folder=${encodeURIComponent(ws)}`);
-  await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
-  await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'README.md' }).waitFor({ timeout: 60000 });
+  // generous first-load timeouts: on a busy 2-core machine the 10 MB workbench.js alone can take a minute
+  await page.goto(`${base}/?folder=${encodeURIComponent(ws)}`, { waitUntil: 'domcontentloaded', timeout: 180000 });
+  await page.locator('.monaco-workbench').waitFor({ timeout: 180000 });
+  await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'README.md' }).waitFor({ timeout: 120000 });
   lap('workbench ready');
 
   // opening a markdown file activates LM Lens (onLanguage:markdown)
