@@ -86,16 +86,25 @@ else
   done
 fi
 T0=$(date +%s%N)
-setsid node "$CS_DIR/out/node/entry.js" --config "$RUN/config.yaml" \
-  --user-data-dir "$RUN/data" --extensions-dir "$RUN/exts" \
-  --bind-addr "127.0.0.1:$PORT" --auth none --disable-telemetry --disable-update-check \
-  --disable-workspace-trust --disable-getting-started-override --ignore-last-opened \
-  "$WS" > "$RUN/server.log" 2>&1 < /dev/null &
-echo $! > "$RUN/server.pid"
-for _ in $(seq 1 600); do
-  curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
-  kill -0 "$(cat "$RUN/server.pid")" 2>/dev/null || { echo "code-server exited:" >&2; tail -20 "$RUN/server.log" >&2; exit 1; }
-  sleep 0.1
+# code-server's wrapper gives its child 10 s (hard-coded) to say hello and exits with "timed out" otherwise:
+# on a machine busy with training that happens, so try up to 3 times
+for attempt in 1 2 3; do
+  setsid node "$CS_DIR/out/node/entry.js" --config "$RUN/config.yaml" \
+    --user-data-dir "$RUN/data" --extensions-dir "$RUN/exts" \
+    --bind-addr "127.0.0.1:$PORT" --auth none --disable-telemetry --disable-update-check \
+    --disable-workspace-trust --disable-getting-started-override --ignore-last-opened \
+    "$WS" > "$RUN/server.log" 2>&1 < /dev/null &
+  echo $! > "$RUN/server.pid"
+  for _ in $(seq 1 600); do
+    curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break 2
+    kill -0 "$(cat "$RUN/server.pid")" 2>/dev/null || break
+    sleep 0.1
+  done
+  stop
+  if ! grep -q "timed out" "$RUN/server.log" || [ "$attempt" = 3 ]; then
+    echo "code-server did not start:" >&2; tail -20 "$RUN/server.log" >&2; exit 1
+  fi
+  echo "code-server start timed out (busy machine); retrying" >&2
 done
 curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null || { echo "code-server did not answer on port $PORT" >&2; stop; exit 1; }
 echo "$WS" > "$RUN/workspace"
