@@ -18,7 +18,16 @@ if ! command -v chromium >/dev/null || ! command -v rg >/dev/null || [ ! -e /usr
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium ripgrep libkrb5-dev >/dev/null
 fi
 
+# code-server's wrapper gives its child process 10 s to start (hard-coded): too short on a machine where training
+# jobs hold the cores and builds run at nice 15. Give it 2 minutes (idempotent; also fixes older installs).
+patch_timeouts() {
+  local wrapper=$D/node_modules/code-server/out/node/wrapper.js
+  [ -f "$wrapper" ] && sed -i 's/^const timeoutInterval = 10000;/const timeoutInterval = 120000;/' "$wrapper"
+  return 0
+}
+
 if [ -f "$STAMP" ]; then
+  patch_timeouts
   exit 0
 fi
 
@@ -41,5 +50,6 @@ ln -sfn node_modules node_modules.asar                          # the rest of co
 (cd bin/remote-cli && ln -sfn code-linux.sh code-server)
 (cd bin/helpers && ln -sfn browser-linux.sh browser.sh)
 (cd extensions && npm install --omit=dev --ignore-scripts $Q && node postinstall.mjs >/dev/null)
+patch_timeouts
 touch "$STAMP"
 echo "code-server $CS_VERSION installed"
