@@ -125,7 +125,8 @@ export function describeInstallFailure(error: unknown, endpoint: string = DEFAUL
     case 'offline':
       return (
         `${error.message} LM Lens needs ${endpoint} (or a mirror of it) to download a model; offline, ` +
-        'copy a model folder from another machine and add its parent folder to lmLens.models.folders.'
+        'copy a model folder from another machine and add its parent folder to lmLens.models.folders ' +
+        '(in the CLI: --models-dir).'
       );
     case 'cancelled':
       return 'The download was cancelled. Add the same model again to resume where it stopped.';
