@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { GenerateProgress, GenerateRequest } from './engine/api';
+import { nestAttentions } from './engine/attentionTensor';
 import { Engine } from './engine/engine';
 import { LensError, badInput, isInputError, toLensError } from './engine/errors';
 import { SENSE_LAYERS, type SenseLayer } from './engine/senses/types';
@@ -232,6 +233,42 @@ const COMMANDS: Record<string, Command> = {
       const text = file === undefined ? required(values, 'text') : await readTextFile(file);
       const model = optional(values, 'model');
       return engine.score({ text, ...(model === undefined ? {} : { model }) }, signal);
+    },
+  },
+  attention: {
+    summary: 'Every layer\'s and head\'s attention weights over a text: attentions[layer][head][query][key] (BERT, GPT-2).',
+    usage: '--text TEXT [--model ID] [--max-tokens N] [--focus OFFSET]',
+    options: {
+      text: { type: 'string' },
+      model: { type: 'string' },
+      'max-tokens': { type: 'string' },
+      focus: { type: 'string' },
+    },
+    async run(values, { engine, signal }) {
+      const text = required(values, 'text');
+      const model = optional(values, 'model');
+      const maxTokens = values['max-tokens'] === undefined ? undefined : positiveInteger(values, 'max-tokens');
+      const focus = values['focus'] === undefined ? undefined : wholeNumber(values, 'focus');
+      const result = await engine.attention(
+        {
+          text,
+          topK: 0,
+          ...(model === undefined ? {} : { model }),
+          ...(maxTokens === undefined ? {} : { maxTokens }),
+          ...(focus === undefined ? {} : { focus }),
+        },
+        signal,
+      );
+      const { layers, heads, tokens } = result;
+      return {
+        model: result.model,
+        tokens,
+        layers,
+        heads,
+        attentions: nestAttentions(result.attentions, { layers, heads, tokens: tokens.length }),
+        truncated: result.truncated,
+        ...(result.surprisal ? { surprisal: result.surprisal } : {}),
+      };
     },
   },
 };

@@ -4,6 +4,8 @@
  * loads ONNX Runtime.
  */
 import type {
+  AttentionRequest,
+  AttentionResult,
   EmbedRequest,
   EmbedResult,
   FillRequest,
@@ -15,6 +17,8 @@ import type {
   ScoreRequest,
   ScoreResult,
 } from './api';
+import { checkAttentionRequest } from './attention';
+import { ATTENTION_KINDS } from './attentionTensor';
 import { checkEmbedRequest, EMBED_KINDS } from './embed';
 import { checkFillRequest, FILL_KINDS } from './fill';
 import { checkGenerateRequest, GENERATE_KINDS } from './generate';
@@ -115,6 +119,18 @@ export class Engine {
       const { model: id, ...checked } = checkScoreRequest(request);
       const model = await this.models.resolve(id, SCORE_KINDS, 'score');
       return this.client.request('score', { ...checked, model }, signal);
+    });
+  }
+
+  /**
+   * Every layer's and head's attention weights over a text (BERT- or GPT-2-style model), for a window of tokens
+   * around `focus`; causal models also give each token's surprisal and the likely next tokens.
+   */
+  attention(request: AttentionRequest, signal?: AbortSignal): Promise<AttentionResult> {
+    return lensErrors(async () => {
+      const { model: id, ...checked } = checkAttentionRequest(request);
+      const model = await this.models.resolve(id, ATTENTION_KINDS, 'attention');
+      return this.client.request('attention', { ...checked, model }, signal);
     });
   }
 

@@ -9,7 +9,7 @@
  *
  * Types only: imported by both sides, no Node or ORT import here.
  */
-import type { EmbedResult, FillResult, GenerateProgress, GenerateResult, ModelInfo, ScoreResult } from '../api';
+import type { AttentionResult, EmbedResult, FillResult, GenerateProgress, GenerateResult, ModelInfo, ScoreResult } from '../api';
 import type { CheckedFillRequest } from '../fill';
 import type { CheckedGenerateRequest } from '../generate';
 import type { CheckedScoreRequest } from '../score';
@@ -70,6 +70,15 @@ export type FillParams = Omit<CheckedFillRequest, 'model'> & { model: ModelInfo 
 export type GenerateParams = Omit<CheckedGenerateRequest, 'model'> & { model: ModelInfo };
 export type ScoreParams = Omit<CheckedScoreRequest, 'model'> & { model: ModelInfo };
 
+/** `attention`: the checked request with the resolved model. */
+export interface AttentionParams {
+  model: ModelInfo;
+  text: string;
+  focus: number;
+  maxTokens: number | undefined;
+  topK: number;
+}
+
 /** `contextVectors`: contextual vectors of words in sentences, batched (for sense-vector builds). */
 export interface ContextVectorsParams {
   model: ModelInfo;
@@ -80,6 +89,7 @@ export interface ContextVectorsParams {
 
 /** The production worker's methods. Add a method here, in the worker's handler table and in `Engine`. */
 export interface EngineMethods {
+  attention: { params: AttentionParams; result: AttentionResult };
   embed: { params: EmbedParams; result: EmbedResult };
   sense: { params: SenseParams; result: SenseResult };
   contextVectors: { params: ContextVectorsParams; result: ContextVectors };

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { workerData } from 'node:worker_threads';
+import { attention } from '../attention';
 import { embed, type WorkerServices } from '../embed';
 import { fill } from '../fill';
 import { generate } from '../generate';
@@ -33,6 +34,7 @@ const services: WorkerServices = {
 };
 
 const handlers: Handlers<EngineMethods> = {
+  attention: (params, ctx) => attention(params, ctx, services),
   embed: (params, ctx) => embed(params, ctx, services),
   sense: (params, ctx) => sense(params, ctx, services),
   contextVectors: (params, ctx) => contextVectors(params.model, params.sentences, params.positions, services, () => ctx.checkpoint()),
