@@ -37,6 +37,14 @@ export interface LmLensConfig {
     readonly model: string | undefined;
     readonly topK: number;
   };
+  readonly attention: {
+    /** Model id of the attention view; undefined: the last one picked in the view, else the first shipped BERT. */
+    readonly model: string | undefined;
+    /** Most tokens the view runs and draws; longer texts are windowed around the cursor. */
+    readonly maxTokens: number;
+    /** Whether the view follows the cursor (else it updates on `LM Lens: Show Attention`). */
+    readonly followCursor: boolean;
+  };
 }
 
 export const DEFAULT_HOVER_LANGUAGES: readonly string[] = [
@@ -80,8 +88,15 @@ export function readConfig(): LmLensConfig {
       model: nonEmptyString(c.get<unknown>('fillMask.model')),
       topK: settingNumber(c.get<unknown>('fillMask.topK'), 1, 50, true) ?? 10,
     },
+    attention: {
+      model: nonEmptyString(c.get<unknown>('attention.model')),
+      maxTokens: settingNumber(c.get<unknown>('attention.maxTokens'), 8, 512, true) ?? DEFAULT_ATTENTION_MAX_TOKENS,
+      followCursor: c.get<unknown>('attention.followCursor') !== false,
+    },
   };
 }
+
+export const DEFAULT_ATTENTION_MAX_TOKENS = 128;
 
 export function affectsEngine(event: vscode.ConfigurationChangeEvent): boolean {
   return ENGINE_RESTART_SETTINGS.some((key) => event.affectsConfiguration(key));

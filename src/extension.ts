@@ -7,12 +7,14 @@ import * as vscode from 'vscode';
 import { affectsEngine, readConfig } from './config';
 import { embedWordCommand } from './features/commands/embedWord';
 import { showModelsCommand } from './features/commands/showModels';
+import { registerAttentionView } from './features/attention/registerAttention';
 import { continueTextCommand } from './features/completion/continueTextCommand';
 import { registerInlineCompletion } from './features/completion/inlineCompletionProvider';
 import { createEngine } from './features/createEngine';
 import { EngineService } from './features/engineService';
 import { fillMaskCommand } from './features/fillMask/fillMaskCommand';
 import { registerEmbeddingHover } from './features/hover/embeddingHoverProvider';
+import { registerLayersPanel } from './features/layers/registerLayers';
 import { addModelCommand } from './features/models/addModel';
 import { removeModelCommand } from './features/models/removeModel';
 import { registerSurprisal } from './features/surprisal/surprisalDecorations';
@@ -40,6 +42,8 @@ export function activate(context: vscode.ExtensionContext): void {
       vscode.commands.registerCommand('lmLens.continueText', () => continueTextCommand(engines)),
       registerInlineCompletion(engines),
       registerSurprisal(engines),
+      registerAttentionView(context, engines),
+      registerLayersPanel(context, engines),
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (affectsEngine(event)) {
           log.info('model folders changed: the engine restarts on next use');
