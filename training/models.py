@@ -33,8 +33,9 @@ class Attention(nn.Module):
 
 # ------------------------------------------------------------------------------------ BERT (post-LN, MLM + NSP)
 class BertLayer(nn.Module):
-    def __init__(self, h, nh, ff, dropout):
+    def __init__(self, h, nh, ff, dropout, pre_ln=False):
         super().__init__()
+        self.pre_ln = pre_ln
         self.att = Attention(h, nh)
         self.ln1 = nn.LayerNorm(h, eps=1e-12)
         self.ff = nn.Sequential(nn.Linear(h, ff), nn.GELU(), nn.Linear(ff, h))
@@ -42,24 +43,30 @@ class BertLayer(nn.Module):
         self.drop = nn.Dropout(dropout)
 
     def forward(self, x, bias):
-        a, p, _, _ = self.att(x, bias)
+        if self.pre_ln:  # LayerNorm at the input of each sub-block (trains much faster at this scale)
+            a, p, _, _ = self.att(self.ln1(x), bias)
+            x = x + self.drop(a)
+            x = x + self.drop(self.ff(self.ln2(x)))
+            return x, p
+        a, p, _, _ = self.att(x, bias)  # the paper's post-LayerNorm
         x = self.ln1(x + self.drop(a))
         x = self.ln2(x + self.drop(self.ff(x)))
         return x, p
 
 
 class Bert(nn.Module):
-    def __init__(self, vocab, h=192, layers=4, heads=4, ff=None, max_pos=128, dropout=0.1):
+    def __init__(self, vocab, h=192, layers=4, heads=4, ff=None, max_pos=128, dropout=0.1, pre_ln=False):
         super().__init__()
         ff = ff or 4 * h
         self.cfg = dict(vocab_size=vocab, hidden_size=h, num_hidden_layers=layers, num_attention_heads=heads,
-                        intermediate_size=ff, max_position_embeddings=max_pos, type_vocab_size=2)
+                        intermediate_size=ff, max_position_embeddings=max_pos, type_vocab_size=2, pre_layer_norm=pre_ln)
         self.tok = nn.Embedding(vocab, h)
         self.pos = nn.Embedding(max_pos, h)
         self.typ = nn.Embedding(2, h)
         self.ln = nn.LayerNorm(h, eps=1e-12)
         self.drop = nn.Dropout(dropout)
-        self.layers = nn.ModuleList([BertLayer(h, heads, ff, dropout) for _ in range(layers)])
+        self.layers = nn.ModuleList([BertLayer(h, heads, ff, dropout, pre_ln) for _ in range(layers)])
+        self.final_ln = nn.LayerNorm(h, eps=1e-12) if pre_ln else nn.Identity()
         self.head_t = nn.Linear(h, h)
         self.head_ln = nn.LayerNorm(h, eps=1e-12)
         self.head_b = nn.Parameter(torch.zeros(vocab))
@@ -77,6 +84,9 @@ class Bert(nn.Module):
             x, p = layer(x, bias)
             hs.append(x)
             ps.append(p)
+        x = self.final_ln(x)
+        if not isinstance(self.final_ln, nn.Identity):
+            hs[-1] = x  # the last hidden state is the normalised one the heads read
         return x, hs, ps
 
     def mlm_logits(self, x):

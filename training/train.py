@@ -17,13 +17,13 @@ import models
 from common import log
 
 SIZES = {  # (full, smoke)
-    "bert": (dict(h=192, layers=4, heads=4, max_pos=128), dict(h=32, layers=2, heads=2, max_pos=128)),
+    "bert": (dict(h=192, layers=4, heads=4, max_pos=128, pre_ln=True), dict(h=32, layers=2, heads=2, max_pos=128, pre_ln=True)),
     "gpt2": (dict(h=192, layers=4, heads=4, max_pos=256), dict(h=32, layers=2, heads=2, max_pos=256)),
     "gpt1": (dict(h=192, layers=4, heads=4, max_pos=256, pre_ln=False), dict(h=32, layers=2, heads=2, max_pos=256, pre_ln=False)),
     "elmo": (dict(proj=128, hidden=256), dict(proj=16, hidden=32)),
     "nnlm": (dict(context=4, dim=100, hidden=128), dict(context=4, dim=100, hidden=16)),
 }
-BATCH = {"bert": (32, 128), "gpt2": (16, 128), "gpt1": (16, 128), "elmo": (32, 64), "nnlm": (256, 5)}
+BATCH = {"bert": (16, 64), "gpt2": (16, 128), "gpt1": (16, 128), "elmo": (32, 64), "nnlm": (256, 5)}
 LR = {"bert": 1e-3, "gpt2": 1e-3, "gpt1": 5e-4, "elmo": 2e-3, "nnlm": 2e-3}
 
 
@@ -169,7 +169,8 @@ class Task:
         tok_dir = os.path.join(work, "tok")
         if name == "bert":
             self.vocab_size = len(json.load(open(os.path.join(tok_dir, "bert", "tokenizer.json")))["model"]["vocab"])
-            self.data = BertData(work, "train", self.vocab_size, rng=self.rng)
+            self.data = BertData(work, "train", self.vocab_size, seq=BATCH["bert"][1], rng=self.rng)
+            self.long = BertData(work, "train", self.vocab_size, seq=128, rng=self.rng)
         elif name in ("gpt2", "gpt1"):
             tj = json.load(open(os.path.join(tok_dir, "gpt2", "tokenizer.json")))
             self.vocab_size = len(tj["model"]["vocab"])
@@ -178,18 +179,25 @@ class Task:
         else:
             self.vocab = json.load(open(os.path.join(tok_dir, name, "tokenizer.json")))["model"]["vocab"]
             self.vocab_size = len(self.vocab)
-            self.data = WordData(work, "train", self.vocab)
+            # ELMo trains on 20-character words (18 bytes + begin/end marks; 99.9% of running words fit): the CNN
+            # max-pools over positions, so extra all-padding positions at inference (50 wide) change nothing
+            self.data = WordData(work, "train", self.vocab, max_chars=20 if name == "elmo" else 50)
         self.model = build(name, self.vocab_size, smoke).to(device)
         if name == "nnlm":
             log(f"nnlm: {glove_init(self.model, self.vocab, work)} of {self.vocab_size} Q rows from GloVe")
         self.B, self.T = BATCH[name]
+        self.frac = 0.0  # fraction of the time budget spent, set by the training loop
         if smoke:
             self.B = min(self.B, 8)
 
     def step_loss(self):
         m, dev = self.model, self.device
         if self.name == "bert":
-            ids, am, ty, labels, nsp = [x.to(dev) for x in self.data.batch(self.B)]
+            # as in the paper: short sequences for most steps (more updates per token), full length at the end
+            # so that every position embedding is trained
+            long = self.frac > 0.8
+            data, B = (self.long, max(1, self.B // 2)) if long else (self.data, self.B)
+            ids, am, ty, labels, nsp = [x.to(dev) for x in data.batch(B)]
             x, _, _ = m.encode(ids, am, ty)
             sel = labels >= 0
             mlm = F.cross_entropy(m.mlm_logits(x[sel]), labels[sel])  # project only masked positions
@@ -221,14 +229,17 @@ def elmo_loss(m, d, starts, T, dev, reduction="mean"):
 
 
 # ------------------------------------------------------------------------------------------------ loop
-def train(name, work, minutes, device="cpu", smoke=False, max_steps=None):
+def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_from=None, tag=None):
     torch.manual_seed(0)
     task = Task(name, work, smoke, device)
     m = task.model
+    if init_from:  # warm start from another run's weights (fresh optimizer and schedule)
+        m.load_state_dict(torch.load(init_from, map_location=device)["model"])
+        log(f"{name}: weights initialised from {init_from}")
     nparams = sum(p.numel() for p in m.parameters())
     log(f"{name}: {nparams / 1e6:.2f}M parameters, vocab {task.vocab_size}, batch {task.B}x{task.T}")
     opt = torch.optim.AdamW(m.parameters(), lr=LR[name], weight_decay=0.01, betas=(0.9, 0.98))
-    ckpt = os.path.join(work, "ckpt", f"{name}.pt")
+    ckpt = os.path.join(work, "ckpt", f"{tag or name}.pt")
     os.makedirs(os.path.dirname(ckpt), exist_ok=True)
     state = {"elapsed": 0.0, "step": 0, "tokens": 0, "curve": []}
     if os.path.exists(ckpt) and not smoke:
@@ -250,6 +261,7 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None):
         lr = LR[name] * (min(1.0, frac / 0.03) if frac < 0.03 else 0.5 * (1 + math.cos(math.pi * (frac - 0.03) / 0.97)) * 0.95 + 0.05)
         for g in opt.param_groups:
             g["lr"] = lr
+        task.frac = frac
         loss, ntok = task.step_loss()
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -299,6 +311,8 @@ if __name__ == "__main__":
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--max-steps", type=int, default=None)
+    ap.add_argument("--init-from", default=None, help="checkpoint whose weights start this run")
+    ap.add_argument("--tag", default=None, help="checkpoint name (default: the model name)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    train(a.model, a.work, a.minutes, a.device, a.smoke, a.max_steps)
+    train(a.model, a.work, a.minutes, a.device, a.smoke, a.max_steps, a.init_from, a.tag)
