@@ -162,6 +162,29 @@ def glove_init(model, vocab, work):
     return n
 
 
+def glove_init_subwords(model, work, seed=0):
+    """Whole-word WordPiece tokens start from their GloVe vector through a fixed random projection 100 -> hidden
+    (the masked LM otherwise spends its first millions of tokens at the unigram plateau)."""
+    path = os.path.join(work, "glove_subset.npz")
+    if not os.path.exists(path):
+        return 0
+    z = np.load(path, allow_pickle=True)
+    gv = {w: i for i, w in enumerate(z["words"])}
+    vocab = json.load(open(os.path.join(work, "tok", "bert", "tokenizer.json")))["model"]["vocab"]
+    h = model.tok.weight.shape[1]
+    rng = np.random.default_rng(seed)
+    R = rng.normal(size=(z["vectors"].shape[1], h)) / np.sqrt(z["vectors"].shape[1])
+    rows = z["vectors"] @ R
+    rows *= 0.05 / rows.std()
+    n = 0
+    with torch.no_grad():
+        for w, i in vocab.items():
+            if w in gv:
+                model.tok.weight[i] = torch.from_numpy(rows[gv[w]].astype(np.float32))
+                n += 1
+    return n
+
+
 class Task:
     def __init__(self, name, work, smoke, device):
         self.name, self.work, self.device = name, work, device
@@ -185,6 +208,8 @@ class Task:
         self.model = build(name, self.vocab_size, smoke).to(device)
         if name == "nnlm":
             log(f"nnlm: {glove_init(self.model, self.vocab, work)} of {self.vocab_size} Q rows from GloVe")
+        if name == "bert" and not smoke:
+            log(f"bert: {glove_init_subwords(self.model, work)} of {self.vocab_size} token rows from GloVe")
         self.B, self.T = BATCH[name]
         self.frac = 0.0  # fraction of the time budget spent, set by the training loop
         if smoke:
