@@ -301,6 +301,26 @@ process.exitCode = ok ? 0 : 1;
 // (and said so) without them. Untrained smoke models give odd words: these checks look at behaviour only.
 async function fillAndCompletionSteps(page) {
   const has = (id) => modelDirs.some((dir) => existsSync(path.join(dir, id, 'config.json')));
+  // a file written now reaches Quick Open once the file watcher has seen it: retry for a while
+  const openNewFile = async (name, firstLineText) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await page.keyboard.press('Control+P');
+        const input = page.locator('.quick-input-widget .quick-input-box input');
+        await input.waitFor({ state: 'visible' });
+        await input.fill(name);
+        await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 15000 });
+        await page.keyboard.press('Enter');
+        await page.locator('.monaco-editor .view-lines').filter({ hasText: firstLineText }).first().waitFor({ timeout: 30000 });
+        return;
+      } catch (error) {
+        if (attempt === 6) throw error;
+        lap(`Quick Open does not list ${name} yet (${attempt})`);
+        await page.keyboard.press('Escape');
+        await page.waitForTimeout(2000);
+      }
+    }
+  };
   const lineText = async (contains) => (await page.locator('.monaco-editor .view-line', { hasText: contains }).first().innerText())
     .replace(/\u00a0/g, ' ');
 
@@ -308,7 +328,7 @@ async function fillAndCompletionSteps(page) {
     check('Fill Mask (skipped: no bert-mini in the model folders)', true);
   } else {
     writeFileSync(path.join(ws, 'fill-mask.md'), 'The [MASK] barked at the mailman.\n');
-    await openFile(page, 'fill-mask.md', 'barked at the mailman');
+    await openNewFile('fill-mask.md', 'barked at the mailman');
     const at = await wordPoint(page, 'The [MASK] barked at the mailman.', 'barked');
     await page.mouse.click(at.x, at.y);
     await palette(page, 'LM Lens: Fill Mask');
@@ -338,7 +358,7 @@ async function fillAndCompletionSteps(page) {
   }
   // ghost text in a Markdown file: type, wait for the suggestion, Tab accepts it
   writeFileSync(path.join(ws, 'ghost.md'), '# Ghost text\n\n');
-  await openFile(page, 'ghost.md', 'Ghost text');
+  await openNewFile('ghost.md', 'Ghost text');
   await page.keyboard.press('Control+End');
   const typed = 'The dog barked at the';
   await page.keyboard.type(typed, { delay: 40 });
