@@ -130,7 +130,9 @@ async function embedAll(model, withAnchors) {
 /** Projection from train targets, projected targets, centroids (train), anchors; writes the store. */
 async function buildModel(model, withAnchors) {
   log(`embedding ${examples.length} sentences with ${model.id}${withAnchors ? ` (+ anchors of up to ${args.anchors} words)` : ''}`);
+  const fingerprint = await S.modelFingerprint(model);
   const emb = await embedAll(model, withAnchors);
+  if ((await S.modelFingerprint(model)) !== fingerprint) throw new Error(`${model.id} changed on disk during the build: run it again`);
   const L = emb.layers.length;
   const trainIdx = examples.map((e, i) => (e.split === 'train' ? i : -1)).filter((i) => i >= 0);
   const trainData = new Float32Array(trainIdx.length * L * emb.dim);
@@ -154,7 +156,7 @@ async function buildModel(model, withAnchors) {
   }
   const manifest = await S.writeStore(
     outDir,
-    { model: model.id, modelType: model.modelType, fingerprint: await S.modelFingerprint(model), layers: emb.layers, examples: trainIdx.length },
+    { model: model.id, modelType: model.modelType, fingerprint, layers: emb.layers, examples: trainIdx.length },
     projection,
     sums.means(),
     sums.counts,
