@@ -31,7 +31,10 @@ def fmt(x):
 
 
 def write_all(meta, out, work, ids, smoke):
-    corpus = meta.get("corpus", {})
+    corpus = meta.get("corpus") or {}
+    card_path = os.path.join(work, "corpus", "corpus_card.json")
+    if not corpus.get("sources") and os.path.exists(card_path):
+        corpus = json.load(open(card_path))
     src = "; ".join(f"{s['description']} ({s['licence']}, {s['words']:,} words)" for s in corpus.get("sources", []))
     corpus_line = (f"Training text: {corpus.get('train_words', 0):,} words of public-domain English — {src}. "
                    f"Test split: {corpus.get('test_words', 0):,} words (held out by a hash of each paragraph).")
