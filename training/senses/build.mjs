@@ -358,7 +358,7 @@ if (hand.length > 0) {
     return misses;
   };
   await run('most frequent sense', {});
-  for (const layer of ['token', 'lstm1', 'lstm2', 'mean']) if (elmo) await run(`elmo ${layer} (1-NN)`, { layer });
+  for (const layer of ['token', 'lstm1', 'lstm2', 'mean']) if (elmo) await run(`elmo ${layer === 'mean' ? 'mean of layers' : layer} (1-NN)`, { layer });
   for (const [signal, w] of Object.entries(alone)) await run(`scorer: ${signal} alone`, { weights: w });
   for (const c of cumulative.slice(0, -1)) await run(c.name, { weights: c.weights });
   results.handwrittenMisses = await run(cumulative[cumulative.length - 1].name, {});
