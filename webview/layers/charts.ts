@@ -132,7 +132,8 @@ export function layerFigure(input: LayerFigureInput): SVGSVGElement {
   const sx = span(xs);
   const sy = span(ys);
   const pad = 14;
-  const px = (x: number) => pad + ((x - sx.lo) / (sx.hi - sx.lo)) * (side - 2 * pad);
+  // room on the right for the labels beside the points
+  const px = (x: number) => pad + ((x - sx.lo) / (sx.hi - sx.lo)) * (side - 3 * pad);
   const py = (y: number) => side - pad - ((y - sy.lo) / (sy.hi - sy.lo)) * (side - 2 * pad);
   input.points.forEach(([x, y], i) => {
     const colour = theme.palette[input.groups[i]! % theme.palette.length]!;

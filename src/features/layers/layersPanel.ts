@@ -132,7 +132,7 @@ export class LayersPanel extends DisposableBase {
     // the webview's saved state, else what the host remembered (the webview's last state may not have been
     // saved when the window closed)
     const s = { ...memento.get<Partial<LayersViewState>>(TARGET_KEY), ...((state ?? {}) as Partial<LayersViewState>) };
-    log.debug(`layers: reviving with ${JSON.stringify(s)}`);
+    log.info(`layers: restoring the panel for ${JSON.stringify(s)}`);
     const target = parseLayersTarget({ uri: s.uri, position: { line: s.line, character: s.character } });
     if (target) void revived.load(target);
     else revived.post(revived.idle('Put the cursor on a word and run “LM Lens: Show Layers”.'));
