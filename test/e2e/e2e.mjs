@@ -6,6 +6,7 @@ import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { attentionAndLayersSteps } from './attentionSteps.mjs';
 import { addModelSteps } from './addModelSteps.mjs';
 
 const [base, runDir] = process.argv.slice(2);
@@ -284,6 +285,8 @@ try {
   await senseHoverSteps(page); // issue 4: the WordNet sense in the hover
   await addModelSteps(page, { root, runDir, ws, shots, modelDirs, palette, check, lap }); // issue 7: Add / Remove Model (never throws)
   await fillAndCompletionSteps(page); // issue 5: Fill Mask, ghost text, Continue Text, Show Surprisal
+  // issue 6: the attention view and the Layers panel (last: it reloads the window)
+  await attentionAndLayersSteps(page, { ws, shots, modelDirs, palette, wordPoint, check, lap, results }); // issue 6
 
 } catch (e) {
   check('driver finished', false, String(e && e.stack || e));
