@@ -13,7 +13,7 @@ import {
 import { decodeUnit16, decodeUnit8 } from '../../src/protocol/bytes';
 import { announce, h, tokenLabel } from '../shared/dom';
 import { svgDocument, svgToPng } from '../shared/image';
-import { heatColour, onThemeChange, readTheme, rgb, type Theme } from '../shared/theme';
+import { mix, onThemeChange, readTheme, rgb, type Theme } from '../shared/theme';
 import { registerToolkit, type CheckedElement, type ValueElement } from '../shared/toolkit';
 import { connectToHost, loadState, saveState } from '../shared/vscodeApi';
 import { drawHeadView, headViewSize, type Side } from './headView';
@@ -30,7 +30,7 @@ const VIEWS: { id: AttentionViewMode; label: string }[] = [
 ];
 const THUMB_CELLS = 24;
 /** Bits at which the surprisal colour is full. */
-const SURPRISAL_FULL = 16;
+const SURPRISAL_FULL = 20;
 
 let state: AttentionViewState = loadState<AttentionViewState>(
   { view: 'head', layer: 0, heads: [0], head: 0 },
@@ -333,7 +333,7 @@ function renderStrip(): void {
       tokenLabel(token),
     );
     if (causal && typeof bits === 'number') {
-      const colour = heatColour({ ...theme, heat: theme.cold }, bits / SURPRISAL_FULL);
+      const colour = mix(theme.background, theme.cold, bits / SURPRISAL_FULL); // linear: differences stay visible
       span.style.backgroundColor = rgb(colour);
       span.style.color = rgb(luminance(colour) > 140 ? [0, 0, 0] : [255, 255, 255]);
     }
