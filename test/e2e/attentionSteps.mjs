@@ -1,7 +1,7 @@
 // Issue 6 for the e2e driver (e2e.mjs): the attention view and the Layers panel, driven like a person, mostly from
 // the keyboard. Needs bert-mini and elmo-mini in media/models or E2E_MODELS_DIR (e.g. training/work-smoke/models);
 // skipped (and said so) without them. Checks behaviour only: untrained smoke models attend almost uniformly.
-// Screenshots (test-results/e2e/): attention-{head,model,matrix}-dark.png, attention-layers-{dark,light}.png.
+// Screenshots (test-results/e2e/): attention-{head,model,matrix,gpt2}-dark.png, attention-layers-{dark,light}.png.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
@@ -118,6 +118,24 @@ export async function attentionAndLayersSteps(page, { ws, shots, modelDirs, pale
   check('matrix view with a keyboard cell cursor', /→.*: \d\.\d{3}/.test(results.attention.matrixCell), results.attention.matrixCell);
   await page.screenshot({ path: path.join(shots, 'attention-matrix-dark.png') });
   await page.keyboard.press('1');
+
+  // GPT-2: tokens coloured by surprisal, the next tokens at a clicked position
+  if (has('gpt2-mini')) {
+    await view.locator('#model').click();
+    await view.locator('#model vscode-option', { hasText: 'gpt2-mini' }).click();
+    await view.locator('#caption', { hasText: 'gpt2-mini' }).waitFor({ timeout: 60000 });
+    const titles = await view.locator('#strip .tok').evaluateAll((els) => els.map((e) => e.getAttribute('title')));
+    await view.locator('#strip .tok').nth(3).click();
+    await view.locator('#next ol li').first().waitFor({ timeout: 30000 });
+    results.attention.next = (await view.locator('#next').innerText()).replace(/\s+/g, ' ');
+    await page.screenshot({ path: path.join(shots, 'attention-gpt2-dark.png') });
+    check('GPT-2: tokens coloured by surprisal, next tokens at a clicked position',
+      titles.slice(1).every((t) => /surprisal \d+\.\d bits/.test(t ?? '')) && /expects/.test(results.attention.next),
+      `${titles[1]}; ${results.attention.next}`);
+    await view.locator('#model').click();
+    await view.locator('#model vscode-option', { hasText: 'bert-mini' }).first().click();
+    await view.locator('#caption', { hasText: 'bert-mini' }).waitFor({ timeout: 60000 });
+  }
 
   // a 5,000-line paragraph (huge.md, written by e2e.mjs): the view shows a window around the cursor
   if (existsSync(path.join(ws, 'huge.md'))) {
