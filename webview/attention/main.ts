@@ -164,6 +164,7 @@ function setHead(head: number): void {
 
 function setView(view: AttentionViewMode): void {
   state.view = view;
+  hover.textContent = ''; // the matrix view's cell readout
   save();
   render();
   drawing.focus();

@@ -49,7 +49,8 @@ async function groupOccurrences(
     if (isCancellation(error) || signal.aborted) throw error;
     log.info(`layers: no senses (${describeError(error)}); colouring by clusters`);
     const fallback = clusterGrouping(items);
-    return { ...fallback, note: `${fallback.note.replace(/ \(no sense model is available\)/, '')} (no sense: ${describeError(error)})` };
+    const why = error instanceof Error ? error.message : String(error);
+    return { ...fallback, note: fallback.note.replace('no sense model is available', `the senses could not be chosen: ${why}`) };
   }
 }
 
