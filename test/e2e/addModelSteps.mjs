@@ -43,7 +43,8 @@ export async function addModelSteps(page, { root, runDir, ws, shots, modelDirs, 
     const settingsFile = path.join(ws, '.vscode', 'settings.json');
     const settings = existsSync(settingsFile) ? JSON.parse(readFileSync(settingsFile, 'utf8')) : {};
     writeFileSync(settingsFile, JSON.stringify({ ...settings, 'lmLens.hub.endpoint': hub.url }, null, 2));
-    await page.waitForTimeout(3000);
+    // the file watcher can take seconds on a busy machine (a 3 s wait once read the old endpoint in CI)
+    await page.waitForTimeout(10000);
 
     // 1. the repository: typed, not one of the suggestions
     await palette(page, 'LM Lens: Add Model…');
