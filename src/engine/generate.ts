@@ -7,8 +7,8 @@
  * Three phases: tokenize (cutting the prompt from the left to fit), run the model step by step,
  * detokenize incrementally (holding back text that could still become a stop string).
  */
-import type { GenerateProgress, GenerateRequest, GenerateResult, ModelKind } from './api';
-import { CausalLm, logitsRow, parseCausalConfig, type KvCache } from './causalLm';
+import type { GenerateProgress, GenerateRequest, GenerateResult, ModelInfo, ModelKind } from './api';
+import { CausalLm, logitsRow, parseCausalConfig, type CausalConfig, type KvCache } from './causalLm';
 import { badInput } from './errors';
 import type { GenerateParams } from './runtime/protocol';
 import type { RequestContext } from './runtime/server';
@@ -150,6 +150,17 @@ export function findStop(text: string, stops: readonly string[], from: number): 
   return at;
 }
 
+/** The tokenizer, causal-LM config and session of a model, loaded together (generate and score). */
+export async function loadCausalLm(model: ModelInfo, services: WorkerServices): Promise<{ tokenizer: Tokenizer; causal: CausalConfig; lm: CausalLm }> {
+  const [tokenizer, config, session] = await Promise.all([
+    loadTokenizer(model.path),
+    services.config(model),
+    services.session(model),
+  ]);
+  const causal = parseCausalConfig(config);
+  return { tokenizer, causal, lm: new CausalLm(session, causal, model.id) };
+}
+
 /** Worker side: the continuation of `params.text`. */
 export async function generate(
   params: GenerateParams,
@@ -158,13 +169,7 @@ export async function generate(
 ): Promise<GenerateResult> {
   const { model, maxTokens, sampling, seed, stop, noCache, minTokens } = params;
   if (!GENERATE_KINDS.includes(model.kind)) throw badInput(`Model "${model.id}" (${model.kind}) cannot generate text.`);
-  const [tokenizer, config, session] = await Promise.all([
-    loadTokenizer(model.path),
-    services.config(model),
-    services.session(model),
-  ]);
-  const causal = parseCausalConfig(config);
-  const lm = new CausalLm(session, causal, model.id);
+  const { tokenizer, causal, lm } = await loadCausalLm(model, services);
   const useCache = !noCache && lm.canCache;
 
   // 1. tokenize; cut the prompt from the left so it fits the window with room to generate

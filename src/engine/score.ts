@@ -8,14 +8,13 @@
  * window by window (checking for a cancel between windows), place each token back in the text.
  */
 import type { ModelKind, ScoreRequest, ScoreResult } from './api';
-import { CausalLm, logitsRow, parseCausalConfig } from './causalLm';
+import { logitsRow } from './causalLm';
 import type { WorkerServices } from './embed';
 import { badInput } from './errors';
-import { IncrementalDecoder } from './generate';
+import { IncrementalDecoder, loadCausalLm } from './generate';
 import type { ScoreParams } from './runtime/protocol';
 import type { RequestContext } from './runtime/server';
 import { logSumExp } from './sampling';
-import { loadTokenizer } from './tokenizer';
 
 export const SCORE_KINDS: readonly ModelKind[] = ['causal-lm'];
 
@@ -74,13 +73,7 @@ export function placeTokens(text: string, pieces: readonly string[]): ([number, 
 export async function score(params: ScoreParams, ctx: RequestContext, services: WorkerServices): Promise<ScoreResult> {
   const { model, text } = params;
   if (!SCORE_KINDS.includes(model.kind)) throw badInput(`Model "${model.id}" (${model.kind}) cannot score text.`);
-  const [tokenizer, config, session] = await Promise.all([
-    loadTokenizer(model.path),
-    services.config(model),
-    services.session(model),
-  ]);
-  const causal = parseCausalConfig(config);
-  const lm = new CausalLm(session, causal, model.id);
+  const { tokenizer, causal, lm } = await loadCausalLm(model, services);
 
   // 1. tokenize, with the begin-of-text token in front when the model has one
   const encoded = tokenizer.encode(text).ids;
