@@ -163,7 +163,8 @@ export class ProgressTracker {
   }
 }
 
-function formatBytes(bytes: number): string {
+/** `438.0 MB` (powers of 1000, like the Hub shows sizes). */
+export function formatBytes(bytes: number): string {
   const units = ['B', 'KB', 'MB', 'GB'];
   let value = bytes;
   let unit = 0;

@@ -3,7 +3,7 @@
  * notification updates, sizes for people. No `vscode` here (unit-tested with node --test).
  */
 import type { DownloadProgress } from '../../engine/hub/progress';
-import { describeProgress } from '../../engine/hub/progress';
+import { describeProgress, formatBytes } from '../../engine/hub/progress';
 import { validateRepoId } from '../../engine/hub/urls';
 
 /** Repositories offered first by Add Model: the transformers.js exports of the classic checkpoints. */
@@ -44,17 +44,8 @@ export function parseRepoInput(value: string): { repo: string } | { error: strin
   }
 }
 
-/** `438.0 MB` (powers of 1000, like the Hub shows sizes). */
-export function formatSize(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
+/** `438.0 MB`: the downloader's own size format. */
+export const formatSize = formatBytes;
 
 /** A notification update: the text and how many percent to add to the bar (VS Code's `increment`). */
 export interface ProgressStep {
