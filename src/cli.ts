@@ -396,6 +396,8 @@ function progressLines(): (progress: DownloadProgress) => void {
 }
 
 async function main(args: string[]): Promise<number> {
+  let engine: Engine | undefined;
+  const interrupt = new AbortController();
   try {
     const { command, values } = parseCommandLine(args);
     if (values['help']) {
@@ -403,12 +405,12 @@ async function main(args: string[]): Promise<number> {
       return 0;
     }
     if (!command) throw badInput(`No command given. Commands: ${Object.keys(COMMANDS).join(', ')} (see lm-lens --help).`);
-    const engine = new Engine({
+    engine = new Engine({
       modelDirectories: modelDirectoriesFrom(values),
       workerPath: WORKER,
       cacheDir: path.join(userDataDir(), 'cache'), // graphs rewritten to expose attentions (downloaded models: in their folder)
     });
-    const interrupt = new AbortController();
+    // `once`: a second Ctrl+C gets the default action and ends the process at once (see shutDown).
     const onInterrupt = (): void => interrupt.abort();
     process.once('SIGINT', onInterrupt);
     try {
@@ -417,12 +419,30 @@ async function main(args: string[]): Promise<number> {
       return 0;
     } finally {
       process.off('SIGINT', onInterrupt);
-      await engine.dispose();
     }
   } catch (caught) {
     const error = toLensError(caught);
     process.stderr.write(JSON.stringify({ error: { code: error.code, message: error.message } }) + '\n');
     return isInputError(error.code) ? 2 : 1;
+  } finally {
+    if (engine) await shutDown(engine, interrupt.signal.aborted);
+  }
+}
+
+/**
+ * Stops the engine after the answer (or the CANCELLED error) is printed. A model run cannot be stopped midway,
+ * and ending the process while the worker is inside one aborts it ("terminate called after throwing an
+ * instance of 'Napi::Error'", exit 134), so after Ctrl+C this waits for the current step; a second Ctrl+C
+ * ends the process at once, by the signal.
+ */
+async function shutDown(engine: Engine, interrupted: boolean): Promise<void> {
+  const note = interrupted
+    ? setTimeout(() => process.stderr.write('lm-lens: stopping after the model\'s current step; Ctrl+C again quits at once.\n'), 500)
+    : undefined;
+  try {
+    await engine.dispose();
+  } finally {
+    clearTimeout(note);
   }
 }
 

@@ -42,8 +42,9 @@ export class EngineClient<M extends MethodMap<M> = EngineMethods> {
   private readonly pending = new Map<number, Pending>();
   /**
    * Cancelled requests the worker has not answered yet: it is still inside them, perhaps in a session.run.
-   * Terminating a worker inside a run aborts the whole process (onnxruntime-node 1.30: "FATAL ERROR:
-   * Error::Error napi_define_properties"), so `dispose` waits for these first.
+   * Terminating a worker inside a run aborts the whole process when the run returns (onnxruntime-node 1.30:
+   * "terminate called after throwing an instance of 'Napi::Error'", or "FATAL ERROR: Error::Error
+   * napi_define_properties"), so `dispose` waits for these first, however long that takes.
    */
   private readonly draining = new Set<number>();
   private drainWaiters: (() => void)[] = [];
@@ -81,6 +82,7 @@ export class EngineClient<M extends MethodMap<M> = EngineMethods> {
       const onAbort = (): void => {
         if (!this.settle(id)) return;
         this.draining.add(id);
+        this.updateRef();
         this.post(worker, { id, cancel: true });
         reject(cancelled());
       };
@@ -102,10 +104,13 @@ export class EngineClient<M extends MethodMap<M> = EngineMethods> {
   }
 
   /**
-   * Stops the worker; pending requests fail with CANCELLED at once. The worker is told to cancel them and
-   * terminated once it has left them (at their next checkpoint), or after `drainMs` at the latest.
+   * Stops the worker; pending requests fail with CANCELLED at once. The worker is told to cancel them and is
+   * terminated once it has left them (at their next checkpoint) — never before: a `session.run` cannot be
+   * interrupted, and terminating the worker while ONNX Runtime is inside one kills the whole process (the
+   * extension host, the CLI) when the run returns. So this resolves after the current step, however long it
+   * takes (every handler replies, even when cancelled); after `slowMs` it logs that it is still waiting.
    */
-  async dispose(drainMs = 5000): Promise<void> {
+  async dispose(slowMs = 5000): Promise<void> {
     this.disposed = true;
     const worker = this.worker;
     if (worker) {
@@ -116,26 +121,26 @@ export class EngineClient<M extends MethodMap<M> = EngineMethods> {
     }
     this.rejectAll(new LensError('CANCELLED', 'The engine has been shut down.'));
     if (!worker) return;
-    await this.drained(drainMs);
+    this.updateRef();
+    const slow = setTimeout(() => {
+      this.options.log?.('Shutting down: waiting for the engine worker to finish its current step (ONNX Runtime cannot stop a run midway).');
+    }, slowMs).unref();
+    await this.drained();
+    clearTimeout(slow);
     this.worker = undefined;
     await worker.terminate();
   }
 
-  /** Resolves when the worker has answered every cancelled request, or after `timeoutMs`. */
-  private drained(timeoutMs: number): Promise<void> {
+  /** Resolves when the worker has answered every cancelled request (or has died). */
+  private drained(): Promise<void> {
     if (this.draining.size === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      this.drainWaiters.push(done);
-    });
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
   private forget(id: number): void {
-    if (!this.draining.delete(id) || this.draining.size > 0) return;
+    if (!this.draining.delete(id)) return;
+    this.updateRef();
+    if (this.draining.size > 0) return;
     const waiters = this.drainWaiters;
     this.drainWaiters = [];
     for (const done of waiters) done();
@@ -209,10 +214,13 @@ export class EngineClient<M extends MethodMap<M> = EngineMethods> {
     }
   }
 
-  /** An idle worker must not keep a CLI process (or a test run) alive. */
+  /**
+   * An idle worker must not keep a CLI process (or a test run) alive; one still inside a cancelled request
+   * must, since a process that exits while the worker is inside a session.run aborts.
+   */
   private updateRef(): void {
     if (!this.worker) return;
-    if (this.pending.size > 0) this.worker.ref();
+    if (this.pending.size > 0 || this.draining.size > 0) this.worker.ref();
     else this.worker.unref();
   }
 }

@@ -177,13 +177,20 @@ export function wordPieceTokenizerJson(maskToken = '[MASK]'): object {
   };
 }
 
-/** The left-neighbour masked LM; `tokenTypeIds: false` drops that input, like DistilBERT. */
-export function leftNeighbourMaskedModel(tokenTypeIds = true): Uint8Array {
+/** NEXT as a [vocab, vocab] logit table, row = the left neighbour. */
+function leftNeighbourTable(): number[] {
   const v = BERT_VOCAB.length;
   const table = new Array<number>(v * v).fill(0);
   for (const [left, row] of Object.entries(NEXT)) {
     for (const [token, logit] of Object.entries(row)) table[id(left) * v + id(token)] = logit;
   }
+  return table;
+}
+
+/** The left-neighbour masked LM; `tokenTypeIds: false` drops that input, like DistilBERT. */
+export function leftNeighbourMaskedModel(tokenTypeIds = true): Uint8Array {
+  const v = BERT_VOCAB.length;
+  const table = leftNeighbourTable();
   const inputs: ValueInfo[] = [
     { name: 'input_ids', elemType: INT64, dims: ['batch', 'seq'] },
     { name: 'attention_mask', elemType: INT64, dims: ['batch', 'seq'] },
@@ -221,6 +228,67 @@ export function writeLeftNeighbourBert(
     files: {
       'tokenizer.json': JSON.stringify(wordPieceTokenizerJson(maskToken)),
       'tokenizer_config.json': JSON.stringify({ mask_token: maskToken, do_lower_case: true }),
+    },
+  });
+}
+
+/**
+ * The left-neighbour masked LM with a deliberately slow side chain, for cancelling a long `session.run`:
+ * X_0 = I * sum(input_ids), X_{i+1} = X_i @ I (`steps` MatMuls of size x size), and the logits get
+ * sum(X_steps) * 0 added, so the answers stay the left-neighbour model's. The chain depends on the input, so
+ * ONNX Runtime cannot fold it away when it loads the model; one shared weight keeps the file small.
+ */
+export function slowLeftNeighbourMaskedModel(steps: number, size: number): Uint8Array {
+  const v = BERT_VOCAB.length;
+  const table = leftNeighbourTable();
+  const identity = new Array<number>(size * size).fill(0);
+  for (let i = 0; i < size; i++) identity[i * size + i] = 1;
+  const chain: Node[] = [
+    { op: 'Cast', inputs: ['input_ids'], outputs: ['ids_f'], attributes: [{ name: 'to', i: FLOAT }] },
+    { op: 'ReduceSum', inputs: ['ids_f'], outputs: ['seed'], attributes: [{ name: 'keepdims', i: 0 }] },
+    { op: 'Mul', inputs: ['I', 'seed'], outputs: ['x0'] },
+  ];
+  for (let i = 0; i < steps; i++) chain.push({ op: 'MatMul', inputs: [`x${i}`, 'I'], outputs: [`x${i + 1}`] });
+  chain.push(
+    { op: 'ReduceSum', inputs: [`x${steps}`], outputs: ['total'], attributes: [{ name: 'keepdims', i: 0 }] },
+    { op: 'Mul', inputs: ['total', 'zero_f'], outputs: ['nothing'] },
+  );
+  return encodeModel({
+    inputs: [
+      { name: 'input_ids', elemType: INT64, dims: ['batch', 'seq'] },
+      { name: 'attention_mask', elemType: INT64, dims: ['batch', 'seq'] },
+      { name: 'token_type_ids', elemType: INT64, dims: ['batch', 'seq'] },
+    ],
+    outputs: [{ name: 'logits', elemType: FLOAT, dims: ['batch', 'seq', v] }],
+    initializers: [
+      { name: 'table', dims: [v, v], float: table },
+      { name: 'I', dims: [size, size], float: identity },
+      { name: 'zero_f', dims: [], float: [0] },
+      { name: 'zero', dims: [1], int64: [0] },
+      { name: 'one', dims: [1], int64: [1] },
+      { name: 'minus_one', dims: [1], int64: [-1] },
+      { name: 'zero_scalar', dims: [], int64: [0] },
+    ],
+    nodes: [
+      ...chain,
+      { op: 'Slice', inputs: ['input_ids', 'zero', 'one', 'one'], outputs: ['first'] },
+      { op: 'Mul', inputs: ['first', 'zero_scalar'], outputs: ['pad'] },
+      { op: 'Slice', inputs: ['input_ids', 'zero', 'minus_one', 'one'], outputs: ['rest'] },
+      { op: 'Concat', inputs: ['pad', 'rest'], outputs: ['left'], attributes: [{ name: 'axis', i: 1 }] },
+      { op: 'Gather', inputs: ['table', 'left'], outputs: ['fast_logits'] },
+      { op: 'Add', inputs: ['fast_logits', 'nothing'], outputs: ['logits'] },
+    ],
+  });
+}
+
+/** A model folder with the slow masked LM (see slowLeftNeighbourMaskedModel). */
+export function writeSlowBert(dir: string, name: string, steps: number, size = 512): string {
+  return writeModelFolder(dir, name, {
+    config: { model_type: 'bert', max_position_embeddings: 32, vocab_size: BERT_VOCAB.length },
+    onnx: slowLeftNeighbourMaskedModel(steps, size),
+    files: {
+      'tokenizer.json': JSON.stringify(wordPieceTokenizerJson()),
+      'tokenizer_config.json': JSON.stringify({ mask_token: '[MASK]', do_lower_case: true }),
     },
   });
 }
