@@ -137,6 +137,33 @@ describe('installed models', () => {
   });
 });
 
+describe('lm-lens add-model from a mirror that answers with an error page (issue 12)', () => {
+  const temp = tempDir('lm-lens-bad-mirror-');
+  const dir = path.join(temp.dir, 'models');
+  let hub: FakeHub;
+  before(async () => {
+    hub = await FakeHub.start({ repo: 'Xenova/tiny-bert', files: bertLikeFiles(4000), mode: 'static' });
+    hub.faults.set('onnx/model.onnx', { errorPage: '<html>502 Bad Gateway</html>' });
+  });
+  after(async () => {
+    await hub.close();
+    temp.remove();
+  });
+
+  test('exits 1 with one JSON error naming the file and what came; nothing is listed as a model', async () => {
+    const env = { LM_LENS_HOME: path.join(temp.dir, 'home'), HF_TOKEN: '' };
+    const run = await cli(['add-model', 'Xenova/tiny-bert', '--endpoint', hub.url, '--dir', dir], env);
+    assert.equal(run.status, 1, run.stderr);
+    assert.equal(run.stdout, '');
+    const last = run.stderr.trim().split('\n').at(-1)!; // progress lines come first
+    const { error } = JSON.parse(last) as { error: { code: string; message: string } };
+    assert.equal(error.code, 'DOWNLOAD_FAILED');
+    assert.match(error.message, /^onnx\/model\.onnx from Xenova\/tiny-bert is an HTML page \("502 Bad Gateway"\), not an ONNX model/);
+    assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
+    assert.deepEqual(json<unknown[]>(await cli(['models', '--models-dir', dir], env), 'models'), []);
+  });
+});
+
 const bert = findOurModel(REPO_ROOT, 'bert-mini');
 const gpt2 = findOurModel(REPO_ROOT, 'gpt2-mini');
 const skipEndToEnd =

@@ -25,7 +25,7 @@ import {
   validateRepoId,
   validateRepoPath,
 } from '../../src/engine/hub';
-import { FakeHub, bertLikeFiles, fakeBytes, type FakeFile } from '../fixtures/hub/fakeHub';
+import { FakeHub, bertLikeFiles, fakeBytes, fakeOnnx, type FakeFile } from '../fixtures/hub/fakeHub';
 
 const REPO = 'Xenova/tiny-bert';
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -154,8 +154,8 @@ describe('downloadModel from a Hub with the API', () => {
       { path: 'config.json', content: Buffer.from('{"model_type":"gpt2"}') },
       { path: 'vocab.json', content: Buffer.from('{"a":0}') },
       { path: 'merges.txt', content: Buffer.from('#version: 0.2\n') },
-      { path: 'onnx/decoder_model.onnx', content: fakeBytes(3000, 3), lfs: true },
-      { path: 'onnx/decoder_model_merged.onnx', content: fakeBytes(4000, 4), lfs: true },
+      { path: 'onnx/decoder_model.onnx', content: fakeOnnx(3000, 3), lfs: true },
+      { path: 'onnx/decoder_model_merged.onnx', content: fakeOnnx(4000, 4), lfs: true },
     ];
     await start(files);
     const result = await downloadModel(options());
@@ -175,7 +175,7 @@ describe('downloadModel from a Hub with the API', () => {
     await start([
       { path: 'config.json', content: Buffer.from('{}') },
       { path: 'tokenizer.json', content: Buffer.from('{}') },
-      { path: 'onnx/model_fp16.onnx', content: fakeBytes(100, 5), lfs: true },
+      { path: 'onnx/model_fp16.onnx', content: fakeOnnx(100, 5), lfs: true },
     ]);
     const error = await failure(() => downloadModel(options()));
     assert.equal(error.code, 'MODEL_NOT_FOUND');
@@ -277,6 +277,67 @@ describe('downloadModel from a static mirror (no API)', () => {
     await downloadModel(options());
     assert.equal(server.fileRequests('tokenizer.json').length, tokenizerRequests + 1, 'asked once more (a mirror has no listing)');
     assert.equal(isCompleteModelDir(path.join(root, 'Xenova--tiny-bert')), true);
+  });
+});
+
+describe('what arrives is checked before the download is called complete (issue 12)', () => {
+  const PAGE = '<html>502 Bad Gateway</html>';
+  const dir = (): string => path.join(root, 'Xenova--tiny-bert');
+
+  /** The download fails with DOWNLOAD_FAILED naming the file and what came, and nothing is marked complete. */
+  async function refused(message: RegExp): Promise<DownloadError> {
+    const error = await failure(() => downloadModel(options({ retries: 0 })));
+    assert.equal(error.code, 'DOWNLOAD_FAILED', error.message);
+    assert.equal(error.reason, 'bad-content');
+    assert.match(error.message, message);
+    assert.equal(existsSync(path.join(dir(), MANIFEST_FILE)), false, 'no complete manifest');
+    assert.equal(modelDirState(dir()), 'partial');
+    return error;
+  }
+
+  it('a static mirror answering 200 with an HTML error page for onnx/model.onnx (text/html)', async () => {
+    const server = await start(bertLikeFiles(), { mode: 'static' });
+    server.faults.set('onnx/model.onnx', { errorPage: PAGE });
+    await refused(/^onnx\/model\.onnx from Xenova\/tiny-bert is an HTML page \("502 Bad Gateway"\), not an ONNX model/);
+    assert.equal(existsSync(path.join(dir(), 'onnx/model.onnx')), false, 'not put in place');
+    assert.equal(existsSync(path.join(dir(), 'onnx/model.onnx.part')), false, 'not kept');
+  });
+
+  it('the same page served as application/octet-stream is found by its content', async () => {
+    const files = bertLikeFiles().map((f) => (f.path === 'onnx/model.onnx' ? { ...f, content: Buffer.from(PAGE) } : f));
+    await start(files, { mode: 'static' });
+    await refused(/onnx\/model\.onnx from Xenova\/tiny-bert is an HTML page \("502 Bad Gateway"\), not an ONNX model/);
+  });
+
+  it('an error page for every file: config.json is refused first', async () => {
+    const files = bertLikeFiles().map((f) => ({ ...f, content: Buffer.from(`<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>`) }));
+    await start(files, { mode: 'static' });
+    await refused(/^config\.json from Xenova\/tiny-bert is an HTML page \("502 Bad Gateway"\), not JSON/);
+  });
+
+  it('Content-Encoding: gzip though the file was asked for as it is', async () => {
+    const server = await start(bertLikeFiles(), { mode: 'static' });
+    server.faults.set('onnx/model.onnx', { gzip: true });
+    await refused(/^onnx\/model\.onnx from Xenova\/tiny-bert is gzip-compressed data \(Content-Encoding: gzip/);
+  });
+
+  it('an .onnx that is not a ModelProto, a .json that does not parse, even when the Hub lists their checksums', async () => {
+    const garbage = bertLikeFiles().map((f) => (f.path === 'onnx/model.onnx' ? { ...f, content: fakeBytes(5000, 3) } : f));
+    hub = await FakeHub.start({ repo: REPO, files: garbage });
+    await refused(/^onnx\/model\.onnx from Xenova\/tiny-bert is binary data that does not read as a model/);
+    await hub.close();
+    await rm(dir(), { recursive: true, force: true });
+    const badJson = bertLikeFiles().map((f) => (f.path === 'config.json' ? { ...f, content: Buffer.from('Service Unavailable') } : f));
+    hub = await FakeHub.start({ repo: REPO, files: badJson });
+    await refused(/^config\.json from Xenova\/tiny-bert is text \("Service Unavailable"\) that does not parse as JSON/);
+  });
+
+  it('a model card may hold HTML; only a whole HTML document is refused', async () => {
+    const card = '<p align="center"><img src="logo.png"></p>\n# Tiny BERT\n';
+    const files = bertLikeFiles().map((f) => (f.path === 'README.md' ? { ...f, content: Buffer.from(card) } : f));
+    await start(files, { mode: 'static' });
+    const result = await downloadModel(options());
+    assert.equal(await readFile(path.join(result.path, 'MODEL_CARD.md'), 'utf8'), card);
   });
 });
 

@@ -23,6 +23,8 @@ export type DownloadFailure =
   | 'http'
   /** Size or checksum mismatch: the partial file is deleted. */
   | 'integrity'
+  /** Not the file asked for (an HTML error page, compressed bytes, an .onnx or .json that does not parse): deleted. */
+  | 'bad-content'
   /** Over the size cap (`maxBytes`). */
   | 'too-large'
   | 'cancelled'

@@ -11,6 +11,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { checkContent, refuseByHeaders } from './content';
 import { DownloadError, downloadCancelled } from './errors';
 import { type GetOptions, type HubFileHeaders, httpError, httpGet, networkError } from './http';
 import type { ProgressTracker } from './progress';
@@ -189,13 +190,17 @@ async function attempt(ctx: FetchContext, remote: string, local: string, expecte
     // Nothing after `have`: the .part may already be whole. Verify it as it is.
     body.resume();
     if (size === undefined || have === size) {
-      return finish(ctx, { remote, finalPath, partPath, infoPath, url, size: have, sha256, gitOid, commit: hub.repoCommit, what, resumed: true });
+      return finish(ctx, { remote, local, finalPath, partPath, infoPath, url, size: have, sha256, gitOid, commit: hub.repoCommit, what, resumed: true });
     }
     throw new RestartNeeded(); // the .part is longer than the file: not a piece of it
   }
   if (status !== 200 && status !== 206) {
     body.resume();
     throw httpError(status, response.headers, url, what);
+  }
+  const badAnswer = await refuseByHeaders(response.headers, body, what, local, url.href);
+  if (badAnswer) {
+    throw badAnswer; // before anything is written: a .part being resumed stays as it was
   }
 
   let append = false;
@@ -275,6 +280,7 @@ async function attempt(ctx: FetchContext, remote: string, local: string, expecte
   }
   return finish(ctx, {
     remote,
+    local,
     finalPath,
     partPath,
     infoPath,
@@ -291,6 +297,8 @@ async function attempt(ctx: FetchContext, remote: string, local: string, expecte
 
 interface FinishArgs {
   remote: string;
+  /** Path in the model folder (what the content must be is read from its name). */
+  local: string;
   finalPath: string;
   partPath: string;
   infoPath: string;
@@ -325,6 +333,12 @@ async function finish(ctx: FetchContext, a: FinishArgs): Promise<FetchResult> {
     await rm(a.infoPath, { force: true });
     throw new IntegrityError(`${a.what} is corrupt (${mismatch}); the partial file was deleted. Run again to retry.`, a.url.href, a.resumed);
   }
+  const badContent = await checkContent(a.partPath, a.what, a.local, a.url.href);
+  if (badContent) {
+    await rm(a.partPath, { force: true });
+    await rm(a.infoPath, { force: true });
+    throw badContent;
+  }
   await rename(a.partPath, a.finalPath);
   await rm(a.infoPath, { force: true });
   ctx.budget.used += a.size;
@@ -349,6 +363,9 @@ export async function reuseExisting(ctx: FetchContext, local: string, expected: 
   const sha256 = hashes.sha256.digest('hex');
   if ((expected.sha256 && sha256 !== expected.sha256) || (expected.gitOid && hashes.git?.digest('hex') !== expected.gitOid)) {
     return undefined;
+  }
+  if (await checkContent(finalPath, local, local, finalPath)) {
+    return undefined; // downloaded again, and refused then with the server's part of the story
   }
   return { size: expected.size, sha256 };
 }
