@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { GenerateProgress, GenerateRequest } from './engine/api';
+import type { EvalProgress, GenerateProgress, GenerateRequest } from './engine/api';
 import { nestAttentions } from './engine/attentionTensor';
 import { Engine } from './engine/engine';
 import { LensError, badInput, isInputError, toLensError } from './engine/errors';
@@ -235,6 +235,30 @@ const COMMANDS: Record<string, Command> = {
       return engine.score({ text, ...(model === undefined ? {} : { model }) }, signal);
     },
   },
+  eval: {
+    summary:
+      'Scoreboards over a file: pairs (BLiMP-style .jsonl minimal pairs, or a folder of them: accuracy overall and by ' +
+      'linguistics_term; causal LM, masked LM by pseudo-log-likelihood, or NNLM), cloze (lines "answer|answer<TAB>sentence ' +
+      'with one [MASK]": top-1 / top-5 of a masked LM), perplexity (a causal LM over a text file). Progress on stderr.',
+    usage: 'pairs|cloze|perplexity --file FILE [--model ID]',
+    positional: 'task',
+    options: {
+      file: { type: 'string' },
+      model: { type: 'string' },
+    },
+    async run(values, { engine, signal }) {
+      const task = values['task'];
+      const file = required(values, 'file');
+      const model = optional(values, 'model');
+      const request = { file, ...(model === undefined ? {} : { model }) };
+      const onProgress = evalProgressLines();
+      if (task === 'pairs') return engine.evalPairs(request, signal, onProgress);
+      if (task === 'cloze') return engine.evalCloze(request, signal, onProgress);
+      if (task === 'perplexity') return engine.evalPerplexity(request, signal, onProgress);
+      const got = typeof task === 'string' ? ` (got "${task}")` : '';
+      throw badInput(`Say what to evaluate: lm-lens eval pairs|cloze|perplexity --file FILE${got}.`);
+    },
+  },
   attention: {
     summary: 'Every layer\'s and head\'s attention weights over a text: attentions[layer][head][query][key] (BERT, GPT-2).',
     usage: '--text TEXT [--model ID] [--max-tokens N] [--focus OFFSET]',
@@ -392,6 +416,17 @@ function progressLines(): (progress: DownloadProgress) => void {
     lastFile = progress.file;
     lastAt = now;
     process.stderr.write(`${describeProgress(progress)}\n`);
+  };
+}
+
+/** Evaluation progress on stderr (`pairs 1200/6700`), at most one line every 2 s; quick runs print none. */
+function evalProgressLines(): (progress: EvalProgress) => void {
+  let lastAt = Date.now();
+  return ({ unit, done, total }) => {
+    const now = Date.now();
+    if (now - lastAt < 2000) return;
+    lastAt = now;
+    process.stderr.write(`${unit} ${done}/${total}\n`);
   };
 }
 

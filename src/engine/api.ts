@@ -186,6 +186,13 @@ export interface ScoreResult {
   windows: number;
 }
 
+/** Sent by `score` before each context window after the first (long texts). */
+export interface ScoreProgress {
+  /** Windows run so far. */
+  windows: number;
+  total: number;
+}
+
 /** `attention`: a transformer's attention weights over a text (BERT, GPT-2, or a downloaded model exposing them). */
 export interface AttentionRequest {
   text: string;
@@ -230,3 +237,6 @@ export interface AttentionResult {
 
 /** `sense`: which WordNet sense a word has in its context (types in senses/types.ts). */
 export * from './senses/types';
+
+/** `eval`: scoreboards over files of minimal pairs, cloze lines or running text (types in eval/types.ts). */
+export * from './eval/types';

@@ -6,20 +6,31 @@
 import type {
   AttentionRequest,
   AttentionResult,
+  ClozeEvalResult,
   EmbedRequest,
   EmbedResult,
+  EvalFileRequest,
+  EvalProgress,
   FillRequest,
   FillResult,
   GenerateProgress,
   GenerateRequest,
   GenerateResult,
+  LogLikelihoodProgress,
+  LogLikelihoodRequest,
+  LogLikelihoodResult,
   ModelInfo,
+  PairsEvalResult,
+  PerplexityEvalResult,
+  ScoreProgress,
   ScoreRequest,
   ScoreResult,
 } from './api';
 import { checkAttentionRequest } from './attention';
 import { ATTENTION_KINDS } from './attentionTensor';
 import { checkEmbedRequest, EMBED_KINDS } from './embed';
+import { evalCloze, evalPairs, evalPerplexity, type EvalOperations } from './eval/evaluate';
+import { checkLogLikelihoodRequest, LIKELIHOOD_KINDS } from './eval/likelihood';
 import { checkFillRequest, FILL_KINDS } from './fill';
 import { checkGenerateRequest, GENERATE_KINDS } from './generate';
 import { checkScoreRequest, SCORE_KINDS } from './score';
@@ -113,13 +124,40 @@ export class Engine {
     });
   }
 
-  /** Per-token log-probabilities and perplexity of a text (causal LM). */
-  score(request: ScoreRequest, signal?: AbortSignal): Promise<ScoreResult> {
+  /** Per-token log-probabilities and perplexity of a text (causal LM); `onProgress` after each window of a long text. */
+  score(request: ScoreRequest, signal?: AbortSignal, onProgress?: (progress: ScoreProgress) => void): Promise<ScoreResult> {
     return lensErrors(async () => {
       const { model: id, ...checked } = checkScoreRequest(request);
       const model = await this.models.resolve(id, SCORE_KINDS, 'score');
-      return this.client.request('score', { ...checked, model }, signal);
+      return this.client.request('score', { ...checked, model }, signal, onProgress);
     });
+  }
+
+  /**
+   * One log-likelihood per sentence: a causal LM's summed token log-probabilities, a masked LM's
+   * pseudo-log-likelihood, an NNLM's summed n-gram log-probabilities.
+   */
+  logLikelihoods(request: LogLikelihoodRequest, signal?: AbortSignal, onProgress?: (progress: LogLikelihoodProgress) => void): Promise<LogLikelihoodResult> {
+    return lensErrors(async () => {
+      const { model: id, sentences } = checkLogLikelihoodRequest(request);
+      const model = await this.models.resolve(id, LIKELIHOOD_KINDS, 'logLikelihoods');
+      return this.client.request('logLikelihoods', { sentences, model }, signal, onProgress);
+    });
+  }
+
+  /** Minimal pairs (a BLiMP-format .jsonl file or a folder of them): how often the good sentence scores higher. */
+  evalPairs(request: EvalFileRequest, signal?: AbortSignal, onProgress?: (progress: EvalProgress) => void): Promise<PairsEvalResult> {
+    return lensErrors(() => evalPairs(this.evalOperations(), request, signal, onProgress));
+  }
+
+  /** Cloze lines (`answer|answer<TAB>sentence with one [MASK]`): a masked LM's top-1 and top-5 accuracy. */
+  evalCloze(request: EvalFileRequest, signal?: AbortSignal, onProgress?: (progress: EvalProgress) => void): Promise<ClozeEvalResult> {
+    return lensErrors(() => evalCloze(this.evalOperations(), request, signal, onProgress));
+  }
+
+  /** A causal LM's perplexity over a text file. */
+  evalPerplexity(request: EvalFileRequest, signal?: AbortSignal, onProgress?: (progress: EvalProgress) => void): Promise<PerplexityEvalResult> {
+    return lensErrors(() => evalPerplexity(this.evalOperations(), request, signal, onProgress));
   }
 
   /**
@@ -141,6 +179,15 @@ export class Engine {
 
   dispose(): Promise<void> {
     return this.client.dispose();
+  }
+
+  private evalOperations(): EvalOperations {
+    return {
+      resolveModel: async (id, kinds, operation) => (await this.models.resolve(id, kinds, operation)).id,
+      logLikelihoods: (request, signal, onProgress) => this.logLikelihoods(request, signal, onProgress),
+      fill: (request, signal) => this.fill(request, signal),
+      score: (request, signal, onProgress) => this.score(request, signal, onProgress),
+    };
   }
 }
 

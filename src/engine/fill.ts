@@ -11,7 +11,7 @@
  * Graph contract: inputs input_ids and optionally attention_mask, token_type_ids, position_ids;
  * output logits [B, T, V].
  */
-import type { FillMask, FillPrediction, FillRequest, FillResult, FillSequence, ModelKind } from './api';
+import type { FillMask, FillPrediction, FillRequest, FillResult, FillSequence, ModelInfo, ModelKind } from './api';
 import { LensError, badInput, modelCorrupt } from './errors';
 import { findMaskMarkers, type MarkerSpan } from './maskMarkers';
 import type { WorkerServices } from './embed';
@@ -123,7 +123,7 @@ export function windowAroundMasks(
 }
 
 /** Runs a batch of equally long id rows; returns logits [B, T, V] and the time in session.run. */
-async function runBatch(session: ModelSession, rows: readonly number[][], modelId: string): Promise<{ logits: Float32Array; vocab: number; ms: number }> {
+export async function runBatch(session: ModelSession, rows: readonly number[][], modelId: string): Promise<{ logits: Float32Array; vocab: number; ms: number }> {
   const batch = rows.length;
   const length = rows[0]!.length;
   const feeds: Record<string, HostTensor> = {
@@ -171,11 +171,15 @@ function bestFills(row: Float32Array, k: number, tokenizer: Tokenizer, special: 
   return out;
 }
 
-/** Worker side: the candidates for every mask in `params.text`. */
-export async function fill(params: FillParams, ctx: RequestContext, services: WorkerServices): Promise<FillResult> {
-  const started = performance.now();
-  const { model, text, topK } = params;
-  if (!FILL_KINDS.includes(model.kind)) throw badInput(`Model "${model.id}" (${model.kind}) cannot fill masks.`);
+/** A masked LM ready to run: its tokenizer, session, mask token, special tokens and longest input. */
+export interface MaskedLm extends MaskVocabulary {
+  tokenizer: Tokenizer;
+  session: ModelSession;
+  maxLength: number;
+}
+
+/** Loads a masked LM's tokenizer, config and session, and checks that the graph takes what a masked LM takes. */
+export async function loadMaskedLm(model: ModelInfo, services: WorkerServices): Promise<MaskedLm> {
   const [tokenizer, config, session] = await Promise.all([
     loadTokenizer(model.path),
     services.config(model),
@@ -184,13 +188,20 @@ export async function fill(params: FillParams, ctx: RequestContext, services: Wo
   if (!session.inputNames.includes('input_ids')) throw modelCorrupt(`Model "${model.id}" has no "input_ids" input.`);
   const unknown = session.inputNames.find((name) => !KNOWN_INPUTS.has(name));
   if (unknown) throw modelCorrupt(`Model "${model.id}" needs an input "${unknown}" that a masked LM does not have.`);
+  return { tokenizer, session, ...maskVocabulary(tokenizer, model.id), maxLength: maxSequenceLength(config, model.modelType) };
+}
+
+/** Worker side: the candidates for every mask in `params.text`. */
+export async function fill(params: FillParams, ctx: RequestContext, services: WorkerServices): Promise<FillResult> {
+  const started = performance.now();
+  const { model, text, topK } = params;
+  if (!FILL_KINDS.includes(model.kind)) throw badInput(`Model "${model.id}" (${model.kind}) cannot fill masks.`);
+  const { tokenizer, session, maskToken, maskId, specialIds, maxLength } = await loadMaskedLm(model, services);
 
   // 1. tokenize: every marker becomes the model's mask token
   const tokenizeStarted = performance.now();
-  const { maskToken, maskId, specialIds } = maskVocabulary(tokenizer, model.id);
   const spans = findMaskMarkers(text);
   const encoded = tokenizer.encode(fillText(text, spans, spans.map(() => maskToken))).ids;
-  const maxLength = maxSequenceLength(config, model.modelType);
   const positionsIn = (ids: readonly number[]): number[] => ids.flatMap((id, i) => (id === maskId ? [i] : []));
   const { ids, truncated } = windowAroundMasks(encoded, positionsIn(encoded), specialIds, maxLength);
   const positions = positionsIn(ids);

@@ -7,8 +7,8 @@
  * Three phases: tokenize (with the begin-of-text token in front, so the first token is scored too), run
  * window by window (checking for a cancel between windows), place each token back in the text.
  */
-import type { ModelKind, ScoreRequest, ScoreResult } from './api';
-import { logitsRow } from './causalLm';
+import type { ModelKind, ScoreProgress, ScoreRequest, ScoreResult } from './api';
+import { logitsRow, type CausalLm } from './causalLm';
 import type { WorkerServices } from './embed';
 import { badInput } from './errors';
 import { IncrementalDecoder, loadCausalLm } from './generate';
@@ -69,8 +69,35 @@ export function placeTokens(text: string, pieces: readonly string[]): ([number, 
   });
 }
 
-/** Worker side: per-token log-probabilities and perplexity of `params.text`. */
-export async function score(params: ScoreParams, ctx: RequestContext, services: WorkerServices): Promise<ScoreResult> {
+/** The ids `score` runs: the text's tokens with the begin-of-text token in front when the model has one. */
+export function withBeginOfText(encoded: readonly number[], bosId: number | undefined): number[] {
+  return bosId !== undefined && encoded[0] !== bosId ? [bosId, ...encoded] : [...encoded];
+}
+
+/**
+ * The log-probability of each of ids[1..] given the ids before it, window by window (see scoringWindows);
+ * `beforeWindow` runs before each window (a cancel checkpoint, progress). ids[0] is context only.
+ */
+export async function tokenLogProbs(
+  lm: CausalLm,
+  ids: readonly number[],
+  beforeWindow: (window: number, windows: number) => Promise<void>,
+): Promise<{ logProbs: number[]; windows: number }> {
+  const windows = scoringWindows(ids.length, lm.contextSize);
+  const logProbs: number[] = [];
+  for (const [w, { begin, end, from }] of windows.entries()) {
+    await beforeWindow(w, windows.length);
+    const { logits, vocab } = await lm.step(ids.slice(begin, end), undefined, false);
+    for (let j = from; j < end; j++) {
+      const row = logitsRow(logits, vocab, j - begin - 1);
+      logProbs.push(row[ids[j]!]! - logSumExp(row));
+    }
+  }
+  return { logProbs, windows: windows.length };
+}
+
+/** Worker side: per-token log-probabilities and perplexity of `params.text`; progress after each window. */
+export async function score(params: ScoreParams, ctx: RequestContext<ScoreProgress>, services: WorkerServices): Promise<ScoreResult> {
   const { model, text } = params;
   if (!SCORE_KINDS.includes(model.kind)) throw badInput(`Model "${model.id}" (${model.kind}) cannot score text.`);
   const { tokenizer, causal, lm } = await loadCausalLm(model, services);
@@ -78,22 +105,15 @@ export async function score(params: ScoreParams, ctx: RequestContext, services: 
   // 1. tokenize, with the begin-of-text token in front when the model has one
   const encoded = tokenizer.encode(text).ids;
   if (encoded.length === 0) throw badInput('The text has no tokens for this model.');
-  const bos = causal.bosId;
-  const ids = bos !== undefined && encoded[0] !== bos ? [bos, ...encoded] : encoded;
+  const ids = withBeginOfText(encoded, causal.bosId);
   const firstScored = 1; // ids[0] (the begin-of-text token, or the first token when there is none) is context only
   if (ids.length <= firstScored) throw badInput(`The text is too short to score with "${model.id}": it needs two tokens.`);
 
   // 2. window by window
-  const windows = scoringWindows(ids.length, lm.contextSize);
-  const logProbs: number[] = [];
-  for (const { begin, end, from } of windows) {
+  const { logProbs, windows } = await tokenLogProbs(lm, ids, async (window, total) => {
+    if (window > 0) ctx.progress({ windows: window, total });
     await ctx.checkpoint();
-    const { logits, vocab } = await lm.step(ids.slice(begin, end), undefined, false);
-    for (let j = from; j < end; j++) {
-      const row = logitsRow(logits, vocab, j - begin - 1);
-      logProbs.push(row[ids[j]!]! - logSumExp(row));
-    }
-  }
+  });
 
   // 3. each scored token's text and place
   const decoder = new IncrementalDecoder(tokenizer, ids.slice(0, firstScored));
@@ -105,6 +125,6 @@ export async function score(params: ScoreParams, ctx: RequestContext, services: 
     tokenLogProbs: logProbs,
     offsets: placeTokens(text, tokens),
     perplexity: Math.exp(-mean),
-    windows: windows.length,
+    windows,
   };
 }

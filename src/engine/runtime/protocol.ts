@@ -9,7 +9,19 @@
  *
  * Types only: imported by both sides, no Node or ORT import here.
  */
-import type { AttentionResult, EmbedResult, FillResult, GenerateProgress, GenerateResult, ModelInfo, ScoreResult } from '../api';
+import type {
+  AttentionResult,
+  EmbedResult,
+  FillResult,
+  GenerateProgress,
+  GenerateResult,
+  LogLikelihoodProgress,
+  LogLikelihoodResult,
+  ModelInfo,
+  ScoreProgress,
+  ScoreResult,
+} from '../api';
+import type { CheckedLogLikelihoodRequest } from '../eval/likelihood';
 import type { CheckedFillRequest } from '../fill';
 import type { CheckedGenerateRequest } from '../generate';
 import type { CheckedScoreRequest } from '../score';
@@ -69,6 +81,8 @@ export interface EmbedParams {
 export type FillParams = Omit<CheckedFillRequest, 'model'> & { model: ModelInfo };
 export type GenerateParams = Omit<CheckedGenerateRequest, 'model'> & { model: ModelInfo };
 export type ScoreParams = Omit<CheckedScoreRequest, 'model'> & { model: ModelInfo };
+/** `logLikelihoods`: the checked sentences with the resolved model. */
+export type LogLikelihoodParams = Omit<CheckedLogLikelihoodRequest, 'model'> & { model: ModelInfo };
 
 /** `attention`: the checked request with the resolved model. */
 export interface AttentionParams {
@@ -96,5 +110,6 @@ export interface EngineMethods {
   buildSenseIndex: { params: BuildSenseIndexParams; result: SenseIndexResult; progress: SenseIndexProgress };
   fill: { params: FillParams; result: FillResult };
   generate: { params: GenerateParams; result: GenerateResult; progress: GenerateProgress };
-  score: { params: ScoreParams; result: ScoreResult };
+  score: { params: ScoreParams; result: ScoreResult; progress: ScoreProgress };
+  logLikelihoods: { params: LogLikelihoodParams; result: LogLikelihoodResult; progress: LogLikelihoodProgress };
 }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { workerData } from 'node:worker_threads';
 import { attention } from '../attention';
 import { embed, type WorkerServices } from '../embed';
+import { logLikelihoods } from '../eval/likelihood';
 import { fill } from '../fill';
 import { generate } from '../generate';
 import { ONNX_FILE, readModelConfig } from '../modelStore';
@@ -42,6 +43,7 @@ const handlers: Handlers<EngineMethods> = {
   fill: (params, ctx) => fill(params, ctx, services),
   generate: (params, ctx) => generate(params, ctx, services),
   score: (params, ctx) => score(params, ctx, services),
+  logLikelihoods: (params, ctx) => logLikelihoods(params, ctx, services),
 };
 
 serve(handlers);

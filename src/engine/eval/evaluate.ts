@@ -1,0 +1,128 @@
+/**
+ * The `eval` scoreboards, host side: read the file (pairs: or every .jsonl file of a folder), parse it into
+ * items (items.ts), ask the worker what the model makes of them (logLikelihoods, fill, score), tally.
+ * A cancel (the signal) stops the run between sentences or items with CANCELLED.
+ */
+import { readFile, readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { FillRequest, FillResult, ModelKind, ScoreProgress, ScoreRequest, ScoreResult } from '../api';
+import { LensError, badInput, cancelled } from '../errors';
+import { FILL_KINDS } from '../fill';
+import { SCORE_KINDS } from '../score';
+import { isSpecialTokenText, pairSentences, pairsScored, parseCloze, parsePairs, tallyCloze, tallyPairs, type PairItem } from './items';
+import { LIKELIHOOD_KINDS } from './likelihood';
+import type {
+  ClozeEvalResult,
+  EvalFileRequest,
+  EvalProgress,
+  LogLikelihoodProgress,
+  LogLikelihoodRequest,
+  LogLikelihoodResult,
+  PairsEvalResult,
+  PerplexityEvalResult,
+} from './types';
+
+/** What the scoreboards need of the engine (Engine provides it). */
+export interface EvalOperations {
+  /** The id of the model `id` names (default: the first of `kinds`); MODEL_NOT_FOUND, or BAD_INPUT for the wrong kind. */
+  resolveModel(id: string | undefined, kinds: readonly ModelKind[], operation: string): Promise<string>;
+  logLikelihoods(request: LogLikelihoodRequest, signal?: AbortSignal, onProgress?: (progress: LogLikelihoodProgress) => void): Promise<LogLikelihoodResult>;
+  fill(request: FillRequest, signal?: AbortSignal): Promise<FillResult>;
+  score(request: ScoreRequest, signal?: AbortSignal, onProgress?: (progress: ScoreProgress) => void): Promise<ScoreResult>;
+}
+
+type OnProgress = ((progress: EvalProgress) => void) | undefined;
+
+/** Fills asked for per cloze item: room to drop vocabulary entries that are not words. */
+const CLOZE_CANDIDATES = 10;
+
+function checkEvalRequest(request: EvalFileRequest): { file: string; model: string | undefined } {
+  const { file, model } = request;
+  if (typeof file !== 'string' || file.trim() === '') throw badInput('Give the file to evaluate on (--file FILE).');
+  if (model !== undefined && (typeof model !== 'string' || model === '')) throw badInput('The model id is empty.');
+  return { file, model };
+}
+
+async function readEvalFile(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR') throw badInput(`${file} is a folder; give a file.`);
+    throw badInput(`Cannot read ${file}: ${code ?? String(error)}.`);
+  }
+}
+
+/** `target` itself, or the .jsonl files in it (sorted) when it is a folder. */
+async function pairFiles(target: string): Promise<{ files: string[]; folder: boolean }> {
+  let isFolder: boolean;
+  try {
+    isFolder = (await stat(target)).isDirectory();
+  } catch (error) {
+    throw badInput(`Cannot read ${target}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`);
+  }
+  if (!isFolder) return { files: [target], folder: false };
+  const names = (await readdir(target)).filter((name) => name.toLowerCase().endsWith('.jsonl')).sort();
+  if (names.length === 0) throw badInput(`${target} has no .jsonl files of minimal pairs.`);
+  return { files: names.map((name) => path.join(target, name)), folder: true };
+}
+
+/**
+ * Minimal pairs (BLiMP format): accuracy of "the good sentence gets the higher log-likelihood", overall, by
+ * linguistics term and (a folder) by file.
+ */
+export async function evalPairs(ops: EvalOperations, request: EvalFileRequest, signal?: AbortSignal, onProgress?: OnProgress): Promise<PairsEvalResult> {
+  const { file, model } = checkEvalRequest(request);
+  const { files, folder } = await pairFiles(file);
+  const items: PairItem[] = [];
+  for (const each of files) items.push(...parsePairs(await readEvalFile(each), each));
+  const id = await ops.resolveModel(model, LIKELIHOOD_KINDS, 'eval pairs');
+  const { sentences, good, bad } = pairSentences(items);
+  const scored = await ops.logLikelihoods({ sentences, model: id }, signal, (progress) =>
+    onProgress?.({ unit: 'pairs', done: pairsScored(good, bad, progress.sentences), total: items.length }),
+  );
+  const scores = scored.logLikelihoods;
+  const tally = tallyPairs(items, good.map((i) => scores[i]!), bad.map((i) => scores[i]!), folder);
+  return { model: scored.model, method: scored.method, ...tally };
+}
+
+/** Cloze lines: top-1 and top-5 accuracy of a masked LM's fills for the one [MASK] of each line. */
+export async function evalCloze(ops: EvalOperations, request: EvalFileRequest, signal?: AbortSignal, onProgress?: OnProgress): Promise<ClozeEvalResult> {
+  const { file, model } = checkEvalRequest(request);
+  const items = parseCloze(await readEvalFile(file), file);
+  const id = await ops.resolveModel(model, FILL_KINDS, 'eval cloze');
+  const predictions: string[][] = [];
+  for (const item of items) {
+    if (signal?.aborted) throw cancelled();
+    let result: FillResult;
+    try {
+      result = await ops.fill({ text: item.sentence, topK: CLOZE_CANDIDATES, model: id }, signal);
+    } catch (error) {
+      if (error instanceof LensError && (error.code === 'BAD_INPUT' || error.code === 'INPUT_TOO_LONG')) {
+        throw new LensError(error.code, `${file}:${item.line}: ${error.message}`, { cause: error });
+      }
+      throw error;
+    }
+    const words = (result.masks[0]?.predictions ?? []).map((p) => p.token).filter((token) => !isSpecialTokenText(token));
+    predictions.push(words.slice(0, 5));
+    onProgress?.({ unit: 'items', done: predictions.length, total: items.length });
+  }
+  return { model: id, ...tallyCloze(items, predictions) };
+}
+
+/** Running text: a causal LM's perplexity over the whole file (the `score` operation). */
+export async function evalPerplexity(
+  ops: EvalOperations,
+  request: EvalFileRequest,
+  signal?: AbortSignal,
+  onProgress?: OnProgress,
+): Promise<PerplexityEvalResult> {
+  const { file, model } = checkEvalRequest(request);
+  const text = await readEvalFile(file);
+  if (text.trim() === '') throw badInput(`${file} is empty.`);
+  const id = await ops.resolveModel(model, SCORE_KINDS, 'eval perplexity');
+  const result = await ops.score({ text, model: id }, signal, (progress) =>
+    onProgress?.({ unit: 'windows', done: progress.windows, total: progress.total }),
+  );
+  return { model: result.model, tokens: result.tokenLogProbs.length, perplexity: result.perplexity, windows: result.windows };
+}

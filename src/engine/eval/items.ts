@@ -1,0 +1,210 @@
+/**
+ * The `eval` scoreboards' pure part: reading minimal-pair and cloze files into items (BAD_INPUT naming the
+ * file and line of anything malformed), and tallying the model's answers. No I/O, no model.
+ *
+ *   pairs   BLiMP's JSON lines: {"sentence_good", "sentence_bad", "linguistics_term"?, "UID"?, "field"?, ...}
+ *   cloze   answer|answer<TAB>a sentence with exactly one [MASK]   (blank lines and # comments skipped)
+ */
+import path from 'node:path';
+import { badInput } from '../errors';
+import { findMaskMarkers } from '../maskMarkers';
+import type { ClozeMiss, PairTally, PairsEvalResult } from './types';
+
+export interface PairItem {
+  good: string;
+  bad: string;
+  /** `linguistics_term`, else `UID`, else the file's name. */
+  term: string;
+  /** The file's name without .jsonl. */
+  file: string;
+  /** 1-based line in the file. */
+  line: number;
+}
+
+export interface ClozeItem {
+  answers: string[];
+  sentence: string;
+  line: number;
+}
+
+/** Misses listed in a cloze result at most. */
+export const MAX_CLOZE_MISSES = 100;
+
+/** Lines of a text file, without a byte-order mark or line-end characters. */
+function linesOf(text: string): string[] {
+  return text.replace(/^\uFEFF/, '').split(/\r?\n/);
+}
+
+/** A file's name without its folder and its .jsonl extension. */
+export function pairFileName(file: string): string {
+  return path.basename(file).replace(/\.jsonl$/i, '');
+}
+
+/** The pairs of one BLiMP-format JSON-lines file (`file` names it in errors). */
+export function parsePairs(text: string, file: string): PairItem[] {
+  const name = pairFileName(file);
+  const items: PairItem[] = [];
+  linesOf(text).forEach((raw, i) => {
+    const line = i + 1;
+    if (raw.trim() === '') return;
+    let record: unknown;
+    try {
+      record = JSON.parse(raw);
+    } catch (error) {
+      throw badInput(`${file}:${line}: not a JSON object (${(error as Error).message}).`);
+    }
+    if (typeof record !== 'object' || record === null || Array.isArray(record)) {
+      throw badInput(`${file}:${line}: not a JSON object; each line needs "sentence_good" and "sentence_bad".`);
+    }
+    const fields = record as Record<string, unknown>;
+    const sentence = (key: string): string => {
+      const value = fields[key];
+      if (typeof value !== 'string' || value.trim() === '') {
+        throw badInput(`${file}:${line}: "${key}" is missing or empty; each line needs "sentence_good" and "sentence_bad".`);
+      }
+      return value;
+    };
+    const label = (key: string): string | undefined => {
+      const value = fields[key];
+      return typeof value === 'string' && value.trim() !== '' ? value : undefined;
+    };
+    items.push({
+      good: sentence('sentence_good'),
+      bad: sentence('sentence_bad'),
+      term: label('linguistics_term') ?? label('UID') ?? name,
+      file: name,
+      line,
+    });
+  });
+  if (items.length === 0) throw badInput(`${file} has no pairs (expected JSON lines with "sentence_good" and "sentence_bad").`);
+  return items;
+}
+
+/** The items of a cloze file: `answer|answer<TAB>sentence with one [MASK]` a line. */
+export function parseCloze(text: string, file: string): ClozeItem[] {
+  const items: ClozeItem[] = [];
+  linesOf(text).forEach((raw, i) => {
+    const line = i + 1;
+    if (raw.trim() === '' || raw.trimStart().startsWith('#')) return;
+    const tab = raw.indexOf('\t');
+    if (tab === -1) throw badInput(`${file}:${line}: expected "answer|answer<TAB>sentence with one [MASK]" (no tab).`);
+    const answers = raw
+      .slice(0, tab)
+      .split('|')
+      .map((answer) => answer.trim())
+      .filter((answer) => answer !== '');
+    const sentence = raw.slice(tab + 1).trim();
+    if (answers.length === 0) throw badInput(`${file}:${line}: no answer before the tab.`);
+    const masks = findMaskMarkers(sentence).length;
+    if (masks !== 1) throw badInput(`${file}:${line}: the sentence has ${masks} [MASK] markers; a cloze line needs exactly one.`);
+    items.push({ answers, sentence, line });
+  });
+  if (items.length === 0) throw badInput(`${file} has no cloze lines (expected "answer|answer<TAB>sentence with one [MASK]").`);
+  return items;
+}
+
+/**
+ * The distinct sentences of `items` in first-seen order, and where each pair's two are in that list
+ * (a pair with the same sentence twice points at one entry, so it ties exactly).
+ */
+export function pairSentences(items: readonly PairItem[]): { sentences: string[]; good: number[]; bad: number[] } {
+  const index = new Map<string, number>();
+  const at = (sentence: string): number => {
+    const known = index.get(sentence);
+    if (known !== undefined) return known;
+    index.set(sentence, index.size);
+    return index.size - 1;
+  };
+  const good: number[] = [];
+  const bad: number[] = [];
+  for (const item of items) {
+    good.push(at(item.good));
+    bad.push(at(item.bad));
+  }
+  return { sentences: [...index.keys()], good, bad };
+}
+
+/** How many pairs are complete once the first `done` sentences are scored (for progress). */
+export function pairsScored(good: readonly number[], bad: readonly number[], done: number): number {
+  let count = 0;
+  for (let i = 0; i < good.length; i++) if (good[i]! < done && bad[i]! < done) count++;
+  return count;
+}
+
+/**
+ * Accuracy overall, by term and (`byFile`) by file: a pair counts when its good sentence's score is
+ * strictly higher than its bad one's; ties (and NaN) count as failures.
+ */
+export function tallyPairs(
+  items: readonly PairItem[],
+  goodScores: readonly number[],
+  badScores: readonly number[],
+  byFile: boolean,
+): Omit<PairsEvalResult, 'model' | 'method'> {
+  const groups = { all: new Map<string, [number, number]>(), term: new Map<string, [number, number]>(), file: new Map<string, [number, number]>() };
+  const add = (map: Map<string, [number, number]>, key: string, correct: boolean): void => {
+    const counts = map.get(key) ?? [0, 0];
+    counts[0] += correct ? 1 : 0;
+    counts[1] += 1;
+    map.set(key, counts);
+  };
+  let ties = 0;
+  items.forEach((item, i) => {
+    const good = goodScores[i]!;
+    const bad = badScores[i]!;
+    if (good === bad) ties++;
+    const correct = good > bad;
+    add(groups.all, '', correct);
+    add(groups.term, item.term, correct);
+    add(groups.file, item.file, correct);
+  });
+  const tally = ([correct, pairs]: [number, number]): PairTally => ({ pairs, accuracy: pairs === 0 ? 0 : correct / pairs });
+  const table = (map: Map<string, [number, number]>): Record<string, PairTally> =>
+    Object.fromEntries([...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, counts]) => [key, tally(counts)]));
+  const overall = tally(groups.all.get('') ?? [0, 0]);
+  return {
+    pairs: overall.pairs,
+    accuracy: overall.accuracy,
+    ties,
+    byTerm: table(groups.term),
+    ...(byFile ? { byFile: table(groups.file) } : {}),
+  };
+}
+
+/** A fill or an answer as compared: trimmed, lower case, without WordPiece "##" or BPE / SentencePiece space marks. */
+export function normaliseAnswer(text: string): string {
+  return text.trim().replace(/^##/, '').replace(/^[\u0120\u2581]+/, '').trim().toLowerCase();
+}
+
+/** Vocabulary entries that are not words: `[unused12]`, `[CLS]`, `<pad>`, `<|endoftext|>`. */
+export function isSpecialTokenText(token: string): boolean {
+  return /^\[[^\]\s]*\]$/.test(token.trim()) || /^<[^>\s]+>$/.test(token.trim());
+}
+
+/** Whether the best fill, and any of the best five, is one of `answers`. */
+export function clozeHit(answers: readonly string[], predicted: readonly string[]): { top1: boolean; top5: boolean } {
+  const accepted = new Set(answers.map(normaliseAnswer));
+  const best = predicted.slice(0, 5).map(normaliseAnswer);
+  return { top1: best.length > 0 && accepted.has(best[0]!), top5: best.some((p) => accepted.has(p)) };
+}
+
+/** Top-1 and top-5 accuracy over cloze items, and the first misses (top-1 wrong). */
+export function tallyCloze(
+  items: readonly ClozeItem[],
+  predictions: readonly (readonly string[])[],
+): { items: number; top1: number; top5: number; misses: ClozeMiss[] } {
+  let top1 = 0;
+  let top5 = 0;
+  const misses: ClozeMiss[] = [];
+  items.forEach((item, i) => {
+    const predicted = predictions[i]!.slice(0, 5);
+    const hit = clozeHit(item.answers, predicted);
+    if (hit.top1) top1++;
+    if (hit.top5) top5++;
+    if (!hit.top1 && misses.length < MAX_CLOZE_MISSES) {
+      misses.push({ line: item.line, sentence: item.sentence, answers: [...item.answers], predicted: [...predicted] });
+    }
+  });
+  const n = items.length;
+  return { items: n, top1: n === 0 ? 0 : top1 / n, top5: n === 0 ? 0 : top5 / n, misses };
+}

@@ -1,0 +1,172 @@
+/**
+ * The `logLikelihoods` operation: one log-likelihood per sentence, by the model's kind (what the minimal-pair
+ * scoreboard compares). Worker side; imports no ORT.
+ *
+ *   causal-lm   the sum of the tokens' log-probabilities, the first given the begin-of-text token (score's path)
+ *   masked-lm   pseudo-log-likelihood: each token masked in turn, all masked copies of a sentence in one
+ *               batch (at most BATCH_ROWS rows a run), the log-probability of each original token summed
+ *   nnlm        the sum of each word's log-probability given the words before it, `<S>` before the first
+ *
+ * A cancel takes effect between sentences and between the runs of a long sentence.
+ */
+import type { ModelInfo, ModelKind } from '../api';
+import type { WorkerServices } from '../embed';
+import { LensError, badInput } from '../errors';
+import { loadMaskedLm, runBatch } from '../fill';
+import { loadCausalLm } from '../generate';
+import { loadNnlm } from '../nnlm';
+import type { LogLikelihoodParams } from '../runtime/protocol';
+import type { RequestContext } from '../runtime/server';
+import { logSumExp } from '../sampling';
+import { tokenLogProbs, withBeginOfText } from '../score';
+import type { LikelihoodMethod, LogLikelihoodProgress, LogLikelihoodRequest, LogLikelihoodResult } from './types';
+
+/** Rows of one session.run at most (masked copies of a sentence, NNLM contexts). */
+export const BATCH_ROWS = 64;
+
+export const LIKELIHOOD_LIMITS = { maxSentences: 1_000_000, maxSentenceLength: 10_000 } as const;
+
+const PROGRESS_MS = 500;
+
+interface SentenceScorer {
+  method: LikelihoodMethod;
+  /** The sentence's log-likelihood and how many tokens it summed; `checkpoint` between runs. */
+  score(sentence: string, checkpoint: () => Promise<void>): Promise<{ logLikelihood: number; tokens: number }>;
+}
+
+type ScorerLoader = (model: ModelInfo, services: WorkerServices) => Promise<SentenceScorer>;
+
+const SCORERS: Partial<Record<ModelKind, ScorerLoader>> = {
+  'causal-lm': causalScorer,
+  'masked-lm': maskedScorer,
+  nnlm: nnlmScorer,
+};
+
+/** Model kinds that give sentence log-likelihoods, the default's kind first. */
+export const LIKELIHOOD_KINDS = Object.keys(SCORERS) as ModelKind[];
+
+export interface CheckedLogLikelihoodRequest {
+  sentences: string[];
+  model: string | undefined;
+}
+
+/** Host side: BAD_INPUT for no sentences, an empty or overlong one, an empty model id. */
+export function checkLogLikelihoodRequest(request: LogLikelihoodRequest): CheckedLogLikelihoodRequest {
+  const { sentences, model } = request;
+  if (!Array.isArray(sentences) || sentences.length === 0) throw badInput('No sentences to score.');
+  if (sentences.length > LIKELIHOOD_LIMITS.maxSentences) {
+    throw badInput(`Too many sentences (${sentences.length}; at most ${LIKELIHOOD_LIMITS.maxSentences} at once).`);
+  }
+  sentences.forEach((sentence, i) => {
+    if (typeof sentence !== 'string' || sentence.trim() === '') throw badInput(`Sentence ${i + 1} is empty.`);
+    if (sentence.length > LIKELIHOOD_LIMITS.maxSentenceLength) {
+      throw badInput(`Sentence ${i + 1} is too long (${sentence.length} characters; at most ${LIKELIHOOD_LIMITS.maxSentenceLength}).`);
+    }
+  });
+  if (model !== undefined && (typeof model !== 'string' || model === '')) throw badInput('The model id is empty.');
+  return { sentences, model };
+}
+
+/** Worker side: each sentence's log-likelihood, with progress at most twice a second and at the end. */
+export async function logLikelihoods(
+  params: LogLikelihoodParams,
+  ctx: RequestContext<LogLikelihoodProgress>,
+  services: WorkerServices,
+): Promise<LogLikelihoodResult> {
+  const { model, sentences } = params;
+  const load = SCORERS[model.kind];
+  if (!load) throw badInput(`Model "${model.id}" (${model.kind}) cannot score sentences; use a ${LIKELIHOOD_KINDS.join(', ')} model.`);
+  const scorer = await load(model, services);
+  const checkpoint = (): Promise<void> => ctx.checkpoint();
+  const scores: number[] = [];
+  const tokens: number[] = [];
+  let reported = performance.now();
+  for (const sentence of sentences) {
+    await ctx.checkpoint();
+    const scored = await scorer.score(sentence, checkpoint);
+    scores.push(scored.logLikelihood);
+    tokens.push(scored.tokens);
+    if (performance.now() - reported >= PROGRESS_MS) {
+      reported = performance.now();
+      ctx.progress({ sentences: scores.length, total: sentences.length });
+    }
+  }
+  ctx.progress({ sentences: scores.length, total: sentences.length });
+  return { model: model.id, method: scorer.method, logLikelihoods: scores, tokens };
+}
+
+/** A sentence in a message: its first 60 characters. */
+function quote(sentence: string): string {
+  return JSON.stringify(sentence.length > 60 ? `${sentence.slice(0, 60)}…` : sentence);
+}
+
+async function causalScorer(model: ModelInfo, services: WorkerServices): Promise<SentenceScorer> {
+  const { tokenizer, causal, lm } = await loadCausalLm(model, services);
+  return {
+    method: 'token-log-probs',
+    async score(sentence, checkpoint) {
+      const ids = withBeginOfText(tokenizer.encode(sentence).ids, causal.bosId);
+      if (ids.length < 2) throw badInput(`${quote(sentence)} is too short to score with "${model.id}": it needs two tokens.`);
+      const { logProbs } = await tokenLogProbs(lm, ids, (window) => (window > 0 ? checkpoint() : Promise.resolve()));
+      return { logLikelihood: logProbs.reduce((a, b) => a + b, 0), tokens: logProbs.length };
+    },
+  };
+}
+
+/**
+ * Where the text's own tokens (`bare`, encoded without special tokens) are in `ids` (encoded with them):
+ * the special tokens the tokenizer puts around a text are never masked, an [UNK] in the text is.
+ */
+export function textPositions(ids: readonly number[], bare: readonly number[], specialIds: ReadonlySet<number>): number[] {
+  if (bare.length > 0) {
+    for (let start = 0; start + bare.length <= ids.length; start++) {
+      if (bare.every((id, i) => ids[start + i] === id)) return bare.map((_, i) => start + i);
+    }
+  }
+  return ids.flatMap((id, i) => (specialIds.has(id) ? [] : [i]));
+}
+
+async function maskedScorer(model: ModelInfo, services: WorkerServices): Promise<SentenceScorer> {
+  const { tokenizer, session, maskId, specialIds, maxLength } = await loadMaskedLm(model, services);
+  return {
+    method: 'pseudo-log-likelihood',
+    async score(sentence, checkpoint) {
+      const ids = tokenizer.encode(sentence).ids;
+      if (ids.length > maxLength) {
+        throw new LensError('INPUT_TOO_LONG', `${quote(sentence)} has ${ids.length} tokens; "${model.id}" sees at most ${maxLength}.`);
+      }
+      const positions = textPositions(ids, tokenizer.encode(sentence, { add_special_tokens: false }).ids, specialIds);
+      if (positions.length === 0) throw badInput(`${quote(sentence)} has no tokens for "${model.id}".`);
+      let total = 0;
+      for (let at = 0; at < positions.length; at += BATCH_ROWS) {
+        if (at > 0) await checkpoint();
+        const chunk = positions.slice(at, at + BATCH_ROWS);
+        const rows = chunk.map((position) => ids.map((id, i) => (i === position ? maskId : id)));
+        const { logits, vocab } = await runBatch(session, rows, model.id);
+        chunk.forEach((position, b) => {
+          const offset = (b * ids.length + position) * vocab;
+          const row = logits.subarray(offset, offset + vocab);
+          total += row[ids[position]!]! - logSumExp(row);
+        });
+      }
+      return { logLikelihood: total, tokens: positions.length };
+    },
+  };
+}
+
+async function nnlmScorer(model: ModelInfo, services: WorkerServices): Promise<SentenceScorer> {
+  const nnlm = await loadNnlm(model, services);
+  return {
+    method: 'ngram-log-probs',
+    async score(sentence, checkpoint) {
+      const ids = nnlm.tokenizer.encode(sentence).ids;
+      if (ids.length === 0) throw badInput(`${quote(sentence)} has no words for "${model.id}".`);
+      let total = 0;
+      for (let at = 0; at < ids.length; at += BATCH_ROWS) {
+        if (at > 0) await checkpoint();
+        for (const logProb of await nnlm.logProbs(ids, at, Math.min(at + BATCH_ROWS, ids.length))) total += logProb;
+      }
+      return { logLikelihood: total, tokens: ids.length };
+    },
+  };
+}

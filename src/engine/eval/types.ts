@@ -1,0 +1,95 @@
+/**
+ * The public types of the `eval` scoreboards and of sentence log-likelihoods (re-exported by api.ts).
+ * Types only: no Node, vscode or ORT import.
+ */
+
+/** How a model gives a sentence a log-likelihood. */
+export type LikelihoodMethod =
+  /** Causal LM: the sum of its tokens' log-probabilities, the first conditioned on the begin-of-text token. */
+  | 'token-log-probs'
+  /** Masked LM: pseudo-log-likelihood, each token masked in turn (Salazar et al. 2020). */
+  | 'pseudo-log-likelihood'
+  /** NNLM: the sum of each word's log-probability given the n-1 words before it, padded with <S>. */
+  | 'ngram-log-probs';
+
+/** `logLikelihoods`: one log-likelihood per sentence (causal LM, masked LM or NNLM). */
+export interface LogLikelihoodRequest {
+  sentences: string[];
+  model?: string;
+}
+
+export interface LogLikelihoodResult {
+  model: string;
+  method: LikelihoodMethod;
+  /** Natural log, one per sentence, in request order. */
+  logLikelihoods: number[];
+  /** Tokens scored in each sentence. */
+  tokens: number[];
+}
+
+/** Sent while sentences are scored (at most about twice a second, and once at the end). */
+export interface LogLikelihoodProgress {
+  sentences: number;
+  total: number;
+}
+
+/** `evalPairs`, `evalCloze`, `evalPerplexity`: a file (pairs: or a folder of .jsonl files) and a model. */
+export interface EvalFileRequest {
+  file: string;
+  model?: string;
+}
+
+/** How far an evaluation is: `done` of `total` in `unit` (pairs, items, windows). */
+export interface EvalProgress {
+  unit: 'pairs' | 'items' | 'windows';
+  done: number;
+  total: number;
+}
+
+export interface PairTally {
+  pairs: number;
+  /** Share of pairs (0 to 1) where the good sentence scored strictly higher. */
+  accuracy: number;
+}
+
+/** Minimal pairs (BLiMP format): how often the model prefers the grammatical sentence. */
+export interface PairsEvalResult {
+  model: string;
+  method: LikelihoodMethod;
+  pairs: number;
+  accuracy: number;
+  /** Pairs whose two sentences scored the same (counted as failures). */
+  ties: number;
+  /** By `linguistics_term` (else `UID`, else the file's name). */
+  byTerm: Record<string, PairTally>;
+  /** By file (without .jsonl), when a folder was given. */
+  byFile?: Record<string, PairTally>;
+}
+
+export interface ClozeMiss {
+  /** 1-based line in the file. */
+  line: number;
+  sentence: string;
+  answers: string[];
+  /** The model's five best fills, best first. */
+  predicted: string[];
+}
+
+/** Cloze lines: how often a masked LM's best fill (or one of its best five) is an accepted answer. */
+export interface ClozeEvalResult {
+  model: string;
+  items: number;
+  top1: number;
+  top5: number;
+  /** Items whose best fill was not an answer, in file order (at most 100). */
+  misses: ClozeMiss[];
+}
+
+/** Running text: a causal LM's perplexity over the whole file (the `score` operation). */
+export interface PerplexityEvalResult {
+  model: string;
+  /** Tokens scored. */
+  tokens: number;
+  perplexity: number;
+  windows: number;
+}
