@@ -3,6 +3,7 @@
  * the shipped `media/models/` first, then the user's folders. Pure Node: never loads ONNX Runtime.
  */
 import { constants } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { access, readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ModelInfo, ModelKind } from './api';
@@ -73,13 +74,52 @@ function requiredFiles(kind: ModelKind): string[] {
   return kind === 'static-vectors' ? ['vectors.bin', 'vocab.txt'] : [ONNX_FILE];
 }
 
+/** `a FIFO (named pipe)` for a special file, undefined for a regular file or a folder. */
+function specialKind(stats: Stats): string | undefined {
+  if (stats.isFile() || stats.isDirectory()) return undefined;
+  if (stats.isFIFO()) return 'a FIFO (named pipe)';
+  if (stats.isSocket()) return 'a socket';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  return 'not a regular file';
+}
+
+function specialFileError(file: string, kind: string): LensError {
+  return modelCorrupt(`${file} is ${kind}, not a regular file: LM Lens does not open special files. Replace it with the real file.`);
+}
+
+/**
+ * MODEL_CORRUPT when the folder, or a folder in it, holds a FIFO, socket or device (links followed): opening
+ * a FIFO blocks until something writes to it, which would hang every command, so the scan never opens one.
+ * Only names are read here (readdir, stat), nothing is opened.
+ */
+async function checkNoSpecialFiles(folder: string, depth = 2): Promise<void> {
+  const entries = await readdir(folder, { withFileTypes: true });
+  for (const entry of entries) {
+    const file = path.join(folder, entry.name);
+    if (entry.isFile()) continue;
+    let stats: Stats;
+    try {
+      stats = await stat(file); // follows a link; a dangling one is left to the checks that need the file
+    } catch {
+      continue;
+    }
+    const kind = specialKind(stats);
+    if (kind) throw specialFileError(file, kind);
+    if (stats.isDirectory() && depth > 1) await checkNoSpecialFiles(file, depth - 1);
+  }
+}
+
 /** Reads and parses a model folder's config.json; MODEL_CORRUPT when missing or not a JSON object. */
 export async function readModelConfig(folder: string): Promise<Record<string, unknown>> {
   const file = path.join(folder, 'config.json');
   let text: string;
   try {
+    const kind = specialKind(await stat(file));
+    if (kind) throw specialFileError(file, kind); // never open it (see checkNoSpecialFiles)
     text = await readFile(file, 'utf8');
   } catch (error) {
+    if (error instanceof LensError) throw error;
     throw modelCorrupt(`${folder}: config.json is missing or unreadable (${errnoText(error)}).`, error);
   }
   let config: unknown;
@@ -95,6 +135,7 @@ export async function readModelConfig(folder: string): Promise<Record<string, un
 }
 
 async function inspectFolder(id: string, folder: string, source: ModelInfo['source']): Promise<ModelInfo> {
+  await checkNoSpecialFiles(folder);
   const config = await readModelConfig(folder);
   const modelType = config['model_type'];
   if (typeof modelType !== 'string' || modelType === '') {

@@ -58,10 +58,21 @@ function isManifest(value: unknown): value is ModelManifest {
   );
 }
 
-/** The manifest of a completed download, or undefined (none, unreadable or malformed). */
+/**
+ * A small file's text; throws for a FIFO, socket or device without opening it (opening a FIFO blocks until
+ * something writes to it, and these reads are synchronous: the whole thread would hang).
+ */
+function readRegularFileSync(file: string): string {
+  if (!statSync(file).isFile()) {
+    throw new Error(`${file} is not a regular file`);
+  }
+  return readFileSync(file, 'utf8');
+}
+
+/** The manifest of a completed download, or undefined (none, unreadable, malformed or not a regular file). */
 export function readModelManifest(dir: string): ModelManifest | undefined {
   try {
-    const value: unknown = JSON.parse(readFileSync(path.join(dir, MANIFEST_FILE), 'utf8'));
+    const value: unknown = JSON.parse(readRegularFileSync(path.join(dir, MANIFEST_FILE)));
     return isManifest(value) ? value : undefined;
   } catch {
     return undefined;
@@ -138,7 +149,7 @@ export function lockModelDir(dir: string): () => void {
       closeSync(fd);
       return () => {
         try {
-          if (readFileSync(file, 'utf8') === owner) {
+          if (readRegularFileSync(file) === owner) {
             unlinkSync(file);
           }
         } catch {
@@ -151,7 +162,7 @@ export function lockModelDir(dir: string): () => void {
       }
       let holder = '';
       try {
-        holder = readFileSync(file, 'utf8');
+        holder = readRegularFileSync(file);
       } catch {
         continue; // released meanwhile: try again
       }
