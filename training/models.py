@@ -9,6 +9,15 @@ import torch.nn.functional as F
 NEG = -1e9
 
 
+class LayerNorm(nn.LayerNorm):
+    """LayerNorm computed in fp32: under CPU bf16 autocast torch 1.13's nn.LayerNorm refuses bf16 input, and fp32
+    statistics are what mixed precision wants anyway. Same parameters and state-dict keys as nn.LayerNorm; for the
+    fp32 ONNX export `.float()` is a no-op."""
+
+    def forward(self, x):
+        return F.layer_norm(x.float(), self.normalized_shape, self.weight, self.bias, self.eps)
+
+
 class Attention(nn.Module):
     def __init__(self, h, nh):
         super().__init__()
@@ -37,9 +46,9 @@ class BertLayer(nn.Module):
         super().__init__()
         self.pre_ln = pre_ln
         self.att = Attention(h, nh)
-        self.ln1 = nn.LayerNorm(h, eps=1e-12)
+        self.ln1 = LayerNorm(h, eps=1e-12)
         self.ff = nn.Sequential(nn.Linear(h, ff), nn.GELU(), nn.Linear(ff, h))
-        self.ln2 = nn.LayerNorm(h, eps=1e-12)
+        self.ln2 = LayerNorm(h, eps=1e-12)
         self.drop = nn.Dropout(dropout)
 
     def forward(self, x, bias):
@@ -63,12 +72,12 @@ class Bert(nn.Module):
         self.tok = nn.Embedding(vocab, h)
         self.pos = nn.Embedding(max_pos, h)
         self.typ = nn.Embedding(2, h)
-        self.ln = nn.LayerNorm(h, eps=1e-12)
+        self.ln = LayerNorm(h, eps=1e-12)
         self.drop = nn.Dropout(dropout)
         self.layers = nn.ModuleList([BertLayer(h, heads, ff, dropout, pre_ln) for _ in range(layers)])
-        self.final_ln = nn.LayerNorm(h, eps=1e-12) if pre_ln else nn.Identity()
+        self.final_ln = LayerNorm(h, eps=1e-12) if pre_ln else nn.Identity()
         self.head_t = nn.Linear(h, h)
-        self.head_ln = nn.LayerNorm(h, eps=1e-12)
+        self.head_ln = LayerNorm(h, eps=1e-12)
         self.head_b = nn.Parameter(torch.zeros(vocab))
         self.pool = nn.Linear(h, h)
         self.nsp = nn.Linear(h, 2)
@@ -106,9 +115,9 @@ class GptBlock(nn.Module):
     def __init__(self, h, nh, ff, dropout, pre_ln):
         super().__init__()
         self.pre_ln = pre_ln
-        self.ln1 = nn.LayerNorm(h)
+        self.ln1 = LayerNorm(h)
         self.att = Attention(h, nh)
-        self.ln2 = nn.LayerNorm(h)
+        self.ln2 = LayerNorm(h)
         self.ff = nn.Sequential(nn.Linear(h, ff), nn.GELU(), nn.Linear(ff, h))
         self.drop = nn.Dropout(dropout)
 
@@ -135,7 +144,7 @@ class Gpt(nn.Module):
         self.pos = nn.Embedding(max_pos, h)
         self.drop = nn.Dropout(dropout)
         self.blocks = nn.ModuleList([GptBlock(h, heads, ff, dropout, pre_ln) for _ in range(layers)])
-        self.lnf = nn.LayerNorm(h) if pre_ln else nn.Identity()  # GPT-2 adds a final LayerNorm
+        self.lnf = LayerNorm(h) if pre_ln else nn.Identity()  # GPT-2 adds a final LayerNorm
         self.register_buffer("tril", torch.tril(torch.ones(max_pos, max_pos, dtype=torch.bool)), persistent=False)
         self.apply(init_weights)
         # GPT-2: residual projections scaled by 1/sqrt(number of residual layers)

@@ -82,3 +82,14 @@ def neighbours(words, unit, probes=PROBES, k=8):
         order = [int(j) for j in np.argsort(-sims)[: k + 1] if j != idx[p]][:k]
         out[p] = [(words[j], round(float(sims[j]), 3)) for j in order]
     return out
+
+
+def glove_top_words(n):
+    """GloVe's n most frequent lowercase alphabetic words (the JSON lists words by corpus frequency)."""
+    import re
+    with open(GLOVE_JSON) as f:
+        head = f.read(20_000_000)  # the word list comes first in the file
+    start = head.index('"words":[') + len('"words":')
+    words, _ = json.JSONDecoder().raw_decode(head, start)
+    alpha = re.compile(r"^[a-z]+$")
+    return [w for w in words if alpha.match(w)][:n]

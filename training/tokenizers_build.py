@@ -168,7 +168,10 @@ def bert_pretokenize(text):
     return out
 
 
-def build_wordpiece(train_txt, out_dir, vocab_size, max_lines=None):
+def build_wordpiece(train_txt, out_dir, vocab_size, max_lines=None, seed_words=()):
+    """seed_words (e.g. GloVe's most frequent words) enter the vocabulary whole before the merges fill the rest: a
+    ~10M-word corpus alone leaves everyday words like "coffee" in pieces, which a one-[MASK] cloze cannot predict
+    and which GloVe cannot initialise."""
     counts = collections.Counter()
     with open(train_txt) as f:
         for n, line in enumerate(f):
@@ -186,13 +189,17 @@ def build_wordpiece(train_txt, out_dir, vocab_size, max_lines=None):
         for s in syms:
             chars[s] += c
     alphabet = [s for s, c in chars.most_common() if c >= 2]
-    n_merges = vocab_size - len(specials) - len(alphabet)
+    n_merges = vocab_size - len(specials) - len(alphabet) - len(set(seed_words))
+    if seed_words:  # merges that rebuild a seed word add nothing: learn extra merges, stop at vocab_size below
+        n_merges = int(n_merges * 1.6)
     log(f"tokenizers: WordPiece over {len(wc)} distinct words, alphabet {len(alphabet)}, {n_merges} merges")
     merges = train_bpe(wc, n_merges)
     vocab = {}
-    for s in specials + sorted(alphabet):
+    for s in specials + sorted(alphabet) + list(seed_words):
         vocab.setdefault(s, len(vocab))
     for a, b in merges:
+        if len(vocab) >= vocab_size:
+            break
         vocab.setdefault(a + (b[2:] if b.startswith("##") else b), len(vocab))
     sid = {s: vocab[s] for s in specials}
     tmpl = lambda t: {"SpecialToken": {"id": t, "type_id": 0}}
