@@ -430,6 +430,30 @@ function evalProgressLines(): (progress: EvalProgress) => void {
   };
 }
 
+/** Set when the result could not be written to stdout (not for EPIPE): the exit status is then 1. */
+let outputLost = false;
+
+/**
+ * Output that cannot be written must not end in a Node stack trace (an unhandled 'error' event on the stream).
+ * - EPIPE: the reader has gone (`lm-lens attention ... | head -c 10`). That is the reader's choice, not a failure
+ *   of the command, so stop writing and exit with the command's own status (0 after a success), quietly.
+ *   (The conventional death by SIGPIPE, status 141, would fail `set -o pipefail` scripts for reading less.)
+ * - Anything else on stdout (ENOSPC for `> /dev/full`, EIO): the result is lost. Say so in one JSON error line
+ *   on stderr and exit 1.
+ * - Anything else on stderr (progress, the error line): nothing is left to tell it to; the status stays the
+ *   command's own.
+ */
+function guardOutput(stream: NodeJS.WriteStream, name: 'stdout' | 'stderr'): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE' || name === 'stderr') return;
+    outputLost = true;
+    process.exitCode = 1;
+    const reason = error.code === 'ENOSPC' ? 'no space left on the device (ENOSPC)' : `${error.code ?? error.message}`;
+    const message = `Could not write the output to ${name}: ${reason}.`;
+    process.stderr.write(JSON.stringify({ error: { code: 'INTERNAL', message } }) + '\n');
+  });
+}
+
 async function main(args: string[]): Promise<number> {
   let engine: Engine | undefined;
   const interrupt = new AbortController();
@@ -481,6 +505,8 @@ async function shutDown(engine: Engine, interrupted: boolean): Promise<void> {
   }
 }
 
+guardOutput(process.stdout, 'stdout');
+guardOutput(process.stderr, 'stderr');
 void main(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
+  process.exitCode = outputLost ? 1 : code;
 });
