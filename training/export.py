@@ -162,7 +162,7 @@ def export_elmo(model, tok_dir, out_dir, ref_path, extra_cfg, char_ids):
     c = model.cfg
     cfg = {"model_type": "elmo", **{k: v for k, v in c.items()}, "layer_names": ["token", "lstm1", "lstm2"],
            "add_sentence_boundaries": True, "char_id_scheme": "allennlp-elmo (utf-8 bytes, bow 258, eow 259, pad 260, bos 256, eos 257, all +1)",
-           "word_splitter": r"[\p{L}\p{N}]+(?:['\u2019]\p{L}+)*|[^\s\p{L}\p{N}]",
+           "word_splitter": r"[\p{L}\p{N}][\p{L}\p{N}\p{M}]*(?:['\u2019]\p{L}[\p{L}\p{M}]*)*|[^\s\p{L}\p{N}]\p{M}*",
            "lm_lens": {"inputs": {"char_ids": "int64 [batch, seq, 50]", "attention_mask": "int64 [batch, seq]"},
                        "outputs": {"hidden_states": "float32 [3, batch, seq, 2*projection_dim]"}}, **extra_cfg}
     json.dump(cfg, open(os.path.join(out_dir, "config.json"), "w"), indent=1)

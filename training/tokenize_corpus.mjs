@@ -12,8 +12,9 @@ const { Tokenizer } = require('@huggingface/tokenizers');
 const [corpusDir, tokDir, outDir] = process.argv.slice(2);
 fs.mkdirSync(outDir, { recursive: true });
 
-// Same splitter as src/engine (ELMo words): letters/digits runs with inner apostrophes, or one other character.
-const WORD = /[\p{L}\p{N}]+(?:['\u2019]\p{L}+)*|[^\s\p{L}\p{N}]/gu;
+// Same splitter as src/engine/words.ts (ELMo words): letters/digits runs with their combining marks and inner
+// apostrophes, or one other character (with its marks).
+const WORD = /[\p{L}\p{N}][\p{L}\p{N}\p{M}]*(?:['\u2019]\p{L}[\p{L}\p{M}]*)*|[^\s\p{L}\p{N}]\p{M}*/gu;
 
 const load = (name) => new Tokenizer(
   JSON.parse(fs.readFileSync(path.join(tokDir, name, 'tokenizer.json'), 'utf8')),

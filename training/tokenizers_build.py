@@ -230,8 +230,10 @@ def build_wordpiece(train_txt, out_dir, vocab_size, max_lines=None, seed_words=(
 
 
 # ------------------------------------------------------------------------------------------------ words
-# The extension's word splitter (src/engine: [\p{L}\p{N}]+(?:['’]\p{L}+)*|[^\s\p{L}\p{N}]), written for Python's re.
-WORD_SPLIT = r"[\p{L}\p{N}]+(?:['\u2019]\p{L}+)*|[^\s\p{L}\p{N}]"
+# The extension's word splitter (src/engine/words.ts WORD_PATTERN), for the tokenizers library's regex: runs of
+# letters/digits with their combining marks (\p{M}: decomposed accents, Indic vowel signs), inner apostrophes,
+# else one character with its marks. Without marks (plain English) it splits as [\p{L}\p{N}]+(?:['’]\p{L}+)* did.
+WORD_SPLIT = r"[\p{L}\p{N}][\p{L}\p{N}\p{M}]*(?:['\u2019]\p{L}[\p{L}\p{M}]*)*|[^\s\p{L}\p{N}]\p{M}*"
 
 
 def build_wordlevel(words_txt, out_dir, vocab_size, lowercase=True):

@@ -1,11 +1,17 @@
 /**
  * The project's own word-level scheme, used to find "the word" a request is about and to feed word-level
- * models such as ELMo. It is hand-written on purpose (not a model's tokenizer): runs of letters and digits,
- * with inner apostrophes kept ("don't", "river’s"), and every other non-space character on its own.
+ * models such as ELMo. It is hand-written on purpose (not a model's tokenizer): runs of letters and digits
+ * with their combining marks, with inner apostrophes kept ("don't", "river’s"), and every other non-space
+ * character on its own (with any marks on it).
+ *
+ * Combining marks (\p{M}) belong to the word: a decomposed "café" (e + U+0301) is one word, and so is a
+ * Devanagari, Bengali or Tamil word, whose vowel signs and viramas are marks. A word still starts with a
+ * letter or digit, so text without marks (plain English) splits exactly as it did without them. The training
+ * scripts use the same pattern (training/tokenizers_build.py WORD_SPLIT, training/tokenize_corpus.mjs WORD).
  */
 import { badInput } from './errors';
 
-const WORD_PATTERN = /[\p{L}\p{N}]+(?:['’][\p{L}]+)*|[^\s\p{L}\p{N}]/gu;
+const WORD_PATTERN = /[\p{L}\p{N}][\p{L}\p{N}\p{M}]*(?:['’]\p{L}[\p{L}\p{M}]*)*|[^\s\p{L}\p{N}]\p{M}*/gu;
 
 /** Most words a word-level model is given at once; longer texts are cut to a window around the target. */
 export const MAX_WINDOW_WORDS = 128;

@@ -63,6 +63,17 @@ describe('planFill', () => {
     const word = wordAt(text, 3)!;
     assert.equal(text.slice(word.start, word.end), 'well-known');
   });
+
+  test('wordAt takes combining marks with the word (a decomposed "café", Devanagari)', () => {
+    for (const [text, offset, expected] of [
+      ['un cafe\u0301 noir', 4, 'cafe\u0301'],
+      ['un cafe\u0301 noir', 8, 'cafe\u0301'], // cursor right after the accent
+      ['नमस्ते दुनिया', 2, 'नमस्ते'],
+    ] as const) {
+      const word = wordAt(text, offset)!;
+      assert.equal(text.slice(word.start, word.end), expected);
+    }
+  });
 });
 
 describe('QuickPick text', () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { LensError } from '../../src/engine/errors';
 import { MAX_WINDOW_WORDS, findWord, splitWords, windowAround } from '../../src/engine/words';
+import { wordAt as hoverWordAt } from '../../src/features/hover/wordContext';
 
 const texts = (text: string): string[] => splitWords(text).map((w) => w.text);
 
@@ -16,6 +17,34 @@ describe('splitWords', () => {
   test('is Unicode-aware', () => {
     assert.deepEqual(texts('naïve café Straße Ελλάδα 東京'), ['naïve', 'café', 'Straße', 'Ελλάδα', '東京']);
     assert.deepEqual(texts('ok 😀!'), ['ok', '😀', '!']);
+  });
+
+  test('combining marks belong to their word (issue 12): decomposed Latin, Devanagari, Bengali, Tamil', () => {
+    const cafe = 'cafe\u0301'; // "café" with a combining acute accent
+    assert.deepEqual(texts(`un ${cafe} noir`), ['un', cafe, 'noir']);
+    assert.equal(findWord(splitWords(`le ${cafe}, s'il vous plaît`), cafe), 1);
+    assert.deepEqual(texts('नमस्ते दुनिया'), ['नमस्ते', 'दुनिया']);
+    assert.deepEqual(texts('আমি বাংলায় গান গাই'), ['আমি', 'বাংলায়', 'গান', 'গাই']);
+    assert.deepEqual(texts('தமிழ்'), ['தமிழ்']);
+    const nfc = 'naïve Zoë’s café Ελλάδα Tiếng Việt';
+    assert.deepEqual(texts(nfc.normalize('NFD')), texts(nfc).map((w) => w.normalize('NFD')), 'decomposed text splits like composed text');
+    assert.deepEqual(texts('Zoe\u0308’s'), ['Zoe\u0308’s'], 'marks after an inner apostrophe too');
+    // a mark with no letter before it stays with the symbol it sits on, or alone
+    assert.deepEqual(texts('❤\uFE0F ok'), ['❤\uFE0F', 'ok']);
+    assert.deepEqual(texts('\u0301a'), ['\u0301', 'a']);
+  });
+
+  test('the hover sees the whole word, marks included', () => {
+    assert.equal(hoverWordAt('un cafe\u0301 noir', 4)?.text, 'cafe\u0301');
+    assert.equal(hoverWordAt('नमस्ते दुनिया', 9)?.text, 'दुनिया');
+    assert.equal(hoverWordAt('தமிழ் மொழி', 1)?.text, 'தமிழ்');
+  });
+
+  test('plain ASCII English splits exactly as before combining marks were added', () => {
+    const before = /[\p{L}\p{N}]+(?:['’][\p{L}]+)*|[^\s\p{L}\p{N}]/gu; // the pattern before issue 12
+    const text =
+      "It's 9:30 -- the river's bank (by the mill) didn't flood; rock 'n' roll, e-mail x2... \"Quoted\" [MASK] #tag @you 50% $3.14 a_b";
+    assert.deepEqual(texts(text), [...text.matchAll(before)].map((m) => m[0]));
   });
 
   test('reports UTF-16 offsets into the text', () => {

@@ -19,7 +19,7 @@ export interface MaskPlan {
   source: 'selection' | 'markers' | 'word';
 }
 
-const WORD_CHAR = /[\p{L}\p{N}_'’-]/u;
+const WORD_CHAR = /[\p{L}\p{N}\p{M}_'’-]/u; // \p{M}: combining marks are part of a word (decomposed é, Devanagari)
 
 /** The word touching `offset` (the cursor may sit just after it); undefined between words. */
 export function wordAt(text: string, offset: number): TextRange | undefined {

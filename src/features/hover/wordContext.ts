@@ -38,7 +38,7 @@ export const LIMITS = {
   lineWindow: 2000,
 } as const;
 
-const WORD_CHAR = /[\p{L}\p{N}]/u;
+const WORD_CHAR = /[\p{L}\p{N}\p{M}]/u; // as in the engine's words.ts: combining marks belong to the word
 
 export function wordContextAt(
   source: TextSource,
