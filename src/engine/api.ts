@@ -119,7 +119,7 @@ export interface GenerateRequest {
   text: string;
   /** Tokens to generate at most (default 32, 1 to 1024). */
   maxTokens?: number;
-  /** 0 (default) is greedy; above 0 samples, flatter as it grows (at most 5). */
+  /** 0 (default) is greedy, and so is anything below 1e-6; above that samples, flatter as it grows (at most 5). */
   temperature?: number;
   /** Sample from the k most likely tokens only (0 = no limit; default 0). */
   topK?: number;

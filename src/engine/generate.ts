@@ -12,7 +12,7 @@ import { CausalLm, logitsRow, parseCausalConfig, type CausalConfig, type KvCache
 import { badInput } from './errors';
 import type { GenerateParams } from './runtime/protocol';
 import type { RequestContext } from './runtime/server';
-import { chooseToken, mulberry32, type SamplingOptions } from './sampling';
+import { chooseToken, isSampling, mulberry32, type SamplingOptions } from './sampling';
 import type { WorkerServices } from './embed';
 import { loadTokenizer, type Tokenizer } from './tokenizer';
 
@@ -71,11 +71,11 @@ export function checkGenerateRequest(request: GenerateRequest): CheckedGenerateR
     throw badInput(`minTokens must be a whole number from 0 to maxTokens (got ${String(minTokens)}).`);
   }
   if (model !== undefined && (typeof model !== 'string' || model === '')) throw badInput('The model id is empty.');
-  const sampled = temperature > 0;
+  const sampled = isSampling({ temperature });
   return {
     text,
     maxTokens,
-    sampling: { temperature, topK, topP },
+    sampling: { temperature: sampled ? temperature : 0, topK, topP }, // a subnormal temperature is greedy
     seed: sampled ? (seed ?? Math.floor(Math.random() * 2 ** 32)) : undefined,
     stop,
     noCache,

@@ -5,7 +5,7 @@
  */
 
 export interface SamplingOptions {
-  /** 0 means greedy (argmax); otherwise logits are divided by it before the softmax. */
+  /** 0 (or below MIN_TEMPERATURE) means greedy (argmax); otherwise logits are divided by it before the softmax. */
   temperature: number;
   /** Keep only the k most likely tokens (0 = no limit). */
   topK: number;
@@ -14,6 +14,18 @@ export interface SamplingOptions {
 }
 
 export const GREEDY: SamplingOptions = { temperature: 0, topK: 0, topP: 1 };
+
+/**
+ * Temperatures below this are greedy. At 1e-6 the runner-up of two logits 0.001 apart already has a
+ * probability of e^-1000 = 0, so nothing changes but the arithmetic: a subnormal temperature (1e-320) made
+ * `logit / temperature` overflow to Infinity and the distribution NaN, and the draw then took the last token.
+ */
+export const MIN_TEMPERATURE = 1e-6;
+
+/** Whether `options` sample at all (a temperature of at least MIN_TEMPERATURE; NaN is greedy). */
+export function isSampling(options: Pick<SamplingOptions, 'temperature'>): boolean {
+  return options.temperature >= MIN_TEMPERATURE;
+}
 
 /** mulberry32: a tiny, fast 32-bit PRNG; the same seed gives the same sequence in [0, 1). */
 export function mulberry32(seed: number): () => number {
@@ -90,12 +102,15 @@ export interface Candidates {
 /**
  * The distribution sampling draws from: logits / temperature, cut to the top k, softmaxed, then cut to
  * the nucleus (smallest prefix whose mass reaches top-p) and renormalised. Sorted most likely first.
+ * The largest logit is subtracted before dividing, so a small temperature sends the others to -Infinity
+ * (probability 0) instead of overflowing every value.
  */
 export function samplingDistribution(logits: ArrayLike<number>, options: SamplingOptions): Candidates {
   const temperature = options.temperature > 0 ? options.temperature : 1;
   const k = options.topK > 0 ? Math.min(options.topK, logits.length) : logits.length;
   const ids = topKIndices(logits, k);
-  const scaled = ids.map((id) => logits[id]! / temperature);
+  const max = ids.length > 0 ? logits[ids[0]!]! : 0;
+  const scaled = ids.map((id) => (logits[id]! - max) / temperature);
   const lse = logSumExp(scaled);
   let probs = scaled.map((x) => Math.exp(x - lse));
   if (options.topP < 1) {
@@ -110,10 +125,14 @@ export function samplingDistribution(logits: ArrayLike<number>, options: Samplin
   return { ids, probs };
 }
 
-/** The next token: argmax when temperature is 0, else a draw from `samplingDistribution`. */
+/**
+ * The next token: argmax when not sampling (temperature 0 or below MIN_TEMPERATURE), else a draw from
+ * `samplingDistribution`; argmax too when that distribution is not finite (an infinite logit).
+ */
 export function chooseToken(logits: ArrayLike<number>, options: SamplingOptions, random: () => number): number {
-  if (options.temperature <= 0) return argmax(logits);
+  if (!isSampling(options)) return argmax(logits);
   const { ids, probs } = samplingDistribution(logits, options);
+  if (!probs.every(Number.isFinite)) return argmax(logits);
   let r = random();
   for (let i = 0; i < ids.length; i++) {
     r -= probs[i]!;

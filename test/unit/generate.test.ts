@@ -123,6 +123,14 @@ describe('generate (hand-built GPT-2-shaped model in the worker)', () => {
     assert.equal(narrow.completion, letters(2, 16), 'top-k 1 is greedy');
   });
 
+  test('a subnormal temperature (1e-320) is greedy, not garbage (issue 12)', async () => {
+    for (const temperature of [1e-320, 1e-7]) {
+      const result = await engine.generate({ text: 'Hi', maxTokens: 16, temperature, model: 'counting' });
+      assert.equal(result.completion, letters(2, 16), `temperature ${temperature}`);
+      assert.equal(result.seed, undefined, 'greedy has no seed');
+    }
+  });
+
   test('a prompt longer than the context window is cut from the left, with a flag', async () => {
     const result = await engine.generate({ text: 'x'.repeat(3000), maxTokens: 8, model: 'counting' });
     assert.equal(result.truncated, true);

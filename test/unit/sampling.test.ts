@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { findStop, heldBack, promptBudget } from '../../src/engine/generate';
-import { argmax, chooseToken, logSoftmax, logSumExp, mulberry32, samplingDistribution, topKIndices } from '../../src/engine/sampling';
+import { MIN_TEMPERATURE, argmax, chooseToken, logSoftmax, logSumExp, mulberry32, samplingDistribution, topKIndices } from '../../src/engine/sampling';
 
 const close = (a: number, b: number, eps = 1e-9): void => assert.ok(Math.abs(a - b) <= eps, `${a} != ${b}`);
 const softmax = (xs: number[]): number[] => {
@@ -81,6 +81,34 @@ describe('samplingDistribution', () => {
     const top3 = softmax([2, 1, 0.5]);
     const expected = top3[0]! >= 0.8 ? 1 : top3[0]! + top3[1]! >= 0.8 ? 2 : 3;
     assert.equal(ids.length, expected);
+  });
+});
+
+describe('tiny temperatures (issue 12)', () => {
+  const logits = [2, 1, 2.5, 0, -1];
+
+  test('a subnormal temperature is greedy, never NaN garbage', () => {
+    for (const temperature of [1e-320, Number.MIN_VALUE, 1e-300, MIN_TEMPERATURE / 2]) {
+      for (const seed of [1, 2, 3]) {
+        assert.equal(chooseToken(logits, { temperature, topK: 0, topP: 1 }, mulberry32(seed)), 2, `temperature ${temperature}`);
+      }
+    }
+  });
+
+  test('the distribution stays finite however small the temperature: all the mass on the largest logit', () => {
+    for (const temperature of [1e-320, 1e-6, 1e-3]) {
+      const { ids, probs } = samplingDistribution(logits, { temperature, topK: 0, topP: 1 });
+      assert.ok(probs.every(Number.isFinite), `temperature ${temperature}: ${probs.join(', ')}`);
+      assert.equal(ids[0], 2);
+      assert.ok(Math.abs(probs[0]! - 1) < 1e-12);
+    }
+    // large logits (thousands, like the counting model's) at a small temperature
+    const big = [2400, 2401, 2399];
+    assert.equal(chooseToken(big, { temperature: 1e-4, topK: 0, topP: 1 }, mulberry32(1)), 1);
+  });
+
+  test('an infinite logit does not poison the draw', () => {
+    assert.equal(chooseToken([0, Infinity, 1], { temperature: 1, topK: 0, topP: 1 }, mulberry32(1)), 1);
   });
 });
 
