@@ -62,6 +62,25 @@ def write_all(meta, out, work, ids, smoke, names=("bert", "gpt2", "elmo", "nnlm"
                  "", "## Held-out metrics (test split)", ""]
         for k, v in meta.get("metrics", {}).get(name, {}).items():
             lines.append(f"- {k}: {v}")
+        sb = meta.get("scoreboard", {}).get(name)
+        if sb:
+            lines += ["", "## Scoreboard (`lm-lens eval`, this session's run)", ""]
+            if "cloze" in sb:
+                c = sb["cloze"]
+                lines.append(f"- cloze, {c['items']} everyday one-mask sentences (test/fixtures/eval/cloze.tsv): "
+                             f"top-1 {c['top1']}, top-5 {c['top5']}")
+            if "modern_perplexity" in sb:
+                c = sb["modern_perplexity"]
+                lines.append(f"- perplexity on a {c['tokens']}-token modern held-out text (test/fixtures/eval/modern-heldout.txt): "
+                             f"{c['perplexity']}")
+            if "blimp" in sb:
+                bl = sb["blimp"]
+                lines += [f"- BLiMP dev ({bl['pairs']:,} pairs, 100 per paradigm; {bl.get('method') or ''}): accuracy "
+                          f"**{bl['accuracy']}**", "", "| phenomenon | accuracy |", "|---|---:|"]
+                lines += [f"| {k} | {v} |" for k, v in sorted(bl["byTerm"].items())]
+                lines += ["", "Published anchors (full BLiMP): 5-gram 61.2, LSTM on 83M tokens 69.8, GPT-2 large 83.0, "
+                          "BERT-base 84.2; BabyLM 2023 strict-small (10M words): OPT-125m 62.6, RoBERTa-base 69.5, "
+                          "ELC-BERT 75.8. This is a 100-per-paradigm development slice, not the full set."]
         if name == "elmo" and meta.get("probes"):
             lines += ["", "## Layer probes", "", meta["probes"].get("markdown", "")]
         if tr.get("curve"):

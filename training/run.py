@@ -23,7 +23,9 @@ from common import REPO, TRAINING_DIR, log  # noqa: E402
 APT = ["python3-torch", "python3-onnx", "python3-gensim", "python3-numpy", "libopenblas0-pthread", "libjemalloc2", "sword-text-web",
        "diatheke", "bible-kjv-text", "dict-devil", "jargon-text"]
 APT_FULL = ["sqlite3-doc", "postgresql-doc-15", "python3-doc"]  # modern text; the smoke corpus does without them
-STAGES = ["inputs", "corpus", "tokenizers", "static", "train", "export", "evaluate", "cards"]
+STAGES = ["inputs", "corpus", "tokenizers", "static", "train", "export", "evaluate", "scoreboard", "cards"]
+BLIMP_DEV = os.path.join(REPO, "..", "shared", "eval", "blimp-dev")  # development pairs, never trained on
+EVAL_FIXTURES = os.path.join(REPO, "test", "fixtures", "eval")
 # two lanes of one thread each run side by side; the fraction of the budget each model gets in its lane
 LANES = [[("bert", 1.0)], [("gpt2", 1.0)], [("elmo", 0.8), ("nnlm", 0.2)]]
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "vocab.json", "merges.txt")
@@ -57,6 +59,44 @@ def install_inputs(smoke):
     if not os.path.isdir(os.path.join(REPO, "node_modules", "@huggingface", "tokenizers")):
         log("inputs: npm ci (the extension's tokenizer library)")
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=REPO, check=True)
+
+
+def lm_lens_eval(out, args):
+    """`lm-lens eval ...` (the extension's own CLI, built into dist/) on the exported models; its JSON result."""
+    cli = os.path.join(REPO, "dist", "cli.js")
+    if not os.path.exists(cli):
+        subprocess.run(["npm", "run", "build"], cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+    t = time.time()
+    r = subprocess.run(["node", cli, "--models-dir", out, "eval", *args], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"lm-lens eval {' '.join(args)}: {r.stderr.strip()[-500:]}")
+    res = json.loads(r.stdout)
+    res["seconds"] = round(time.time() - t, 1)
+    return res
+
+
+def scoreboard(out, chosen, smoke):
+    """BLiMP dev pairs for every LM, cloze for the masked LM, modern held-out perplexity for the causal LM."""
+    board = {}
+    for name in chosen:
+        mid = IDS[name]
+        if name == "elmo":
+            continue  # a biLM gives no sentence probability through the ONNX face (hidden states only)
+        b = {}
+        if os.path.isdir(BLIMP_DEV) and not smoke:
+            r = lm_lens_eval(out, ["pairs", "--model", mid, "--file", BLIMP_DEV])
+            b["blimp"] = {"pairs": r["pairs"], "accuracy": r["accuracy"], "method": r.get("method"),
+                          "byTerm": {k: v["accuracy"] for k, v in r["byTerm"].items()}, "seconds": r["seconds"]}
+        if name == "bert":
+            r = lm_lens_eval(out, ["cloze", "--model", mid, "--file", os.path.join(EVAL_FIXTURES, "cloze.tsv")])
+            b["cloze"] = {k: r[k] for k in ("items", "top1", "top5")}
+        if name == "gpt2":
+            r = lm_lens_eval(out, ["perplexity", "--model", mid, "--file", os.path.join(EVAL_FIXTURES, "modern-heldout.txt")])
+            b["modern_perplexity"] = {k: r[k] for k in ("tokens", "perplexity")}
+        log(f"scoreboard: {mid} {json.dumps({k: v for k, v in b.items() if k != 'blimp'})} "
+            f"BLiMP {b.get('blimp', {}).get('accuracy')}")
+        board[name] = b
+    return board
 
 
 def main():
@@ -199,6 +239,9 @@ def main():
             meta["probes"] = probes.run(work, smoke=a.smoke)
         except ImportError:
             pass
+        json.dump(meta, open(meta_path, "w"), indent=1)
+    if "scoreboard" in run:
+        meta["scoreboard"] = {**meta.get("scoreboard", {}), **scoreboard(out, chosen, a.smoke)}
         json.dump(meta, open(meta_path, "w"), indent=1)
     if "cards" in run:
         import cards
