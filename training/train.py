@@ -221,6 +221,7 @@ def init_from_onnx(model, path):
     from onnx import numpy_helper
     g = onnx.load(path).graph
     inits = {t.name: numpy_helper.to_array(t) for t in g.initializer}
+    inits.update(unnamed_onnx_weights(g, inits))
     sd = {k: v for k, v in model.state_dict().items() if not k.startswith(TRAINING_ONLY)}
     loaded = 0
     with torch.no_grad():
@@ -232,8 +233,34 @@ def init_from_onnx(model, path):
     return loaded, len(sd)
 
 
-# heads used in training only, absent from the export (BERT's pooler and next-sentence classifier)
-TRAINING_ONLY = ("pool.", "nsp.")
+# heads used in training only, absent from the export (BERT's pooler and next-sentence classifier; ELMo's
+# adaptive softmax, which a warm start relearns from its fresh initialisation)
+TRAINING_ONLY = ("pool.", "nsp.", "softmax.")
+
+
+def unnamed_onnx_weights(graph, inits):
+    """State-dict tensors that the exporter stored under generated names, found through the node that uses them:
+    a Linear exported as `/<module>/MatMul` holds its weight transposed under a generated name; an nn.LSTM becomes
+    `/<module>/LSTM` with W, R, B in ONNX's gate order (i, o, f, c) where torch has (i, f, g, o)."""
+    out = {}
+    for n in graph.node:
+        mod = n.name.strip("/").rsplit("/", 1)[0].replace("/", ".") if n.name.startswith("/") else None
+        if not mod:
+            continue
+        if n.op_type == "MatMul" and n.name.endswith("/MatMul") and len(n.input) == 2 and n.input[1] in inits:
+            out.setdefault(f"{mod}.weight", inits[n.input[1]].T)
+        elif n.op_type == "LSTM" and all(i in inits for i in n.input[1:4]):
+            W, R, B = (inits[i][0] for i in n.input[1:4])  # one direction
+
+            def reorder(x):
+                i, o, f, c = np.split(x, 4, axis=0)
+                return np.concatenate([i, f, c, o], axis=0)
+            h4 = W.shape[0]
+            out[f"{mod}.weight_ih_l0"] = reorder(W)
+            out[f"{mod}.weight_hh_l0"] = reorder(R)
+            out[f"{mod}.bias_ih_l0"] = reorder(B[:h4])
+            out[f"{mod}.bias_hh_l0"] = reorder(B[h4:])
+    return out
 
 
 def prior_training(model_dir):
