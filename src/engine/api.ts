@@ -143,7 +143,8 @@ export interface GenerateProgress {
   tokens: number;
 }
 
-export type FinishReason = 'length' | 'stop' | 'eos' | 'context';
+/** Why generation stopped. (The context window never stops it: the window slides, see generate.ts.) */
+export type FinishReason = 'length' | 'stop' | 'eos';
 
 export interface GenerateResult {
   model: string;

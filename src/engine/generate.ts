@@ -1,8 +1,9 @@
 /**
  * The `generate` operation: continues a text with a causal LM, one token at a time, reusing the key/value
  * cache (past_key_values -> present) unless asked not to. Greedy or sampled (temperature, top-k, top-p,
- * seeded); stops at max tokens, a stop string, the end-of-text token or the context window; streams the
- * decoded text back as it goes and checks for a cancel between tokens.
+ * seeded); stops at max tokens, a stop string or the end-of-text token; streams the decoded text back as it
+ * goes and checks for a cancel between tokens. When the text reaches the end of the context window, the window
+ * slides: the oldest quarter of it is dropped and the rest is run again from position 0 (see slideWindow).
  *
  * Three phases: tokenize (cutting the prompt from the left to fit), run the model step by step,
  * detokenize incrementally (holding back text that could still become a stop string).
@@ -87,11 +88,22 @@ export function checkGenerateRequest(request: GenerateRequest): CheckedGenerateR
 /**
  * How much of a prompt of `promptLength` tokens to keep: all of it when it fits with `maxTokens` more in
  * the context window; else the end of it, leaving room for the completion but keeping at least half the
- * window of prompt (generation then stops at the window's end).
+ * window of prompt (generation then slides the window, see slideWindow).
  */
 export function promptBudget(promptLength: number, maxTokens: number, contextSize: number): number {
   if (promptLength + maxTokens <= contextSize) return promptLength;
   return Math.min(promptLength, Math.max(contextSize - maxTokens, Math.ceil(contextSize / 2)));
+}
+
+/**
+ * The tokens the model sees next: `ids` itself while it fits the window of `contextSize` positions, else its last
+ * three quarters of a window (at least one token). Sliding by a quarter at a time, not one token, keeps the cache:
+ * positions restart at 0 after a slide, so the whole window is run again, once per quarter window of text.
+ */
+export function slideWindow(ids: number[], contextSize: number): { ids: number[]; slid: boolean } {
+  if (ids.length <= contextSize) return { ids, slid: false };
+  const keep = Math.max(1, contextSize - Math.max(1, Math.floor(contextSize / 4)));
+  return { ids: ids.slice(-keep), slid: true };
 }
 
 /**
@@ -177,22 +189,24 @@ export async function generate(
   if (encoded.length === 0) throw badInput('The text has no tokens for this model.');
   const keep = promptBudget(encoded.length, maxTokens, lm.contextSize);
   const prompt = encoded.slice(encoded.length - keep);
-  const budget = Math.min(maxTokens, lm.contextSize - prompt.length);
   const random = mulberry32(seed ?? 0);
   const eos = new Set(causal.eosIds);
 
   // 2-3. one token per step: run, choose, decode, stream
   const started = performance.now();
   let firstTokenMs = 0;
-  const ids = [...prompt];
+  let ids = [...prompt];
   const generated: number[] = [];
   const decoder = new IncrementalDecoder(tokenizer, prompt);
   let cache: KvCache | undefined;
   let completion = '';
   let shown = 0;
-  let finishReason: GenerateResult['finishReason'] = budget < maxTokens ? 'context' : 'length';
-  while (generated.length < budget) {
+  let finishReason: GenerateResult['finishReason'] = 'length';
+  while (generated.length < maxTokens) {
     await ctx.checkpoint();
+    const window = slideWindow(ids, lm.contextSize);
+    ids = window.ids;
+    if (window.slid) cache = undefined; // positions start again at 0: run the whole window
     const input = useCache && cache ? ids.slice(-1) : ids;
     const step = await lm.step(input, useCache ? cache : undefined, useCache);
     cache = step.cache;

@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import type { GenerateProgress } from '../../src/engine/api';
 import { Engine, modelDirectories } from '../../src/engine/engine';
 import { LensError } from '../../src/engine/errors';
+import { slideWindow } from '../../src/engine/generate';
 import { DIST, REPO_ROOT, SHIPPED_MODELS, tempDir } from './helpers/modelFolders';
 import { COUNT_BASE, writeCountingGpt2 } from './helpers/lmModels';
 
@@ -29,6 +30,16 @@ function lensError(code: string, message?: RegExp) {
 const letters = (promptLength: number, n: number): string =>
   Array.from({ length: n }, (_, i) => String.fromCharCode(COUNT_BASE + promptLength + i)).join('');
 
+describe('slideWindow', () => {
+  test('keeps the ids while they fit, else the last three quarters of the window (at least one token)', () => {
+    const ids = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+    assert.deepEqual(slideWindow(ids.slice(0, 8), 8), { ids: ids.slice(0, 8), slid: false });
+    assert.deepEqual(slideWindow(ids, 8), { ids: [4, 5, 6, 7, 8, 9], slid: true });
+    assert.deepEqual(slideWindow([1, 2, 3], 2), { ids: [3], slid: true });
+    assert.deepEqual(slideWindow([1, 2], 1), { ids: [2], slid: true });
+  });
+});
+
 describe('generate (hand-built GPT-2-shaped model in the worker)', () => {
   const models = tempDir();
   let engine: Engine;
@@ -38,6 +49,8 @@ describe('generate (hand-built GPT-2-shaped model in the worker)', () => {
     writeCountingGpt2(models.dir, 'counting-no-past', {}, { withPast: false });
     writeCountingGpt2(models.dir, 'counting-merged', {}, { useCacheBranch: true });
     writeCountingGpt2(models.dir, 'counting-eos-5', { eos_token_id: 53 }); // '5' ends the text
+    writeCountingGpt2(models.dir, 'counting-8', { n_positions: 8 });
+    writeCountingGpt2(models.dir, 'counting-8-no-past', { n_positions: 8 }, { withPast: false });
     writeCountingGpt2(models.dir, 'counting-long', { n_positions: 4096 });
     engine = new Engine({ modelDirectories: modelDirectories(models.dir), workerPath });
   });
@@ -138,12 +151,21 @@ describe('generate (hand-built GPT-2-shaped model in the worker)', () => {
     assert.equal(result.completion, letters(56, 8));
   });
 
-  test('generation stops at the end of the context window', async () => {
+  test('at the end of the context window the window slides by a quarter (issue 13), with or without a cache', async () => {
+    // the counting model writes the number of tokens it sees: up to the window (64), then 48 after each slide
     const result = await engine.generate({ text: 'x'.repeat(20), maxTokens: 60, model: 'counting' });
     assert.equal(result.truncated, false);
-    assert.equal(result.tokens, 44);
-    assert.equal(result.finishReason, 'context');
-    assert.equal(result.completion, letters(20, 44));
+    assert.equal(result.tokens, 60);
+    assert.equal(result.finishReason, 'length');
+    assert.equal(result.completion, letters(20, 45) + letters(48, 15));
+    // an 8-position window: sees 2..8 tokens, then 6..8 again and again (it used to stop after 4 tokens)
+    const small = letters(2, 7) + letters(6, 3).repeat(3);
+    for (const [model, noCache] of [['counting-8', false], ['counting-8', true], ['counting-8-no-past', false]] as const) {
+      const run = await engine.generate({ text: 'Hi', maxTokens: 16, model, noCache });
+      assert.equal(run.completion, small, `${model}${noCache ? ' without the cache' : ''}`);
+      assert.equal(run.tokens, 16);
+      assert.equal(run.finishReason, 'length');
+    }
   });
 
   test('cancelling mid-generation: CANCELLED between tokens, no more tokens, and the engine keeps working', async () => {
