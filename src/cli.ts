@@ -51,9 +51,10 @@ const COMMANDS: Record<string, Command> = {
     options: {},
     async run(_values, { engine }) {
       const models = await engine.listModels();
-      return models.map(({ id, kind, modelType, path: folder, inputs, outputs }) => ({
+      return models.map(({ id, kind, note, modelType, path: folder, inputs, outputs }) => ({
         id,
         kind,
+        ...(note ? { note } : {}),
         modelType,
         path: folder,
         inputs,

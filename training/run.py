@@ -6,6 +6,7 @@ corpus -> tokenizers -> static vectors -> NNLM, ELMo, BERT, GPT-2 -> ONNX -> eva
   /usr/bin/python3 training/run.py --smoke         # CI: tiny corpus, a few steps, into training/work-smoke
   /usr/bin/python3 training/run.py --from export   # reuse checkpoints; only export, evaluate, write cards
   /usr/bin/python3 training/run.py --device cuda   # same code on a GPU
+  /usr/bin/python3 training/run.py --ranks 2       # one model at a time on 2 DDP ranks instead of side-by-side lanes
 
 Training checkpoints every 3 minutes to WORK/ckpt/<model>.pt; re-running resumes where a run stopped.
 """
@@ -18,6 +19,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ddp  # noqa: E402
 from common import REPO, TRAINING_DIR, log  # noqa: E402
 
 APT = ["python3-torch", "python3-onnx", "python3-gensim", "python3-numpy", "libopenblas0-pthread", "libjemalloc2", "sword-text-web",
@@ -129,6 +131,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--smoke", action="store_true", help="tiny corpus and models, a few steps (CI)")
     ap.add_argument("--budget", type=float, default=110, help="wall minutes for neural training (two lanes)")
+    ap.add_argument("--ranks", type=int, default=1, help="1: the models train side by side in lanes of one thread; "
+                    "N > 1: one model at a time as N DistributedDataParallel ranks (torchrun, or RANK/WORLD_SIZE/... "
+                    "where Debian's torchrun does not start), each model getting its lane's share of --budget")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--from", dest="start", default="inputs", choices=STAGES)
     ap.add_argument("--to", dest="stop", default="cards", choices=STAGES, help="last stage to run")
@@ -203,24 +208,41 @@ def main():
     json.dump(meta, open(meta_path, "w"), indent=1)
 
     if "train" in run:
-        procs = []
-        for lane in LANES:
-            cmds = []
-            lane = [(n, f) for n, f in lane if n in chosen]
-            for name, frac in lane:
-                minutes = 0.15 if a.smoke else a.budget * frac / sum(f for _, f in lane)
-                cmd = [sys.executable, os.path.join(TRAINING_DIR, "train.py"), name, "--work", work, "--minutes",
-                       str(minutes), "--device", a.device] + (["--smoke", "--max-steps", "15"] if a.smoke else [])
-                warm = os.path.join(REPO, "media", "models", IDS[name], "onnx", "model.onnx")
-                if not a.smoke and name not in fresh and os.path.exists(warm):
-                    cmd += ["--init-from", warm]
-                cmds.append(" ".join(f"'{c}'" for c in cmd))
-            if not cmds:
-                continue
-            env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", **fast_malloc_env()}
-            procs.append(subprocess.Popen(["sh", "-c", " && ".join(cmds)], env=env))
-        if any(p.wait() != 0 for p in procs):
-            raise SystemExit("training failed")
+        train_py = os.path.join(TRAINING_DIR, "train.py")
+        env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", **fast_malloc_env()}
+
+        def train_args(name, minutes):
+            args = [name, "--work", work, "--minutes", str(minutes), "--device", a.device] + \
+                (["--smoke", "--max-steps", "15"] if a.smoke else [])
+            warm = os.path.join(REPO, "media", "models", IDS[name], "onnx", "model.onnx")
+            if not a.smoke and name not in fresh and os.path.exists(warm):
+                args += ["--init-from", warm]
+            return args
+
+        if a.ranks > 1:  # one model at a time on all ranks; each gets its lane's share of the budget
+            order = [(n, f) for lane in LANES for n, f in lane if n in chosen]
+            for name, frac in order:
+                minutes = 0.15 if a.smoke else a.budget * frac / sum(f for _, f in order)
+                if ddp.launch(train_py, train_args(name, minutes), a.ranks, env) != 0:
+                    raise SystemExit(f"training failed: {name} on {a.ranks} ranks")
+        else:
+            procs = []
+            for lane in LANES:
+                cmds = []
+                lane = [(n, f) for n, f in lane if n in chosen]
+                for name, frac in lane:
+                    minutes = 0.15 if a.smoke else a.budget * frac / sum(f for _, f in lane)
+                    cmd = [sys.executable, train_py] + train_args(name, minutes)
+                    cmds.append(" ".join(f"'{c}'" for c in cmd))
+                if not cmds:
+                    continue
+                procs.append(subprocess.Popen(["sh", "-c", " && ".join(cmds)], env=env))
+            if any(p.wait() != 0 for p in procs):
+                raise SystemExit("training failed")
+        checked = [n for n in chosen if n in ("bert", "gpt2", "elmo", "nnlm")]
+        if a.smoke and checked:  # two DDP ranks on loopback against one process with the same global batch
+            subprocess.run([sys.executable, os.path.join(TRAINING_DIR, "ddp_check.py"), "--work", work, "--models",
+                            ",".join(checked)], env=env, check=True)
 
     import torch
     import export
@@ -249,7 +271,8 @@ def main():
                 size = export.export_nnlm(task.model, tokd, d, ref, extra)
             meta["onnx_bytes"][name] = size
             meta.setdefault("training", {})[name] = {k: st[k] for k in ("step", "tokens", "elapsed", "curve", "prior",
-                                                                          "bf16", "threads", "init_from") if k in st}
+                                                                          "bf16", "threads", "init_from", "ranks", "accum",
+                                                                          "global_batch") if k in st}
             meta["training"][name]["params"] = st.get("params")
             log(f"export: {IDS[name]} {size / 1e6:.1f} MB")
             check_warm_start(name, task.model, os.path.join(d, "onnx", "model.onnx"))

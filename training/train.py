@@ -1,9 +1,13 @@
 """Train one model with a wall-clock budget, checkpointing so a later run resumes.
 
-Usage: python3 train.py MODEL --work WORK --minutes M [--device cpu|cuda] [--smoke] [--threads 1]
+Usage: python3 train.py MODEL --work WORK --minutes M [--device cpu|cuda] [--smoke] [--threads 1] [--accum K]
 MODEL: bert | gpt2 | gpt1 | elmo | nnlm
+
+One process, or one of N DistributedDataParallel ranks when WORLD_SIZE > 1 is in the environment (torchrun, or
+`run.py --ranks N`); BATCH is the global batch either way (see ddp.py).
 """
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -13,6 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+import ddp
 import models
 from common import log
 
@@ -275,7 +280,7 @@ def prior_training(model_dir):
 
 
 class Task:
-    def __init__(self, name, work, smoke, device):
+    def __init__(self, name, work, smoke, device, main=True):
         self.name, self.work, self.device = name, work, device
         self.rng = np.random.default_rng(1234)
         tok_dir = os.path.join(work, "tok")
@@ -296,13 +301,21 @@ class Task:
             self.data = WordData(work, "train", self.vocab, max_chars=20 if name == "elmo" else 50)
         self.model = build(name, self.vocab_size, smoke).to(device)
         if name == "nnlm":
-            log(f"nnlm: {glove_init(self.model, self.vocab, work)} of {self.vocab_size} Q rows from GloVe")
-        if name == "bert" and not smoke:
+            n = glove_init(self.model, self.vocab, work)
+            if main:
+                log(f"nnlm: {n} of {self.vocab_size} Q rows from GloVe")
+        if name == "bert" and not smoke and main:  # other ranks receive rank 0's weights when DDP starts
             log(f"bert: {glove_init_subwords(self.model, work)} of {self.vocab_size} token rows from GloVe")
         self.B, self.T = BATCH[name]
         self.frac = 0.0  # fraction of the time budget spent, set by the training loop
         if smoke:
             self.B = min(self.B, 8)
+
+    def use_rng(self, rng):
+        """Draw batches (and BERT's masks) from this generator (ShardStreams switches it per shard)."""
+        self.rng = rng
+        if self.name == "bert":
+            self.data.rng = self.long.rng = rng
 
     def step_loss(self):
         m, dev = self.model, self.device
@@ -343,9 +356,66 @@ def elmo_loss(m, d, starts, T, dev, reduction="mean"):
 
 
 # ------------------------------------------------------------------------------------------------ loop
-def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_from=None, tag=None, bf16=True):
+class ShardStreams:
+    """Every shard of the global batch draws from its own random stream: a numpy generator (sampling, masking)
+    and a torch generator state (dropout). Shard 0 is the stream a one-process run has always used (the task's
+    rng seeded 1234 and the global torch generator after torch.manual_seed(0) and the model's initialisation), so
+    a plain run is unchanged; shard s > 0 is seeded from s. With one shard, `use` never switches anything."""
+
+    def __init__(self, task, shards, device):
+        self.task, self.cuda = task, str(device).startswith("cuda")
+        self.np, self.torch, self.current = {}, {}, None
+        for s in shards:
+            self.np[s] = task.rng if s == 0 else np.random.default_rng((1234, s))
+            if s == 0:
+                self.torch[s] = self._get()
+            else:
+                g = torch.Generator(device=device if self.cuda else "cpu")
+                g.manual_seed(1_000_003 * s)
+                self.torch[s] = g.get_state()
+
+    def _get(self):
+        return torch.cuda.get_rng_state() if self.cuda else torch.get_rng_state()
+
+    def _set(self, state):
+        if self.cuda:
+            torch.cuda.set_rng_state(state)
+        else:
+            torch.set_rng_state(state)
+
+    def use(self, s):
+        if self.current == s:
+            return
+        if self.current is not None:
+            self.torch[self.current] = self._get()
+        self._set(self.torch[s])
+        self.task.use_rng(self.np[s])
+        self.current = s
+
+
+class Objective(torch.nn.Module):
+    """The training loss as a module's forward(), so that DistributedDataParallel sees the forward pass (the loss
+    calls the model's encode/lm_hidden/layers, not its forward). No input: each rank samples its own shard."""
+
+    def __init__(self, task):
+        super().__init__()
+        self.model = task.model
+        self.task = task
+
+    def forward(self):
+        return self.task.step_loss()
+
+
+def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_from=None, tag=None, bf16=True,
+          accum=1, step_schedule=False):
+    """One model for `minutes` of wall clock (or `max_steps`). Under torchrun / WORLD_SIZE > 1 this is one DDP rank:
+    the global batch BATCH[name] is split over ranks x `accum` shards. `step_schedule`: the learning-rate schedule
+    (and BERT's long phase) follows step / max_steps instead of the wall clock, so runs can be compared."""
+    ranks = ddp.Ranks(device, accum)
+    device = ranks.device
+    say = log if ranks.main else (lambda msg: None)
     torch.manual_seed(0)
-    task = Task(name, work, smoke, device)
+    task = Task(name, work, smoke, device, main=ranks.main)
     m = task.model
     prior = {"tokens": 0, "minutes": 0.0, "sessions": 0}
     peak = LR[name]
@@ -356,25 +426,44 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
                              "train from scratch (no --init-from) when the architecture changed")
         prior = prior_training(os.path.dirname(os.path.dirname(init_from)))
         peak *= WARM_LR
-        log(f"{name}: all {total} tensors from {init_from} (earlier: {prior['tokens']} tokens, {prior['minutes']} min)")
+        say(f"{name}: all {total} tensors from {init_from} (earlier: {prior['tokens']} tokens, {prior['minutes']} min)")
     elif init_from:  # warm start from another run's checkpoint
         m.load_state_dict(torch.load(init_from, map_location=device)["model"])
-        log(f"{name}: weights initialised from {init_from}")
+        say(f"{name}: weights initialised from {init_from}")
     amp = torch.autocast(device_type="cuda" if str(device).startswith("cuda") else "cpu", dtype=torch.bfloat16,
                          enabled=bf16)
     nparams = sum(p.numel() for p in m.parameters())
-    log(f"{name}: {nparams / 1e6:.2f}M parameters, vocab {task.vocab_size}, batch {task.B}x{task.T}")
+    global_batch = task.B
+    if global_batch % ranks.nshards:
+        raise SystemExit(f"{name}: the global batch {global_batch} does not split into {ranks.world} ranks x "
+                         f"{ranks.accum} accumulation steps")
+    task.B = global_batch // ranks.nshards
+    say(f"{name}: {nparams / 1e6:.2f}M parameters, vocab {task.vocab_size}, batch {task.B}x{task.T}"
+        + (f" per shard; {ranks.world} ranks x {ranks.accum} accumulation = global batch {global_batch}"
+           if ranks.nshards > 1 else ""))
     opt = torch.optim.AdamW(m.parameters(), lr=LR[name], weight_decay=0.01, betas=(0.9, 0.98))
     ckpt = os.path.join(work, "ckpt", f"{tag or name}.pt")
     os.makedirs(os.path.dirname(ckpt), exist_ok=True)
     state = {"elapsed": 0.0, "step": 0, "tokens": 0, "curve": [], "prior": prior, "bf16": bf16,
              "threads": torch.get_num_threads(), "init_from": os.path.basename(init_from) if init_from else None}
-    if os.path.exists(ckpt) and not smoke:
+    resume = os.path.exists(ckpt) and not smoke
+    if ranks.on and ranks.total(float(resume))[0] not in (0, ranks.world):
+        raise SystemExit(f"{name}: {ckpt} is visible to some ranks only; every rank resumes from it "
+                         "(put WORK on a file system all nodes share)")
+    if resume:  # every rank resumes from the checkpoint rank 0 wrote
         c = torch.load(ckpt, map_location=device)
         m.load_state_dict(c["model"])
         opt.load_state_dict(c["opt"])
         state = c["state"]
-        log(f"{name}: resumed at step {state['step']}, {state['elapsed'] / 60:.1f} min, {state['tokens']} tokens")
+        say(f"{name}: resumed at step {state['step']}, {state['elapsed'] / 60:.1f} min, {state['tokens']} tokens")
+    if ranks.nshards > 1:
+        state.update(ranks=ranks.world, accum=ranks.accum, global_batch=global_batch)
+    else:  # a plain run's state has the keys it always had
+        for k in ("ranks", "accum", "global_batch", "rank_spread"):
+            state.pop(k, None)
+    streams = ShardStreams(task, ranks.shards, device)
+    net = ranks.wrap(Objective(task), find_unused=name == "elmo") if ranks.on else None  # adaptive softmax: a
+    # tail cluster without a target in the batch gets no gradient
     budget = minutes * 60
     t_start = time.time() - state["elapsed"]
     last_ck = last_log = time.time()
@@ -382,37 +471,55 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
     ema = None
     while True:
         el = time.time() - t_start
-        if el >= budget or (max_steps and state["step"] >= max_steps):
+        stop = bool(el >= budget or (max_steps and state["step"] >= max_steps))
+        el, stop = ranks.agree(el, stop)  # rank 0's clock decides for all ranks
+        if stop:
             break
-        frac = el / budget
+        frac = state["step"] / max_steps if step_schedule and max_steps else el / budget
         lr = peak * (min(1.0, frac / 0.03) if frac < 0.03 else 0.5 * (1 + math.cos(math.pi * (frac - 0.03) / 0.97)) * 0.95 + 0.05)
         for g in opt.param_groups:
             g["lr"] = lr
         task.frac = frac
-        with amp:
-            loss, ntok = task.step_loss()
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        ntok, lsum = 0, 0.0
+        for i, s in enumerate(ranks.shards):  # gradient accumulation: one shard after the other
+            streams.use(s)
+            sync = net is None or i == len(ranks.shards) - 1  # DDP averages the gradients after the last shard
+            with contextlib.nullcontext() if sync else net.no_sync():
+                with amp:
+                    loss, n = task.step_loss() if net is None else net()
+                (loss / ranks.accum if ranks.accum > 1 else loss).backward()
+            ntok += n
+            lsum += float(loss)
         torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
         opt.step()
+        if ranks.on:
+            ntok, lsum = ranks.total(ntok, lsum)
         state["step"] += 1
-        state["tokens"] += ntok
-        ema = float(loss) if ema is None else 0.98 * ema + 0.02 * float(loss)
+        state["tokens"] += int(ntok)
+        loss_now = lsum / ranks.nshards if ranks.nshards > 1 else lsum
+        ema = loss_now if ema is None else 0.98 * ema + 0.02 * loss_now
         now = time.time()
-        if now - last_log > (5 if smoke else 60):
+        if ranks.main and now - last_log > (5 if smoke else 60):
             state["curve"].append([round(el / 60, 2), state["tokens"], round(ema, 4)])
             log(f"{name}: step {state['step']} {el / 60:.1f}/{minutes} min loss {ema:.3f} lr {lr:.2e} "
                 f"{state['tokens'] / max(el, 1e-9):.0f} tok/s")
             last_log = now
-        if now - last_ck > 180 and not smoke:
+        if ranks.main and now - last_ck > 180 and not smoke:
             state["elapsed"] = time.time() - t_start
             save(ckpt, m, opt, state)
             last_ck = now
-    state["elapsed"] = time.time() - t_start
+    state["elapsed"] = el if ranks.on else time.time() - t_start
     state["params"] = nparams
     state["final_train_loss"] = ema
-    save(ckpt, m, opt, state)
-    log(f"{name}: done, {state['step']} steps, {state['tokens']} tokens, {state['elapsed'] / 60:.1f} min")
+    if ranks.on:
+        state["rank_spread"] = ranks.spread(m)
+        say(f"{name}: weights " + ("identical on all" if state["rank_spread"] == 0 else
+                                   f"differ by up to {state['rank_spread']:.3g} across the") + f" {ranks.world} ranks")
+    if ranks.main:
+        save(ckpt, m, opt, state)
+    say(f"{name}: done, {state['step']} steps, {state['tokens']} tokens, {state['elapsed'] / 60:.1f} min")
+    task.B = global_batch
     return task, state
 
 
@@ -442,6 +549,14 @@ if __name__ == "__main__":
     ap.add_argument("--init-from", default=None, help="checkpoint whose weights start this run")
     ap.add_argument("--tag", default=None, help="checkpoint name (default: the model name)")
     ap.add_argument("--fp32", action="store_true", help="no bf16 autocast (fp32 through BLAS)")
+    ap.add_argument("--accum", type=int, default=1, help="gradient accumulation steps per optimizer step: the "
+                    "global batch is split into ranks x accum shards (1 rank with --accum 2 = 2 ranks with --accum 1)")
+    ap.add_argument("--step-schedule", action="store_true", help="learning-rate schedule over --max-steps instead "
+                    "of the wall clock (reproducible comparisons)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    train(a.model, a.work, a.minutes, a.device, a.smoke, a.max_steps, a.init_from, a.tag, bf16=not a.fp32)
+    try:
+        train(a.model, a.work, a.minutes, a.device, a.smoke, a.max_steps, a.init_from, a.tag, bf16=not a.fp32,
+              accum=a.accum, step_schedule=a.step_schedule)
+    finally:
+        ddp.finish()

@@ -11,7 +11,11 @@
  *   <id>/MODEL_CARD.md
  */
 
-export type ModelKind = 'masked-lm' | 'causal-lm' | 'bilm' | 'nnlm' | 'static-vectors';
+/**
+ * What the engine does with a model. `encoder`: a BERT-family model without a masked-LM head (a classifier, a
+ * question-answering model, a bare encoder): the attention view can show it, fill cannot use it.
+ */
+export type ModelKind = 'masked-lm' | 'causal-lm' | 'encoder' | 'bilm' | 'nnlm' | 'static-vectors';
 
 export interface ModelInfo {
   /** Folder name, unique across model directories (the first directory wins on a clash). */
@@ -19,6 +23,8 @@ export interface ModelInfo {
   /** `model_type` from config.json. */
   modelType: string;
   kind: ModelKind;
+  /** Why the kind is not the one `model_type` suggests (e.g. a BERT with a classification head is an `encoder`). */
+  note?: string;
   path: string;
   /** Graph input / output names of onnx/model.onnx (empty for static vectors). */
   inputs: string[];

@@ -7,7 +7,8 @@
  *   1. tokenize: the text is cut into whitespace-led chunks (`" bank."`), each encoded alone, so every token
  *      knows the span of text it came from; chunks are taken outwards from the focus until the window is full;
  *      the model's special tokens ([CLS] ... [SEP]) are added around the window.
- *   2. run the model with the feeds its graph declares (ids, mask, type ids, positions, an empty past).
+ *   2. run the model with the feeds its graph declares (ids, mask, type ids, positions, an empty past), under
+ *      any exporter's names and in the declared integer type (models/io.ts).
  *   3. post-process: copy the attention outputs into one [layer][head][query][key] array; for causal models
  *      also each token's surprisal and the top-k next tokens at each position, from the same run's logits.
  */
@@ -15,9 +16,10 @@ import type { AttentionRequest, AttentionResult, TokenCandidate } from './api';
 import { ATTENTION_KINDS, attentionOutputNames, collectAttentions } from './attentionTensor';
 import type { WorkerServices } from './embed';
 import { badInput, modelCorrupt } from './errors';
+import { findLogitsOutput, tokenFeeds, tokenInputs } from './models/io';
 import type { AttentionParams } from './runtime/protocol';
 import type { RequestContext } from './runtime/server';
-import type { HostTensor } from './runtime/session';
+import type { HostTensor, ModelSession } from './runtime/session';
 import { loadTokenizer, type Tokenizer } from './tokenizer';
 
 
@@ -61,6 +63,8 @@ export interface TransformerConfig {
   /** For the empty past of causal graphs with past_key_values inputs. */
   kvHeads: number | undefined;
   headDim: number | undefined;
+  /** config.json vocab_size, when given (tells a causal model's logits from its hidden states). */
+  vocabSize?: number | undefined;
 }
 
 function positiveInt(value: unknown): number | undefined {
@@ -83,6 +87,7 @@ export function parseTransformerConfig(config: Record<string, unknown>): Transfo
     positions: firstOf(config, ['max_position_embeddings', 'n_positions', 'n_ctx']) ?? MAX_ATTENTION_TOKENS,
     kvHeads: firstOf(config, ['num_key_value_heads', 'n_head_kv']) ?? heads,
     headDim,
+    vocabSize: firstOf(config, ['vocab_size']),
   };
 }
 
@@ -189,27 +194,20 @@ export function tokenWindow(tokenizer: Tokenizer, text: string, focus: number, m
 
 const PAST = /^past_key_values\.\d+\.(key|value)$/;
 
-const int64 = (values: ArrayLike<number>, dims: number[]): HostTensor => ({
-  type: 'int64',
-  data: BigInt64Array.from(Array.from(values, (v) => BigInt(v))),
-  dims,
-});
-
-/** Feeds for every input the graph declares, for one sequence and no past. */
+/**
+ * Feeds for every input the graph declares, for one sequence and no past: the token inputs under any exporter's
+ * names and in their declared integer type (models/io.ts), an empty past, use_cache_branch false.
+ */
 export function transformerFeeds(
-  inputNames: readonly string[],
+  declared: Pick<ModelSession, 'inputNames' | 'inputInfo'>,
   ids: readonly number[],
   config: TransformerConfig,
   modelId: string,
 ): Record<string, HostTensor> {
-  const t = ids.length;
-  const feeds: Record<string, HostTensor> = {};
-  for (const name of inputNames) {
-    if (name === 'input_ids') feeds[name] = int64(ids, [1, t]);
-    else if (name === 'attention_mask') feeds[name] = { type: 'int64', data: new BigInt64Array(t).fill(1n), dims: [1, t] };
-    else if (name === 'token_type_ids') feeds[name] = { type: 'int64', data: new BigInt64Array(t), dims: [1, t] };
-    else if (name === 'position_ids') feeds[name] = int64(Array.from({ length: t }, (_, i) => i), [1, t]);
-    else if (name === 'use_cache_branch') feeds[name] = { type: 'bool', data: Uint8Array.of(0), dims: [1] };
+  const inputs = tokenInputs(declared, modelId);
+  const feeds = tokenFeeds(inputs, { ids, batch: 1, length: ids.length }, modelId);
+  for (const name of inputs.others) {
+    if (name === 'use_cache_branch') feeds[name] = { type: 'bool', data: Uint8Array.of(0), dims: [1] };
     else if (PAST.test(name)) {
       if (config.kvHeads === undefined || config.headDim === undefined) {
         throw modelCorrupt(
@@ -220,9 +218,6 @@ export function transformerFeeds(
     } else {
       throw modelCorrupt(`Model "${modelId}" needs an input "${name}" that the attention viewer cannot feed.`);
     }
-  }
-  if (!feeds['input_ids']) {
-    throw modelCorrupt(`Model "${modelId}" has no "input_ids" input (inputs: ${inputNames.join(', ')}).`);
   }
   return feeds;
 }
@@ -306,9 +301,9 @@ export async function attention(
 
   // 2. run
   const causal = model.kind === 'causal-lm';
-  const wantLogits = causal && session.outputNames.includes('logits');
-  const feeds = transformerFeeds(session.inputNames, window.ids, config, model.id);
-  const outputs = await session.run(feeds, wantLogits ? [...attentionNames, 'logits'] : attentionNames);
+  const logitsName = causal ? findLogitsOutput(session.outputInfo, config.vocabSize) : undefined;
+  const feeds = transformerFeeds(session, window.ids, config, model.id);
+  const outputs = await session.run(feeds, logitsName ? [...attentionNames, logitsName] : attentionNames);
   await ctx.checkpoint();
 
   // 3. post-process
@@ -325,9 +320,10 @@ export async function attention(
     attentions: data,
     truncated: window.truncated,
   };
-  if (wantLogits && outputs['logits']) {
+  const logits = logitsName ? outputs[logitsName] : undefined;
+  if (logits) {
     const decode = (id: number): string => displayToken(tokenizer, id, tokenizer.id_to_token(id));
-    const { surprisal, next } = surprisalAndNext(outputs['logits'], window.ids, params.topK, decode);
+    const { surprisal, next } = surprisalAndNext(logits, window.ids, params.topK, decode);
     result.surprisal = surprisal;
     if (params.topK > 0) result.next = next;
   }

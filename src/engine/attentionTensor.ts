@@ -33,8 +33,8 @@ export function attentionOutputNames(outputNames: readonly string[]): string[] {
     .map((o) => o.name);
 }
 
-/** Model kinds `attention` runs, the default's kind first. */
-export const ATTENTION_KINDS: readonly ModelKind[] = ['masked-lm', 'causal-lm'];
+/** Model kinds `attention` runs, the default's kind first (an `encoder` is a BERT without its masked-LM head). */
+export const ATTENTION_KINDS: readonly ModelKind[] = ['masked-lm', 'causal-lm', 'encoder'];
 
 /**
  * The models `attention` can run: BERT- or GPT-2-style. Those without attention outputs (plain HF exports) get

@@ -3,22 +3,25 @@
  * and reads its outputs by name. Shared by generation and scoring; runs in the worker, imports no ORT.
  *
  * Graph contract (Optimum / transformers.js exports, and ours):
- *   inputs   input_ids [B, T]; optional attention_mask [B, P+T], position_ids [B, T],
- *            past_key_values.{i}.key / .value [B, kv_heads, P, head_dim] (P may be 0),
- *            use_cache_branch bool [1] (merged decoders: false on the first step)
- *   outputs  logits [B, T, V]; present.{i}.key / .value [B, kv_heads, P+T, head_dim] when there is a past
+ *   inputs   input_ids [B, T]; optional attention_mask [B, P+T], position_ids [B, T] (int64, or int32 when the
+ *            graph declares it; see models/io.ts), past_key_values.{i}.key / .value [B, kv_heads, P, head_dim]
+ *            (P may be 0), use_cache_branch bool [1] (merged decoders: false on the first step)
+ *   outputs  logits [B, T, V] (or the first float output of that shape); present.{i}.key / .value
+ *            [B, kv_heads, P+T, head_dim] when there is a past
  * A graph without past inputs (or without matching present outputs) still works: every step recomputes.
  */
 import { modelCorrupt } from './errors';
+import { findLogitsOutput, noLogitsError, tokenFeeds, tokenInputs, type TokenInputs } from './models/io';
 import type { HostTensor, ModelSession } from './runtime/session';
 
-export const LOGITS = 'logits';
 const PAST = /^past_key_values\.(\d+)\.(key|value)$/;
-const KNOWN_INPUTS = new Set(['input_ids', 'attention_mask', 'position_ids', 'use_cache_branch']);
+const USE_CACHE_BRANCH = 'use_cache_branch';
 
 export interface CausalConfig {
   /** Tokens the model can see at once (n_positions / max_position_embeddings). */
   contextSize: number;
+  /** config.json vocab_size, when given (tells the logits output from a hidden state). */
+  vocabSize: number | undefined;
   /** Key/value heads and their width, for the empty past of the first step. */
   kvHeads: number | undefined;
   headDim: number | undefined;
@@ -54,6 +57,7 @@ export function parseCausalConfig(config: Record<string, unknown>): CausalConfig
   const [bosId] = tokenIds(config['bos_token_id']);
   return {
     contextSize: first(config, ['n_positions', 'n_ctx', 'max_position_embeddings']) ?? DEFAULT_CONTEXT,
+    vocabSize: first(config, ['vocab_size']),
     kvHeads,
     headDim: headDim !== undefined && Number.isInteger(headDim) ? headDim : undefined,
     eosIds: tokenIds(config['eos_token_id']),
@@ -72,34 +76,29 @@ export interface StepResult {
   cache: KvCache | undefined;
 }
 
-const int64 = (values: ArrayLike<number>, dims: number[]): HostTensor => ({
-  type: 'int64',
-  data: BigInt64Array.from(Array.from(values, (v) => BigInt(v))),
-  dims,
-});
-
 export class CausalLm {
   /** past input name -> present output name. Empty when the graph cannot reuse a cache. */
   private readonly pastToPresent = new Map<string, string>();
   /** Past inputs the graph declares (fed empty when there is no cache). */
   private readonly pastInputs: string[] = [];
-  private readonly inputs: ReadonlySet<string>;
+  private readonly inputs: TokenInputs;
+  private readonly useCacheBranch: boolean;
+  /** The output holding the logits: `logits`, or the first float [B, T, vocab] output. */
+  readonly logitsName: string;
 
   constructor(
     private readonly session: ModelSession,
     private readonly config: CausalConfig,
     readonly modelId: string,
   ) {
-    this.inputs = new Set(session.inputNames);
-    if (!this.inputs.has('input_ids')) {
-      throw modelCorrupt(`Model "${modelId}" has no "input_ids" input (inputs: ${session.inputNames.join(', ')}).`);
-    }
-    if (!session.outputNames.includes(LOGITS)) {
-      throw modelCorrupt(`Model "${modelId}" has no "${LOGITS}" output (outputs: ${session.outputNames.join(', ')}).`);
-    }
-    for (const name of session.inputNames) {
+    this.inputs = tokenInputs(session, modelId);
+    this.useCacheBranch = this.inputs.others.includes(USE_CACHE_BRANCH);
+    const logitsName = findLogitsOutput(session.outputInfo, config.vocabSize);
+    if (!logitsName) throw noLogitsError(modelId, session.outputInfo, 'predict the next token', 'LM head (e.g. GPT2LMHeadModel)');
+    this.logitsName = logitsName;
+    for (const name of this.inputs.others) {
       if (PAST.test(name)) this.pastInputs.push(name);
-      else if (!KNOWN_INPUTS.has(name)) {
+      else if (name !== USE_CACHE_BRANCH) {
         throw modelCorrupt(`Model "${modelId}" needs an input "${name}" that a causal LM does not have.`);
       }
     }
@@ -132,25 +131,17 @@ export class CausalLm {
   async step(ids: readonly number[], cache: KvCache | undefined, keepCache: boolean): Promise<StepResult> {
     const pastLength = cache ? this.pastLengthOf(cache) : 0;
     const t = ids.length;
-    const feeds: Record<string, HostTensor> = { input_ids: int64(ids, [1, t]) };
-    if (this.inputs.has('attention_mask')) {
-      feeds['attention_mask'] = { type: 'int64', data: new BigInt64Array(pastLength + t).fill(1n), dims: [1, pastLength + t] };
-    }
-    if (this.inputs.has('position_ids')) {
-      feeds['position_ids'] = int64(Array.from({ length: t }, (_, i) => pastLength + i), [1, t]);
-    }
-    if (this.inputs.has('use_cache_branch')) {
-      feeds['use_cache_branch'] = { type: 'bool', data: Uint8Array.of(cache ? 1 : 0), dims: [1] };
-    }
+    const feeds = tokenFeeds(this.inputs, { ids, batch: 1, length: t, pastLength }, this.modelId);
+    if (this.useCacheBranch) feeds[USE_CACHE_BRANCH] = { type: 'bool', data: Uint8Array.of(cache ? 1 : 0), dims: [1] };
     for (const name of this.pastInputs) feeds[name] = cache?.get(name) ?? this.emptyPast();
 
     const wantCache = keepCache && this.canCache;
-    const outputs = wantCache ? [LOGITS, ...this.pastToPresent.values()] : [LOGITS];
+    const outputs = wantCache ? [this.logitsName, ...this.pastToPresent.values()] : [this.logitsName];
     const results = await this.session.run(feeds, outputs);
-    const logits = results[LOGITS];
+    const logits = results[this.logitsName];
     if (!logits || logits.type !== 'float32' || logits.dims.length !== 3 || logits.dims[1] !== t) {
       const got = logits ? `${logits.type} [${logits.dims.join(', ')}]` : 'nothing';
-      throw modelCorrupt(`Model "${this.modelId}": "${LOGITS}" must be float32 [1, ${t}, vocab]; got ${got}.`);
+      throw modelCorrupt(`Model "${this.modelId}": "${this.logitsName}" must be float32 [1, ${t}, vocab]; got ${got}.`);
     }
     const vocab = logits.dims[2]!;
     let next: KvCache | undefined;

@@ -6,18 +6,20 @@
  *
  * Three phases: tokenize (markers -> the model's own mask token; a window around the masks when the text
  * is too long), run the model (only the inputs it declares; logits read by name), post-process (softmax
- * at each mask, top-k without special tokens, candidates put back into the text).
+ * at each mask, top-k without special tokens or [unusedN] fillers, candidates put back into the text).
  *
- * Graph contract: inputs input_ids and optionally attention_mask, token_type_ids, position_ids;
- * output logits [B, T, V].
+ * Graph contract: inputs input_ids and optionally attention_mask, token_type_ids, position_ids (or the older
+ * names input_mask, segment_ids; int64 or int32 as declared, see models/io.ts); output logits [B, T, V]
+ * (or prediction_scores, or the first float output of that shape).
  */
 import type { FillMask, FillPrediction, FillRequest, FillResult, FillSequence, ModelInfo, ModelKind } from './api';
 import { LensError, badInput, modelCorrupt } from './errors';
 import { findMaskMarkers, type MarkerSpan } from './maskMarkers';
 import type { WorkerServices } from './embed';
+import { findLogitsOutput, noLogitsError, tokenFeeds, tokenInputs, type TokenInputs } from './models/io';
 import type { FillParams } from './runtime/protocol';
 import type { RequestContext } from './runtime/server';
-import type { HostTensor, ModelSession } from './runtime/session';
+import type { ModelSession } from './runtime/session';
 import { logSoftmax, topKIndices } from './sampling';
 import { loadTokenizer, type Tokenizer } from './tokenizer';
 
@@ -26,9 +28,9 @@ export const FILL_KINDS: readonly ModelKind[] = ['masked-lm'];
 export const FILL_LIMITS = { defaultTopK: 5, maxTopK: 50, maxMasks: 8, maxTextLength: 100_000 } as const;
 
 const MASK_TOKENS = ['[MASK]', '<mask>', '[mask]', '<MASK>'];
-const LOGITS = 'logits';
-const KNOWN_INPUTS = new Set(['input_ids', 'attention_mask', 'token_type_ids', 'position_ids']);
 const DEFAULT_MAX_LENGTH = 512;
+/** Vocabulary entries that are never a word: BERT's [unused0].., T5/Gemma-style <unused0>.., and special names. */
+const NEVER_A_FILL = /^(\[unused\d+\]|<unused\d+>|\[(PAD|UNK|CLS|SEP|MASK|BOS|EOS)\]|<(s|\/s|pad|unk|mask|cls|sep)>|<\|[a-z_]+\|>)$/i;
 
 export interface CheckedFillRequest {
   text: string;
@@ -56,20 +58,41 @@ export function checkFillRequest(request: FillRequest): CheckedFillRequest {
 interface MaskVocabulary {
   maskToken: string;
   maskId: number;
-  /** Special tokens ([CLS], [PAD], ...): never offered as a fill. */
+  /** Special tokens ([CLS], [PAD], ...): kept at the ends of a window, never offered as a fill. */
   specialIds: Set<number>;
+  /** Never offered as a fill: the special tokens and the vocabulary's placeholders ([unused0], ...). */
+  excludedIds: Set<number>;
+}
+
+const excludedByTokenizer = new WeakMap<Tokenizer, Set<number>>();
+
+/** The special ids and every vocabulary entry that is a placeholder or a special name (one scan per tokenizer). */
+function excludedIds(tokenizer: Tokenizer, specialIds: ReadonlySet<number>): Set<number> {
+  let excluded = excludedByTokenizer.get(tokenizer);
+  if (!excluded) {
+    excluded = new Set(specialIds);
+    for (const [token, id] of tokenizer.get_vocab(true)) if (NEVER_A_FILL.test(token)) excluded.add(id);
+    excludedByTokenizer.set(tokenizer, excluded);
+  }
+  return excluded;
 }
 
 function maskVocabulary(tokenizer: Tokenizer, modelId: string): MaskVocabulary {
   const added = [...tokenizer.get_added_tokens_decoder().values()];
   const specialIds = new Set(added.filter((t) => t.special).map((t) => t.id));
+  const vocabulary = (maskToken: string, maskId: number): MaskVocabulary => ({
+    maskToken,
+    maskId,
+    specialIds,
+    excludedIds: excludedIds(tokenizer, specialIds),
+  });
   for (const candidate of MASK_TOKENS) {
     const token = added.find((t) => t.content === candidate);
-    if (token) return { maskToken: token.content, maskId: token.id, specialIds };
+    if (token) return vocabulary(token.content, token.id);
   }
   for (const candidate of MASK_TOKENS) {
     const id = tokenizer.token_to_id(candidate);
-    if (id !== undefined) return { maskToken: candidate, maskId: id, specialIds };
+    if (id !== undefined) return vocabulary(candidate, id);
   }
   throw modelCorrupt(`Model "${modelId}": its tokenizer has no mask token ([MASK] or <mask>).`);
 }
@@ -123,27 +146,20 @@ export function windowAroundMasks(
 }
 
 /** Runs a batch of equally long id rows; returns logits [B, T, V] and the time in session.run. */
-export async function runBatch(session: ModelSession, rows: readonly number[][], modelId: string): Promise<{ logits: Float32Array; vocab: number; ms: number }> {
+export async function runBatch(
+  lm: Pick<MaskedLm, 'session' | 'inputs' | 'logitsName'>,
+  rows: readonly number[][],
+  modelId: string,
+): Promise<{ logits: Float32Array; vocab: number; ms: number }> {
   const batch = rows.length;
   const length = rows[0]!.length;
-  const feeds: Record<string, HostTensor> = {
-    input_ids: { type: 'int64', data: BigInt64Array.from(rows.flat(), (id) => BigInt(id)), dims: [batch, length] },
-  };
-  const inputs = new Set(session.inputNames);
-  const filled = (value: bigint): HostTensor => ({ type: 'int64', data: new BigInt64Array(batch * length).fill(value), dims: [batch, length] });
-  if (inputs.has('attention_mask')) feeds['attention_mask'] = filled(1n);
-  if (inputs.has('token_type_ids')) feeds['token_type_ids'] = filled(0n);
-  if (inputs.has('position_ids')) {
-    const positions = new BigInt64Array(batch * length);
-    for (let b = 0; b < batch; b++) for (let t = 0; t < length; t++) positions[b * length + t] = BigInt(t);
-    feeds['position_ids'] = { type: 'int64', data: positions, dims: [batch, length] };
-  }
+  const feeds = tokenFeeds(lm.inputs, { ids: rows.flat(), batch, length }, modelId);
   const started = performance.now();
-  const { [LOGITS]: logits } = await session.run(feeds, [LOGITS]);
+  const { [lm.logitsName]: logits } = await lm.session.run(feeds, [lm.logitsName]);
   const ms = performance.now() - started;
   if (!logits || logits.type !== 'float32' || logits.dims.length !== 3 || logits.dims[0] !== batch || logits.dims[1] !== length) {
     const got = logits ? `${logits.type} [${logits.dims.join(', ')}]` : 'nothing';
-    throw modelCorrupt(`Model "${modelId}": "${LOGITS}" must be float32 [${batch}, ${length}, vocab]; got ${got}.`);
+    throw modelCorrupt(`Model "${modelId}": "${lm.logitsName}" must be float32 [${batch}, ${length}, vocab]; got ${got}.`);
   }
   return { logits: logits.data, vocab: logits.dims[2]!, ms };
 }
@@ -155,13 +171,13 @@ interface Candidate {
 }
 
 /**
- * The `k` most likely fills at one position (log-probabilities), skipping special and empty tokens and
- * WordPiece continuations ("##s"): a mask stands for a whole word.
+ * The `k` most likely fills at one position (log-probabilities), skipping special tokens, placeholders
+ * ([unused0]), empty tokens and WordPiece continuations ("##s"): a mask stands for a whole word.
  */
-function bestFills(row: Float32Array, k: number, tokenizer: Tokenizer, special: ReadonlySet<number>): Candidate[] {
+function bestFills(row: Float32Array, k: number, tokenizer: Tokenizer, excluded: ReadonlySet<number>): Candidate[] {
   const logProbs = logSoftmax(row);
   const out: Candidate[] = [];
-  for (const id of topKIndices(logProbs, 4 * k + 16, special)) {
+  for (const id of topKIndices(logProbs, 4 * k + 16, excluded)) {
     if (tokenizer.id_to_token(id)?.startsWith('##')) continue;
     const token = tokenText(tokenizer, id);
     if (token === '' || token.includes('\uFFFD')) continue;
@@ -171,24 +187,39 @@ function bestFills(row: Float32Array, k: number, tokenizer: Tokenizer, special: 
   return out;
 }
 
-/** A masked LM ready to run: its tokenizer, session, mask token, special tokens and longest input. */
+/** A masked LM ready to run: its tokenizer, session, inputs, logits output, mask token, special tokens and longest input. */
 export interface MaskedLm extends MaskVocabulary {
   tokenizer: Tokenizer;
   session: ModelSession;
+  inputs: TokenInputs;
+  /** The output holding the logits ([B, T, V]): `logits`, or `prediction_scores` and the like. */
+  logitsName: string;
   maxLength: number;
 }
 
-/** Loads a masked LM's tokenizer, config and session, and checks that the graph takes what a masked LM takes. */
+/**
+ * Loads a masked LM's tokenizer, config and session, and checks that the graph takes what a masked LM takes and
+ * gives logits; BAD_INPUT naming its outputs when it has no masked-LM head (a classifier, a QA model).
+ */
 export async function loadMaskedLm(model: ModelInfo, services: WorkerServices): Promise<MaskedLm> {
   const [tokenizer, config, session] = await Promise.all([
     loadTokenizer(model.path),
     services.config(model),
     services.session(model),
   ]);
-  if (!session.inputNames.includes('input_ids')) throw modelCorrupt(`Model "${model.id}" has no "input_ids" input.`);
-  const unknown = session.inputNames.find((name) => !KNOWN_INPUTS.has(name));
+  const inputs = tokenInputs(session, model.id);
+  const [unknown] = inputs.others;
   if (unknown) throw modelCorrupt(`Model "${model.id}" needs an input "${unknown}" that a masked LM does not have.`);
-  return { tokenizer, session, ...maskVocabulary(tokenizer, model.id), maxLength: maxSequenceLength(config, model.modelType) };
+  const logitsName = findLogitsOutput(session.outputInfo, positiveInt(config['vocab_size']));
+  if (!logitsName) throw noLogitsError(model.id, session.outputInfo, 'fill masks', 'masked-LM head (e.g. BertForMaskedLM)');
+  return {
+    tokenizer,
+    session,
+    inputs,
+    logitsName,
+    ...maskVocabulary(tokenizer, model.id),
+    maxLength: maxSequenceLength(config, model.modelType),
+  };
 }
 
 /** Worker side: the candidates for every mask in `params.text`. */
@@ -196,7 +227,8 @@ export async function fill(params: FillParams, ctx: RequestContext, services: Wo
   const started = performance.now();
   const { model, text, topK } = params;
   if (!FILL_KINDS.includes(model.kind)) throw badInput(`Model "${model.id}" (${model.kind}) cannot fill masks.`);
-  const { tokenizer, session, maskToken, maskId, specialIds, maxLength } = await loadMaskedLm(model, services);
+  const lm = await loadMaskedLm(model, services);
+  const { tokenizer, maskToken, maskId, specialIds, excludedIds, maxLength } = lm;
 
   // 1. tokenize: every marker becomes the model's mask token
   const tokenizeStarted = performance.now();
@@ -212,11 +244,11 @@ export async function fill(params: FillParams, ctx: RequestContext, services: Wo
 
   // 2. run with every mask masked: each mask's own candidates
   await ctx.checkpoint();
-  const first = await runBatch(session, [ids], model.id);
+  const first = await runBatch(lm, [ids], model.id);
   let runMs = first.ms;
   const rowAt = (logits: Float32Array, vocab: number, b: number, t: number): Float32Array =>
     logits.subarray((b * ids.length + t) * vocab, (b * ids.length + t + 1) * vocab);
-  const perMask = positions.map((t) => bestFills(rowAt(first.logits, first.vocab, 0, t), topK, tokenizer, specialIds));
+  const perMask = positions.map((t) => bestFills(rowAt(first.logits, first.vocab, 0, t), topK, tokenizer, excludedIds));
 
   // 3. several masks: a beam over the masks, left to right (the first mask's fills come from the run above)
   interface Beam {
@@ -227,10 +259,10 @@ export async function fill(params: FillParams, ctx: RequestContext, services: Wo
   let beams: Beam[] = perMask[0]!.map((c) => ({ ids: withToken(ids, positions[0]!, c.id), fills: [c], logProb: c.logProb }));
   for (let m = 1; m < positions.length && beams.length > 0; m++) {
     await ctx.checkpoint();
-    const run = await runBatch(session, beams.map((b) => b.ids), model.id);
+    const run = await runBatch(lm, beams.map((b) => b.ids), model.id);
     runMs += run.ms;
     const extended = beams.flatMap((beam, b) =>
-      bestFills(rowAt(run.logits, run.vocab, b, positions[m]!), topK, tokenizer, specialIds).map((c) => ({
+      bestFills(rowAt(run.logits, run.vocab, b, positions[m]!), topK, tokenizer, excludedIds).map((c) => ({
         ids: withToken(beam.ids, positions[m]!, c.id),
         fills: [...beam.fills, c],
         logProb: beam.logProb + c.logProb,

@@ -9,7 +9,8 @@ import path from 'node:path';
 import type { ModelInfo, ModelKind } from './api';
 import { LensError, modelCorrupt, toLensError } from './errors';
 import { modelDirState } from './hub/manifest';
-import { OnnxFormatError, readOnnxSignature } from './onnxSignature';
+import { describeOutputs, findLogitsOutput } from './models/io';
+import { OnnxFormatError, readOnnxSignature, type TensorInfo } from './onnxSignature';
 import { PromiseCache } from './promiseCache';
 
 export interface ModelDirectory {
@@ -64,6 +65,30 @@ const KIND_BY_MODEL_TYPE: Readonly<Record<string, ModelKind>> = {
 
 export function kindOfModelType(modelType: string): ModelKind | undefined {
   return Object.hasOwn(KIND_BY_MODEL_TYPE, modelType) ? KIND_BY_MODEL_TYPE[modelType] : undefined;
+}
+
+/** config.json `architectures` whose head is not a masked-LM head. */
+const OTHER_HEAD = /For(QuestionAnswering|SequenceClassification|TokenClassification|MultipleChoice|NextSentencePrediction)$/;
+const MASKED_LM_HEAD = /For(MaskedLM|PreTraining)$/;
+const QA_OUTPUTS = ['start_logits', 'end_logits'];
+
+/**
+ * Why a model whose `model_type` is a masked LM's has no masked-LM head, from config.json `architectures` and the
+ * graph's outputs; undefined when it is a masked LM. A question-answering or classification export is not one.
+ */
+export function notMaskedLmReason(config: Record<string, unknown>, outputs: readonly TensorInfo[]): string | undefined {
+  const architectures = Array.isArray(config['architectures']) ? config['architectures'].filter((a) => typeof a === 'string') : [];
+  const has = ` (outputs: ${describeOutputs(outputs)})`;
+  const otherHead = architectures.find((a) => OTHER_HEAD.test(a));
+  if (otherHead) return `${otherHead}: a task head, not a masked-LM head${has}`;
+  if (outputs.some((o) => QA_OUTPUTS.includes(o.name))) return `a question-answering head${has}`;
+  const vocabSize = config['vocab_size'];
+  if (!findLogitsOutput(outputs, typeof vocabSize === 'number' ? vocabSize : undefined)) {
+    const what = architectures.length > 0 ? `${architectures.join(', ')}: ` : '';
+    const bare = architectures.some((a) => !MASKED_LM_HEAD.test(a) && /Model$/.test(a)) ? 'a bare encoder, ' : '';
+    return `${what}${bare}no masked-LM logits [batch, sequence, vocab]${has}`;
+  }
+  return undefined;
 }
 
 /** Where a model folder keeps its ONNX graph. */
@@ -141,7 +166,7 @@ async function inspectFolder(id: string, folder: string, source: ModelInfo['sour
   if (typeof modelType !== 'string' || modelType === '') {
     throw modelCorrupt(`${path.join(folder, 'config.json')} has no "model_type".`);
   }
-  const kind = kindOfModelType(modelType);
+  let kind = kindOfModelType(modelType);
   if (!kind) {
     const known = Object.keys(KIND_BY_MODEL_TYPE).join(', ');
     throw modelCorrupt(`${folder}: model_type "${modelType}" is not supported (supported: ${known}).`);
@@ -155,16 +180,23 @@ async function inspectFolder(id: string, folder: string, source: ModelInfo['sour
   }
   let inputs: string[] = [];
   let outputs: string[] = [];
+  let note: string | undefined;
   if (kind !== 'static-vectors') {
     const onnxFile = path.join(folder, ONNX_FILE);
+    let outputInfo: TensorInfo[];
     try {
-      ({ inputs, outputs } = await readOnnxSignature(onnxFile));
+      ({ inputs, outputs, outputInfo } = await readOnnxSignature(onnxFile));
     } catch (error) {
       const reason = error instanceof OnnxFormatError ? error.message : errnoText(error);
       throw modelCorrupt(`${onnxFile} is not a readable ONNX model: ${reason}.`, error);
     }
+    const reason = kind === 'masked-lm' ? notMaskedLmReason(config, outputInfo) : undefined;
+    if (reason) {
+      kind = 'encoder';
+      note = `Not a masked LM: ${reason}. Fill cannot use it; the attention view can.`;
+    }
   }
-  return { id, modelType, kind, path: folder, inputs, outputs, source };
+  return { id, modelType, kind, ...(note ? { note } : {}), path: folder, inputs, outputs, source };
 }
 
 function errnoText(error: unknown): string {
@@ -251,7 +283,7 @@ export class ModelStore {
     if (!kinds.includes(model.kind)) {
       throw new LensError(
         'BAD_INPUT',
-        `Model "${id}" is a ${model.kind} model; ${operation} needs a ${kinds.join(' or ')} model.`,
+        `Model "${id}" is a ${model.kind} model; ${operation} needs a ${kinds.join(' or ')} model.${model.note ? ` ${model.note}` : ''}`,
       );
     }
     return model;

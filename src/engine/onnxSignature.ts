@@ -1,18 +1,49 @@
 /**
- * Reads the graph input and output names of an ONNX file without loading ONNX Runtime.
+ * Reads the graph inputs and outputs of an ONNX file (names, element types, shapes) without loading ONNX Runtime.
  *
  * An .onnx file is a protobuf `onnx.ModelProto`. We walk just enough of it to reach
- * ModelProto.graph (7) -> GraphProto.input (11) / output (12) -> ValueInfoProto.name (1), and skip the
- * rest (nodes, weights) by seeking, so only a few kilobytes of a large model are read.
+ * ModelProto.graph (7) -> GraphProto.input (11) / output (12) -> ValueInfoProto.name (1) and .type (2) ->
+ * TypeProto.tensor_type (1) -> elem_type (1), shape (2) -> dim (1) -> dim_value (1) / dim_param (2), and skip
+ * the rest (nodes, weights) by seeking, so only a few kilobytes of a large model are read.
  * Initializers (GraphProto.initializer (5) -> TensorProto.name (8)) are read too: old exporters (IR < 4)
  * list every weight as a graph input, and those are not inputs a caller feeds.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 
+/** A graph input or output as declared: element type ('float32', 'int64', ... as ONNX Runtime names them) and shape. */
+export interface TensorInfo {
+  name: string;
+  /** Undefined when the graph does not declare a tensor type. */
+  type: string | undefined;
+  /** Numbers are fixed sizes, strings symbolic ones ('batch'), undefined a dimension with neither; no shape: undefined. */
+  shape: (number | string | undefined)[] | undefined;
+}
+
 export interface OnnxSignature {
   inputs: string[];
   outputs: string[];
+  /** The same inputs and outputs with their declared types and shapes. */
+  inputInfo: TensorInfo[];
+  outputInfo: TensorInfo[];
 }
+
+/** onnx.TensorProto.DataType -> ONNX Runtime's type name. */
+const ELEMENT_TYPES: Readonly<Record<number, string>> = {
+  1: 'float32',
+  2: 'uint8',
+  3: 'int8',
+  4: 'uint16',
+  5: 'int16',
+  6: 'int32',
+  7: 'int64',
+  8: 'string',
+  9: 'bool',
+  10: 'float16',
+  11: 'float64',
+  12: 'uint32',
+  13: 'uint64',
+  16: 'bfloat16',
+};
 
 /** Thrown for anything that is not a well-formed ModelProto; callers turn it into MODEL_CORRUPT. */
 export class OnnxFormatError extends Error {
@@ -29,6 +60,13 @@ const GRAPH_INITIALIZER = 5;
 const GRAPH_INPUT = 11;
 const GRAPH_OUTPUT = 12;
 const VALUE_INFO_NAME = 1;
+const VALUE_INFO_TYPE = 2;
+const TYPE_TENSOR = 1;
+const TENSOR_TYPE_ELEM = 1;
+const TENSOR_TYPE_SHAPE = 2;
+const SHAPE_DIM = 1;
+const DIM_VALUE = 1;
+const DIM_PARAM = 2;
 const TENSOR_NAME = 8;
 
 const CHUNK = 64 * 1024;
@@ -144,16 +182,72 @@ class ProtoFileReader {
     });
     return name;
   }
+
+  /** Reads the sub-message at the current position as a ValueInfoProto: name, tensor element type, shape. */
+  async valueInfo(parentEnd: number): Promise<TensorInfo> {
+    const end = await this.messageEnd(parentEnd);
+    const info: TensorInfo = { name: '', type: undefined, shape: undefined };
+    await this.fields(end, async (field, wire) => {
+      if (wire !== WIRE_LENGTH) return false;
+      if (field === VALUE_INFO_NAME) {
+        info.name = (await this.bytes(await this.varint())).toString('utf8');
+        return true;
+      }
+      if (field !== VALUE_INFO_TYPE) return false;
+      const typeEnd = await this.messageEnd(end);
+      await this.fields(typeEnd, async (typeField, typeWire) => {
+        if (typeField !== TYPE_TENSOR || typeWire !== WIRE_LENGTH) return false; // sequences, maps: no tensor type
+        const tensorEnd = await this.messageEnd(typeEnd);
+        await this.fields(tensorEnd, async (tensorField, tensorWire) => {
+          if (tensorField === TENSOR_TYPE_ELEM && tensorWire === WIRE_VARINT) {
+            info.type = ELEMENT_TYPES[await this.varint()] ?? 'unknown';
+            return true;
+          }
+          if (tensorField !== TENSOR_TYPE_SHAPE || tensorWire !== WIRE_LENGTH) return false;
+          info.shape = await this.shape(tensorEnd);
+          return true;
+        });
+        return true;
+      });
+      return true;
+    });
+    return info;
+  }
+
+  private async shape(parentEnd: number): Promise<(number | string | undefined)[]> {
+    const end = await this.messageEnd(parentEnd);
+    const dims: (number | string | undefined)[] = [];
+    await this.fields(end, async (field, wire) => {
+      if (field !== SHAPE_DIM || wire !== WIRE_LENGTH) return false;
+      const dimEnd = await this.messageEnd(end);
+      let dim: number | string | undefined;
+      await this.fields(dimEnd, async (dimField, dimWire) => {
+        if (dimField === DIM_VALUE && dimWire === WIRE_VARINT) {
+          const value = await this.varint();
+          dim = Number.isSafeInteger(value) ? value : undefined; // a negative int64 reads as a huge number
+          return true;
+        }
+        if (dimField === DIM_PARAM && dimWire === WIRE_LENGTH) {
+          dim = (await this.bytes(await this.varint())).toString('utf8');
+          return true;
+        }
+        return false;
+      });
+      dims.push(dim);
+      return true;
+    });
+    return dims;
+  }
 }
 
-/** Reads graph input/output names of the ONNX model at `file`. Throws `OnnxFormatError` on malformed files. */
+/** Reads the graph inputs and outputs of the ONNX model at `file`. Throws `OnnxFormatError` on malformed files. */
 export async function readOnnxSignature(file: string): Promise<OnnxSignature> {
   const handle = await open(file, 'r');
   try {
     const { size } = await handle.stat();
     const reader = new ProtoFileReader(handle, size);
-    const inputs: string[] = [];
-    const outputs: string[] = [];
+    const inputs: TensorInfo[] = [];
+    const outputs: TensorInfo[] = [];
     const initializers = new Set<string>();
     let graphs = 0;
     await reader.fields(size, async (field, wire) => {
@@ -163,8 +257,8 @@ export async function readOnnxSignature(file: string): Promise<OnnxSignature> {
       const graphEnd = await reader.messageEnd(size);
       await reader.fields(graphEnd, async (graphField, graphWire) => {
         if (graphWire !== WIRE_LENGTH) return false;
-        if (graphField === GRAPH_INPUT) inputs.push(await reader.nameOf(graphEnd, VALUE_INFO_NAME));
-        else if (graphField === GRAPH_OUTPUT) outputs.push(await reader.nameOf(graphEnd, VALUE_INFO_NAME));
+        if (graphField === GRAPH_INPUT) inputs.push(await reader.valueInfo(graphEnd));
+        else if (graphField === GRAPH_OUTPUT) outputs.push(await reader.valueInfo(graphEnd));
         else if (graphField === GRAPH_INITIALIZER) initializers.add(await reader.nameOf(graphEnd, TENSOR_NAME));
         else return false;
         return true;
@@ -173,7 +267,8 @@ export async function readOnnxSignature(file: string): Promise<OnnxSignature> {
     });
     if (graphs === 0) throw new OnnxFormatError('no graph found (is this an ONNX model?)');
     if (outputs.length === 0) throw new OnnxFormatError('the graph declares no outputs');
-    return { inputs: inputs.filter((name) => !initializers.has(name)), outputs };
+    const inputInfo = inputs.filter((input) => !initializers.has(input.name));
+    return { inputs: inputInfo.map((i) => i.name), outputs: outputs.map((o) => o.name), inputInfo, outputInfo: outputs };
   } finally {
     await handle.close();
   }

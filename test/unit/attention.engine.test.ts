@@ -286,14 +286,15 @@ describe('attention: reading model outputs', () => {
 
   test('transformerFeeds: every declared input, an empty past; an unknown input is MODEL_CORRUPT', () => {
     const config = { positions: 64, kvHeads: 2, headDim: 4 };
-    const feeds = transformerFeeds(['input_ids', 'attention_mask', 'position_ids', 'past_key_values.0.key', 'use_cache_branch'], [5, 6, 7], config, 'm');
+    const declared = (inputNames: string[]) => ({ inputNames, inputInfo: [] });
+    const feeds = transformerFeeds(declared(['input_ids', 'attention_mask', 'position_ids', 'past_key_values.0.key', 'use_cache_branch']), [5, 6, 7], config, 'm');
     assert.deepEqual(feeds['input_ids']!.dims, [1, 3]);
     assert.deepEqual(Array.from(feeds['position_ids']!.data as BigInt64Array), [0n, 1n, 2n]);
     assert.deepEqual(feeds['past_key_values.0.key']!.dims, [1, 2, 0, 4]);
     assert.deepEqual(Array.from(feeds['use_cache_branch']!.data as Uint8Array), [0]);
-    assert.throws(() => transformerFeeds(['input_ids', 'pixel_values'], [1], config, 'm'), lensError('MODEL_CORRUPT', /pixel_values/));
+    assert.throws(() => transformerFeeds(declared(['input_ids', 'pixel_values']), [1], config, 'm'), lensError('MODEL_CORRUPT', /pixel_values/));
     assert.throws(
-      () => transformerFeeds(['input_ids', 'past_key_values.0.key'], [1], { positions: 64, kvHeads: undefined, headDim: undefined }, 'm'),
+      () => transformerFeeds(declared(['input_ids', 'past_key_values.0.key']), [1], { positions: 64, kvHeads: undefined, headDim: undefined }, 'm'),
       lensError('MODEL_CORRUPT', /past_key_values/),
     );
   });
@@ -343,7 +344,7 @@ describe('Engine.attention (real ONNX Runtime in the worker, hand-built graphs)'
     test(`${id}: every layer and head, rows that sum to 1, the weights the graph computes`, async () => {
       const result = await engine.attention({ text, model: id });
       assert.equal(result.model, id);
-      assert.equal(result.kind, 'masked-lm');
+      assert.equal(result.kind, 'encoder', 'attentions but no logits: a BERT without its masked-LM head');
       assert.deepEqual(result.ids, ids);
       assert.deepEqual(result.tokens, ['[CLS]', 'we', 'sat', 'on', 'the', 'river', 'bank', '.', '[SEP]']);
       assert.equal(result.layers, 2);

@@ -99,6 +99,8 @@ function fakeSession(layers = 3, dim = 2, inputs = ['char_ids', 'attention_mask'
   return {
     inputNames: inputs,
     outputNames: ['hidden_states'],
+    inputInfo: [],
+    outputInfo: [],
     async run(feeds) {
       const seq = feeds['char_ids']!.dims[1]!;
       const data = new Float32Array(layers * seq * dim);

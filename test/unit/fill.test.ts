@@ -48,6 +48,8 @@ describe('fill (hand-built BERT-shaped model in the worker)', () => {
     writeLeftNeighbourBert(models.dir, 'distilbert-test', { modelType: 'distilbert', tokenTypeIds: false });
     writeLeftNeighbourBert(models.dir, 'roberta-style', { modelType: 'roberta', maskToken: '<mask>', maxPositions: 34 });
     writeLeftNeighbourBert(models.dir, 'short', { maxPositions: 12 });
+    writeLeftNeighbourBert(models.dir, 'old-names-int32', { style: { int32: true, oldNames: true } });
+    writeLeftNeighbourBert(models.dir, 'old-names-int64', { style: { oldNames: true } });
     engine = new Engine({ modelDirectories: modelDirectories(models.dir), workerPath });
   });
   after(async () => {
@@ -75,6 +77,16 @@ describe('fill (hand-built BERT-shaped model in the worker)', () => {
     assert.equal(result.truncated, false);
     assert.ok(result.timings.runMs > 0 && result.timings.totalMs >= result.timings.runMs);
     assertWellFormed(result);
+  });
+
+  test('other exporters (issue 13): input_mask / segment_ids, int32 inputs, prediction_scores give the same fills', async () => {
+    const request = { text: 'The [MASK] barked at the [MASK].', topK: 3 };
+    const expected = await engine.fill({ ...request, model: 'bert-test' });
+    for (const model of ['old-names-int32', 'old-names-int64']) {
+      const result = await engine.fill({ ...request, model });
+      assert.deepEqual(result.masks, expected.masks, model);
+      assert.deepEqual(result.sequences, expected.sequences, model);
+    }
   });
 
   test('several masks: each mask alone, and the joint fills left to right', async () => {

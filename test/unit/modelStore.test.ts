@@ -154,7 +154,8 @@ describe('readOnnxSignature', () => {
         nodes: [{ op: 'Add', inputs: ['x', 'bias'], outputs: ['y'] }],
       }),
     );
-    assert.deepEqual(await readOnnxSignature(file), { inputs: ['x'], outputs: ['y'] });
+    const { inputs, outputs } = await readOnnxSignature(file);
+    assert.deepEqual({ inputs, outputs }, { inputs: ['x'], outputs: ['y'] });
   });
 
   test('skips large weights without reading them', async () => {
@@ -168,7 +169,22 @@ describe('readOnnxSignature', () => {
         nodes: [{ op: 'Mul', inputs: ['x', 'w'], outputs: ['y'] }],
       }),
     );
-    assert.deepEqual(await readOnnxSignature(file), { inputs: ['x'], outputs: ['y'] });
+    const { inputs, outputs } = await readOnnxSignature(file);
+    assert.deepEqual({ inputs, outputs }, { inputs: ['x'], outputs: ['y'] });
+  });
+
+  test('reads element types and shapes (fixed and symbolic dimensions)', async () => {
+    const file = write(
+      'typed.onnx',
+      encodeModel({
+        inputs: [{ name: 'ids', elemType: INT64, dims: ['batch', 7] }],
+        outputs: [{ name: 'scores', elemType: FLOAT, dims: ['batch', 7, 300_000] }],
+        nodes: [{ op: 'Cast', inputs: ['ids'], outputs: ['scores'], attributes: [{ name: 'to', i: FLOAT }] }],
+      }),
+    );
+    const signature = await readOnnxSignature(file);
+    assert.deepEqual(signature.inputInfo, [{ name: 'ids', type: 'int64', shape: ['batch', 7] }]);
+    assert.deepEqual(signature.outputInfo, [{ name: 'scores', type: 'float32', shape: ['batch', 7, 300_000] }]);
   });
 
   test('rejects files that are not ModelProtos', async () => {

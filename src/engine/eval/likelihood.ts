@@ -127,7 +127,8 @@ export function textPositions(ids: readonly number[], bare: readonly number[], s
 }
 
 async function maskedScorer(model: ModelInfo, services: WorkerServices): Promise<SentenceScorer> {
-  const { tokenizer, session, maskId, specialIds, maxLength } = await loadMaskedLm(model, services);
+  const lm = await loadMaskedLm(model, services);
+  const { tokenizer, maskId, specialIds, maxLength } = lm;
   return {
     method: 'pseudo-log-likelihood',
     async score(sentence, checkpoint) {
@@ -142,7 +143,7 @@ async function maskedScorer(model: ModelInfo, services: WorkerServices): Promise
         if (at > 0) await checkpoint();
         const chunk = positions.slice(at, at + BATCH_ROWS);
         const rows = chunk.map((position) => ids.map((id, i) => (i === position ? maskId : id)));
-        const { logits, vocab } = await runBatch(session, rows, model.id);
+        const { logits, vocab } = await runBatch(lm, rows, model.id);
         chunk.forEach((position, b) => {
           const offset = (b * ids.length + position) * vocab;
           const row = logits.subarray(offset, offset + vocab);

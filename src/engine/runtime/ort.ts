@@ -6,7 +6,7 @@
 import * as ort from 'onnxruntime-node';
 import { LensError, modelCorrupt, toLensError } from '../errors';
 import { PromiseCache } from '../promiseCache';
-import type { HostTensor, ModelSession } from './session';
+import type { HostTensor, ModelSession, TensorInfo } from './session';
 
 export interface SessionSettings {
   /** Intra-op threads: 1 or 2 (the machine is shared). */
@@ -35,10 +35,16 @@ export function loadSession(file: string, settings: SessionSettings): Promise<Mo
 }
 
 class OrtModelSession implements ModelSession {
+  readonly inputInfo: readonly TensorInfo[];
+  readonly outputInfo: readonly TensorInfo[];
+
   constructor(
     private readonly file: string,
     private readonly session: ort.InferenceSession,
-  ) {}
+  ) {
+    this.inputInfo = session.inputMetadata.map(tensorInfo);
+    this.outputInfo = session.outputMetadata.map(tensorInfo);
+  }
 
   get inputNames(): readonly string[] {
     return this.session.inputNames;
@@ -63,6 +69,11 @@ class OrtModelSession implements ModelSession {
     for (const [name, tensor] of Object.entries(results)) host[name] = toHostTensor(name, tensor);
     return host;
   }
+}
+
+function tensorInfo(meta: ort.InferenceSession.ValueMetadata): TensorInfo {
+  if (!meta.isTensor) return { name: meta.name, type: undefined, shape: undefined };
+  return { name: meta.name, type: meta.type, shape: [...meta.shape] };
 }
 
 function toHostTensor(name: string, tensor: ort.Tensor): HostTensor {

@@ -1,3 +1,7 @@
+import type { TensorInfo } from '../onnxSignature';
+
+export type { TensorInfo };
+
 /**
  * What model code sees of an inference session: plain typed arrays in, plain typed arrays out.
  * Only runtime/ort.ts implements it (with ONNX Runtime); model code (elmo.ts, ...) and tests use this type.
@@ -12,6 +16,9 @@ export type HostTensor =
 export interface ModelSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
+  /** The declared element type and shape of each input / output, in the order of the names. */
+  readonly inputInfo: readonly TensorInfo[];
+  readonly outputInfo: readonly TensorInfo[];
   /** Runs the graph; `outputs` limits what is fetched (default: every output). */
   run(feeds: Record<string, HostTensor>, outputs?: readonly string[]): Promise<Record<string, HostTensor>>;
 }

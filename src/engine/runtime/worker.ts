@@ -7,6 +7,7 @@ import path from 'node:path';
 import { workerData } from 'node:worker_threads';
 import { attention } from '../attention';
 import { embed, type WorkerServices } from '../embed';
+import { modelCorrupt, toLensError } from '../errors';
 import { logLikelihoods } from '../eval/likelihood';
 import { fill } from '../fill';
 import { generate } from '../generate';
@@ -26,10 +27,16 @@ const configs = new PromiseCache<string, Record<string, unknown>>();
 
 const services: WorkerServices = {
   session: async (model, sessionOptions) => {
-    const file = sessionOptions?.expose
-      ? await exposedModelFile(model, sessionOptions.expose, options.cacheDir)
-      : path.join(model.path, ONNX_FILE);
-    return loadSession(file, { threads: options.threads ?? 1 });
+    const own = path.join(model.path, ONNX_FILE);
+    const file = sessionOptions?.expose ? await exposedModelFile(model, sessionOptions.expose, options.cacheDir) : own;
+    try {
+      return await loadSession(file, { threads: options.threads ?? 1 });
+    } catch (error) {
+      // name the model: the file may be a rewritten copy in a cache folder
+      const lens = toLensError(error);
+      const copy = file === own ? '' : ` (a copy of ${own} with its attentions / hidden states exposed)`;
+      throw lens.code === 'MODEL_CORRUPT' ? modelCorrupt(`Model "${model.id}"${copy}: ${lens.message}`, error) : lens;
+    }
   },
   config: (model) => configs.get(model.path, readModelConfig),
 };

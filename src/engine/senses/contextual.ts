@@ -9,6 +9,7 @@ import type { ModelInfo } from '../api';
 import { ELMO_INPUTS, ELMO_OUTPUT, elmoBoundaryCharIds, elmoCharIds, parseElmoConfig } from '../elmo';
 import type { WorkerServices } from '../embed';
 import { badInput, modelCorrupt } from '../errors';
+import { tokenFeeds, tokenInputs } from '../models/io';
 import type { HostTensor, ModelSession } from '../runtime/session';
 import { loadTokenizer } from '../tokenizer';
 
@@ -165,7 +166,7 @@ async function bertRunner(model: ModelInfo, services: WorkerServices): Promise<B
     }
     return ids;
   };
-  const wantsTypes = session.inputNames.includes('token_type_ids');
+  const inputs = tokenInputs(session, model.id);
   return {
     layers: ['last', 'prev'],
     async run(sentences, positions) {
@@ -173,19 +174,15 @@ async function bertRunner(model: ModelInfo, services: WorkerServices): Promise<B
       // word pieces per sentence, cut to a window of MAX_PIECES around the requested words
       const encoded = sentences.map((words, b) => encodeWords(words, positions[b]!, piecesOf, prefix, suffix));
       const T = Math.max(...encoded.map((e) => e.ids.length));
-      const ids = new BigInt64Array(B * T);
-      const mask = new BigInt64Array(B * T);
+      const ids = new Int32Array(B * T); // padding rows stay 0 (masked)
+      const mask = new Int32Array(B * T);
       encoded.forEach((e, b) =>
         e.ids.forEach((id, t) => {
-          ids[b * T + t] = BigInt(id);
-          mask[b * T + t] = 1n;
+          ids[b * T + t] = id;
+          mask[b * T + t] = 1;
         }),
       );
-      const feeds: Record<string, HostTensor> = {
-        input_ids: { type: 'int64', data: ids, dims: [B, T] },
-        attention_mask: { type: 'int64', data: mask, dims: [B, T] },
-      };
-      if (wantsTypes) feeds['token_type_ids'] = { type: 'int64', data: new BigInt64Array(B * T), dims: [B, T] };
+      const feeds = tokenFeeds(inputs, { ids, batch: B, length: T, mask }, model.id);
       // two [B, T, D] layers: the last and the one before (or the last twice when only the last is exposed)
       let layerAt: (l: 0 | 1, b: number, t: number) => Float32Array;
       let D: number;

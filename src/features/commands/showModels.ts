@@ -38,7 +38,7 @@ export async function showModelsCommand(engines: EngineService): Promise<void> {
   const items: ModelItem[] = models.map((model) => ({
     label: model.id,
     description: `${model.kind} · ${model.modelType}${model.source === 'user' ? ' · user folder' : ''}`,
-    detail: model.path,
+    detail: model.note ? `${model.note} ${model.path}` : model.path,
     model,
   }));
   for (const problem of problems) {

@@ -12,7 +12,7 @@
  * Masked ("left neighbour") model, BERT layout: a WordPiece tokenizer; the logits at each position are a
  * row of a table picked by the token to its left ("the" -> dog 3, cat 2, mailman 1; "dog" -> barked 3).
  */
-import { FLOAT, INT64, encodeModel, type Initializer, type Node, type ValueInfo } from './onnxWriter';
+import { FLOAT, INT32, INT64, encodeModel, type Initializer, type Node, type ValueInfo } from './onnxWriter';
 import { writeModelFolder } from './modelFolders';
 
 /** GPT-2's byte -> printable character table (bytes_to_unicode). */
@@ -187,18 +187,29 @@ function leftNeighbourTable(): number[] {
   return table;
 }
 
+/** How an exporter named and typed the graph's inputs and output. */
+export interface ExporterStyle {
+  /** int32 token inputs, like keras2onnx / tf2onnx. */
+  int32?: boolean;
+  /** input_mask, segment_ids and prediction_scores, like old Hugging Face and Google BERT exports. */
+  oldNames?: boolean;
+}
+
 /** The left-neighbour masked LM; `tokenTypeIds: false` drops that input, like DistilBERT. */
-export function leftNeighbourMaskedModel(tokenTypeIds = true): Uint8Array {
+export function leftNeighbourMaskedModel(tokenTypeIds = true, style: ExporterStyle = {}): Uint8Array {
   const v = BERT_VOCAB.length;
   const table = leftNeighbourTable();
+  const type = style.int32 ? INT32 : INT64;
   const inputs: ValueInfo[] = [
-    { name: 'input_ids', elemType: INT64, dims: ['batch', 'seq'] },
-    { name: 'attention_mask', elemType: INT64, dims: ['batch', 'seq'] },
+    { name: 'input_ids', elemType: type, dims: ['batch', 'seq'] },
+    { name: style.oldNames ? 'input_mask' : 'attention_mask', elemType: type, dims: ['batch', 'seq'] },
   ];
-  if (tokenTypeIds) inputs.push({ name: 'token_type_ids', elemType: INT64, dims: ['batch', 'seq'] });
+  if (tokenTypeIds) inputs.push({ name: style.oldNames ? 'segment_ids' : 'token_type_ids', elemType: type, dims: ['batch', 'seq'] });
+  const logits = style.oldNames ? 'prediction_scores' : 'logits';
+  const ids = style.int32 ? 'ids64' : 'input_ids';
   return encodeModel({
     inputs,
-    outputs: [{ name: 'logits', elemType: FLOAT, dims: ['batch', 'seq', v] }],
+    outputs: [{ name: logits, elemType: FLOAT, dims: ['batch', 'seq', v] }],
     initializers: [
       { name: 'table', dims: [v, v], float: table },
       { name: 'zero', dims: [1], int64: [0] },
@@ -207,11 +218,12 @@ export function leftNeighbourMaskedModel(tokenTypeIds = true): Uint8Array {
       { name: 'zero_scalar', dims: [], int64: [0] },
     ],
     nodes: [
-      { op: 'Slice', inputs: ['input_ids', 'zero', 'one', 'one'], outputs: ['first'] },
+      ...(style.int32 ? [{ op: 'Cast', inputs: ['input_ids'], outputs: [ids], attributes: [{ name: 'to', i: INT64 }] }] : []),
+      { op: 'Slice', inputs: [ids, 'zero', 'one', 'one'], outputs: ['first'] },
       { op: 'Mul', inputs: ['first', 'zero_scalar'], outputs: ['pad'] },
-      { op: 'Slice', inputs: ['input_ids', 'zero', 'minus_one', 'one'], outputs: ['rest'] },
+      { op: 'Slice', inputs: [ids, 'zero', 'minus_one', 'one'], outputs: ['rest'] },
       { op: 'Concat', inputs: ['pad', 'rest'], outputs: ['left'], attributes: [{ name: 'axis', i: 1 }] },
-      { op: 'Gather', inputs: ['table', 'left'], outputs: ['logits'] },
+      { op: 'Gather', inputs: ['table', 'left'], outputs: [logits] },
     ],
   });
 }
@@ -219,12 +231,12 @@ export function leftNeighbourMaskedModel(tokenTypeIds = true): Uint8Array {
 export function writeLeftNeighbourBert(
   dir: string,
   name: string,
-  options: { modelType?: string; maskToken?: string; tokenTypeIds?: boolean; maxPositions?: number } = {},
+  options: { modelType?: string; maskToken?: string; tokenTypeIds?: boolean; maxPositions?: number; style?: ExporterStyle } = {},
 ): string {
-  const { modelType = 'bert', maskToken = '[MASK]', tokenTypeIds = true, maxPositions = 32 } = options;
+  const { modelType = 'bert', maskToken = '[MASK]', tokenTypeIds = true, maxPositions = 32, style = {} } = options;
   return writeModelFolder(dir, name, {
     config: { model_type: modelType, max_position_embeddings: maxPositions, vocab_size: BERT_VOCAB.length },
-    onnx: leftNeighbourMaskedModel(tokenTypeIds),
+    onnx: leftNeighbourMaskedModel(tokenTypeIds, style),
     files: {
       'tokenizer.json': JSON.stringify(wordPieceTokenizerJson(maskToken)),
       'tokenizer_config.json': JSON.stringify({ mask_token: maskToken, do_lower_case: true }),

@@ -4,6 +4,7 @@
  */
 
 export const FLOAT = 1;
+export const INT32 = 6;
 export const INT64 = 7;
 
 type Bytes = Uint8Array;
