@@ -41,6 +41,7 @@ const WORKER = path.join(__dirname, 'worker.js');
 
 const GLOBAL_OPTIONS: Options = {
   'models-dir': { type: 'string', multiple: true },
+  'only-models-dir': { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
 };
 
@@ -342,14 +343,19 @@ function positiveInteger(values: Values, name: string): number {
 
 function usage(): string {
   const lines = [
-    'Usage: lm-lens [--models-dir DIR]... <command> [options]',
+    'Usage: lm-lens [--models-dir DIR]... [--only-models-dir DIR]... <command> [options]',
     '',
     'Commands:',
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${`${name} ${c.usage}`.trimEnd()}\n      ${c.summary}`),
     '',
     'Global options:',
-    `  --models-dir DIR   a folder of model folders; repeatable (default: ${SHIPPED_MODELS} and ${userModelsDir()})`,
-    '  -h, --help         this help',
+    '  --models-dir DIR        a folder of model folders, searched before the default ones; repeatable',
+    '                          (defaults, always searched: the shipped models, then the per-user folder)',
+    '  --only-models-dir DIR   a folder of model folders, searching only such folders (no defaults); repeatable',
+    '  -h, --help              this help',
+    '',
+    `Default folders: ${SHIPPED_MODELS} (shipped) and ${userModelsDir()} (add-model's).`,
+    'A model id found in more than one folder is taken from the first.',
     '',
     'Output is JSON on stdout. Errors are {"error":{"code","message"}} on stderr;',
     'exit status 2 for bad input or a missing/broken model, 1 for internal errors.',
@@ -385,25 +391,28 @@ function parseCommandLine(args: string[]): CommandLine {
   }
 }
 
-function modelDirectoriesFrom(values: Values): ModelDirectory[] {
-  const given = values['models-dir'];
-  if (!Array.isArray(given) || given.length === 0) {
-    return [
-      { path: SHIPPED_MODELS, source: 'shipped' },
-      { path: userModelsDir(), source: 'user' }, // where add-model installs by default
-    ];
-  }
-  return given.map((dir) => {
-    const resolved = path.resolve(String(dir));
-    return { path: resolved, source: resolved === SHIPPED_MODELS ? 'shipped' : 'user' };
-  });
+function listOption(values: Values, name: string): string[] {
+  const given = values[name];
+  return Array.isArray(given) ? given.map(String) : [];
 }
 
-/** add-model / remove-model: --dir, else the first --models-dir, else the per-user models folder. */
+/**
+ * The folders to search, in order: `--only-models-dir` folders, then `--models-dir` folders, then (unless
+ * `--only-models-dir` was given) the shipped models and the per-user folder add-model installs into. A folder
+ * given twice is searched once. Given folders come first so that a model there (e.g. a freshly trained
+ * bert-mini) is the one used, not the shipped model of the same id; defaults still prefer shipped models.
+ */
+function modelDirectoriesFrom(values: Values): ModelDirectory[] {
+  const only = listOption(values, 'only-models-dir');
+  const given = [...only, ...listOption(values, 'models-dir')].map((dir) => path.resolve(dir));
+  const folders = only.length > 0 ? given : [...given, SHIPPED_MODELS, userModelsDir()];
+  return [...new Set(folders)].map((folder) => ({ path: folder, source: folder === SHIPPED_MODELS ? 'shipped' : 'user' }));
+}
+
+/** add-model / remove-model: --dir, else the first --only-models-dir / --models-dir, else the per-user models folder. */
 function modelsDirFor(values: Values): string {
   const dir = optional(values, 'dir');
-  const given = values['models-dir'];
-  const first = Array.isArray(given) && typeof given[0] === 'string' ? given[0] : undefined;
+  const [first] = [...listOption(values, 'only-models-dir'), ...listOption(values, 'models-dir')];
   return path.resolve(dir ?? first ?? userModelsDir());
 }
 

@@ -160,7 +160,7 @@ describe('lm-lens add-model from a mirror that answers with an error page (issue
     assert.equal(error.code, 'DOWNLOAD_FAILED');
     assert.match(error.message, /^onnx\/model\.onnx from Xenova\/tiny-bert is an HTML page \("502 Bad Gateway"\), not an ONNX model/);
     assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
-    assert.deepEqual(json<unknown[]>(await cli(['models', '--models-dir', dir], env), 'models'), []);
+    assert.deepEqual(json<unknown[]>(await cli(['models', '--only-models-dir', dir], env), 'models'), []);
   });
 });
 
@@ -225,9 +225,9 @@ describe('lm-lens add-model on a loopback hub', { skip: skipEndToEnd }, () => {
     assert.equal(gpt2Files.find((f) => f.path === 'onnx/model.onnx')?.source, 'onnx/decoder_model_merged.onnx');
   });
 
-  test('models --models-dir lists them as a masked LM and a causal LM (merged decoder)', async () => {
+  test('models --only-models-dir lists them as a masked LM and a causal LM (merged decoder)', async () => {
     const models = json<{ id: string; kind: string; inputs: string[]; outputs: string[] }[]>(
-      await cli(['models', '--models-dir', dir], env),
+      await cli(['models', '--only-models-dir', dir], env),
       'models',
     );
     const byId = new Map(models.map((m) => [m.id, m]));
@@ -291,7 +291,7 @@ describe('lm-lens add-model on a loopback hub', { skip: skipEndToEnd }, () => {
   test('remove-model deletes a download; a connection refused is a NETWORK error that says what to do', async () => {
     const removed = json<{ removed: { id: string } }>(await cli(['remove-model', 'Test--bert-mini', '--dir', dir], env), 'remove-model');
     assert.equal(removed.removed.id, 'Test--bert-mini');
-    const models = json<{ id: string }[]>(await cli(['models', '--models-dir', dir], env), 'models');
+    const models = json<{ id: string }[]>(await cli(['models', '--only-models-dir', dir], env), 'models');
     assert.deepEqual(models.map((m) => m.id), ['Test--gpt2-mini']);
 
     const closed = await FakeHub.start({ repo: 'Test/none', files: [] });

@@ -1,10 +1,10 @@
 /** dist/cli.js as a user runs it: JSON on stdout, JSON errors on stderr, exit 2 for input errors, 1 otherwise. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { DIST, tempDir, writeElmoFolder, writeModelFolder } from './helpers/modelFolders';
+import { DIST, SHIPPED_MODELS, tempDir, writeElmoFolder, writeModelFolder } from './helpers/modelFolders';
 
 const CLI = path.join(DIST, 'cli.js');
 
@@ -14,8 +14,8 @@ interface Run {
   stderr: string;
 }
 
-function cli(args: string[], cliPath = CLI): Run {
-  const run = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', timeout: 30_000 });
+function cli(args: string[], cliPath = CLI, env: NodeJS.ProcessEnv = process.env): Run {
+  const run = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', timeout: 30_000, env });
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
@@ -32,7 +32,7 @@ function assertError(run: Run, status: number, code: string, message?: RegExp): 
 
 describe('lm-lens CLI', () => {
   const models = tempDir();
-  const dirArgs = (): string[] => ['--models-dir', models.dir];
+  const dirArgs = (): string[] => ['--only-models-dir', models.dir];
 
   before(() => {
     writeElmoFolder(models.dir, 'elmo-test');
@@ -68,15 +68,36 @@ describe('lm-lens CLI', () => {
     ]);
   });
 
-  test('--models-dir is repeatable, in order', () => {
+  test('--only-models-dir is repeatable, in order, and searches nothing else', () => {
     const other = tempDir();
     writeElmoFolder(other.dir, 'elmo-other');
-    const run = cli(['--models-dir', other.dir, 'models', '--models-dir', models.dir]);
+    const run = cli(['--only-models-dir', other.dir, 'models', '--only-models-dir', models.dir]);
     assert.deepEqual(
       (JSON.parse(run.stdout) as { id: string }[]).map((m) => m.id),
       ['elmo-other', 'elmo-test'],
     );
     other.remove();
+  });
+
+  test('--models-dir adds folders before the defaults (shipped, then per-user): the shipped models stay (issue 13)', () => {
+    const other = tempDir();
+    const home = tempDir();
+    writeElmoFolder(other.dir, 'elmo-other');
+    writeElmoFolder(other.dir, 'elmo-mini'); // the id of a shipped model: the given folder's is used
+    writeElmoFolder(path.join(home.dir, 'models'), 'elmo-home');
+    const run = cli(['--models-dir', other.dir, 'models', '--models-dir', other.dir], CLI, { ...process.env, LM_LENS_HOME: home.dir });
+    assert.equal(run.status, 0, run.stderr);
+    const listed = JSON.parse(run.stdout) as { id: string; path: string }[];
+    const shipped = readdirSync(SHIPPED_MODELS, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+    assert.ok(shipped.length > 0, 'media/models has the shipped models');
+    assert.deepEqual(
+      listed.map((m) => m.id),
+      ['elmo-mini', 'elmo-other', ...shipped.filter((id) => id !== 'elmo-mini'), 'elmo-home'],
+      'the given folder once, then the shipped models, then the per-user folder',
+    );
+    assert.equal(listed[0]!.path, path.join(other.dir, 'elmo-mini'));
+    other.remove();
+    home.remove();
   });
 
   test('embed: JSON {model, tokens, index, truncated, layers}', () => {
@@ -111,7 +132,7 @@ describe('lm-lens CLI', () => {
     assertError(cli([...base, '--model', 'gpt9']), 2, 'MODEL_NOT_FOUND', /Available: elmo-test/);
     assertError(cli([...base, '--model', 'broken']), 2, 'MODEL_CORRUPT', /not valid JSON/);
     const empty = tempDir();
-    assertError(cli(['embed', '--models-dir', empty.dir, '--text', 'a bank', '--word', 'bank']), 2, 'MODEL_NOT_FOUND');
+    assertError(cli(['embed', '--only-models-dir', empty.dir, '--text', 'a bank', '--word', 'bank']), 2, 'MODEL_NOT_FOUND');
     empty.remove();
   });
 

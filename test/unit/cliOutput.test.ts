@@ -61,7 +61,7 @@ function toDevFull(args: string[], streams: { stdout?: boolean; stderr?: boolean
 
 describe('CLI output that cannot be written', () => {
   const models = tempDir();
-  const dirArgs = (): string[] => ['--models-dir', models.dir];
+  const dirArgs = (): string[] => ['--only-models-dir', models.dir];
   before(() => {
     // enough models, with long ids, for `models` to print several times a pipe's 64 KiB buffer
     for (let i = 0; i < 400; i++) writeElmoFolder(models.dir, `elmo-${String(i).padStart(3, '0')}-${'x'.repeat(200)}`);

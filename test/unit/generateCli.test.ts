@@ -20,7 +20,7 @@ function errorOf(stderr: string): { code: string; message: string } {
 
 describe('lm-lens fill / complete / score', () => {
   const models = tempDir();
-  const dir = (): string[] => ['--models-dir', models.dir];
+  const dir = (): string[] => ['--only-models-dir', models.dir];
 
   before(() => {
     writeLeftNeighbourBert(models.dir, 'bert-test');

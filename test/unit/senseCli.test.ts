@@ -20,7 +20,7 @@ function errorOf(run: { status: number | null; stdout: string; stderr: string })
 
 describe('lm-lens sense', () => {
   const models = tempDir();
-  const dirArgs = (): string[] => ['--models-dir', models.dir];
+  const dirArgs = (): string[] => ['--only-models-dir', models.dir];
   before(() => writeElmoFolder(models.dir, 'elmo-test'));
   after(() => models.remove());
 

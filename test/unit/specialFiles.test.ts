@@ -27,7 +27,7 @@ function mkfifo(file: string): void {
 
 describe('special files in a models folder', { skip: process.platform === 'win32' ? 'no mkfifo' : false }, () => {
   const models = tempDir();
-  const dirArgs = (): string[] => ['--models-dir', models.dir];
+  const dirArgs = (): string[] => ['--only-models-dir', models.dir];
 
   before(() => {
     writeElmoFolder(models.dir, 'elmo-test');
