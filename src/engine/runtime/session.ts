@@ -28,8 +28,9 @@ export interface SessionOptions {
   /**
    * Also these outputs, rewriting the graph (once, cached) when it lacks them: `attentions` = the attention
    * probabilities (`attentions.{i}`, [batch, heads, query, key]; a stacked `attentions` output counts),
-   * `hiddenStates` = each block's output (`hidden_states.{i}`, [batch, sequence, hidden], HF's
-   * hidden_states[i + 1]; a stacked `hidden_states` counts). BAD_INPUT with the reason when the graph cannot
+   * `hiddenStates` = each block's output (`hidden_states.{i}`, [batch, sequence, hidden]: HF's hidden_states[i + 1],
+   * except the last block of a pre-LayerNorm model such as GPT-2, where HF's has ln_f applied and this has not;
+   * a stacked `hidden_states` counts). BAD_INPUT with the reason when the graph cannot
    * give them (fused attention). See runtime/exposed.ts.
    */
   expose?: { attentions?: boolean; hiddenStates?: boolean };
