@@ -279,16 +279,14 @@ def main():
         json.dump(meta, open(meta_path, "w"), indent=1)
     if "evaluate" in run:
         import evaluate as E
-        meta["metrics"] = {}
+        meta.setdefault("metrics", {})
         for name in chosen:
             task, _ = T.load_trained(name, work, a.smoke)
             meta["metrics"][name] = getattr(E, "gpt" if name == "gpt2" else name)(task, work)
             log(f"evaluate: {name} {meta['metrics'][name]}")
-        try:
+        if "elmo" in chosen:  # the ELMo layer probes need this run's ELMo checkpoint
             import probes
             meta["probes"] = probes.run(work, smoke=a.smoke)
-        except ImportError:
-            pass
         json.dump(meta, open(meta_path, "w"), indent=1)
     if "scoreboard" in run:
         meta["scoreboard"] = {**meta.get("scoreboard", {}), **scoreboard(out, chosen, a.smoke)}
