@@ -10,10 +10,10 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import { checkAttentionRequest, specialAffixes, surprisalAndNext, tokenWindow, topK, transformerFeeds } from '../../src/engine/attention';
 import { attentionOutputNames, canShowAttention, collectAttentions, headMatrix, nestAttentions } from '../../src/engine/attentionTensor';
 import { Engine, modelDirectories } from '../../src/engine/engine';
-import { LensError } from '../../src/engine/errors';
 import type { HostTensor } from '../../src/engine/runtime/session';
 import { DIST, tempDir, writeModelFolder } from './helpers/modelFolders';
 import { encodeModel, FLOAT, INT64, type Node } from './helpers/onnxWriter';
+import { lensError } from './helpers/lensError';
 
 const VOCAB = { '[UNK]': 0, '[CLS]': 1, '[SEP]': 2, the: 3, river: 4, bank: 5, '##s': 6, we: 7, sat: 8, on: 9, of: 10, '.': 11 };
 
@@ -47,15 +47,6 @@ const TOKENIZER_JSON = {
 };
 
 const tokenizer = new Tokenizer(TOKENIZER_JSON, {});
-
-function lensError(code: string, message?: RegExp) {
-  return (error: unknown): boolean => {
-    assert.ok(error instanceof LensError, `expected a LensError, got ${String(error)}`);
-    assert.equal(error.code, code, error.message);
-    if (message) assert.match(error.message, message);
-    return true;
-  };
-}
 
 function softmax(row: number[]): number[] {
   const max = Math.max(...row);

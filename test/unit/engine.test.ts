@@ -8,24 +8,15 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Engine, modelDirectories } from '../../src/engine/engine';
 import { elmoBoundaryCharIds, elmoCharIds } from '../../src/engine/elmo';
-import { LensError } from '../../src/engine/errors';
 import { DIST, tempDir, writeElmoFolder, writeModelFolder } from './helpers/modelFolders';
 import { unloadableModel } from './helpers/onnxWriter';
+import { lensError } from './helpers/lensError';
 
 const workerPath = path.join(DIST, 'worker.js');
 
 /** Layer 0 of the test model for a word: [sum of ids, id 1, id 2, sum of k * id_k]. */
 function tokenLayer(ids: number[]): number[] {
   return [ids.reduce((a, b) => a + b, 0), ids[1]!, ids[2]!, ids.reduce((a, id, k) => a + k * id, 0)];
-}
-
-function lensError(code: string, message?: RegExp) {
-  return (error: unknown): boolean => {
-    assert.ok(error instanceof LensError, `expected a LensError, got ${String(error)}`);
-    assert.equal(error.code, code, error.message);
-    if (message) assert.match(error.message, message);
-    return true;
-  };
 }
 
 const isOrtLoaded = (): boolean => Object.keys(require.cache).some((file) => file.includes('onnxruntime-node'));

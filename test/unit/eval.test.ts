@@ -29,18 +29,14 @@ import { textPositions } from '../../src/engine/eval/likelihood';
 import { logSoftmax } from '../../src/engine/sampling';
 import { loadTokenizer } from '../../src/engine/tokenizer';
 import { DIST, SHIPPED_MODELS, tempDir } from './helpers/modelFolders';
+import { lensError } from './helpers/lensError';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
 
 const workerPath = path.join(DIST, 'worker.js');
 
-const badInput = (message: RegExp) => (error: unknown) => {
-  assert.ok(error instanceof LensError, `a LensError, got ${String(error)}`);
-  assert.equal(error.code, 'BAD_INPUT');
-  assert.match(error.message, message);
-  return true;
-};
+const badInput = (message: RegExp) => lensError('BAD_INPUT', message);
 
 const pairLine = (good: string, bad: string, extra: object = {}): string => JSON.stringify({ sentence_good: good, sentence_bad: bad, ...extra });
 

@@ -9,22 +9,13 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { FillResult } from '../../src/engine/api';
 import { Engine, modelDirectories } from '../../src/engine/engine';
-import { LensError } from '../../src/engine/errors';
 import { windowAroundMasks } from '../../src/engine/fill';
 import { findMaskMarkers } from '../../src/engine/maskMarkers';
 import { DIST, REPO_ROOT, SHIPPED_MODELS, tempDir } from './helpers/modelFolders';
 import { writeLeftNeighbourBert } from './helpers/lmModels';
+import { lensError } from './helpers/lensError';
 
 const workerPath = path.join(DIST, 'worker.js');
-
-function lensError(code: string, message?: RegExp) {
-  return (error: unknown): boolean => {
-    assert.ok(error instanceof LensError, `expected a LensError, got ${String(error)}`);
-    assert.equal(error.code, code, error.message);
-    if (message) assert.match(error.message, message);
-    return true;
-  };
-}
 
 /** Probabilities in (0, 1], sorted best first, summing to at most 1, for every mask and the sequences. */
 function assertWellFormed(result: FillResult): void {

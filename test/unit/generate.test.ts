@@ -10,21 +10,12 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { GenerateProgress } from '../../src/engine/api';
 import { Engine, modelDirectories } from '../../src/engine/engine';
-import { LensError } from '../../src/engine/errors';
 import { slideWindow } from '../../src/engine/generate';
 import { DIST, REPO_ROOT, SHIPPED_MODELS, tempDir } from './helpers/modelFolders';
 import { COUNT_BASE, writeCountingGpt2 } from './helpers/lmModels';
+import { lensError } from './helpers/lensError';
 
 const workerPath = path.join(DIST, 'worker.js');
-
-function lensError(code: string, message?: RegExp) {
-  return (error: unknown): boolean => {
-    assert.ok(error instanceof LensError, `expected a LensError, got ${String(error)}`);
-    assert.equal(error.code, code, error.message);
-    if (message) assert.match(error.message, message);
-    return true;
-  };
-}
 
 /** "2345…": what the counting model writes after `promptLength` tokens. */
 const letters = (promptLength: number, n: number): string =>

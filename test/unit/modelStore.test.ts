@@ -2,20 +2,11 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { LensError } from '../../src/engine/errors';
 import { ModelStore, kindOfModelType } from '../../src/engine/modelStore';
 import { readOnnxSignature } from '../../src/engine/onnxSignature';
 import { tempDir, writeElmoFolder, writeModelFolder } from './helpers/modelFolders';
 import { FLOAT, INT64, encodeModel } from './helpers/onnxWriter';
-
-function lensError(code: string, message?: RegExp) {
-  return (error: unknown): boolean => {
-    assert.ok(error instanceof LensError, `expected a LensError, got ${String(error)}`);
-    assert.equal(error.code, code);
-    if (message) assert.match(error.message, message);
-    return true;
-  };
-}
+import { lensError } from './helpers/lensError';
 
 const bertLike = encodeModel({
   inputs: [

@@ -17,22 +17,13 @@ import { after, before, describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { headMatrix } from '../../src/engine/attentionTensor';
 import { Engine, modelDirectories } from '../../src/engine/engine';
-import { LensError } from '../../src/engine/errors';
 import { logSoftmax } from '../../src/engine/sampling';
 import { loadTokenizer } from '../../src/engine/tokenizer';
 import { DIST, REPO_ROOT, tempDir } from './helpers/modelFolders';
+import { lensError } from './helpers/lensError';
 
 const EXPORTS = path.join(REPO_ROOT, 'test', 'fixtures', 'real-exports');
 const onnxOf = (id: string): string => path.join(EXPORTS, id, 'onnx', 'model.onnx');
-
-function lensError(code: string, message?: RegExp) {
-  return (error: unknown): boolean => {
-    assert.ok(error instanceof LensError, `expected a LensError, got ${String(error)}`);
-    assert.equal(error.code, code, error.message);
-    if (message) assert.match(error.message, message);
-    return true;
-  };
-}
 
 /** ONNX Runtime's own logits for one row of ids, every input fed as the graph declares it. */
 async function ortLogits(id: string, ids: number[], output: string): Promise<{ data: Float32Array; vocab: number }> {
