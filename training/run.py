@@ -63,30 +63,16 @@ def install_inputs(smoke):
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=REPO, check=True)
 
 
-def check_warm_start(name, trained, onnx_path):
+def check_warm_start(name, task, onnx_path, smoke):
     """The next session continues from this export: every weight read back from it must equal the trained one."""
     import train as T
-    fresh = type(trained)(**_ctor_args(name, trained))
+    fresh = T.build(name, task.vocab_size, smoke)  # the same builder (and sizes) the training used
     loaded, total = T.init_from_onnx(fresh, onnx_path)
-    ref = trained.state_dict()
+    ref = task.model.state_dict()
     worst = max(float((v - ref[k]).abs().max()) for k, v in fresh.state_dict().items() if not k.startswith(T.TRAINING_ONLY))
     if loaded < total or worst > 0:
         raise SystemExit(f"warm start from {onnx_path}: {loaded}/{total} tensors, max difference {worst}")
     log(f"export: {name} reads back from its ONNX exactly ({loaded} tensors)")
-
-
-def _ctor_args(name, model):
-    c = model.cfg
-    if name == "bert":
-        return dict(vocab=c["vocab_size"], h=c["hidden_size"], layers=c["num_hidden_layers"], heads=c["num_attention_heads"],
-                    ff=c["intermediate_size"], max_pos=c["max_position_embeddings"], pre_ln=c["pre_layer_norm"])
-    if name in ("gpt2", "gpt1"):
-        return dict(vocab=c["vocab_size"], h=c["n_embd"], layers=c["n_layer"], heads=c["n_head"], ff=c["n_inner"],
-                    max_pos=c["n_positions"], pre_ln=c["pre_layer_norm"])
-    if name == "elmo":
-        return dict(vocab=c["vocab_size"], proj=c["projection_dim"], hidden=c["lstm_hidden"],
-                    cutoffs=tuple(model.softmax.cutoffs[:-1]), max_chars=c["max_characters_per_token"])
-    return dict(vocab=c["vocab_size"], context=c["context_size"], dim=c["embedding_dim"], hidden=c["hidden_size"])
 
 
 def lm_lens_eval(out, args):
@@ -275,7 +261,7 @@ def main():
                                                                           "global_batch") if k in st}
             meta["training"][name]["params"] = st.get("params")
             log(f"export: {IDS[name]} {size / 1e6:.1f} MB")
-            check_warm_start(name, task.model, os.path.join(d, "onnx", "model.onnx"))
+            check_warm_start(name, task, os.path.join(d, "onnx", "model.onnx"), a.smoke)
         json.dump(meta, open(meta_path, "w"), indent=1)
     if "evaluate" in run:
         import evaluate as E
