@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { GenerateProgress } from '../../src/engine/api';
 import { Engine, modelDirectories } from '../../src/engine/engine';
-import { slideWindow } from '../../src/engine/generate';
+import { STREAM_INTERVAL_MS, slideWindow } from '../../src/engine/generate';
 import { DIST, REPO_ROOT, SHIPPED_MODELS, tempDir } from './helpers/modelFolders';
 import { COUNT_BASE, writeCountingGpt2 } from './helpers/lmModels';
 import { lensError } from './helpers/lensError';
@@ -86,6 +86,18 @@ describe('generate (hand-built GPT-2-shaped model in the worker)', () => {
     assert.equal(progress.map((p) => p.text).join(''), result.completion);
     assert.ok(progress.length >= 2, 'more than one message');
     assert.deepEqual(progress.map((p) => p.tokens), [...progress.map((p) => p.tokens)].sort((a, b) => a - b));
+  });
+
+  test('streaming is coalesced: the first piece at once, then at most one message per STREAM_INTERVAL_MS', async () => {
+    const progress: GenerateProgress[] = [];
+    const result = await engine.generate({ text: 'Hi', maxTokens: 200, minTokens: 200, model: 'counting-long' }, undefined, (p) =>
+      progress.push(p),
+    );
+    assert.equal(progress.map((p) => p.text).join(''), result.completion, 'nothing lost or repeated');
+    assert.equal(progress[0]!.tokens, 1, 'the first token is not held back');
+    // one message per token would be 200; time-coalesced ones are bounded by the generation's own duration
+    const bound = 2 + Math.floor(result.ms / STREAM_INTERVAL_MS);
+    assert.ok(progress.length <= bound, `${progress.length} messages for ${result.tokens} tokens in ${result.ms} ms (bound ${bound})`);
   });
 
   test('stop strings: generation ends before them and never streams them', async () => {
