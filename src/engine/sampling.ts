@@ -71,13 +71,51 @@ export function logSoftmax(logits: ArrayLike<number>): Float64Array {
   return out;
 }
 
-/** The `k` largest entries of `values` as indices, largest first (ties: lower index first). */
+/** Orders indices by value, largest first; ties by index (the order every selection here returns). */
+const byValueThenIndex =
+  (values: ArrayLike<number>) =>
+  (a: number, b: number): number =>
+    values[b]! - values[a]! || a - b;
+
+/** The k-th largest of `xs` (1 <= k <= xs.length), rearranging `xs`: quickselect, O(n) on average, no full sort. */
+function kthLargest(xs: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = xs.length - 1;
+  const target = k - 1; // position in descending order
+  while (lo < hi) {
+    const pivot = xs[(lo + hi) >>> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (xs[i]! > pivot) i++;
+      while (xs[j]! < pivot) j--;
+      if (i <= j) {
+        const t = xs[i]!;
+        xs[i++] = xs[j]!;
+        xs[j--] = t;
+      }
+    }
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else return xs[target]!;
+  }
+  return xs[target]!;
+}
+
+/** The `k` largest entries of `values` as indices, largest first (ties: lower index first); NaN never counts. */
 export function topKIndices(values: ArrayLike<number>, k: number, exclude?: ReadonlySet<number>): number[] {
   const n = Math.min(k, values.length);
+  if (n <= 0) return [];
   if (n > 64) {
-    const all: number[] = [];
-    for (let i = 0; i < values.length; i++) if (!exclude?.has(i) && !Number.isNaN(values[i]!)) all.push(i);
-    return all.sort((a, b) => values[b]! - values[a]! || a - b).slice(0, n);
+    // a partial selection: find the n-th largest value, keep what reaches it, sort only those
+    const kept = new Float64Array(values.length);
+    let count = 0;
+    for (let i = 0; i < values.length; i++) if (!exclude?.has(i) && !Number.isNaN(values[i]!)) kept[count++] = values[i]!;
+    if (count === 0) return [];
+    const threshold = kthLargest(kept.subarray(0, count), Math.min(n, count));
+    const picked: number[] = [];
+    for (let i = 0; i < values.length; i++) if (values[i]! >= threshold && !exclude?.has(i)) picked.push(i);
+    return picked.sort(byValueThenIndex(values)).slice(0, n);
   }
   const heap: number[] = []; // indices, kept sorted descending by value; small k, so insertion is fine
   for (let i = 0; i < values.length; i++) {
@@ -100,42 +138,107 @@ export interface Candidates {
 }
 
 /**
+ * exp((logit - max) / temperature) for every entry (0 for NaN and -Infinity), and their sum. Subtracting the
+ * largest logit first means a small temperature sends the others to 0 instead of overflowing every value.
+ */
+function scaledWeights(logits: ArrayLike<number>, temperature: number): { weights: Float64Array; total: number } {
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) if (logits[i]! > max) max = logits[i]!;
+  const weights = new Float64Array(logits.length);
+  let total = 0;
+  for (let i = 0; i < logits.length; i++) {
+    const w = Math.exp((logits[i]! - max) / temperature);
+    if (w > 0) {
+      weights[i] = w;
+      total += w;
+    }
+  }
+  return { weights, total };
+}
+
+/**
+ * The heaviest entries, most likely first (by logit, ties by index), up to the first whose running sum of
+ * `weights` reaches `mass` (`exceed`: passes it). Written by hand because no library selects a probability
+ * mass: instead of sorting the whole vocabulary every token (50k entries for GPT-2), it sorts only the entries
+ * above a threshold that falls 16-fold until they hold enough mass, usually a few hundred of them.
+ */
+function heaviestPrefix(logits: ArrayLike<number>, weights: Float64Array, mass: number, exceed: boolean): number[] {
+  const reached = (sum: number): boolean => (exceed ? sum > mass : sum >= mass);
+  let top = 0;
+  for (let i = 0; i < weights.length; i++) if (weights[i]! > top) top = weights[i]!;
+  let picked: number[] = [];
+  for (let threshold = top; threshold > 0; threshold = threshold > 1e-300 ? threshold / 16 : 0) {
+    picked = [];
+    let sum = 0;
+    for (let i = 0; i < weights.length; i++) {
+      if (weights[i]! >= threshold) {
+        picked.push(i);
+        sum += weights[i]!;
+      }
+    }
+    if (reached(sum)) break;
+  }
+  picked.sort(byValueThenIndex(logits));
+  let sum = 0;
+  for (let n = 0; n < picked.length; n++) {
+    sum += weights[picked[n]!]!;
+    if (reached(sum)) return picked.slice(0, n + 1);
+  }
+  return picked; // rounding: the whole positive-weight set
+}
+
+/** The candidates sampling draws from, as weights (unnormalised): the top k, then the nucleus. */
+function candidateWeights(logits: ArrayLike<number>, options: SamplingOptions): { ids: number[]; weights: number[] } {
+  const temperature = options.temperature > 0 ? options.temperature : 1;
+  if (options.topK > 0 && options.topK < logits.length) {
+    const ids = topKIndices(logits, options.topK);
+    const max = ids.length > 0 ? logits[ids[0]!]! : 0;
+    let weights = ids.map((id) => Math.exp((logits[id]! - max) / temperature));
+    const keep = ids.findIndex((_id, i) => weights[i] === 0 || Number.isNaN(weights[i]!)); // -Infinity logits
+    if (keep > 0) ids.length = keep;
+    weights = weights.slice(0, ids.length);
+    if (options.topP >= 1) return { ids, weights };
+    const total = weights.reduce((a, b) => a + b, 0);
+    let mass = 0;
+    let n = 0;
+    while (n < ids.length && mass < options.topP * total) mass += weights[n++]!;
+    return { ids: ids.slice(0, Math.max(n, 1)), weights: weights.slice(0, Math.max(n, 1)) };
+  }
+  const { weights, total } = scaledWeights(logits, temperature);
+  const ids = options.topP < 1 ? heaviestPrefix(logits, weights, options.topP * total, false) : topKIndices(logits, logits.length).filter((id) => weights[id]! > 0);
+  return { ids, weights: ids.map((id) => weights[id]!) };
+}
+
+/**
  * The distribution sampling draws from: logits / temperature, cut to the top k, softmaxed, then cut to
- * the nucleus (smallest prefix whose mass reaches top-p) and renormalised. Sorted most likely first.
- * The largest logit is subtracted before dividing, so a small temperature sends the others to -Infinity
- * (probability 0) instead of overflowing every value.
+ * the nucleus (smallest prefix whose mass reaches top-p) and renormalised. Sorted most likely first; tokens
+ * of probability 0 (a -Infinity logit) are left out.
  */
 export function samplingDistribution(logits: ArrayLike<number>, options: SamplingOptions): Candidates {
-  const temperature = options.temperature > 0 ? options.temperature : 1;
-  const k = options.topK > 0 ? Math.min(options.topK, logits.length) : logits.length;
-  const ids = topKIndices(logits, k);
-  const max = ids.length > 0 ? logits[ids[0]!]! : 0;
-  const scaled = ids.map((id) => (logits[id]! - max) / temperature);
-  const lse = logSumExp(scaled);
-  let probs = scaled.map((x) => Math.exp(x - lse));
-  if (options.topP < 1) {
-    let mass = 0;
-    let keep = 0;
-    while (keep < probs.length && mass < options.topP) mass += probs[keep++]!;
-    ids.length = Math.max(keep, 1);
-    probs = probs.slice(0, ids.length);
-    const total = probs.reduce((a, b) => a + b, 0);
-    probs = probs.map((p) => p / total);
-  }
-  return { ids, probs };
+  const { ids, weights } = candidateWeights(logits, options);
+  const total = weights.reduce((a, b) => a + b, 0);
+  return { ids, probs: weights.map((w) => w / total) };
 }
 
 /**
  * The next token: argmax when not sampling (temperature 0 or below MIN_TEMPERATURE), else a draw from
- * `samplingDistribution`; argmax too when that distribution is not finite (an infinite logit).
+ * `samplingDistribution` (walked most likely first); argmax too when that distribution is not finite (an
+ * infinite logit). With neither top-k nor top-p the draw sorts only the tokens ahead of where it lands.
  */
 export function chooseToken(logits: ArrayLike<number>, options: SamplingOptions, random: () => number): number {
   if (!isSampling(options)) return argmax(logits);
-  const { ids, probs } = samplingDistribution(logits, options);
-  if (!probs.every(Number.isFinite)) return argmax(logits);
-  let r = random();
+  if (!(options.topK > 0 && options.topK < logits.length) && options.topP >= 1) {
+    const { weights, total } = scaledWeights(logits, options.temperature);
+    if (!Number.isFinite(total) || total <= 0) return argmax(logits);
+    const prefix = heaviestPrefix(logits, weights, random() * total, true);
+    return prefix[prefix.length - 1] ?? argmax(logits);
+  }
+  const { ids, weights } = candidateWeights(logits, options);
+  const total = weights.reduce((a, b) => a + b, 0);
+  if (ids.length === 0 || !Number.isFinite(total) || total <= 0) return argmax(logits);
+  let r = random() * total;
   for (let i = 0; i < ids.length; i++) {
-    r -= probs[i]!;
+    r -= weights[i]!;
     if (r < 0) return ids[i]!;
   }
   return ids[ids.length - 1]!; // rounding left a sliver: the least likely kept token

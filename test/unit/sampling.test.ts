@@ -157,3 +157,58 @@ describe('generation text helpers', () => {
     assert.equal(promptBudget(100, 30, 64), 34);
   });
 });
+
+describe('sampling without a full sort (issue 11) agrees with sorting the whole vocabulary', () => {
+  /** The plain definition: sort everything, cut to the top k, then to the nucleus, walk most likely first. */
+  function reference(logits: number[], o: { temperature: number; topK: number; topP: number }) {
+    let ids = [...logits.keys()].sort((a, b) => logits[b]! - logits[a]! || a - b);
+    if (o.topK > 0) ids = ids.slice(0, o.topK);
+    const max = logits[ids[0]!]!;
+    let w = ids.map((id) => Math.exp((logits[id]! - max) / o.temperature));
+    if (o.topP < 1) {
+      const total = w.reduce((a, b) => a + b, 0);
+      let mass = 0;
+      let n = 0;
+      while (n < w.length && mass < o.topP * total) mass += w[n++]!;
+      ids = ids.slice(0, Math.max(n, 1));
+      w = w.slice(0, ids.length);
+    }
+    return { ids, w };
+  }
+  const draw = ({ ids, w }: { ids: number[]; w: number[] }, u: number): number => {
+    let r = u * w.reduce((a, b) => a + b, 0);
+    for (let i = 0; i < ids.length; i++) if ((r -= w[i]!) < 0) return ids[i]!;
+    return ids[ids.length - 1]!;
+  };
+  // a GPT-2-sized vocabulary with a peaked head and a long flat tail, as real logits have
+  const random = mulberry32(11);
+  const logits = Array.from({ length: 50257 }, (_, i) => (i % 997 === 0 ? 8 : 0) + 3 * Math.log(random() + 1e-9));
+  const settings = [
+    { temperature: 1, topK: 0, topP: 1 },
+    { temperature: 0.7, topK: 0, topP: 0.9 },
+    { temperature: 1.3, topK: 40, topP: 1 },
+    { temperature: 1, topK: 200, topP: 0.95 },
+    { temperature: 2, topK: 0, topP: 0.5 },
+  ];
+
+  for (const o of settings) {
+    test(`T ${o.temperature}, top-k ${o.topK}, top-p ${o.topP}: the same candidates and the same draws`, () => {
+      const ref = reference(logits, o);
+      const got = samplingDistribution(logits, o);
+      assert.deepEqual(got.ids, ref.ids);
+      const total = ref.w.reduce((a, b) => a + b, 0);
+      got.probs.forEach((p, i) => close(p, ref.w[i]! / total));
+      for (let seed = 1; seed <= 60; seed++) {
+        const u = mulberry32(seed)();
+        assert.equal(chooseToken(logits, o, mulberry32(seed)), draw(ref, u), `seed ${seed}`);
+      }
+    });
+  }
+
+  test('a token masked to -Infinity (end of text before minTokens) is never drawn, even from a rounding sliver', () => {
+    const masked = [1, 1, -Infinity];
+    for (let seed = 1; seed <= 50; seed++) assert.notEqual(chooseToken(masked, { temperature: 1, topK: 0, topP: 1 }, mulberry32(seed)), 2);
+    assert.notEqual(chooseToken(masked, { temperature: 1, topK: 0, topP: 1 }, () => 1 - Number.EPSILON), 2);
+    assert.deepEqual(samplingDistribution(masked, { temperature: 1, topK: 3, topP: 1 }).ids, [0, 1]);
+  });
+});
