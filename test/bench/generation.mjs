@@ -1,13 +1,17 @@
 // Generation and fill-mask speed (a benchmark that prints a table; not a test):
 //   1. 128-token greedy generation through the Engine (worker): tokens/s with the KV cache against --no-cache
-//      (full recompute every token), and time to the first token;
+//      (full recompute every token), a sampled run (temperature, top-p), and time to the first token; beside it
+//      a bare ONNX Runtime decode loop on this thread (the physical limit) and transformers.js, all interleaved
+//      round by round; ratio rows "ours / transformers.js" and "ours / bare ORT";
 //   2. the same ONNX model folders run by transformers.js (@huggingface/transformers, local files only,
 //      remote models off): its text-generation and fill-mask pipelines against ours, in one run;
 //   3. fill-mask end to end (Engine: tokenize, worker round trip, post-process) against the raw session.run
 //      of the same feeds (onnxruntime-node on this thread).
 // Every timing is the median of --runs runs after one warm-up. ONNX Runtime uses one intra-op thread on
 // both sides (the engine's default; transformers.js is told so) so the comparison is like for like.
-// Usage: npm run build && node test/bench/generation.mjs [--models-dir DIR] [--tokens 128] [--runs 3] [--json]
+// Usage: npm run build && node test/bench/generation.mjs [--models-dir DIR] [--gpt2 ID] [--tokens 128] [--runs 3] [--json]
+//   A 12-layer GPT-2-sized model (random weights, speed only): /usr/bin/python3 test/bench/synthetic_gpt2.py DIR,
+//   then --models-dir DIR --gpt2 gpt2-12x768 (DIR also needs a bert-mini folder: the script links it).
 //   DIR defaults to media/models, else training/work-smoke/models (untrained smoke builds: speed only).
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -64,33 +68,158 @@ const fixed = (x, d = 1) => (typeof x === 'number' && Number.isFinite(x) ? Numbe
 const { Engine, modelDirectories } = require(path.join(root, 'dist', 'engine.js'));
 const engine = new Engine({ modelDirectories: modelDirectories(modelsDir), workerPath: path.join(root, 'dist', 'worker.js'), threads: 1 });
 
-async function oursGenerate(noCache) {
+async function oursGenerate(noCache, sampling = {}) {
   const started = performance.now();
   let firstPiece;
   const result = await engine.generate(
-    { text: PROMPT, maxTokens: TOKENS, minTokens: TOKENS, noCache, model: GPT2 },
+    { text: PROMPT, maxTokens: TOKENS, minTokens: TOKENS, noCache, model: GPT2, ...sampling },
     undefined,
     () => (firstPiece ??= performance.now() - started),
   );
   return { ...result, wallMs: performance.now() - started, firstPieceMs: firstPiece };
 }
 
-let oursCompletion;
+// ---- 1b. the bare ORT decode loop: the physical limit for this model -------------------------------------------
+// onnxruntime-node on this thread with the same feeds the engine builds (input_ids, attention_mask, position_ids,
+// past_key_values.* from the previous step's present.*), greedy argmax in JS, nothing else: no worker, no
+// tokenizer in the loop, no streaming.
+const ort = require('onnxruntime-node');
+const { Tokenizer } = require('@huggingface/tokenizers');
+const SESSION_OPTIONS = { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
+const loadTokenizer = (folder) =>
+  new Tokenizer(JSON.parse(readFileSync(path.join(folder, 'tokenizer.json'), 'utf8')), JSON.parse(readFileSync(path.join(folder, 'tokenizer_config.json'), 'utf8')));
+
+async function bareLoop(folder) {
+  const config = JSON.parse(readFileSync(path.join(folder, 'config.json'), 'utf8'));
+  const session = await ort.InferenceSession.create(path.join(folder, 'onnx', 'model.onnx'), SESSION_OPTIONS);
+  const prompt = loadTokenizer(folder).encode(PROMPT).ids;
+  const pasts = session.inputNames.filter((n) => n.startsWith('past_key_values.'));
+  const fetches = ['logits', ...pasts.map((n) => n.replace('past_key_values.', 'present.'))];
+  const heads = config.n_head ?? config.num_attention_heads;
+  const headDim = (config.n_embd ?? config.hidden_size) / heads;
+  const empty = new ort.Tensor('float32', new Float32Array(0), [1, heads, 0, headDim]);
+  return async () => {
+    const started = performance.now();
+    let ids = prompt;
+    let past;
+    let pastLength = 0;
+    const out = [];
+    for (let step = 0; step < TOKENS; step++) {
+      const t = ids.length;
+      const feeds = {
+        input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, t]),
+        attention_mask: new ort.Tensor('int64', new BigInt64Array(pastLength + t).fill(1n), [1, pastLength + t]),
+      };
+      if (session.inputNames.includes('position_ids')) {
+        feeds.position_ids = new ort.Tensor('int64', BigInt64Array.from({ length: t }, (_, j) => BigInt(pastLength + j)), [1, t]);
+      }
+      for (const name of pasts) feeds[name] = past ? past[name.replace('past_key_values.', 'present.')] : empty;
+      const result = await session.run(feeds, fetches);
+      const logits = result.logits.data;
+      const vocab = result.logits.dims[2];
+      let best = 0;
+      for (let v = 1, off = (t - 1) * vocab; v < vocab; v++) if (logits[off + v] > logits[off + best]) best = v;
+      out.push(best);
+      past = result;
+      pastLength += t;
+      ids = [best];
+    }
+    return { ms: performance.now() - started, ids: out, prompt };
+  };
+}
+
+// ---- 1c. transformers.js text-generation on the same folder ----------------------------------------------------
+let tjs;
+try {
+  tjs = await import('@huggingface/transformers');
+  tjs.env.allowRemoteModels = false;
+  tjs.env.allowLocalModels = true;
+  tjs.env.localModelPath = modelsDir + path.sep;
+} catch (error) {
+  notes.push(`transformers.js could not be imported: ${error.message}`);
+}
+const TJS_OPTIONS = { dtype: 'fp32', device: 'cpu', session_options: { intraOpNumThreads: 1, interOpNumThreads: 1 } };
+
+// The contenders run interleaved (one run of each per round, after a warm-up of each), so a machine whose load
+// drifts during the benchmark slows them alike and the ratios stay fair.
+const contenders = {
+  cache: () => oursGenerate(false),
+  noCache: () => oursGenerate(true),
+  sampled: () => oursGenerate(false, { temperature: 0.8, topP: 0.95, seed: 1 }),
+  bare: await bareLoop(path.join(modelsDir, GPT2)),
+};
+if (tjs) {
+  try {
+    const loadStarted = performance.now();
+    const generator = await tjs.pipeline('text-generation', GPT2, TJS_OPTIONS);
+    row('transformers.js: text-generation', 'pipeline load', fixed(performance.now() - loadStarted), 'ms');
+    contenders.tjs = async () => {
+      const started = performance.now();
+      const [out] = await generator(PROMPT, { max_new_tokens: TOKENS, min_new_tokens: TOKENS, do_sample: false, return_full_text: false });
+      return { ms: performance.now() - started, text: out.generated_text };
+    };
+    contenders.tjsFirst = async () => {
+      const started = performance.now();
+      await generator(PROMPT, { max_new_tokens: 1, min_new_tokens: 1, do_sample: false, return_full_text: false });
+      return { ms: performance.now() - started };
+    };
+  } catch (error) {
+    notes.push(`transformers.js text-generation could not load or run ${GPT2}: ${error.message}`);
+  }
+}
+const results = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]));
+for (let round = -1; round < RUNS; round++) {
+  for (const [name, run] of Object.entries(contenders)) {
+    const r = await run();
+    if (round >= 0) results[name].push(r);
+  }
+}
+
 const speeds = {};
-for (const noCache of [false, true]) {
-  const runs = await timed(RUNS, () => oursGenerate(noCache));
-  const label = noCache ? 'no cache (full recompute)' : 'KV cache';
+let oursCompletion;
+for (const [key, label] of [['cache', 'KV cache'], ['noCache', 'no cache (full recompute)'], ['sampled', 'KV cache, sampled (T 0.8, top-p 0.95)']]) {
+  const runs = results[key];
   const tps = median(runs.map((r) => r.tokensPerSecond));
-  speeds[noCache ? 'noCache' : 'cache'] = tps;
+  speeds[key] = tps;
   row('ours: generate', `${label}: tokens/s`, fixed(tps), 'tok/s', `${runs[0].tokens} tokens, prompt ${runs[0].promptTokens}`);
+  if (key === 'sampled') continue;
   row('ours: generate', `${label}: first token (worker)`, fixed(median(runs.map((r) => r.firstTokenMs)), 2), 'ms');
   row('ours: generate', `${label}: first text at the caller`, fixed(median(runs.map((r) => r.firstPieceMs)), 2), 'ms');
   row('ours: generate', `${label}: ${TOKENS} tokens end to end`, fixed(median(runs.map((r) => r.wallMs))), 'ms');
-  if (!noCache) oursCompletion = runs[0].completion;
+  if (key === 'cache') oursCompletion = runs[0].completion;
   else if (runs[0].completion !== oursCompletion) notes.push('!! greedy output with and without the cache DIFFERS');
   else notes.push('greedy output with and without the cache is identical');
 }
 row('ours: generate', 'cache speed-up (tokens/s ratio)', fixed(speeds.cache / speeds.noCache, 2), 'x');
+
+const bareMs = median(results.bare.map((r) => r.ms));
+speeds.bare = TOKENS / (bareMs / 1000);
+row('bare ORT: generate', `${TOKENS} tokens, KV cache, greedy: tokens/s`, fixed(speeds.bare), 'tok/s', 'onnxruntime-node on this thread, same feeds');
+const oursMs = median(results.cache.map((r) => r.wallMs));
+const gptTokenizer = loadTokenizer(path.join(modelsDir, GPT2));
+const { ids: bareIds, prompt: barePrompt } = results.bare[0];
+const bareText = gptTokenizer.decode([...barePrompt, ...bareIds]).slice(gptTokenizer.decode(barePrompt).length);
+notes.push(
+  bareText === oursCompletion
+    ? 'bare ORT loop greedy text == ours'
+    : '!! bare ORT loop greedy text differs from ours',
+);
+if (results.tjs) {
+  const ms = median(results.tjs.map((r) => r.ms));
+  speeds.tjs = TOKENS / (ms / 1000);
+  row('transformers.js: text-generation', `${TOKENS} tokens: tokens/s`, fixed(speeds.tjs), 'tok/s', 'max_new_tokens = min_new_tokens');
+  row('transformers.js: text-generation', `${TOKENS} tokens end to end`, fixed(ms), 'ms');
+  row('transformers.js: text-generation', 'first token (a 1-token generation)', fixed(median(results.tjsFirst.map((r) => r.ms)), 2), 'ms');
+  notes.push(
+    results.tjs[0].text === oursCompletion
+      ? 'transformers.js greedy text == ours (same tokens)'
+      : `transformers.js greedy text differs from ours: ${JSON.stringify(results.tjs[0].text.slice(0, 60))} vs ${JSON.stringify(oursCompletion.slice(0, 60))}`,
+  );
+}
+// ratios of end-to-end speed (the caller's wall time for ours, so the worker round trip and streaming count)
+const oursWallSpeed = TOKENS / (oursMs / 1000);
+if (speeds.tjs) row('ratio', 'generation: ours / transformers.js (tokens/s, end to end)', fixed(oursWallSpeed / speeds.tjs, 2), 'x', 'target >= 1.25');
+row('ratio', 'generation: ours / bare ORT (tokens/s, end to end)', fixed(oursWallSpeed / speeds.bare, 2), 'x', 'target >= 0.9');
 
 // ---- 3. fill-mask: ours end to end vs raw session.run -------------------------------------------------------
 const fillRuns = await timed(Math.max(RUNS, 10), async () => {
@@ -98,21 +227,16 @@ const fillRuns = await timed(Math.max(RUNS, 10), async () => {
   const result = await engine.fill({ text: FILL_TEXT, topK: 5, model: BERT });
   return { wall: performance.now() - started, ...result.timings, top: result.masks[0].predictions };
 });
-row('ours: fill-mask', 'end to end (Engine.fill, worker round trip)', fixed(median(fillRuns.map((r) => r.wall)), 2), 'ms');
+const oursFillMs = median(fillRuns.map((r) => r.wall));
+row('ours: fill-mask', 'end to end (Engine.fill, worker round trip)', fixed(oursFillMs, 2), 'ms');
 row('ours: fill-mask', 'inside the worker (tokenize + run + post-process)', fixed(median(fillRuns.map((r) => r.totalMs)), 2), 'ms');
 row('ours: fill-mask', 'of which session.run', fixed(median(fillRuns.map((r) => r.runMs)), 2), 'ms');
 
-const ort = require('onnxruntime-node');
-const { Tokenizer } = require('@huggingface/tokenizers');
+let rawFillMs;
 {
   const folder = path.join(modelsDir, BERT);
-  const tokenizer = new Tokenizer(JSON.parse(readFileSync(path.join(folder, 'tokenizer.json'), 'utf8')), JSON.parse(readFileSync(path.join(folder, 'tokenizer_config.json'), 'utf8')));
-  const session = await ort.InferenceSession.create(path.join(folder, 'onnx', 'model.onnx'), {
-    intraOpNumThreads: 1,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-  });
+  const tokenizer = loadTokenizer(folder);
+  const session = await ort.InferenceSession.create(path.join(folder, 'onnx', 'model.onnx'), SESSION_OPTIONS);
   const ids = tokenizer.encode(FILL_TEXT).ids;
   const t = (v) => new ort.Tensor('int64', BigInt64Array.from(v, BigInt), [1, ids.length]);
   const feeds = { input_ids: t(ids) };
@@ -123,54 +247,25 @@ const { Tokenizer } = require('@huggingface/tokenizers');
     await session.run(feeds, ['logits']);
     return performance.now() - started;
   });
-  row('raw ORT: fill-mask', 'session.run only (this thread, same feeds)', fixed(median(raw), 2), 'ms', `${ids.length} tokens`);
+  rawFillMs = median(raw);
+  row('raw ORT: fill-mask', 'session.run only (this thread, same feeds)', fixed(rawFillMs, 2), 'ms', `${ids.length} tokens`);
+  row('ratio', 'fill-mask: ours end to end / bare session.run (time)', fixed(oursFillMs / rawFillMs, 2), 'x');
 }
 
-// ---- 2. transformers.js on the same folders ------------------------------------------------------------------
-let tjs;
-try {
-  tjs = await import('@huggingface/transformers');
-  tjs.env.allowRemoteModels = false;
-  tjs.env.allowLocalModels = true;
-  tjs.env.localModelPath = modelsDir + path.sep;
-} catch (error) {
-  notes.push(`transformers.js could not be imported: ${error.message}`);
-}
+// ---- 2. transformers.js fill-mask on the same folder ----------------------------------------------------------
 if (tjs) {
-  const options = { dtype: 'fp32', device: 'cpu', session_options: { intraOpNumThreads: 1, interOpNumThreads: 1 } };
   try {
     const loadStarted = performance.now();
-    const generator = await tjs.pipeline('text-generation', GPT2, options);
-    row('transformers.js: text-generation', 'pipeline load', fixed(performance.now() - loadStarted), 'ms');
-    const run = async (n) => {
-      const started = performance.now();
-      const [out] = await generator(PROMPT, { max_new_tokens: n, min_new_tokens: n, do_sample: false, return_full_text: false });
-      return { ms: performance.now() - started, text: out.generated_text };
-    };
-    const full = await timed(RUNS, () => run(TOKENS));
-    const first = await timed(RUNS, () => run(1));
-    const ms = median(full.map((r) => r.ms));
-    row('transformers.js: text-generation', `${TOKENS} tokens: tokens/s`, fixed(TOKENS / (ms / 1000)), 'tok/s', 'max_new_tokens = min_new_tokens');
-    row('transformers.js: text-generation', `${TOKENS} tokens end to end`, fixed(ms), 'ms');
-    row('transformers.js: text-generation', 'first token (a 1-token generation)', fixed(median(first.map((r) => r.ms)), 2), 'ms');
-    notes.push(
-      full[0].text === oursCompletion
-        ? 'transformers.js greedy text == ours (same tokens)'
-        : `transformers.js greedy text differs from ours: ${JSON.stringify(full[0].text.slice(0, 60))} vs ${JSON.stringify(oursCompletion.slice(0, 60))}`,
-    );
-  } catch (error) {
-    notes.push(`transformers.js text-generation could not load or run ${GPT2}: ${error.message}`);
-  }
-  try {
-    const loadStarted = performance.now();
-    const unmasker = await tjs.pipeline('fill-mask', BERT, options);
+    const unmasker = await tjs.pipeline('fill-mask', BERT, TJS_OPTIONS);
     row('transformers.js: fill-mask', 'pipeline load', fixed(performance.now() - loadStarted), 'ms');
     const runs = await timed(Math.max(RUNS, 10), async () => {
       const started = performance.now();
       const out = await unmasker(FILL_TEXT, { top_k: 5 });
       return { ms: performance.now() - started, out };
     });
-    row('transformers.js: fill-mask', 'end to end (same thread, no worker)', fixed(median(runs.map((r) => r.ms)), 2), 'ms');
+    const tjsFillMs = median(runs.map((r) => r.ms));
+    row('transformers.js: fill-mask', 'end to end (same thread, no worker)', fixed(tjsFillMs, 2), 'ms');
+    row('ratio', 'fill-mask: ours / transformers.js (speed, end to end)', fixed(tjsFillMs / oursFillMs, 2), 'x');
     const theirs = runs[0].out[0];
     const ours = fillRuns[0].top[0];
     notes.push(
