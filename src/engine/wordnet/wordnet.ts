@@ -34,7 +34,7 @@ export class WordNet {
   private loaded: { indexes: Map<Pos, Map<string, number[]>>; exceptions: ExceptionLists } | undefined;
 
   constructor(readonly location: WordNetLocation) {
-    this.senseFile = new LineFile(path.join(location.dict, 'index.sense'));
+    this.senseFile = new LineFile(path.join(location.dict, 'index.sense'), { inMemory: true });
   }
 
   /** The lemma -> synset offsets map of one part of speech (parsed once, ~0.2 s for nouns). */
