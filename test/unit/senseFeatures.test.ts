@@ -90,6 +90,42 @@ describe('sense vectors', () => {
     assert.deepEqual(sv.nearest(sv.vector('river')!, 2, new Set(['river'])).map((n) => n.word), ['water', 'cash']);
   });
 
+  test('nearest (unrolled scan) equals a plain scan; neighbours() caches by word and hands out copies', async () => {
+    const folder = path.join(dir.dir, 'static-7d');
+    const n = 300;
+    const dim = 7; // not a multiple of four: the scan's tail runs too
+    let seed = 5;
+    const rand = (): number => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1;
+    const words = Array.from({ length: n }, (_, i) => `w${String.fromCharCode(97 + (i % 26))}${i}`);
+    const bytes = Buffer.alloc(n * dim * 2);
+    for (let i = 0; i < n; i++) {
+      const v = Array.from({ length: dim }, rand);
+      const len = Math.hypot(...v);
+      v.forEach((x, d) => bytes.writeUInt16LE(floatToHalf(x / len), 2 * (i * dim + d)));
+    }
+    (await import('node:fs')).mkdirSync(folder);
+    writeFileSync(path.join(folder, 'vocab.txt'), words.join('\n') + '\n');
+    writeFileSync(path.join(folder, 'vectors.bin'), bytes);
+    const sv = await loadStaticVectors(folder);
+    for (const word of ['wa0', 'wq42', 'wz259']) {
+      const q = sv.vector(word)!;
+      const qn = Math.hypot(...q);
+      const plain = words
+        .map((w, i) => ({ word: w, cosine: q.reduce((s, x, d) => s + (x / qn) * sv.data[i * dim + d]!, 0) }))
+        .filter((c) => c.word !== word)
+        .sort((a, b) => b.cosine - a.cosine)
+        .slice(0, 5);
+      const got = sv.nearest(q, 5, new Set([word]));
+      assert.deepEqual(got.map((c) => c.word), plain.map((c) => c.word));
+      got.forEach((c, i) => close(c.cosine, plain[i]!.cosine, 1e-5));
+      const first = sv.neighbours(word, 5)!;
+      assert.deepEqual(first, got);
+      first[0]!.word = 'changed by a caller';
+      assert.deepEqual(sv.neighbours(word, 5), got, 'the cached answer is not the caller\'s copy');
+    }
+    assert.equal(sv.neighbours('not-a-word', 5), undefined);
+  });
+
   test('symmetric eigen-decomposition (Jacobi) on a known matrix', () => {
     const { values, vectors } = symmetricEigen(Float64Array.from([2, 1, 1, 2]), 2);
     close(values[0]!, 3);

@@ -263,12 +263,9 @@ async function details(
   const staticNeighbours = [];
   for (const model of statics) {
     const vectors = await loadStaticVectors(model.path).catch(() => undefined);
-    const v = vectors?.vector(word);
-    if (!vectors || !v) continue;
-    staticNeighbours.push({
-      model: model.id,
-      neighbours: vectors.nearest(v, 6, exclude).map((n) => ({ word: n.word, cosine: round(n.cosine) })),
-    });
+    const neighbours = vectors?.neighbours(word, 6);
+    if (!neighbours) continue;
+    staticNeighbours.push({ model: model.id, neighbours: neighbours.map((n) => ({ word: n.word, cosine: round(n.cosine) })) });
   }
   return { model: elmo.model.id, tokens, index, layers, staticNeighbours };
 }

@@ -45,20 +45,58 @@ export class StaticVectors {
     return n === 0 ? undefined : normalized(sum);
   }
 
-  /** The `k` words nearest to `query` by cosine, skipping `exclude`. */
+  private readonly neighboursOf = new Map<string, { word: string; cosine: number }[]>();
+
+  /**
+   * The `k` words nearest to `word`'s own vector (undefined when the word is unknown). Static neighbours never
+   * change, so the last 512 answers are kept: hovering a word again costs no scan.
+   */
+  neighbours(word: string, k: number): { word: string; cosine: number }[] | undefined {
+    const v = this.vector(word);
+    if (!v) return undefined;
+    const key = `${k} ${word}`;
+    let found = this.neighboursOf.get(key);
+    if (found) {
+      this.neighboursOf.delete(key); // most recently used last
+    } else {
+      found = this.nearest(v, k, new Set([word]));
+      if (this.neighboursOf.size >= 512) this.neighboursOf.delete(this.neighboursOf.keys().next().value!);
+    }
+    this.neighboursOf.set(key, found);
+    return found.map((n) => ({ ...n }));
+  }
+
+  /**
+   * The `k` words nearest to `query` by cosine, skipping `exclude`. A hover scans every static model's whole
+   * vocabulary (3 x 15k x 100 here), so the scan keeps everything in locals and takes four products a step.
+   */
   nearest(query: ArrayLike<number>, k: number, exclude: ReadonlySet<string> = new Set()): { word: string; cosine: number }[] {
-    const q = normalized(query);
+    const q = Float32Array.from(normalized(query));
+    const { data, dim, words } = this;
     const best: { word: string; cosine: number }[] = [];
-    for (let i = 0; i < this.words.length; i++) {
-      let s = 0;
-      const row = i * this.dim;
-      for (let d = 0; d < this.dim; d++) s += q[d]! * this.data[row + d]!;
-      if (best.length === k && s <= best[k - 1]!.cosine) continue;
-      const word = this.words[i]!;
+    let floor = -Infinity; // the k-th best cosine so far
+    const tail = dim - (dim % 4);
+    for (let i = 0, row = 0; i < words.length; i++, row += dim) {
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      let d = 0;
+      for (; d < tail; d += 4) {
+        s0 += q[d]! * data[row + d]!;
+        s1 += q[d + 1]! * data[row + d + 1]!;
+        s2 += q[d + 2]! * data[row + d + 2]!;
+        s3 += q[d + 3]! * data[row + d + 3]!;
+      }
+      for (; d < dim; d++) s0 += q[d]! * data[row + d]!;
+      const s = s0 + s1 + s2 + s3;
+      if (s <= floor) continue;
+      const word = words[i]!;
       if (exclude.has(word) || !/\p{L}/u.test(word)) continue;
       best.push({ word, cosine: s });
       best.sort((a, b) => b.cosine - a.cosine);
       if (best.length > k) best.pop();
+      if (best.length === k) floor = best[k - 1]!.cosine;
     }
     return best;
   }

@@ -95,32 +95,45 @@ export class SenseStore {
     return row === undefined ? undefined : this.dequantize(this.anchorVectors, this.anchorScales, row, layer);
   }
 
-  /** The `n` anchor words nearest to a projected query in `layer`. */
+  /** The `n` anchor words nearest to a projected query in `layer` (runs on every hover: norms are computed once). */
   nearestAnchors(projected: Float32Array, layer: number, n: number, exclude: ReadonlySet<string> = new Set()): { word: string; cosine: number }[] {
-    const { k } = this.manifest;
+    const { k, anchors } = this.manifest;
     const L = this.manifest.layers.length;
+    const vectors = this.anchorVectors;
+    const norms = (this.anchorNorms ??= this.rowNorms());
     const out: { word: string; cosine: number }[] = [];
     let qn = 0;
     for (let j = 0; j < k; j++) qn += projected[j]! * projected[j]!;
     qn = Math.sqrt(qn) || 1;
-    this.manifest.anchors.forEach((word, row) => {
-      if (exclude.has(word)) return;
+    let floor = -Infinity;
+    for (let row = 0; row < anchors.length; row++) {
       const at = (row * L + layer) * k;
       let dotp = 0;
-      let an = 0;
-      for (let j = 0; j < k; j++) {
-        const a = this.anchorVectors[at + j]!;
-        dotp += a * projected[j]!;
-        an += a * a;
-      }
-      const c = an === 0 ? 0 : dotp / (qn * Math.sqrt(an));
-      if (out.length < n || c > out[out.length - 1]!.cosine) {
-        out.push({ word, cosine: c });
-        out.sort((a, b) => b.cosine - a.cosine);
-        if (out.length > n) out.pop();
-      }
-    });
+      for (let j = 0; j < k; j++) dotp += vectors[at + j]! * projected[j]!;
+      const an = norms[row * L + layer]!;
+      const c = an === 0 ? 0 : dotp / (qn * an);
+      if (c <= floor || exclude.has(anchors[row]!)) continue;
+      out.push({ word: anchors[row]!, cosine: c });
+      out.sort((a, b) => b.cosine - a.cosine);
+      if (out.length > n) out.pop();
+      if (out.length === n) floor = out[n - 1]!.cosine;
+    }
     return out;
+  }
+
+  private anchorNorms: Float32Array | undefined;
+
+  /** The length of every anchor row in every layer (of the stored int8 values, as the cosine above uses them). */
+  private rowNorms(): Float32Array {
+    const { k } = this.manifest;
+    const rows = this.manifest.anchors.length * this.manifest.layers.length;
+    const norms = new Float32Array(rows);
+    for (let r = 0; r < rows; r++) {
+      let sum = 0;
+      for (let j = 0; j < k; j++) sum += this.anchorVectors[r * k + j]! ** 2;
+      norms[r] = Math.sqrt(sum);
+    }
+    return norms;
   }
 
   private dequantize(data: Int8Array, scales: Float32Array, row: number, layer: number): Float32Array {
