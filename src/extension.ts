@@ -16,6 +16,7 @@ import { fillMaskCommand } from './features/fillMask/fillMaskCommand';
 import { registerEmbeddingHover } from './features/hover/embeddingHoverProvider';
 import { registerLayersPanel } from './features/layers/registerLayers';
 import { addModelCommand } from './features/models/addModel';
+import { MiniModelNotices } from './features/models/miniModelNotice';
 import { removeModelCommand } from './features/models/removeModel';
 import { registerSurprisal } from './features/surprisal/surprisalDecorations';
 import { describeError, log } from './log';
@@ -31,16 +32,19 @@ export function activate(context: vscode.ExtensionContext): void {
       userModels: [...readConfig().models.folders, downloadedModels],
       cacheDir: path.join(context.globalStorageUri.fsPath, 'cache'),
     }));
+    const notices = new MiniModelNotices(context.globalState);
     context.subscriptions.push(
       { dispose: () => void engines.dispose() },
       registerEmbeddingHover(engines, path.join(context.globalStorageUri.fsPath, 'senses')),
       vscode.commands.registerCommand('lmLens.showModels', () => showModelsCommand(engines)),
       vscode.commands.registerCommand('lmLens.embedWord', () => embedWordCommand(engines)),
-      vscode.commands.registerCommand('lmLens.addModel', () => addModelCommand(engines, downloadedModels)),
+      vscode.commands.registerCommand('lmLens.addModel', (repo?: unknown) =>
+        addModelCommand(engines, downloadedModels, typeof repo === 'string' ? repo : undefined),
+      ),
       vscode.commands.registerCommand('lmLens.removeModel', () => removeModelCommand(engines, downloadedModels)),
-      vscode.commands.registerCommand('lmLens.fillMask', () => fillMaskCommand(engines)),
-      vscode.commands.registerCommand('lmLens.continueText', () => continueTextCommand(engines)),
-      registerInlineCompletion(engines),
+      vscode.commands.registerCommand('lmLens.fillMask', () => fillMaskCommand(engines, notices)),
+      vscode.commands.registerCommand('lmLens.continueText', () => continueTextCommand(engines, notices)),
+      registerInlineCompletion(engines, notices),
       registerSurprisal(engines),
       registerAttentionView(context, engines),
       registerLayersPanel(context, engines),

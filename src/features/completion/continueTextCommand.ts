@@ -4,6 +4,7 @@ import { readConfig } from '../../config';
 import { describeError, log } from '../../log';
 import { abortSignalFor, isCancellation } from '../cancellation';
 import type { EngineService } from '../engineService';
+import type { MiniModelNotices } from '../models/miniModelNotice';
 import { promptBefore } from './completionText';
 
 /**
@@ -12,7 +13,7 @@ import { promptBefore } from './completionText';
  * when cancelled; it is one undo step. Typing in the document meanwhile stops it (the insertion point
  * would no longer be known).
  */
-export async function continueTextCommand(engines: EngineService): Promise<void> {
+export async function continueTextCommand(engines: EngineService, notices?: MiniModelNotices): Promise<void> {
   const editor = vscode.window.activeTextEditor;
   if (!editor) {
     void vscode.window.showInformationMessage('LM Lens: open a text editor and put the cursor where the text should go on.');
@@ -37,7 +38,7 @@ export async function continueTextCommand(engines: EngineService): Promise<void>
         const cancel = abortSignalFor(token);
         try {
           const engine = await engines.get();
-          return await engine.generate(
+          const result = await engine.generate(
             {
               text: prompt,
               maxTokens: config.continueTokens,
@@ -51,6 +52,8 @@ export async function continueTextCommand(engines: EngineService): Promise<void>
               progress.report({ message: `${piece.tokens} of ${config.continueTokens} tokens` });
             },
           );
+          notices?.afterUse(engine, result.model, 'completion');
+          return result;
         } finally {
           cancel.dispose();
           await inserter.done();

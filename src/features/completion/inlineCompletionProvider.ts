@@ -3,6 +3,7 @@ import { readConfig } from '../../config';
 import { describeError, log } from '../../log';
 import { abortSignalFor, isCancellation } from '../cancellation';
 import type { EngineService } from '../engineService';
+import type { MiniModelNotices } from '../models/miniModelNotice';
 import { inlineEnabledFor, promptBefore, tidyCompletion, wantsGhostText } from './completionText';
 
 /** Documents that get ghost text: files and unsaved editors (not output panels, git objects, ...). */
@@ -17,7 +18,10 @@ const SELECTOR: vscode.DocumentSelector = [{ scheme: 'file' }, { scheme: 'untitl
 export class LmInlineCompletionProvider implements vscode.InlineCompletionItemProvider {
   private lastError: string | undefined;
 
-  constructor(private readonly engines: EngineService) {}
+  constructor(
+    private readonly engines: EngineService,
+    private readonly notices?: MiniModelNotices,
+  ) {}
 
   async provideInlineCompletionItems(
     document: vscode.TextDocument,
@@ -42,6 +46,7 @@ export class LmInlineCompletionProvider implements vscode.InlineCompletionItemPr
       if (token.isCancellationRequested) return undefined;
       this.lastError = undefined;
       const text = tidyCompletion(prompt, result.completion);
+      if (text) this.notices?.afterUse(engine, result.model, 'completion');
       log.debug(`ghost text: ${result.tokens} tokens in ${result.ms} ms${text ? '' : ' (nothing to show)'}`);
       return text ? [new vscode.InlineCompletionItem(text, new vscode.Range(position, position))] : undefined;
     } catch (error) {
@@ -72,6 +77,6 @@ function pause(ms: number, token: vscode.CancellationToken): Promise<boolean> {
   });
 }
 
-export function registerInlineCompletion(engines: EngineService): vscode.Disposable {
-  return vscode.languages.registerInlineCompletionItemProvider(SELECTOR, new LmInlineCompletionProvider(engines));
+export function registerInlineCompletion(engines: EngineService, notices?: MiniModelNotices): vscode.Disposable {
+  return vscode.languages.registerInlineCompletionItemProvider(SELECTOR, new LmInlineCompletionProvider(engines, notices));
 }

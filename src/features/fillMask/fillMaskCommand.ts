@@ -4,6 +4,7 @@ import { readConfig } from '../../config';
 import { describeError, log } from '../../log';
 import { isCancellation } from '../cancellation';
 import type { EngineService } from '../engineService';
+import type { MiniModelNotices } from '../models/miniModelNotice';
 import { percent, planFill, previewAround, type MaskPlan } from './maskPlan';
 
 interface FillItem extends vscode.QuickPickItem {
@@ -16,7 +17,7 @@ interface FillItem extends vscode.QuickPickItem {
  * shows the masked LM's top-k in a QuickPick (busy while the model runs; closing it cancels the request);
  * picking one replaces every mask in one undoable edit.
  */
-export async function fillMaskCommand(engines: EngineService): Promise<void> {
+export async function fillMaskCommand(engines: EngineService, notices?: MiniModelNotices): Promise<void> {
   const editor = vscode.window.activeTextEditor;
   if (!editor) {
     void vscode.window.showInformationMessage('LM Lens: open a text editor, then select a word or put the cursor on one.');
@@ -56,6 +57,7 @@ export async function fillMaskCommand(engines: EngineService): Promise<void> {
     pick.items = fillItems(result, plan);
     pick.placeholder = `${result.model}: pick a word for ${plan.ranges.length > 1 ? `the ${plan.ranges.length} masks` : 'the mask'} (Esc to cancel)`;
     pick.busy = false;
+    notices?.afterUse(engine, result.model, 'fill');
     log.info(`fill with ${result.model}: ${result.timings.totalMs} ms (session.run ${result.timings.runMs} ms)${result.truncated ? ', text cut to a window' : ''}`);
   } catch (error) {
     pick.dispose();

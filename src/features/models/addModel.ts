@@ -27,8 +27,8 @@ interface VariantItem extends vscode.QuickPickItem {
  * under a cancellable progress notification, then refreshes the engine's model list. Running it again for an
  * interrupted download resumes it.
  */
-export async function addModelCommand(engines: EngineService, modelsDir: string): Promise<void> {
-  const repo = await pickRepo();
+export async function addModelCommand(engines: EngineService, modelsDir: string, suggested?: string): Promise<void> {
+  const repo = await pickRepo(suggested);
   if (!repo) return;
   const variant = await pickVariant(repo);
   if (!variant) return;
@@ -93,13 +93,19 @@ export async function addModelCommand(engines: EngineService, modelsDir: string)
   }
 }
 
-/** A QuickPick of suggestions that also takes any typed `owner/name` (or a pasted model page URL). */
-function pickRepo(): Promise<string | undefined> {
-  const suggestions: RepoItem[] = SUGGESTED_REPOS.map((s) => ({ label: s.repo, description: s.description, repo: s.repo }));
+/**
+ * A QuickPick of suggestions that also takes any typed `owner/name` (or a pasted model page URL); `suggested`
+ * (a repository the caller recommends, e.g. from the mini-model notice) comes first and is preselected.
+ */
+function pickRepo(suggested?: string): Promise<string | undefined> {
+  const known = SUGGESTED_REPOS.find((s) => s.repo === suggested);
+  const ordered = suggested ? [known ?? { repo: suggested, description: 'suggested' }, ...SUGGESTED_REPOS.filter((s) => s !== known)] : SUGGESTED_REPOS;
+  const suggestions: RepoItem[] = ordered.map((s) => ({ label: s.repo, description: s.description, repo: s.repo }));
   const pick = vscode.window.createQuickPick<RepoItem>();
   pick.title = 'LM Lens: Add Model (1/2)';
   pick.placeholder = 'A Hugging Face repository with an ONNX export (transformers.js layout), e.g. Xenova/bert-base-uncased';
   pick.items = suggestions;
+  if (suggested) pick.activeItems = [suggestions[0]!];
   pick.matchOnDescription = true;
   return new Promise((resolve) => {
     let done = false;
