@@ -73,7 +73,12 @@ def write_all(meta, out, work, ids, smoke, names=("bert", "gpt2", "elmo", "nnlm"
         for k, v in meta.get("metrics", {}).get(name, {}).items():
             lines.append(f"- {k}: {v}")
         sb = meta.get("scoreboard", {}).get(name)
-        if sb:
+        if sb:  # the headline figures also go into config.json: the extension quotes them (first-use notice)
+            headline = {"blimp": sb.get("blimp", {}).get("accuracy"), "cloze_top1": sb.get("cloze", {}).get("top1"),
+                        "cloze_top5": sb.get("cloze", {}).get("top5"),
+                        "modern_perplexity": sb.get("modern_perplexity", {}).get("perplexity")}
+            cfg.setdefault("lm_lens_training", {})["scoreboard"] = {k: v for k, v in headline.items() if v is not None}
+            json.dump(cfg, open(os.path.join(d, "config.json"), "w"), indent=1)
             lines += ["", "## Scoreboard (`lm-lens eval`, this session's run)", ""]
             if "cloze" in sb:
                 c = sb["cloze"]
