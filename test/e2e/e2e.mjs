@@ -353,6 +353,20 @@ async function fillAndCompletionSteps(page) {
     await page.keyboard.press('Control+Z');
     await page.locator('.monaco-editor .view-line', { hasText: 'The [MASK] barked' }).first().waitFor({ timeout: 5000 }).catch(() => {});
     check('the fill is one undoable edit', (await lineText('barked at the mailman')).includes('[MASK]'));
+
+    // issue 13: the first fill with a shipped mini model says what the model is and offers a larger one
+    const notice = await miniModelNotice(page, 'Fill Mask is using bert-mini');
+    check('the first fill with the shipped mini model shows one notice: what it is, "Add a Larger Model…"',
+      /parameters/.test(notice.text) && notice.buttons.includes('Add a Larger Model…') && notice.buttons.includes("Don't Show Again"),
+      `${notice.text} [${notice.buttons.join(' | ')}]`);
+    if (notice.buttons.includes('Add a Larger Model…')) {
+      await notice.click('Add a Larger Model…');
+      const active = page.locator('.quick-input-widget .quick-input-list .monaco-list-row.focused').first();
+      const offered = await active.waitFor({ timeout: 15000 }).then(() => active.innerText(), () => '');
+      await page.screenshot({ path: path.join(shots, 'mini-model-add-larger.png') });
+      check('"Add a Larger Model…" opens Add Model on Xenova/distilbert-base-uncased', offered.includes('Xenova/distilbert-base-uncased'), offered);
+      await page.keyboard.press('Escape');
+    }
   }
 
   if (!has('gpt2-mini')) {
@@ -381,6 +395,11 @@ async function fillAndCompletionSteps(page) {
     check('Tab accepts the ghost text', accepted.length > typed.length + 1, JSON.stringify(accepted));
   }
 
+  // the first completion with the shipped mini model: its notice; "Don't Show Again" keeps the rest of the run quiet
+  const completionNotice = await miniModelNotice(page, 'Completion is using gpt2-mini');
+  check('the first completion with the shipped mini model shows its notice', /parameters/.test(completionNotice.text), completionNotice.text);
+  if (completionNotice.buttons.includes("Don't Show Again")) await completionNotice.click("Don't Show Again");
+
   // Continue Text streams into the document under a progress notification
   await page.keyboard.press('Escape');
   await page.keyboard.press('Control+End');
@@ -400,6 +419,23 @@ async function fillAndCompletionSteps(page) {
   results.surprisal = shown ? await status.innerText() : '';
   await page.screenshot({ path: path.join(shots, 'surprisal.png') });
   check('Show Surprisal reports the perplexity', shown, results.surprisal);
+}
+
+/**
+ * A notification whose message contains `text` (as a toast, else in the notification centre): its message, its
+ * buttons, and a way to click one. Empty text and no buttons when none shows within 20 s.
+ */
+async function miniModelNotice(page, text) {
+  const find = () => page.locator('.notification-list-item', { hasText: text }).first();
+  let item = find();
+  if (!(await item.waitFor({ timeout: 20000 }).then(() => true, () => false))) {
+    await palette(page, 'Notifications: Show Notifications').catch(() => {});
+    item = find();
+    if (!(await item.waitFor({ timeout: 5000 }).then(() => true, () => false))) return { text: '', buttons: [], click: async () => {} };
+  }
+  const message = (await item.locator('.notification-list-item-message').innerText().catch(() => '')).replace(/\s+/g, ' ');
+  const buttons = (await item.locator('.monaco-button').allInnerTexts()).map((b) => b.trim());
+  return { text: message, buttons, click: (label) => item.locator('.monaco-button', { hasText: label }).first().click() };
 }
 
 // ---- issue 4: the word's WordNet sense in the hover ----------------------------------------------------------
