@@ -52,7 +52,7 @@ const COMMANDS: Record<string, Command> = {
     options: {},
     async run(_values, { engine }) {
       const models = await engine.listModels();
-      return models.map(({ id, kind, note, modelType, path: folder, inputs, outputs }) => ({
+      return models.map(({ id, kind, note, modelType, path: folder, inputs, outputs, tagger }) => ({
         id,
         kind,
         ...(note ? { note } : {}),
@@ -60,6 +60,7 @@ const COMMANDS: Record<string, Command> = {
         path: folder,
         inputs,
         outputs,
+        ...(tagger ? { tagger } : {}),
       }));
     },
   },

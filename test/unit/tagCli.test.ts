@@ -65,6 +65,9 @@ describe('lm-lens tag', () => {
     assertError(cli(['tag', ...only(models.dir)]), 2, 'BAD_INPUT', /--text is required/);
     assertError(cli(['tag', ...only(models.dir), '--text', 'a bank', '--top-k', '0']), 2, 'BAD_INPUT', /--top-k must be a whole number from 1 up/);
     assert.match(cli(['--help']).stdout, /tag --text TEXT \[--model ID\] \[--top-k K\]/);
+    const listed = JSON.parse(cli(['models', ...only(models.dir)]).stdout) as { id: string; kind: string; tagger?: { form: string; labels: string[] } }[];
+    const head = listed.find((m) => m.id === 'pos-elmo-mini');
+    assert.deepEqual([head?.kind, head?.tagger?.form, head?.tagger?.labels.length], ['tagger', 'elmo-head', 12]);
   });
 
   test('sense reports the tag it used; --tagger picks one, --no-pos-filter scores every part of speech', () => {
