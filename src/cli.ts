@@ -52,7 +52,7 @@ const COMMANDS: Record<string, Command> = {
     options: {},
     async run(_values, { engine }) {
       const models = await engine.listModels();
-      return models.map(({ id, kind, note, modelType, path: folder, inputs, outputs }) => ({
+      return models.map(({ id, kind, note, modelType, path: folder, inputs, outputs, tagger }) => ({
         id,
         kind,
         ...(note ? { note } : {}),
@@ -60,6 +60,7 @@ const COMMANDS: Record<string, Command> = {
         path: folder,
         inputs,
         outputs,
+        ...(tagger ? { tagger } : {}),
       }));
     },
   },
@@ -139,20 +140,45 @@ const COMMANDS: Record<string, Command> = {
       });
     },
   },
+  tag: {
+    summary:
+      'A tag and its probability for every word of a text (part of speech with the shipped taggers; any Hugging Face ' +
+      'token-classification export): {model, form, tagSet, words: [{word, start, end, tag, probability, top}], runs}.',
+    usage: '--text TEXT [--model ID] [--top-k K]',
+    options: {
+      text: { type: 'string' },
+      model: { type: 'string' },
+      'top-k': { type: 'string' },
+    },
+    async run(values, { engine, signal }) {
+      const model = optional(values, 'model');
+      const topK = values['top-k'] === undefined ? undefined : positiveInteger(values, 'top-k');
+      return engine.tag(
+        { text: required(values, 'text'), ...(model === undefined ? {} : { model }), ...(topK === undefined ? {} : { topK }) },
+        signal,
+      );
+    },
+  },
   sense: {
-    summary: 'Which WordNet sense a word has in a text: lemma, part of speech, sense key, gloss, confidence, runner-ups.',
-    usage: '--text TEXT --word WORD [--occurrence N] [--model ID] [--layer token|lstm1|lstm2|mean]',
+    summary:
+      'Which WordNet sense a word has in a text: lemma, part of speech, sense key, gloss, confidence, runner-ups, and ' +
+      'the part-of-speech tag used (when a tagger is installed, only the tagged part of speech\'s senses are scored ' +
+      'when the tagger is sure; --no-pos-filter scores them all).',
+    usage: '--text TEXT --word WORD [--occurrence N] [--model ID] [--layer token|lstm1|lstm2|mean] [--tagger ID] [--no-pos-filter]',
     options: {
       text: { type: 'string' },
       word: { type: 'string' },
       occurrence: { type: 'string' },
       model: { type: 'string' },
       layer: { type: 'string' },
+      tagger: { type: 'string' },
+      'no-pos-filter': { type: 'boolean' },
     },
     async run(values, { engine, signal }) {
       const occurrence = values['occurrence'] === undefined ? undefined : positiveInteger(values, 'occurrence');
       const model = optional(values, 'model');
       const layer = optional(values, 'layer');
+      const tagger = optional(values, 'tagger');
       if (layer !== undefined && !SENSE_LAYERS.includes(layer as SenseLayer)) {
         throw badInput(`--layer must be one of ${SENSE_LAYERS.join(', ')} (got "${layer}").`);
       }
@@ -163,6 +189,8 @@ const COMMANDS: Record<string, Command> = {
           ...(occurrence === undefined ? {} : { occurrence }),
           ...(model === undefined ? {} : { model }),
           ...(layer === undefined ? {} : { layer: layer as SenseLayer }),
+          ...(tagger === undefined ? {} : { tagger }),
+          ...(values['no-pos-filter'] === true ? { posFilter: false } : {}),
         },
         signal,
       );

@@ -15,7 +15,30 @@
  * What the engine does with a model. `encoder`: a BERT-family model without a masked-LM head (a classifier, a
  * question-answering model, a bare encoder): the attention view can show it, fill cannot use it.
  */
-export type ModelKind = 'masked-lm' | 'causal-lm' | 'encoder' | 'bilm' | 'nnlm' | 'static-vectors';
+export type ModelKind = 'masked-lm' | 'causal-lm' | 'encoder' | 'bilm' | 'nnlm' | 'static-vectors' | 'tagger';
+
+/**
+ * A tagger's two forms (see tasks/tag/taggers.ts):
+ *   `elmo-head`: a small model over a base ELMo's `hidden_states` (feature-based: the biLM frozen, a learned scalar
+ *     mix of its layers); config.json `{"model_type": "lm-lens-tagger", "tagger": {"kind": "elmo-head", "base", ...}}`.
+ *   `token-classifier`: a fine-tuned transformer exported by Hugging Face (`...ForTokenClassification`, `id2label`),
+ *     one row of logits per word piece.
+ */
+export type TaggerForm = 'elmo-head' | 'token-classifier';
+
+export interface TaggerInfo {
+  form: TaggerForm;
+  /** Tag names in logit order. */
+  labels: string[];
+  /** "universal" (NOUN, VERB, ...) when the config says so; undefined for other label sets (NER, Penn, ...). */
+  tagSet?: string;
+  /** elmo-head: the id of the ELMo whose hidden states it reads. */
+  base?: string;
+  /** token-classifier: which word piece's logits tag the word (default first). */
+  wordPiece?: 'first' | 'last';
+  /** elmo-head: the learned layer weights s_j (softmax-normalised) and scale gamma, as the config reports them. */
+  scalarMix?: { weights: number[]; gamma: number };
+}
 
 export interface ModelInfo {
   /** Folder name, unique across model directories (the first directory wins on a clash). */
@@ -31,6 +54,8 @@ export interface ModelInfo {
   outputs: string[];
   /** Where it came from: a shipped model or a user folder. */
   source: 'shipped' | 'user';
+  /** Taggers: the form, the labels, and what they run on. */
+  tagger?: TaggerInfo;
 }
 
 /** One layer's vector for one word (ELMo: token layer, LSTM 1, LSTM 2). */
@@ -45,6 +70,17 @@ export interface EmbedRequest {
   /** 1-based occurrence of `word` in `text` (default 1). */
   occurrence?: number;
   model?: string;
+  /** Also tag the word with the best part-of-speech tagger installed, if any (an ELMo head reuses this ELMo run). */
+  tag?: boolean;
+}
+
+/** A word's tag from a part-of-speech tagger (the hover's requests: `embed`, `sense`). */
+export interface WordTagResult {
+  model: string;
+  tag: string;
+  probability: number;
+  /** True when it came from the request's own ELMo run (an ELMo-head tagger on the same ELMo). */
+  sharedRun: boolean;
 }
 
 export interface EmbedResult {
@@ -56,6 +92,8 @@ export interface EmbedResult {
   layers: LayerVector[];
   /** True when the text was cut to a window around the word. */
   truncated: boolean;
+  /** The word's part of speech, when `tag` was asked and a tagger is installed. */
+  tag?: WordTagResult;
 }
 
 export type ErrorCode =
@@ -240,6 +278,44 @@ export interface AttentionResult {
   next?: TokenCandidate[][];
   /** True when the text was cut to a window around the focus. */
   truncated: boolean;
+}
+
+/** `tag`: a tag (part of speech, or whatever a tagger's labels are) for every word of a text. */
+export interface TagRequest {
+  text: string;
+  /** A tagger's id (default: the best installed part-of-speech tagger, see DEFAULT_TAGGERS). */
+  model?: string;
+  /** Tags kept in each word's `top`, best first (default 3, at most the tagger's labels). */
+  topK?: number;
+}
+
+export interface TagCandidate {
+  tag: string;
+  /** Softmax probability of the tag at this word. */
+  p: number;
+}
+
+export interface TaggedWord {
+  /** The word as the hover's word splitter cuts it (words.ts). */
+  word: string;
+  /** [start, end) UTF-16 offsets in the request text. */
+  start: number;
+  end: number;
+  /** The most likely tag and its probability. */
+  tag: string;
+  probability: number;
+  /** The `topK` most likely tags, best first. */
+  top: TagCandidate[];
+}
+
+export interface TagResult {
+  model: string;
+  form: TaggerForm;
+  /** "universal" for the shipped part-of-speech taggers. */
+  tagSet?: string;
+  words: TaggedWord[];
+  /** Model runs made (a long text is tagged in windows; an ELMo head counts its ELMo run and its own). */
+  runs: number;
 }
 
 /** `sense`: which WordNet sense a word has in its context (types in senses/types.ts). */

@@ -91,14 +91,24 @@ export function elmoFeeds(words: readonly string[], config: ElmoConfig): Record<
   };
 }
 
-/** Every layer's vector for `words[index]`. `words` is already cut to the window the model may see. */
-export async function elmoEmbed(
+/** The ELMo's hidden states for one sentence: float32 [layers, 1, seq, dim], with the boundary rows when the config adds them. */
+export interface ElmoHidden {
+  hidden: HostTensor & { type: 'float32' };
+  /** Rows before the first word (1 with <S>, else 0). */
+  offset: number;
+  words: number;
+}
+
+/**
+ * Runs the ELMo once over `words` (batch 1). Its `hidden_states` serve the embedder and, unchanged, an ELMo-head
+ * tagger (tasks/tag), so a hover that needs both runs the biLM once.
+ */
+export async function elmoHiddenStates(
   session: ModelSession,
   config: ElmoConfig,
   words: readonly string[],
-  index: number,
   checkpoint: () => Promise<void>,
-): Promise<LayerVector[]> {
+): Promise<ElmoHidden> {
   for (const name of Object.values(ELMO_INPUTS)) {
     if (!session.inputNames.includes(name)) {
       throw modelCorrupt(`The ELMo model has no "${name}" input (inputs: ${session.inputNames.join(', ')}).`);
@@ -117,13 +127,37 @@ export async function elmoEmbed(
     const got = hidden ? `${hidden.type} [${hidden.dims.join(', ')}]` : 'nothing';
     throw modelCorrupt(`ELMo "${ELMO_OUTPUT}" must be float32 [layers, 1, ${seq}, dim]; got ${got}.`);
   }
-  const [layers, , , dim] = hidden.dims as [number, number, number, number];
+  const layers = hidden.dims[0]!;
   if (layers !== config.layerNames.length) {
     throw modelCorrupt(`ELMo "${ELMO_OUTPUT}" has ${layers} layers but config.json names ${config.layerNames.length}.`);
   }
-  if (index < 0 || index >= words.length) throw new LensError('INTERNAL', `word index ${index} out of range`);
-  return config.layerNames.map((layer, l) => {
-    const start = (l * seq + index + offset) * dim;
-    return { layer, vector: Array.from(hidden.data.subarray(start, start + dim)) };
+  return { hidden, offset, words: words.length };
+}
+
+/** Views of word `index`'s vector in every layer of an ELMo run (no copy). */
+export function elmoLayerViews(run: ElmoHidden, index: number): Float32Array[] {
+  if (index < 0 || index >= run.words) throw new LensError('INTERNAL', `word index ${index} out of range`);
+  const [layers, , seq, dim] = run.hidden.dims as [number, number, number, number];
+  return Array.from({ length: layers }, (_, l) => {
+    const start = (l * seq + index + run.offset) * dim;
+    return run.hidden.data.subarray(start, start + dim);
   });
+}
+
+/** Every layer's vector for word `index` out of an ELMo run. */
+export function elmoLayersAt(run: ElmoHidden, config: ElmoConfig, index: number): LayerVector[] {
+  const views = elmoLayerViews(run, index);
+  return config.layerNames.map((layer, l) => ({ layer, vector: Array.from(views[l]!) }));
+}
+
+/** Every layer's vector for `words[index]`. `words` is already cut to the window the model may see. */
+export async function elmoEmbed(
+  session: ModelSession,
+  config: ElmoConfig,
+  words: readonly string[],
+  index: number,
+  checkpoint: () => Promise<void>,
+): Promise<LayerVector[]> {
+  const run = await elmoHiddenStates(session, config, words, checkpoint);
+  return elmoLayersAt(run, config, index);
 }

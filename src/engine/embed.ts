@@ -5,10 +5,11 @@
  */
 import type { EmbedRequest, EmbedResult, LayerVector, ModelInfo, ModelKind } from './api';
 import { badInput } from './errors';
-import { elmoEmbed, parseElmoConfig } from './elmo';
+import { elmoHiddenStates, elmoLayersAt, parseElmoConfig, type ElmoHidden } from './elmo';
 import type { EmbedParams } from './runtime/protocol';
 import type { RequestContext } from './runtime/server';
 import type { ModelSession, SessionOptions } from './runtime/session';
+import { tagWordAt } from './tasks/tag/wordTag';
 import { findWord, splitWords, windowAround } from './words';
 
 /** What the worker gives model code: memoised sessions and configs. */
@@ -24,13 +25,14 @@ type Embedder = (
   index: number,
   ctx: RequestContext,
   services: WorkerServices,
-) => Promise<LayerVector[]>;
+) => Promise<{ layers: LayerVector[]; elmoRun?: ElmoHidden }>;
 
 const EMBEDDERS: Partial<Record<ModelKind, Embedder>> = {
   bilm: async (model, words, index, ctx, services) => {
     const config = parseElmoConfig(await services.config(model), model.path);
     const session = await services.session(model);
-    return elmoEmbed(session, config, words, index, () => ctx.checkpoint());
+    const run = await elmoHiddenStates(session, config, words, () => ctx.checkpoint());
+    return { layers: elmoLayersAt(run, config, index), elmoRun: run };
   },
 };
 
@@ -42,16 +44,17 @@ export interface CheckedEmbedRequest {
   word: string;
   occurrence: number;
   model: string | undefined;
+  tag: boolean;
 }
 
 /** Host side: BAD_INPUT for a malformed request or a word that is not in the text. */
 export function checkEmbedRequest(request: EmbedRequest): CheckedEmbedRequest {
-  const { text, word, occurrence = 1, model } = request;
+  const { text, word, occurrence = 1, model, tag = false } = request;
   if (typeof text !== 'string' || text.trim() === '') throw badInput('The text is empty.');
   if (typeof word !== 'string' || word.trim() === '') throw badInput('The word to look up is empty.');
   if (model !== undefined && (typeof model !== 'string' || model === '')) throw badInput('The model id is empty.');
   findWord(splitWords(text), word, occurrence);
-  return { text, word, occurrence, model };
+  return { text, word, occurrence, model, tag: tag === true };
 }
 
 /** Worker side: the word's vector from every layer of `params.model`. */
@@ -67,7 +70,15 @@ export async function embed(params: EmbedParams, ctx: RequestContext, services: 
   const tokens = words.slice(start, end).map((w) => w.text);
   const index = target - start;
 
-  // 2-3. run the model, pick the word's vectors
-  const layers = await embedder(model, tokens, index, ctx, services);
-  return { model: model.id, tokens, index, layers, truncated: end - start < words.length };
+  // 2-3. run the model, pick the word's vectors (and the word's tag, from the same ELMo run for an ELMo head)
+  const { layers, elmoRun } = await embedder(model, tokens, index, ctx, services);
+  const tag = params.tagger
+    ? await tagWordAt(
+        { tagger: params.tagger, ...(params.taggerBase ? { base: params.taggerBase } : {}), text: params.text, words: words.slice(start, end), index },
+        elmoRun ? { model, run: elmoRun } : undefined,
+        services,
+        () => ctx.checkpoint(),
+      )
+    : undefined;
+  return { model: model.id, tokens, index, layers, truncated: end - start < words.length, ...(tag ? { tag } : {}) };
 }

@@ -25,6 +25,8 @@ import type {
   ScoreProgress,
   ScoreRequest,
   ScoreResult,
+  TagRequest,
+  TagResult,
 } from './api';
 import { checkAttentionRequest } from './attention';
 import { ATTENTION_KINDS } from './attentionTensor';
@@ -39,6 +41,7 @@ import { SenseService, type SenseLocations } from './senses/service';
 import type { SenseRequest, SenseResult } from './senses/types';
 import { ModelStore, type ModelDirectory } from './modelStore';
 import { EngineClient } from './runtime/client';
+import { checkTagRequest, resolveTagger } from './tasks/tag/tag';
 import type { EngineMethods, WorkerOptions } from './runtime/protocol';
 
 export interface EngineOptions {
@@ -99,7 +102,10 @@ export class Engine {
       const checked = checkEmbedRequest(request);
       const model = await this.models.resolve(checked.model, EMBED_KINDS, 'embed');
       const { text, word, occurrence } = checked;
-      return this.client.request('embed', { model, text, word, occurrence }, signal);
+      // the tag is extra: no part-of-speech tagger (or a broken one) leaves the vectors as they were
+      const tagging = checked.tag ? await resolveTagger(this.models, undefined, true).catch(() => undefined) : undefined;
+      const tagger = tagging ? { tagger: tagging.model, ...(tagging.base ? { taggerBase: tagging.base } : {}) } : {};
+      return this.client.request('embed', { model, text, word, occurrence, ...tagger }, signal);
     });
   }
 
@@ -169,6 +175,19 @@ export class Engine {
       const { model: id, ...checked } = checkAttentionRequest(request);
       const model = await this.models.resolve(id, ATTENTION_KINDS, 'attention');
       return this.client.request('attention', { ...checked, model }, signal);
+    });
+  }
+
+  /**
+   * A tag and its probability for every word of a text (part of speech with the shipped taggers); the default
+   * tagger is the best one installed (DEFAULT_TAGGERS). Aborting `signal` stops before the next window.
+   */
+  tag(request: TagRequest, signal?: AbortSignal): Promise<TagResult> {
+    return lensErrors(async () => {
+      const { model: id, text, topK } = checkTagRequest(request);
+      const { model, base } = await resolveTagger(this.models, id);
+      const labels = model.tagger?.labels.length ?? topK;
+      return this.client.request('tag', { model, ...(base ? { base } : {}), text, topK: Math.min(topK, labels) }, signal);
     });
   }
 

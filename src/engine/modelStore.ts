@@ -12,6 +12,7 @@ import { modelDirState } from './hub/manifest';
 import { describeOutputs, findLogitsOutput } from './models/io';
 import { OnnxFormatError, readOnnxSignature, type TensorInfo } from './onnxSignature';
 import { PromiseCache } from './promiseCache';
+import { isTaggerConfig, taggerFiles, taggerInfoOf, TAGGER_MODEL_TYPE } from './tasks/tag/taggers';
 
 export interface ModelDirectory {
   path: string;
@@ -166,12 +167,14 @@ async function inspectFolder(id: string, folder: string, source: ModelInfo['sour
   if (typeof modelType !== 'string' || modelType === '') {
     throw modelCorrupt(`${path.join(folder, 'config.json')} has no "model_type".`);
   }
-  let kind = kindOfModelType(modelType);
+  // a tagger (an ELMo head, or any ...ForTokenClassification export) is one whatever its model_type says
+  const tagger = isTaggerConfig(config);
+  let kind = tagger ? 'tagger' : kindOfModelType(modelType);
   if (!kind) {
-    const known = Object.keys(KIND_BY_MODEL_TYPE).join(', ');
+    const known = [...Object.keys(KIND_BY_MODEL_TYPE), TAGGER_MODEL_TYPE].join(', ');
     throw modelCorrupt(`${folder}: model_type "${modelType}" is not supported (supported: ${known}).`);
   }
-  for (const file of requiredFiles(kind)) {
+  for (const file of [...requiredFiles(kind), ...(tagger ? taggerFiles(config) : [])]) {
     try {
       await access(path.join(folder, file), constants.R_OK);
     } catch (error) {
@@ -181,6 +184,7 @@ async function inspectFolder(id: string, folder: string, source: ModelInfo['sour
   let inputs: string[] = [];
   let outputs: string[] = [];
   let note: string | undefined;
+  let taggerInfo: ModelInfo['tagger'];
   if (kind !== 'static-vectors') {
     const onnxFile = path.join(folder, ONNX_FILE);
     let outputInfo: TensorInfo[];
@@ -190,13 +194,14 @@ async function inspectFolder(id: string, folder: string, source: ModelInfo['sour
       const reason = error instanceof OnnxFormatError ? error.message : errnoText(error);
       throw modelCorrupt(`${onnxFile} is not a readable ONNX model: ${reason}.`, error);
     }
+    if (tagger) taggerInfo = taggerInfoOf(config, { inputs, outputInfo }, folder);
     const reason = kind === 'masked-lm' ? notMaskedLmReason(config, outputInfo) : undefined;
     if (reason) {
       kind = 'encoder';
       note = `Not a masked LM: ${reason}. Fill cannot use it; the attention view can.`;
     }
   }
-  return { id, modelType, kind, ...(note ? { note } : {}), path: folder, inputs, outputs, source };
+  return { id, modelType, kind, ...(note ? { note } : {}), path: folder, inputs, outputs, source, ...(taggerInfo ? { tagger: taggerInfo } : {}) };
 }
 
 function errnoText(error: unknown): string {

@@ -27,6 +27,11 @@ function check(name, ok, detail = '') {
   console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? ' — ' + detail : ''}`);
 }
 
+// issue 14: "bank" as a noun and as a verb, for the hover's part of speech
+writeFileSync(path.join(ws, 'pos.md'), 'We sat on the river bank.\n\nYou can bank on it.\n');
+const TAGGERS = ['pos-elmo-mini', 'pos-bert-mini', 'pos-gpt2-mini'];
+const taggerShipped = modelDirs.some((dir) => TAGGERS.some((id) => existsSync(path.join(dir, id, 'config.json'))));
+
 // a 5,000-line paragraph (one sentence, no full stop): the hover must still answer quickly
 writeFileSync(path.join(ws, 'huge.md'),
   Array.from({ length: 5000 }, (_, i) => `line ${i} of a huge paragraph about the bank of a river and money`).join('\n') + '\n');
@@ -283,6 +288,7 @@ try {
   await page.screenshot({ path: path.join(shots, 'running-extensions.png') });
 
   await senseHoverSteps(page); // issue 4: the WordNet sense in the hover
+  await partOfSpeechHoverSteps(page); // issue 14: the tagger's part of speech in the hover
   await addModelSteps(page, { root, runDir, ws, shots, modelDirs, palette, check, lap }); // issue 7: Add / Remove Model (never throws)
   await fillAndCompletionSteps(page); // issue 5: Fill Mask, ghost text, Continue Text, Show Surprisal
   // issue 6: the attention view and the Layers panel (last: it reloads the window)
@@ -436,6 +442,35 @@ async function miniModelNotice(page, text) {
   const message = (await item.locator('.notification-list-item-message').innerText().catch(() => '')).replace(/\s+/g, ' ');
   const buttons = (await item.locator('.monaco-button').allInnerTexts()).map((b) => b.trim());
   return { text: message, buttons, click: (label) => item.locator('.monaco-button', { hasText: label }).first().click() };
+}
+
+// ---- issue 14: the hovered word's part of speech ------------------------------------------------------------
+// Hovers "bank" in pos.md: a noun in "We sat on the river bank.", a verb in "You can bank on it." (needs a shipped
+// tagger: pos-elmo-mini, pos-bert-mini or pos-gpt2-mini; without one the checks say they were skipped). Screenshots:
+// hover-pos-noun.png, hover-pos-verb.png.
+async function partOfSpeechHoverSteps(page) {
+  if (!taggerShipped) {
+    check('hover shows "bank" as a noun and as a verb', true, `skipped: no ${TAGGERS.join(' / ')} in ${modelDirs.join(', ')}`);
+    return;
+  }
+  await openFile(page, 'pos.md', 'We sat on the river bank.');
+  const partOfSpeech = (text) => /Part of speech:\s*([a-z][a-z ]*?)\s+(\d+)%/.exec(text);
+  const read = async (line, shot) => {
+    const hover = await hoverWord(page, line, 'bank', 'Part of speech', 60000);
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: path.join(shots, shot) });
+    await page.mouse.move(5, 400);
+    await page.keyboard.press('Escape');
+    const m = partOfSpeech(hover.text);
+    return { ...hover, tag: m?.[1], percent: m ? Number(m[2]) : undefined, line: hover.text.split('\n').find((l) => l.includes('Part of speech')) };
+  };
+  const noun = await read('We sat on the river bank.', 'hover-pos-noun.png');
+  lap(`part of speech hover 1 in ${noun.ms} ms: ${noun.line}`);
+  const verb = await read('You can bank on it.', 'hover-pos-verb.png');
+  lap(`part of speech hover 2 in ${verb.ms} ms: ${verb.line}`);
+  results.partOfSpeech = { noun: noun.line, verb: verb.line, nounMs: noun.ms, verbMs: verb.ms };
+  check('hover: "bank" in "We sat on the river bank." is a noun', noun.tag === 'noun' && noun.percent > 0, noun.line);
+  check('hover: "bank" in "You can bank on it." is a verb', verb.tag === 'verb' && verb.percent > 0, verb.line);
 }
 
 // ---- issue 4: the word's WordNet sense in the hover ----------------------------------------------------------

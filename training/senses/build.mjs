@@ -2,6 +2,7 @@
 //
 //   node training/senses/build.mjs [--models-dir DIR]... [--elmo ID] [--bert ID] [--glove ID]
 //                                  [--out media/senses] [--limit N] [--anchors N] [--threads 1|2]
+//                                  [--tagger ID] [--no-pos] [--pos-threshold P]
 //
 // 1. WordNet 3.1 example sentences that contain their own synset's lemma (inflection-aware, lemmas with 2+
 //    senses), split 80/20 by a hash (train / held-out).
@@ -9,7 +10,9 @@
 // 3. Sense centroids from the train split (projected, int8) and ELMo anchor vectors of frequent words ->
 //    <out>/<model>.senses.{json,bin}.
 // 4. Fits the conditional-logit scorer on the train split (features leave-one-out) -> <out>/scorer.json.
-// 5. Evaluates on the held-out examples and on test/fixtures/senses/handwritten.tsv -> <out>/eval.json, EVAL.md.
+// 5. Evaluates on the held-out examples and on test/fixtures/senses/handwritten.tsv -> <out>/eval.json, EVAL.md;
+//    with a part-of-speech tagger installed (--tagger ID, default the best one), also with the senses filtered by
+//    the tagged part of speech (the runtime's filter, senses/posFilter.ts), beside the unfiltered rows.
 import { createRequire } from 'node:module';
 import { readFileSync, writeFileSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -30,6 +33,9 @@ const { values: args } = parseArgs({
     anchors: { type: 'string', default: '4000' },
     threads: { type: 'string', default: '2' },
     'skip-handwritten': { type: 'boolean', default: false },
+    tagger: { type: 'string' },
+    'no-pos': { type: 'boolean', default: false },
+    'pos-threshold': { type: 'string' },
   },
 });
 const t0 = Date.now();
@@ -64,6 +70,11 @@ const elmoModel = have(args.elmo);
 const bertModel = have(args.bert);
 const gloveModel = have(args.glove);
 log(`models: elmo ${elmoModel?.path ?? 'MISSING'}, bert ${bertModel?.path ?? 'MISSING'}, glove ${gloveModel?.path ?? 'MISSING'}`);
+// the part-of-speech tagger for the "with POS filter" rows (none: those rows are left out)
+const taggerModel = args['no-pos'] ? undefined : args.tagger ? have(args.tagger) : S.defaultTagger(models, true);
+if (args.tagger && !taggerModel) throw new Error(`--tagger ${args.tagger}: no such model`);
+const posThreshold = args['pos-threshold'] === undefined ? S.POS_FILTER_THRESHOLD : Number(args['pos-threshold']);
+log(`part-of-speech tagger: ${taggerModel ? `${taggerModel.id} (filter from p >= ${posThreshold})` : 'none (no rows with the POS filter)'}`);
 
 /** ELMo vocabulary words (frequency order) usable as anchors: alphabetic content words. */
 function anchorVocabulary(model, n) {
@@ -329,6 +340,49 @@ for (const signal of S.SIGNAL_NAMES) {
   cumulative.push({ name, signal, weights: w });
 }
 const final = cumulative[cumulative.length - 1].weights;
+
+// the final scorer with the senses filtered by the tagged part of speech (held-out examples: the runtime's filter on
+// the tag of the example's word in its sentence), and how many picks have the wrong part of speech before and after
+const samePos = (a, b) => a === b || (a === 's' && b === 'a') || (a === 'a' && b === 's');
+const posErrors = (list, pick) => list.reduce((s, c) => s + (samePos(c.cands[pick(c)].pos, c.cands[c.gold].pos) ? 0 : 1), 0) / Math.max(1, list.length);
+results.posErrors = { heldOut: {} };
+let tagStats;
+if (taggerModel) {
+  log(`tagging ${testCases.length} held-out sentences with ${taggerModel.id}`);
+  const tagger = engineFor();
+  let untagged = 0;
+  for (const c of testCases) {
+    const r = await tagger.tag({ text: c.e.sentence, model: taggerModel.id, topK: 1 });
+    const w = r.words.length === c.e.words.length ? r.words[c.e.index] : undefined;
+    if (w && w.word === c.e.words[c.e.index]) c.tag = { tag: w.tag, probability: w.probability };
+    else untagged++;
+  }
+  await tagger.dispose();
+  const filtered = (c) => S.posFilter(c.cands, c.tag, { threshold: posThreshold });
+  const keptOf = (c) => { const d = filtered(c); return c.cands.map((_, k) => k).filter((k) => d.keep[k]); };
+  const withPos = (pick) => (c) => pick({ ...c, kept: keptOf(c) });
+  const mfsPos = withPos((c) => c.kept[S.mostFrequent(c.kept.map((k) => c.cands[k]))]);
+  const scorerPos = withPos((c) => {
+    if (!S.hasEvidence(c.kept.map((k) => c.signals[k]))) return c.kept[S.mostFrequent(c.kept.map((k) => c.cands[k]))];
+    return c.kept[S.argmax(S.probabilities(final, c.kept.map((k) => c.rows[k])))];
+  });
+  for (const [name, pick] of [['most frequent sense + POS filter', mfsPos], [`${cumulative[cumulative.length - 1].name} + POS filter`, scorerPos]]) {
+    results.heldOut[name] = round(acc(testCases, pick));
+    log(`  ${name.padEnd(34)} held-out ${results.heldOut[name].toFixed(3)}`);
+  }
+  results.posErrors.heldOut = {
+    scorer: round(posErrors(testCases, scorerPick(final))),
+    'scorer + POS filter': round(posErrors(testCases, scorerPos)),
+  };
+  tagStats = {
+    model: taggerModel.id,
+    threshold: posThreshold,
+    untagged,
+    filtered: round(testCases.filter((c) => filtered(c).filtered).length / Math.max(1, testCases.length)),
+  };
+  log(`  wrong part of speech: ${results.posErrors.heldOut.scorer} -> ${results.posErrors.heldOut['scorer + POS filter']}; ` +
+    `filter applied to ${(tagStats.filtered * 100).toFixed(1)}% of held-out cases (${untagged} untagged)`);
+}
 const featureWeights = Object.fromEntries(final.features.map((f, i) => [f, final.weights[i]]));
 log(`final weights ${JSON.stringify(featureWeights)} (train NLL ${final.loss.toFixed(4)})`);
 writeFileSync(path.join(outDir, 'scorer.json'), JSON.stringify({
@@ -348,7 +402,8 @@ if (hand.length > 0) {
     let right = 0;
     const misses = [];
     for (const h of hand) {
-      const r = await rt.sense({ text: h.text, word: h.word, ...request });
+      // every row but the "+ POS filter" one scores every part of speech, as before taggers
+      const r = await rt.sense({ text: h.text, word: h.word, posFilter: false, ...request });
       const pick = name === 'most frequent sense' ? r.candidates[S.mostFrequent(r.candidates)].senseKey : r.senseKey;
       if (pick === h.key) right++;
       else misses.push(`${h.word}: ${pick} for ${h.key}`);
@@ -362,6 +417,9 @@ if (hand.length > 0) {
   for (const [signal, w] of Object.entries(alone)) await run(`scorer: ${signal} alone`, { weights: w });
   for (const c of cumulative.slice(0, -1)) await run(c.name, { weights: c.weights });
   results.handwrittenMisses = await run(cumulative[cumulative.length - 1].name, {});
+  if (taggerModel) {
+    results.handwrittenMissesPos = await run(`${cumulative[cumulative.length - 1].name} + POS filter`, { tagger: taggerModel.id, posFilter: true, posThreshold });
+  }
   await rt.dispose();
 }
 
@@ -375,6 +433,7 @@ const info = {
     ...(bert ? { bert: { synsets: bert.synsets, k: bert.k, explained: round(bert.explained), bytes: bert.bytes } } : {}),
   },
   elmoLayerMix: mix,
+  tagger: tagStats,
   weights: featureWeights,
   accuracy: results,
   seconds: Math.round((Date.now() - t0) / 1000),
@@ -399,11 +458,17 @@ const md = [
   `Hand-written: ${hand.length} sentences in test/fixtures/senses/handwritten.tsv (never used for fitting), run through ` +
     '`engine.sense` with the files written here; "(1-NN)" rows there use `--layer`.',
   '',
+  ...(tagStats ? [
+    `"+ POS filter" rows: the senses of the part of speech \`${tagStats.model}\` tags (NOUN n, VERB v, ADJ a/s, ADV r) when its ` +
+      `probability is at least ${tagStats.threshold}, else every sense (applied to ${(tagStats.filtered * 100).toFixed(1)}% of the held-out ` +
+      `cases). Picks of the wrong part of speech on the held-out examples: ${results.posErrors.heldOut.scorer} without the filter, ` +
+      `${results.posErrors.heldOut['scorer + POS filter']} with it.`, ''] : []),
   `Final scorer weights: ${Object.entries(featureWeights).map(([f, w]) => `${f} ${w}`).join(', ')}.`,
   mix ? `ELMo layer mix fitted on train (grid over the simplex): token ${mix[0]}, LSTM 1 ${mix[1]}, LSTM 2 ${mix[2]}.` : '',
   `Stored: ${Object.entries(info.stores).map(([m, s]) => `${m} ${s.synsets} centroids${s.anchors ? ` + ${s.anchors} anchors` : ''}, ${s.k} dims (${(s.explained * 100).toFixed(0)}% variance), ${(s.bytes / 1e6).toFixed(1)} MB`).join('; ')}.`,
   '',
   ...(results.handwrittenMisses?.length ? ['Hand-written misses of the final scorer:', '', ...results.handwrittenMisses.map((m) => `- ${m}`), ''] : []),
+  ...(results.handwrittenMissesPos?.length ? ['Hand-written misses of the final scorer with the POS filter:', '', ...results.handwrittenMissesPos.map((m) => `- ${m}`), ''] : []),
 ];
 writeFileSync(path.join(outDir, 'EVAL.md'), md.join('\n') + '\n');
 log(`wrote ${path.relative(root, outDir)}/{scorer.json,eval.json,EVAL.md} in ${info.seconds} s`);

@@ -20,6 +20,7 @@ import type {
   ModelInfo,
   ScoreProgress,
   ScoreResult,
+  TagResult,
 } from '../api';
 import type { CheckedLogLikelihoodRequest } from '../eval/likelihood';
 import type { CheckedFillRequest } from '../fill';
@@ -30,6 +31,7 @@ import type { BuildSenseIndexParams } from '../senses/buildIndex';
 import type { ContextVectors } from '../senses/contextual';
 import type { SenseParams } from '../senses/sense';
 import type { SenseIndexProgress, SenseIndexResult, SenseResult } from '../senses/types';
+import type { TagParams } from '../tasks/tag/tag';
 
 /**
  * A method table: each method's params and result, and optionally the type of the progress messages it
@@ -75,6 +77,9 @@ export interface EmbedParams {
   text: string;
   word: string;
   occurrence: number;
+  /** Also tag the word (the hover): a part-of-speech tagger, and an ELMo head's base ELMo. */
+  tagger?: ModelInfo;
+  taggerBase?: ModelInfo;
 }
 
 /** `fill`, `generate`, `score`: the checked request (defaults filled in) with the resolved model. */
@@ -112,4 +117,5 @@ export interface EngineMethods {
   generate: { params: GenerateParams; result: GenerateResult; progress: GenerateProgress };
   score: { params: ScoreParams; result: ScoreResult; progress: ScoreProgress };
   logLikelihoods: { params: LogLikelihoodParams; result: LogLikelihoodResult; progress: LogLikelihoodProgress };
+  tag: { params: TagParams; result: TagResult };
 }

@@ -17,6 +17,7 @@ import { buildSenseIndex } from '../senses/buildIndex';
 import { contextVectors } from '../senses/contextual';
 import { sense } from '../senses/sense';
 import { score } from '../score';
+import { tag } from '../tasks/tag/tag';
 import { exposedModelFile } from './exposed';
 import { loadSession } from './ort';
 import type { EngineMethods, WorkerOptions } from './protocol';
@@ -51,6 +52,7 @@ const handlers: Handlers<EngineMethods> = {
   generate: (params, ctx) => generate(params, ctx, services),
   score: (params, ctx) => score(params, ctx, services),
   logLikelihoods: (params, ctx) => logLikelihoods(params, ctx, services),
+  tag: (params, ctx) => tag(params, ctx, services),
 };
 
 serve(handlers);

@@ -12,3 +12,5 @@ export { contextWindow, contentWords, contentWordsOf } from './text';
 export { cosine } from './vectorMath';
 export { mostFrequent } from './sense';
 export { defaultSenseLocations } from './service';
+export { posFilter, wordnetPosOf, POS_FILTER_THRESHOLD } from './posFilter';
+export { defaultTagger, isPosTagger } from '../tasks/tag/taggers';

@@ -10,19 +10,22 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ModelInfo } from '../api';
 import type { WorkerServices } from '../embed';
+import { elmoHiddenStates, elmoLayerViews, parseElmoConfig, type ElmoHidden } from '../elmo';
 import { badInput } from '../errors';
 import { PromiseCache } from '../promiseCache';
 import type { RequestContext } from '../runtime/server';
 import { WordNet } from '../wordnet';
+import { tagWordAt, type WordTag } from '../tasks/tag/wordTag';
 import { findWord, splitWords, windowAround } from '../words';
 import { modelFingerprint } from './centroids';
 import { contextVectors } from './contextual';
 import { candidateOf, featureVector, glossWords, hasEvidence, overlapCount, type Candidate, type CandidateSignals } from './features';
 import { argmax, DEFAULT_WEIGHTS, evidenceFor, parseWeights, probabilities, type ScorerWeights } from './scorer';
+import { posFilter } from './posFilter';
 import { loadStaticVectors } from './staticVectors';
 import { loadStore, type SenseStore } from './store';
 import { contextWindow } from './text';
-import type { SenseCandidate, SenseDetails, SenseLayer, SenseMethod, SenseResult } from './types';
+import type { SenseCandidate, SenseDetails, SenseLayer, SenseMethod, SenseResult, SenseTag } from './types';
 import { cosine } from './vectorMath';
 
 /** Where the sense data lives (resolved by the host: the extension folder, or the repository for the CLI). */
@@ -50,6 +53,12 @@ export interface SenseParams {
   statics: ModelInfo[];
   resources: SenseResources;
   weights?: { features: readonly string[]; weights: readonly number[] };
+  /** The part-of-speech tagger, and the ELMo an ELMo-head tagger reads (often `elmo` itself: then one run serves both). */
+  tagger?: ModelInfo;
+  taggerBase?: ModelInfo;
+  /** Score only the tagged part of speech's senses when the tag is sure enough (see posFilter.ts). */
+  posFilter: boolean;
+  posThreshold?: number;
 }
 
 const wordnets = new PromiseCache<string, WordNet>();
@@ -116,18 +125,30 @@ export async function sense(params: SenseParams, ctx: RequestContext, services: 
   if (candidates.length === 0) throw badInput(`"${word}" is not in WordNet.`);
   await ctx.checkpoint();
 
-  // 2. signals
+  // 2. signals; the ELMo runs once: its hidden states give the word's layers and, to an ELMo-head tagger, the tag
   const missing: string[] = [];
-  const contextual = async (model: ModelInfo | undefined) => {
+  const elmoRun = params.elmo ? await runElmo(params.elmo, tokens, services, ctx) : undefined;
+  const contextual = async (model: ModelInfo | undefined, ownLayers?: Float32Array[]) => {
     if (!model) return undefined;
-    const vectors = await contextVectors(model, [tokens], [[index]], services, () => ctx.checkpoint());
-    const layers = vectors.layers.map((_, l) => vectors.data.subarray(l * vectors.dim, (l + 1) * vectors.dim));
+    let layers = ownLayers;
+    if (!layers) {
+      const vectors = await contextVectors(model, [tokens], [[index]], services, () => ctx.checkpoint());
+      layers = vectors.layers.map((_, l) => vectors.data.subarray(l * vectors.dim, (l + 1) * vectors.dim));
+    }
     const store = await storeFor(model, params.resources);
     if (!store) missing.push(model.id);
     return { model, layers, store, projected: store?.projectLayers(layers) };
   };
-  const elmo = await contextual(params.elmo);
+  const elmo = await contextual(params.elmo, elmoRun ? elmoLayerViews(elmoRun, index) : undefined);
   const bert = await contextual(params.bert);
+  const tagged = params.tagger
+    ? await tagWordAt(
+        { tagger: params.tagger, ...(params.taggerBase ? { base: params.taggerBase } : {}), text: params.text, words: all.slice(start, end), index },
+        params.elmo && elmoRun ? { model: params.elmo, run: elmoRun } : undefined,
+        services,
+        () => ctx.checkpoint(),
+      )
+    : undefined;
   const glove = params.glove ? await loadStaticVectors(params.glove.path) : undefined;
   const context = contextWindow(tokens, index);
   const contextBag = glove?.bag(context);
@@ -144,32 +165,45 @@ export async function sense(params: SenseParams, ctx: RequestContext, services: 
     };
   });
 
-  // 3. choose
+  // 3. choose, among the senses of the tagged part of speech when the tagger is sure (else among all)
+  const decision = posFilter(candidates, tagged, { enabled: params.posFilter, ...(params.posThreshold !== undefined ? { threshold: params.posThreshold } : {}) });
+  const kept = candidates.map((_, i) => i).filter((i) => decision.keep[i]);
+  const spread = (values: readonly number[], fill: number): number[] => {
+    const out = candidates.map(() => fill);
+    kept.forEach((i, k) => (out[i] = values[k]!));
+    return out;
+  };
   let scores: number[];
   let method: SenseMethod;
   let evidence: SenseResult['evidence'] = [];
-  const mfs = mostFrequent(candidates);
+  const mfs = kept[mostFrequent(kept.map((i) => candidates[i]!))]!;
+  let chosen: number;
   if (params.layer) {
     if (!elmo) throw badInput('--layer needs an ELMo model.');
-    scores = candidates.map((c) => nearestScore(elmo.store, elmo.projected, c.synsetId, params.layer!));
+    const layer = params.layer;
+    scores = spread(kept.map((i) => nearestScore(elmo.store, elmo.projected, candidates[i]!.synsetId, layer)), -Infinity);
     const any = scores.some((s) => Number.isFinite(s));
     method = any ? 'nearest-sense' : 'most-frequent-sense';
+    chosen = any ? argmax(scores) : mfs;
     if (!any) scores = candidates.map((_, i) => (i === mfs ? 1 : 0));
     else scores = scores.map((s) => (Number.isFinite(s) ? round(s) : -1));
   } else {
     const weights = (params.weights && parseWeights(params.weights)) || (await scorerWeights(params.resources.sensesDir));
-    const rows = signals.map(featureVector);
-    scores = probabilities(weights, rows);
-    if (hasEvidence(signals)) {
+    const rows = kept.map((i) => featureVector(signals[i]!));
+    const keptScores = probabilities(weights, rows);
+    scores = spread(keptScores, 0);
+    if (hasEvidence(kept.map((i) => signals[i]!))) {
       method = 'scorer';
-      evidence = evidenceFor(weights, rows, argmax(scores));
+      chosen = kept[argmax(keptScores)]!;
+      evidence = evidenceFor(weights, rows, argmax(keptScores));
     } else {
       method = 'most-frequent-sense';
+      chosen = mfs;
       const best = scores[mfs]!;
-      scores = scores.map((s, i) => (i === mfs ? Math.max(...scores) : Math.min(s, best)));
+      const top = Math.max(...keptScores);
+      scores = scores.map((s, i) => (i === mfs ? top : Math.min(s, best)));
     }
   }
-  const chosen = method === 'most-frequent-sense' ? mfs : argmax(scores);
   const ranked: SenseCandidate[] = candidates
     .map((c, i) => ({
       senseKey: c.senseKey,
@@ -203,9 +237,28 @@ export async function sense(params: SenseParams, ctx: RequestContext, services: 
       ...(glove && params.glove ? { glove: params.glove.id } : {}),
     },
     missingSenseVectors: missing,
+    ...(tagged ? { tag: senseTag(params.tagger!, tagged, decision) } : {}),
   };
   if (params.details && elmo) result.details = await details(elmo, tokens, index, params.statics);
   return result;
+}
+
+/** The ELMo's one run over the window (the word's layers and an ELMo-head tagger's input). */
+async function runElmo(model: ModelInfo, tokens: readonly string[], services: WorkerServices, ctx: RequestContext): Promise<ElmoHidden> {
+  const config = parseElmoConfig(await services.config(model), model.path);
+  return elmoHiddenStates(await services.session(model), config, tokens, () => ctx.checkpoint());
+}
+
+function senseTag(model: ModelInfo, tagged: WordTag, decision: ReturnType<typeof posFilter>): SenseTag {
+  return {
+    model: model.id,
+    tag: tagged.tag,
+    probability: round(tagged.probability),
+    ...(decision.wordnetPos ? { wordnetPos: decision.wordnetPos } : {}),
+    filtered: decision.filtered,
+    ...(decision.reason ? { reason: decision.reason } : {}),
+    sharedRun: tagged.sharedRun,
+  };
 }
 
 /** The candidate with the highest tag count (ties: the lower sense number, then n, v, a, r order). */

@@ -9,6 +9,7 @@ import { badInput, LensError, toLensError } from '../errors';
 import type { ModelStore } from '../modelStore';
 import type { EngineClient } from '../runtime/client';
 import type { EngineMethods } from '../runtime/protocol';
+import { resolveTagger } from '../tasks/tag/tag';
 import type { SenseResources } from './sense';
 import { SENSE_LAYERS, type SenseIndexProgress, type SenseIndexResult, type SenseRequest, type SenseResult } from './types';
 
@@ -67,6 +68,10 @@ export class SenseService {
       const glove = await this.pick(picked.glove, (m) => m.kind === 'static-vectors' && m.modelType === 'glove', (m) => m.kind === 'static-vectors');
       if (request.layer && !elmo) throw badInput('--layer needs an ELMo (bilm) model; none is installed.');
       const statics = request.details ? await this.staticModels() : [];
+      const tagging = await this.tagger(request.tagger);
+      if (request.posThreshold !== undefined && !(request.posThreshold >= 0 && request.posThreshold <= 1)) {
+        throw badInput(`posThreshold must be a probability from 0 to 1 (got ${String(request.posThreshold)}).`);
+      }
       return await this.client.request(
         'sense',
         {
@@ -81,6 +86,9 @@ export class SenseService {
           statics,
           resources: this.locations,
           ...(request.weights ? { weights: request.weights } : {}),
+          ...(tagging ? { tagger: tagging.model, ...(tagging.base ? { taggerBase: tagging.base } : {}) } : {}),
+          posFilter: request.posFilter !== false,
+          ...(request.posThreshold !== undefined ? { posThreshold: request.posThreshold } : {}),
         },
         signal,
       );
@@ -118,6 +126,19 @@ export class SenseService {
   async contextVectors(modelId: string, sentences: string[][], positions: number[][], signal?: AbortSignal) {
     const model = await this.models.get(modelId);
     return this.client.request('contextVectors', { model, sentences, positions }, signal);
+  }
+
+  /**
+   * The tagger a request names (errors if it is not usable), else the best part-of-speech tagger installed; none
+   * (the senses of every part of speech, as before taggers) when there is none or the default one cannot be used.
+   */
+  private async tagger(id: string | undefined): Promise<{ model: ModelInfo; base?: ModelInfo } | undefined> {
+    if (id !== undefined) return resolveTagger(this.models, id, true);
+    try {
+      return await resolveTagger(this.models, undefined, true);
+    } catch {
+      return undefined;
+    }
   }
 
   private async pick(

@@ -21,6 +21,31 @@ export interface SenseRequest {
   details?: boolean;
   /** Scorer weights to use instead of media/senses/scorer.json (evaluation: one signal alone, ablations). */
   weights?: { features: readonly string[]; weights: readonly number[] };
+  /**
+   * The part-of-speech tagger (a `tagger` model with universal tags); default: the best one installed, if any. With
+   * none installed, senses of every part of speech are scored (as before taggers existed).
+   */
+  tagger?: string;
+  /** Score only the senses of the tagged part of speech when the tagger is sure (default true; false: tag only). */
+  posFilter?: boolean;
+  /** The tag probability from which the filter trusts the tag (default POS_FILTER_THRESHOLD, 0.9). */
+  posThreshold?: number;
+}
+
+/** The word's part of speech as the tagger saw it, and what the sense filter did with it. */
+export interface SenseTag {
+  model: string;
+  /** The tagger's label ("NOUN") and its probability. */
+  tag: string;
+  probability: number;
+  /** The WordNet part of speech it names (n, v, a, r), if any. */
+  wordnetPos?: string;
+  /** True when only the senses of that part of speech were scored. */
+  filtered: boolean;
+  /** Why every part of speech was scored, when it was. */
+  reason?: 'disabled' | 'unsure' | 'not-a-wordnet-pos' | 'no-senses-of-that-pos';
+  /** True when the tag came from the same ELMo run as the sense's ELMo vectors (an ELMo-head tagger). */
+  sharedRun: boolean;
 }
 
 export type SenseSignal = 'prior' | 'lesk' | 'glove' | 'elmo' | 'bert';
@@ -88,6 +113,8 @@ export interface SenseResult {
   models: { elmo?: string; bert?: string; glove?: string };
   /** Contextual models that have no sense vectors yet (build them with buildSenseIndex). */
   missingSenseVectors: string[];
+  /** The part-of-speech tag used (absent when no tagger is installed). */
+  tag?: SenseTag;
   details?: SenseDetails;
 }
 

@@ -5,6 +5,7 @@ import { describeError, log } from '../../log';
 import { abortSignalFor, isCancellation } from '../cancellation';
 import type { EngineService } from '../engineService';
 import { escapeMarkdown, renderEmbeddingHover } from './renderEmbedding';
+import { renderTag } from './renderTag';
 import { FILL_MASK, FILL_WORD, renderLayers, renderLinks, renderSense, SHOW_ALL_SENSES, SHOW_LAYERS } from './renderSense';
 import { SenseVectorBuilds } from './senseVectorBuilds';
 import { showAllSenses } from './showAllSenses';
@@ -71,13 +72,14 @@ export class EmbeddingHoverProvider implements vscode.HoverProvider {
       if (sense?.details) {
         markdown = await this.render(context.word, sense, { uri: document.uri.toString(), line: context.line, start: context.start, end: context.end });
       } else {
-        const embedded = await engine.embed({ ...request, model: config.models.elmo }, signal);
+        const embedded = await engine.embed({ ...request, model: config.models.elmo, tag: true }, signal);
         markdown = renderEmbeddingHover(context.word, embedded);
       }
       if (signal.aborted) return undefined; // a reply that arrives after a cancel is dropped
       log.debug(
         `hover "${context.word}" (${context.occurrence}) in ${Math.round(performance.now() - started)} ms` +
-          (sense ? `: ${sense.senseKey} ${sense.method} ${sense.score}` : ''),
+          (sense ? `: ${sense.senseKey} ${sense.method} ${sense.score}` : '') +
+          (sense?.tag ? ` (${sense.tag.tag} ${sense.tag.probability}${sense.tag.filtered ? ', filtered' : ''})` : ''),
       );
       this.lastError = undefined;
       if (sense && sense.missingSenseVectors.length > 0) void this.builds.ensure(engine, sense.missingSenseVectors);
@@ -106,6 +108,7 @@ export class EmbeddingHoverProvider implements vscode.HoverProvider {
     return [
       `**LM Lens — "${escapeMarkdown(word)}"**`,
       '',
+      ...renderTag(sense.tag),
       ...renderSense(sense, links),
       ...renderLayers(sense),
       ...renderLinks(links, at),

@@ -3,6 +3,7 @@
  * MarkdownString. Kept apart from the provider so later issues (senses, neighbours) can add sections here.
  */
 import type { EmbedResult, LayerVector } from '../../engine/api';
+import { renderTag } from './renderTag';
 
 export interface LayerStats {
   layer: string;
@@ -66,6 +67,7 @@ export function layerStats(layers: readonly LayerVector[]): LayerStats[] {
 export function renderEmbeddingHover(word: string, result: EmbedResult): string {
   const lines: string[] = [];
   lines.push(`**LM Lens — "${escapeMarkdown(word)}"**`, '');
+  lines.push(...renderTag(result.tag));
   const dim = result.layers[0]?.vector.length ?? 0;
   lines.push(
     `model \`${result.model}\` · ${result.layers.length} layers × ${dim} dims` +

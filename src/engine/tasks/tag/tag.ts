@@ -1,0 +1,124 @@
+/**
+ * The `tag` operation: a tag and its probability for every word of a text (words as the hover splits them,
+ * words.ts). Host side: the request check and the tagger's resolution; worker side: windows of words, a checkpoint
+ * (cancel) before each window's runs, then the per-word decode.
+ */
+import type { ModelInfo, TaggedWord, TagRequest, TagResult } from '../../api';
+import type { WorkerServices } from '../../embed';
+import { badInput, LensError } from '../../errors';
+import type { ModelStore } from '../../modelStore';
+import type { RequestContext } from '../../runtime/server';
+import { MAX_WINDOW_WORDS, splitWords, type Word } from '../../words';
+import { elmoHeadTags, pieceWindows, tokenClassifier, tokenClassifierProbabilities, topTags } from './run';
+import { DEFAULT_TAGGERS, defaultTagger } from './taggers';
+
+/** Longest text `tag` takes (characters): a tagger is for sentences and paragraphs, not whole books. */
+export const MAX_TAG_CHARS = 100_000;
+export const DEFAULT_TOP_K = 3;
+
+/** `tag` in the worker: the checked request, the tagger and (an ELMo head's) base ELMo, resolved by the host. */
+export interface TagParams {
+  model: ModelInfo;
+  base?: ModelInfo;
+  text: string;
+  topK: number;
+}
+
+export interface CheckedTagRequest {
+  text: string;
+  model: string | undefined;
+  topK: number;
+}
+
+export function checkTagRequest(request: TagRequest): CheckedTagRequest {
+  const { text, model, topK = DEFAULT_TOP_K } = request;
+  if (typeof text !== 'string' || text.trim() === '') throw badInput('The text is empty.');
+  if (text.length > MAX_TAG_CHARS) throw badInput(`The text has ${text.length} characters; tag takes at most ${MAX_TAG_CHARS}.`);
+  if (splitWords(text).length === 0) throw badInput('The text has no words.');
+  if (model !== undefined && (typeof model !== 'string' || model === '')) throw badInput('The model id is empty.');
+  if (!Number.isInteger(topK) || topK < 1) throw badInput(`topK must be a whole number from 1 up (got ${topK}).`);
+  return { text, model, topK };
+}
+
+/** The message when no tagger is installed: what to do next. */
+export function noTaggerMessage(models: readonly ModelInfo[], posOnly: boolean): string {
+  const what = posOnly ? 'part-of-speech tagger (universal tags)' : 'tagger';
+  const others = models.filter((m) => m.kind === 'tagger').map((m) => m.id);
+  return (
+    `No ${what} is installed${others.length > 0 ? ` (taggers with other labels: ${others.join(', ')})` : ''}. ` +
+    `LM Lens ships ${DEFAULT_TAGGERS.join(', ')} once they are trained (training/README.md puts them in media/models/); ` +
+    'or add a Hugging Face token-classification ONNX export (config.json with "...ForTokenClassification" and ' +
+    '"id2label", tokenizer.json, onnx/model.onnx) to a models folder, or with `lm-lens add-model OWNER/NAME`.'
+  );
+}
+
+/**
+ * The tagger a request names (BAD_INPUT when it is not a tagger), or the default one; with the base ELMo an ELMo
+ * head reads (MODEL_NOT_FOUND naming it when it is missing).
+ */
+export async function resolveTagger(
+  models: ModelStore,
+  id: string | undefined,
+  posOnly = false,
+): Promise<{ model: ModelInfo; base?: ModelInfo }> {
+  let model: ModelInfo | undefined;
+  if (id === undefined) {
+    const all = await models.list();
+    model = defaultTagger(all, posOnly);
+    if (!model) throw new LensError('MODEL_NOT_FOUND', noTaggerMessage(all, posOnly));
+  } else {
+    model = await models.get(id);
+    if (model.kind !== 'tagger') {
+      throw badInput(`Model "${id}" is a ${model.kind} model; tag needs a tagger (an ELMo head or a ...ForTokenClassification export).${model.note ? ` ${model.note}` : ''}`);
+    }
+  }
+  if (model.tagger?.form !== 'elmo-head') return { model };
+  const baseId = model.tagger.base!;
+  let base: ModelInfo;
+  try {
+    base = await models.get(baseId);
+  } catch (error) {
+    throw new LensError('MODEL_NOT_FOUND', `Tagger "${model.id}" reads the ELMo "${baseId}", which is not usable: ${(error as Error).message}`);
+  }
+  if (base.kind !== 'bilm') throw new LensError('MODEL_CORRUPT', `Tagger "${model.id}" names "${baseId}" as its base, a ${base.kind} model, not an ELMo.`);
+  return { model, base };
+}
+
+function decode(model: ModelInfo, word: Word, probabilities: Float32Array, topK: number): TaggedWord {
+  const top = topTags(model.tagger!.labels, probabilities, topK);
+  return { word: word.text, start: word.start, end: word.end, tag: top[0]!.tag, probability: top[0]!.p, top };
+}
+
+/** Worker side. */
+export async function tag(params: TagParams, ctx: RequestContext, services: WorkerServices): Promise<TagResult> {
+  const { model, text, topK } = params;
+  const tagger = model.tagger!;
+  const words = splitWords(text);
+  const out: TaggedWord[] = [];
+  let runs = 0;
+  if (tagger.form === 'elmo-head') {
+    if (!params.base) throw new LensError('INTERNAL', `Tagger "${model.id}" has no base ELMo.`);
+    for (let from = 0; from < words.length; from += MAX_WINDOW_WORDS) {
+      const window = words.slice(from, from + MAX_WINDOW_WORDS);
+      const probabilities = await elmoHeadTags(model, params.base, window.map((w) => w.text), services, () => ctx.checkpoint());
+      runs += 2;
+      window.forEach((w, i) => out.push(decode(model, w, probabilities[i]!, topK)));
+    }
+  } else {
+    const classifier = await tokenClassifier(model, services);
+    const budget = classifier.maxPieces - classifier.prefix.length - classifier.suffix.length;
+    if (budget < 1) throw new LensError('MODEL_CORRUPT', `Tagger "${model.id}" has no room for text between its special tokens.`);
+    const counts = words.map((w) => classifier.pieces(text, w).length);
+    for (const [from, to] of pieceWindows(counts, budget)) {
+      await ctx.checkpoint();
+      const window = words.slice(from, to);
+      const probabilities = await tokenClassifierProbabilities(classifier, text, window);
+      runs += 1;
+      window.forEach((w, i) => {
+        const p = probabilities[i];
+        if (p) out.push(decode(model, w, p, topK));
+      });
+    }
+  }
+  return { model: model.id, form: tagger.form, ...(tagger.tagSet ? { tagSet: tagger.tagSet } : {}), words: out, runs };
+}
