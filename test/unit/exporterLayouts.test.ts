@@ -1,0 +1,184 @@
+/**
+ * Layouts of other exporters, on fixtures made by test/fixtures/exporters/make_fixtures.py (random tiny weights;
+ * golden.json holds what torch, or numpy for the fused graph, computes):
+ *
+ *   torch-mha-encoder      torch nn.MultiheadAttention: attention scores [batch·heads, T, S], Softmax over a rank-3
+ *                          tensor; the rewrite reshapes them to [batch, heads, T, S]
+ *   torch-gpt2-legacy-past ONNX Runtime's old GPT-2 cache: past_{i} / present_{i} [2, batch, heads, past, head_dim]
+ *   torch-gpt2-kv          the same weights in Optimum's past_key_values.{i}.key / present.{i}.key layout
+ *   ort-fused-attention    com.microsoft.Attention (packed QKV), decomposed so its probabilities can be shown
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import * as ort from 'onnxruntime-node';
+import { headMatrix } from '../../src/engine/attentionTensor';
+import { Engine, modelDirectories } from '../../src/engine/engine';
+import { decodeModel, encodeModel, exposeOutputs, findAttentionSoftmaxes } from '../../src/engine/onnx';
+import { loadTokenizer } from '../../src/engine/tokenizer';
+import { DIST, REPO_ROOT, tempDir } from './helpers/modelFolders';
+
+const EXPORTS = path.join(REPO_ROOT, 'test', 'fixtures', 'exporters');
+const onnxOf = (id: string): string => path.join(EXPORTS, id, 'onnx', 'model.onnx');
+
+interface EncoderCase {
+  input_ids: number[];
+  attention_mask: number[];
+  /** [layer][head][query][key] */
+  attentions: number[][][][];
+  /** [T][vocab] */
+  logits: number[][];
+}
+
+interface EncoderGolden {
+  heads: number;
+  layers: number;
+  cases: EncoderCase[];
+}
+
+function golden<T>(id: string): T {
+  return JSON.parse(readFileSync(path.join(EXPORTS, id, 'golden.json'), 'utf8')) as T;
+}
+
+function int64(values: readonly number[]): ort.Tensor {
+  return new ort.Tensor('int64', BigInt64Array.from(values, BigInt), [1, values.length]);
+}
+
+async function runOnnx(bytes: Uint8Array, feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> {
+  const session = await ort.InferenceSession.create(bytes);
+  try {
+    return await session.run(feeds);
+  } finally {
+    await session.release();
+  }
+}
+
+/** Largest absolute difference between two equally long sequences of numbers. */
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length, 'lengths differ');
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
+  return max;
+}
+
+/** Every row of a [..., T, S] probability tensor sums to 1. */
+function assertRowsSumToOne(data: Float32Array, keys: number, label: string): void {
+  for (let row = 0; row < data.length / keys; row++) {
+    const sum = data.subarray(row * keys, (row + 1) * keys).reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(sum - 1) < 1e-5, `${label} row ${row} sums to ${sum}`);
+  }
+}
+
+/**
+ * The rewritten graph against the original (outputs unchanged) and against the golden probabilities, for every
+ * golden case. Returns the largest probability difference seen.
+ */
+async function checkRewrite(id: string, tolerance: number): Promise<number> {
+  const expected = golden<EncoderGolden>(id);
+  const original = readFileSync(onnxOf(id));
+  const rewritten = exposeOutputs(original, { hiddenStates: false });
+  assert.equal(rewritten.changed, true);
+  assert.deepEqual(rewritten.attentions.map((a) => a.name), ['attentions.0', 'attentions.1']);
+  assert.deepEqual(rewritten.explanations, {});
+  let worst = 0;
+  for (const c of expected.cases) {
+    const feeds = { input_ids: int64(c.input_ids), attention_mask: int64(c.attention_mask) };
+    const before = await runOnnx(original, feeds);
+    const after = await runOnnx(rewritten.bytes, feeds);
+    const t = c.input_ids.length;
+    // the model's own output is unchanged by the rewrite, and is what the golden says
+    assert.ok(maxDiff(after['logits']!.data as Float32Array, before['logits']!.data as Float32Array) < 1e-5, `${id}: logits changed`);
+    assert.ok(maxDiff(after['logits']!.data as Float32Array, c.logits.flat()) < 1e-4, `${id}: logits differ from the golden`);
+    for (let l = 0; l < expected.layers; l++) {
+      const probs = after[`attentions.${l}`]!;
+      assert.deepEqual(probs.dims, [1, expected.heads, t, t], `attentions.${l} is [batch, heads, T, S]`);
+      const data = probs.data as Float32Array;
+      const diff = maxDiff(data, c.attentions[l]!.flat(2));
+      assert.ok(diff < tolerance, `${id} attentions.${l}: max difference ${diff} from the golden`);
+      worst = Math.max(worst, diff);
+      assertRowsSumToOne(data, t, `${id} attentions.${l}`);
+      // a padded key gets no attention
+      c.attention_mask.forEach((m, key) => {
+        if (m === 0) for (let row = 0; row < expected.heads * t; row++) assert.ok(data[row * t + key]! < 1e-6);
+      });
+    }
+  }
+  return worst;
+}
+
+describe('torch nn.MultiheadAttention: attention scores [batch·heads, T, S]', () => {
+  const id = 'torch-mha-encoder';
+
+  test('found as rank-3 Softmax nodes, one per layer, by the layers.{i} in their names', () => {
+    const result = exposeOutputs(readFileSync(onnxOf(id)), { hiddenStates: false });
+    assert.deepEqual(
+      result.attentions.map((a) => [a.layer, a.node]),
+      [
+        [0, '/layers.0/attn/Softmax'],
+        [1, '/layers.1/attn/Softmax'],
+      ],
+    );
+    assert.deepEqual(findAttentionSoftmaxes(decodeModel(readFileSync(onnxOf(id)))).map((s) => s.rank), [3, 3]);
+  });
+
+  test('a Softmax over axis 2 of the rank-3 scores (as opset < 13 exports write it) is attention too', async () => {
+    const decoded = decodeModel(readFileSync(onnxOf(id)));
+    for (const node of decoded.graph!.node!) {
+      if (node.op_type === 'Softmax') node.attribute = [{ name: 'axis', type: 2, i: 2 }];
+    }
+    const result = exposeOutputs(encodeModel(decoded), { hiddenStates: false });
+    assert.deepEqual(result.attentions.map((a) => a.layer), [0, 1]);
+    const c = golden<EncoderGolden>(id).cases[0]!;
+    const out = await runOnnx(result.bytes, { input_ids: int64(c.input_ids), attention_mask: int64(c.attention_mask) });
+    assert.ok(maxDiff(out['attentions.1']!.data as Float32Array, c.attentions[1]!.flat(2)) < 1e-5);
+  });
+
+  test('the rewrite gives torch\'s per-head probabilities (need_weights, not averaged) as [1, heads, T, S]; outputs unchanged', async () => {
+    const worst = await checkRewrite(id, 1e-5);
+    assert.ok(worst < 1e-5, `${worst}`);
+  });
+
+  test('a Softmax over the query axis is named in the message, not "no query×key MatMul"', () => {
+    const model = readFileSync(onnxOf(id));
+    // the same graph with each attention Softmax over axis 1 (the query axis of [batch·heads, T, S])
+    const decoded = decodeModel(model);
+    for (const node of decoded.graph!.node!) {
+      if (node.op_type === 'Softmax') node.attribute = [{ name: 'axis', type: 2, i: 1 }];
+    }
+    const result = exposeOutputs(encodeModel(decoded), { hiddenStates: false });
+    assert.deepEqual(result.attentions, []);
+    assert.match(
+      result.explanations.attentions ?? '',
+      /2 Softmax node\(s\) fed by a MatMul of two activations \(query × keyᵀ\), but over axis 1 of a rank-3 tensor \(\/layers\.0\/attn\/Softmax\)/,
+    );
+    assert.doesNotMatch(result.explanations.attentions ?? '', /No attention was found/);
+  });
+
+  describe('in the engine', () => {
+    const cache = tempDir('lm-lens-exporters-');
+    let engine: Engine;
+    before(() => {
+      engine = new Engine({ modelDirectories: modelDirectories(undefined, [EXPORTS]), workerPath: path.join(DIST, 'worker.js'), cacheDir: cache.dir });
+    });
+    after(async () => {
+      await engine.dispose();
+      cache.remove();
+    });
+
+    test('the attention view shows torch\'s probabilities for "the dog sat on the mat"', async () => {
+      const expected = golden<EncoderGolden>(id).cases[0]!;
+      const tokenizer = await loadTokenizer(path.join(EXPORTS, id));
+      assert.deepEqual(tokenizer.encode('the dog sat on the mat').ids, expected.input_ids);
+      const result = await engine.attention({ text: 'the dog sat on the mat', model: id });
+      const shape = { layers: 2, heads: 2, tokens: expected.input_ids.length };
+      assert.deepEqual([result.layers, result.heads, result.tokens.length], [2, 2, 8]);
+      for (let l = 0; l < 2; l++) {
+        for (let h = 0; h < 2; h++) {
+          const diff = maxDiff(headMatrix(result.attentions, shape, l, h), expected.attentions[l]![h]!.flat());
+          assert.ok(diff < 1e-5, `layer ${l} head ${h}: ${diff}`);
+        }
+      }
+    });
+  });
+});
