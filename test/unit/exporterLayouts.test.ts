@@ -182,3 +182,80 @@ describe('torch nn.MultiheadAttention: attention scores [batch·heads, T, S]', (
     });
   });
 });
+
+interface CausalGolden {
+  prompt: number[];
+  /** torch's greedy continuation, recomputing the whole sequence each step (<|endoftext|> held back). */
+  greedy: number[];
+  /** <|endoftext|> + "the bird sat." and the log-probability of each token after the first. */
+  scored: number[];
+  tokenLogProbs: number[];
+}
+
+describe('GPT-2 cache layouts: ONNX Runtime\'s past_{i} [2, batch, heads, past, head_dim] and Optimum\'s past_key_values', () => {
+  const legacy = 'torch-gpt2-legacy-past';
+  const kv = 'torch-gpt2-kv';
+  const cache = tempDir('lm-lens-exporters-');
+  let engine: Engine;
+  before(() => {
+    engine = new Engine({ modelDirectories: modelDirectories(undefined, [EXPORTS]), workerPath: path.join(DIST, 'worker.js'), cacheDir: cache.dir });
+  });
+  after(async () => {
+    await engine.dispose();
+    cache.remove();
+  });
+
+  test('the legacy graph returns present_{i} stacked [2, 1, heads, past + T, head_dim]', async () => {
+    const session = await ort.InferenceSession.create(onnxOf(legacy));
+    const past = new ort.Tensor('float32', new Float32Array(0), [2, 1, 2, 0, 4]);
+    const out = await session.run({
+      input_ids: int64([3, 4, 5]),
+      position_ids: int64([0, 1, 2]),
+      attention_mask: int64([1, 1, 1]),
+      past_0: past,
+      past_1: past,
+    });
+    await session.release();
+    assert.deepEqual(out['present_1']!.dims, [2, 1, 2, 3, 4]);
+  });
+
+  for (const id of [legacy, kv]) {
+    test(`${id}: greedy generation with the cache = without it = torch's greedy tokens`, async () => {
+      const expected = golden<CausalGolden>(id);
+      const tokenizer = await loadTokenizer(path.join(EXPORTS, id));
+      const text = tokenizer.decode(expected.prompt, { skip_special_tokens: true });
+      assert.deepEqual(tokenizer.encode(text).ids, expected.prompt);
+      const request = { text, maxTokens: expected.greedy.length, minTokens: expected.greedy.length, model: id };
+      const cached = await engine.generate(request);
+      const recomputed = await engine.generate({ ...request, noCache: true });
+      assert.equal(cached.cache, true, 'the cache was used');
+      assert.equal(recomputed.cache, false);
+      assert.equal(cached.promptTokens, expected.prompt.length);
+      const torchText = tokenizer.decode(expected.greedy, { skip_special_tokens: true });
+      assert.equal(cached.completion, torchText);
+      assert.equal(recomputed.completion, torchText);
+    });
+
+    test(`${id}: score gives torch's log-probabilities`, async () => {
+      const expected = golden<CausalGolden>(id);
+      const result = await engine.score({ text: 'the bird sat.', model: id });
+      assert.equal(result.tokenLogProbs.length, expected.tokenLogProbs.length);
+      assert.ok(maxDiff(result.tokenLogProbs, expected.tokenLogProbs) < 1e-4, `${result.tokenLogProbs} vs ${expected.tokenLogProbs}`);
+    });
+  }
+
+  test('the two layouts generate the same text, and the attention view feeds the legacy graph an empty past_{i}', async () => {
+    const a = await engine.generate({ text: 'a bird', maxTokens: 6, minTokens: 6, model: legacy });
+    const b = await engine.generate({ text: 'a bird', maxTokens: 6, minTokens: 6, model: kv });
+    assert.equal(a.completion, b.completion);
+    const view = await engine.attention({ text: 'the bird', model: legacy });
+    assert.deepEqual([view.layers, view.heads, view.tokens.length], [2, 2, 8]);
+    const shape = { layers: 2, heads: 2, tokens: 8 };
+    const m = headMatrix(view.attentions, shape, 1, 0);
+    for (let q = 0; q < 8; q++) {
+      const row = m.subarray(q * 8, q * 8 + 8);
+      assert.ok(Math.abs(row.reduce((x, y) => x + y, 0) - 1) < 1e-5, `row ${q} sums to 1`);
+      assert.ok(row.subarray(q + 1).every((p) => p < 1e-6), `row ${q} attends to no later token`);
+    }
+  });
+});
