@@ -259,3 +259,90 @@ describe('GPT-2 cache layouts: ONNX Runtime\'s past_{i} [2, batch, heads, past, 
     }
   });
 });
+
+describe('fused com.microsoft.Attention (ORT-optimised exports), written out as standard operators', () => {
+  const id = 'ort-fused-attention';
+
+  test('every fused node is decomposed; the probabilities are the operator\'s (numpy) to 1e-5, rows sum to 1, logits equal the fused graph\'s', async () => {
+    const result = exposeOutputs(readFileSync(onnxOf(id)), { hiddenStates: false });
+    assert.deepEqual(result.decomposedAttention, ['Attention_0', 'Attention_1']);
+    assert.deepEqual(result.fusedAttention, []);
+    const ops = new Set(decodeModel(result.bytes).graph!.node!.map((n) => `${n.domain ?? ''}.${n.op_type}`));
+    assert.ok(!ops.has('com.microsoft.Attention'), 'no fused node is left');
+    // layer 0 reads a raw [batch, seq] mask, layer 1 a 1-D [batch] length: both mask the two padded keys
+    const worst = await checkRewrite(id, 1e-5);
+    assert.ok(worst < 1e-5, `${worst}`);
+  });
+
+  test('a [2·batch] mask_index (ends, then starts: left padding) masks the keys before the start too', async () => {
+    const decoded = decodeModel(readFileSync(onnxOf(id)));
+    // layer 1 reads Concat(length, start = 2) instead of the length alone
+    const graph = decoded.graph!;
+    graph.node = graph.node!.flatMap((n) =>
+      n.name === 'Attention_1'
+        ? [
+            { op_type: 'Constant', name: 'start', output: ['start'], attribute: [{ name: 'value', type: 4, t: { dims: [1], data_type: 6, int32_data: [2] } }] },
+            { op_type: 'Concat', name: 'ends_starts', input: ['mask_1d', 'start'], output: ['ends_starts'], attribute: [{ name: 'axis', type: 2, i: 0 }] },
+            { ...n, input: [n.input![0]!, n.input![1]!, n.input![2]!, 'ends_starts'] },
+          ]
+        : [n],
+    );
+    const fused = encodeModel(decoded);
+    const result = exposeOutputs(fused, { hiddenStates: false });
+    assert.deepEqual(result.decomposedAttention, ['Attention_0', 'Attention_1']);
+    const c = golden<EncoderGolden>(id).cases[1]!;
+    const feeds = { input_ids: int64(c.input_ids), attention_mask: int64(c.attention_mask) };
+    const before = await runOnnx(fused, feeds);
+    const after = await runOnnx(result.bytes, feeds);
+    assert.ok(maxDiff(after['logits']!.data as Float32Array, before['logits']!.data as Float32Array) < 1e-5, 'the same logits as ONNX Runtime\'s kernel');
+    const t = c.input_ids.length;
+    const probs = after['attentions.1']!.data as Float32Array;
+    assertRowsSumToOne(probs, t, 'attentions.1');
+    for (let row = 0; row < 2 * t; row++) {
+      for (const key of [0, 1, 6, 7]) assert.ok(probs[row * t + key]! < 1e-6, `row ${row} key ${key} is masked`);
+    }
+  });
+
+  for (const [attribute, change, named] of [
+    ['unidirectional', (n: import('../../src/engine/onnx').NodeProto) => n.attribute!.push({ name: 'unidirectional', type: 2, i: 1 }), /uses unidirectional=1/],
+    ['past', (n: import('../../src/engine/onnx').NodeProto) => n.input!.push('past_0'), /a past\/present key-value cache/],
+    ['attention bias', (n: import('../../src/engine/onnx').NodeProto) => n.input!.push('', 'bias_5'), /an attention bias \(input 5/],
+  ] as const) {
+    test(`a fused node with ${attribute} is refused by name and the model is left as it is`, () => {
+      const decoded = decodeModel(readFileSync(onnxOf(id)));
+      const node = decoded.graph!.node!.find((n) => n.name === 'Attention_1')!;
+      node.attribute = [...(node.attribute ?? [])];
+      node.input = [...node.input!];
+      change(node);
+      const bytes = encodeModel(decoded);
+      const result = exposeOutputs(bytes, { hiddenStates: false });
+      assert.equal(result.changed, false);
+      assert.deepEqual(result.attentions, []);
+      assert.deepEqual(result.decomposedAttention, []);
+      assert.match(result.explanations.attentions ?? '', /node "Attention_1" uses/);
+      assert.match(result.explanations.attentions ?? '', named);
+    });
+  }
+
+  test('the attention view on the ORT-optimised model shows the operator\'s probabilities', async () => {
+    const cache = tempDir('lm-lens-exporters-');
+    const engine = new Engine({ modelDirectories: modelDirectories(undefined, [EXPORTS]), workerPath: path.join(DIST, 'worker.js'), cacheDir: cache.dir });
+    try {
+      const expected = golden<EncoderGolden>(id).cases[0]!;
+      const result = await engine.attention({ text: 'the dog sat on the mat', model: id });
+      assert.deepEqual(result.ids, expected.input_ids);
+      assert.deepEqual([result.layers, result.heads], [2, 2]);
+      const shape = { layers: 2, heads: 2, tokens: expected.input_ids.length };
+      for (let l = 0; l < 2; l++) {
+        for (let h = 0; h < 2; h++) {
+          assert.ok(maxDiff(headMatrix(result.attentions, shape, l, h), expected.attentions[l]![h]!.flat()) < 1e-5, `layer ${l} head ${h}`);
+        }
+      }
+      const fill = await engine.fill({ text: 'the dog [MASK] on the mat', model: id });
+      assert.equal(fill.masks.length, 1, 'the fused graph itself still runs for fill');
+    } finally {
+      await engine.dispose();
+      cache.remove();
+    }
+  });
+});

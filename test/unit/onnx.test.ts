@@ -344,11 +344,11 @@ describe('finding attention and block outputs', () => {
     assert.deepEqual(findAttentionSoftmaxes(makeModel(graph)), []);
   });
 
-  it('explains fused attention instead of exposing it', () => {
+  it('explains fused attention it cannot write out (unidirectional) instead of exposing it', () => {
     const graph = makeGraph(
       'fused',
       [
-        makeNode('Attention', ['x', 'w', 'b', 'mask'], ['ctx'], '/bert/encoder/layer.0/attention/self/Attention', { num_heads: 2 }, 'com.microsoft'),
+        makeNode('Attention', ['x', 'w', 'b', 'mask'], ['ctx'], '/bert/encoder/layer.0/attention/self/Attention', { num_heads: 2, unidirectional: 1 }, 'com.microsoft'),
         makeNode('Add', ['ctx', 'x'], ['res'], '/bert/encoder/layer.0/attention/output/Add'),
         makeNode('LayerNormalization', ['res', 'g', 'beta'], ['h0'], '/bert/encoder/layer.0/output/LayerNorm/LayerNormalization'),
         makeNode('MatMul', ['h0', 'head'], ['logits'], '/cls/MatMul'),
@@ -368,6 +368,8 @@ describe('finding attention and block outputs', () => {
     const result = exposeOutputs(encodeModel(model));
     assert.deepEqual(result.attentions, []);
     assert.match(result.explanations.attentions ?? '', /fused operators \(com\.microsoft\.Attention/);
+    assert.match(result.explanations.attentions ?? '', /node "\/bert\/encoder\/layer\.0\/attention\/self\/Attention" uses unidirectional=1/);
+    assert.deepEqual(result.decomposedAttention, []);
     // Hidden states do not depend on attention: still exposed from the names.
     assert.deepEqual(result.hiddenStates.map((h) => h.source), ['h0']);
     assert.equal(result.explanations.hiddenStates, undefined);

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { LensError, modelCorrupt } from '../errors';
 import { AttentionSoftmax, FusedAttentionNode, findAttentionSoftmaxesIn, findFusedAttentionIn, findOtherShapeSoftmaxesIn } from './attention';
 import { makeInt64Tensor, makeNode, makeTensorValueInfo } from './build';
+import { decomposeFusedAttention, type AttentionDecomposition } from './fusedAttention';
 import { GraphIndex } from './graph';
 import { LayerOutput, findLayerOutputsIn } from './layers';
 import { GraphProto, ModelProto, NodeProto, ValueInfoProto, decodeModel, encodeModel } from './proto';
@@ -44,8 +45,10 @@ export interface ExposeMapping {
   hiddenStates: ExposedOutput[];
   /** Why something that was asked for is missing (fused attention, no layers found); absent when all is there. */
   explanations: { attentions?: string; hiddenStates?: string };
-  /** Fused attention nodes found (their probabilities cannot be exposed). */
+  /** Fused attention nodes left in the graph (their probabilities cannot be exposed). */
   fusedAttention: FusedAttentionNode[];
+  /** com.microsoft.Attention nodes written out as standard operators so their probabilities could be exposed. */
+  decomposedAttention: string[];
 }
 
 export interface ExposeResult extends ExposeMapping {
@@ -60,10 +63,15 @@ export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-function fusedExplanation(fused: FusedAttentionNode[]): string {
+function fusedExplanation(fused: FusedAttentionNode[], refused: AttentionDecomposition['refused']): string {
   const ops = [...new Set(fused.map((f) => `${f.domain}.${f.opType}`))].join(', ');
+  const [first] = refused;
+  const why = first
+    ? `LM Lens writes com.microsoft.Attention out as standard operators to show it, but node "${first.node}" uses ` +
+      `${first.reason}, which it cannot write out${refused.length > 1 ? ` (and ${refused.length - 1} more node(s))` : ''}. `
+    : '';
   return (
-    `This model computes attention inside fused operators (${ops}, ${fused.length} node(s)): ` +
+    `This model computes attention inside fused operators (${ops}, ${fused.length} node(s)): ` + why +
     'the attention probabilities never exist as a separate tensor, so they cannot be shown. ' +
     'Use an unfused export of the model (for example the plain transformers.js / optimum export, ' +
     'not one optimized with onnxruntime.transformers).'
@@ -284,6 +292,8 @@ export function exposeOutputs(modelBytes: Uint8Array, options: ExposeOptions = {
   if (!graph || !graph.node || graph.node.length === 0) {
     throw modelCorrupt('The ONNX model has no graph.');
   }
+  // ORT-optimised exports: com.microsoft.Attention written out first, so that its Softmax can be found below
+  const decomposition: AttentionDecomposition = wantAttentions ? decomposeFusedAttention(model) : { decomposed: [], refused: [] };
   const main = new GraphIndex(graph);
   const fusedAttention = findFusedAttentionIn(main);
   const fused = fusedAttention.length > 0;
@@ -298,7 +308,7 @@ export function exposeOutputs(modelBytes: Uint8Array, options: ExposeOptions = {
 
   const explanations: ExposeMapping['explanations'] = {};
   if (wantAttentions && site.softmaxes[0].length === 0) {
-    explanations.attentions = fused ? fusedExplanation(fusedAttention) : noAttentionExplanation(main);
+    explanations.attentions = fused ? fusedExplanation(fusedAttention, decomposition.refused) : noAttentionExplanation(main);
   }
   if (wantHidden && site.layers[0].length === 0) {
     explanations.hiddenStates = noLayersExplanation();
@@ -322,9 +332,16 @@ export function exposeOutputs(modelBytes: Uint8Array, options: ExposeOptions = {
     });
   }
 
-  const mapping: ExposeMapping = { sourceSha256, attentions, hiddenStates, explanations, fusedAttention };
+  const mapping: ExposeMapping = {
+    sourceSha256,
+    attentions,
+    hiddenStates,
+    explanations,
+    fusedAttention,
+    decomposedAttention: decomposition.decomposed,
+  };
   const externalData = (graph.initializer ?? []).some((t) => t.data_location === 1);
-  if (!adder.changed) {
+  if (!adder.changed && decomposition.decomposed.length === 0) {
     return { ...mapping, bytes: modelBytes, changed: false, externalData };
   }
   adder.apply();

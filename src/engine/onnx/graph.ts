@@ -270,7 +270,9 @@ export class GraphIndex {
       case 'Add': case 'Sub': case 'Mul': case 'Div': case 'Max': case 'Min': case 'Pow': case 'Where': case 'Equal':
       case 'Less': case 'Greater': case 'And': case 'Or':
         return allKnownMax(inputs);
-      case 'Cast': case 'Identity': case 'Softmax': case 'Dropout': case 'Relu': case 'Tanh': case 'Sigmoid': case 'Erf':
+      case 'Concat':
+        return inputs.map((name) => this.rankOf(name)).find((r) => r !== undefined);
+      case 'Cast': case 'Identity': case 'Softmax': case 'Slice': case 'Dropout': case 'Relu': case 'Tanh': case 'Sigmoid': case 'Erf':
       case 'Sqrt': case 'Neg': case 'Clip': case 'Exp': case 'Not': case 'LayerNormalization': case 'Gelu':
         return rankOfInput(0);
       case 'Unsqueeze': {
@@ -287,6 +289,12 @@ export class GraphIndex {
         const r = rankOfInput(0);
         const n = inputs[1] === undefined ? undefined : this.lengthOf(inputs[1]);
         return r === undefined || n === undefined ? undefined : Math.max(r, n);
+      }
+      case 'ReduceSum': case 'ReduceMean': case 'ReduceMax': case 'ReduceMin': case 'ReduceProd': {
+        const r = rankOfInput(0);
+        if (r === undefined || intAttribute(node, 'keepdims', 1) === 1) return r;
+        const axes = intsAttribute(node, 'axes')?.length ?? (inputs[1] === undefined ? r : this.lengthOf(inputs[1]));
+        return axes === undefined ? undefined : r - axes;
       }
       case 'Gather': {
         const [d, i] = [rankOfInput(0), rankOfInput(1)];
