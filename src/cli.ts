@@ -11,7 +11,7 @@ import type { EvalProgress, GenerateProgress, GenerateRequest } from './engine/a
 import { nestAttentions } from './engine/attentionTensor';
 import { Engine } from './engine/engine';
 import { LensError, badInput, isInputError, toLensError } from './engine/errors';
-import { SENSE_LAYERS, type SenseLayer } from './engine/senses/types';
+import { SENSE_LAYERS, type SenseIndexProgress, type SenseLayer } from './engine/senses/types';
 import type { ModelDirectory } from './engine/modelStore';
 import { DEFAULT_ENDPOINT, describeProgress, type DownloadProgress, type Variant } from './engine/hub';
 import { describeInstallFailure, installModel, removeInstalledModel, userDataDir, userModelsDir } from './engine/modelInstall';
@@ -163,7 +163,8 @@ const COMMANDS: Record<string, Command> = {
     summary:
       'Which WordNet sense a word has in a text: lemma, part of speech, sense key, gloss, confidence, runner-ups, and ' +
       'the part-of-speech tag used (when a tagger is installed, only the tagged part of speech\'s senses are scored ' +
-      'when the tagger is sure; --no-pos-filter scores them all).',
+      'when the tagger is sure; --no-pos-filter scores them all). An added ELMo or BERT model needs its sense vectors ' +
+      'built once first (lm-lens senses build --model ID).',
     usage: '--text TEXT --word WORD [--occurrence N] [--model ID] [--layer token|lstm1|lstm2|mean] [--tagger ID] [--no-pos-filter]',
     options: {
       text: { type: 'string' },
@@ -182,7 +183,7 @@ const COMMANDS: Record<string, Command> = {
       if (layer !== undefined && !SENSE_LAYERS.includes(layer as SenseLayer)) {
         throw badInput(`--layer must be one of ${SENSE_LAYERS.join(', ')} (got "${layer}").`);
       }
-      return engine.sense(
+      const result = await engine.sense(
         {
           text: required(values, 'text'),
           word: required(values, 'word'),
@@ -194,6 +195,35 @@ const COMMANDS: Record<string, Command> = {
         },
         signal,
       );
+      for (const id of result.missingSenseVectors) {
+        process.stderr.write(`lm-lens: "${id}" has no sense vectors yet, so its vectors were not used; build them with: lm-lens senses build --model ${id}\n`);
+      }
+      return result;
+    },
+  },
+  senses: {
+    summary:
+      'senses build --model ID: build the word-sense vectors of an added ELMo or BERT-style model (one pass over ' +
+      "WordNet's ~28k example sentences: minutes to an hour), cached where `sense --model ID` finds them; progress " +
+      'on stderr, Ctrl+C cancels. --limit N uses the first N sentences only (a quick, rougher build).',
+    usage: 'build --model ID [--limit N]',
+    positional: 'action',
+    options: {
+      model: { type: 'string' },
+      limit: { type: 'string' },
+    },
+    async run(values, { engine, signal }) {
+      const action = values['action'];
+      if (action !== 'build') {
+        throw badInput(
+          action === undefined
+            ? 'Give the action: lm-lens senses build --model ID.'
+            : `Unknown action "${String(action)}" for senses; the one action is build (lm-lens senses build --model ID).`,
+        );
+      }
+      const model = required(values, 'model');
+      const limit = values['limit'] === undefined ? undefined : positiveInteger(values, 'limit');
+      return engine.senses.buildSenseIndex(model, senseProgressLines(), signal, limit === undefined ? {} : { limit });
     },
   },
   fill: {
@@ -437,6 +467,14 @@ function modelDirectoriesFrom(values: Values): ModelDirectory[] {
   return [...new Set(folders)].map((folder) => ({ path: folder, source: folder === SHIPPED_MODELS ? 'shipped' : 'user' }));
 }
 
+/**
+ * Where the CLI keeps sense vectors it builds: `senses` in its own folder (`$LM_LENS_HOME`, ...), as the extension
+ * keeps the hover's builds in `senses` in its global storage.
+ */
+function senseCacheDir(): string {
+  return path.join(userDataDir(), 'senses');
+}
+
 /** add-model / remove-model: --dir, else the first --only-models-dir / --models-dir, else the per-user models folder. */
 function modelsDirFor(values: Values): string {
   const dir = optional(values, 'dir');
@@ -454,6 +492,19 @@ function progressLines(): (progress: DownloadProgress) => void {
     lastFile = progress.file;
     lastAt = now;
     process.stderr.write(`${describeProgress(progress)}\n`);
+  };
+}
+
+/** Sense-vector build progress on stderr: each phase as it starts, then at most one line every 2 s. */
+function senseProgressLines(): (progress: SenseIndexProgress) => void {
+  let lastPhase = '';
+  let lastAt = 0;
+  return ({ phase, done, total }) => {
+    const now = Date.now();
+    if (phase === lastPhase && now - lastAt < 2000 && done < total) return;
+    lastPhase = phase;
+    lastAt = now;
+    process.stderr.write(`${phase} ${done}/${total}\n`);
   };
 }
 
@@ -506,6 +557,7 @@ async function main(args: string[]): Promise<number> {
       modelDirectories: modelDirectoriesFrom(values),
       workerPath: WORKER,
       cacheDir: path.join(userDataDir(), 'cache'), // graphs rewritten to expose attentions (downloaded models: in their folder)
+      senses: { cacheDir: senseCacheDir() }, // `senses build` writes there, `sense` reads there
     });
     // `once`: a second Ctrl+C gets the default action and ends the process at once (see shutDown).
     const onInterrupt = (): void => interrupt.abort();

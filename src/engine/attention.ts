@@ -17,6 +17,7 @@ import { ATTENTION_KINDS, attentionOutputNames, collectAttentions } from './atte
 import type { WorkerServices } from './embed';
 import { badInput, modelCorrupt } from './errors';
 import { findLogitsOutput, tokenFeeds, tokenInputs } from './models/io';
+import { cacheLayoutOf, isPastInput } from './models/kvCache';
 import type { AttentionParams } from './runtime/protocol';
 import type { RequestContext } from './runtime/server';
 import type { HostTensor, ModelSession } from './runtime/session';
@@ -192,7 +193,6 @@ export function tokenWindow(tokenizer: Tokenizer, text: string, focus: number, m
 // ---------------------------------------------------------------------------------------------------------
 // 2. run
 
-const PAST = /^past_key_values\.\d+\.(key|value)$/;
 
 /**
  * Feeds for every input the graph declares, for one sequence and no past: the token inputs under any exporter's
@@ -206,15 +206,16 @@ export function transformerFeeds(
 ): Record<string, HostTensor> {
   const inputs = tokenInputs(declared, modelId);
   const feeds = tokenFeeds(inputs, { ids, batch: 1, length: ids.length }, modelId);
+  const cache = cacheLayoutOf(inputs.others, [], modelId);
   for (const name of inputs.others) {
     if (name === 'use_cache_branch') feeds[name] = { type: 'bool', data: Uint8Array.of(0), dims: [1] };
-    else if (PAST.test(name)) {
+    else if (cache && isPastInput(name)) {
       if (config.kvHeads === undefined || config.headDim === undefined) {
         throw modelCorrupt(
-          `Model "${modelId}" takes past_key_values but config.json does not give the head count and width.`,
+          `Model "${modelId}" takes a key/value cache (${name}) but config.json does not give the head count and width.`,
         );
       }
-      feeds[name] = { type: 'float32', data: new Float32Array(0), dims: [1, config.kvHeads, 0, config.headDim] };
+      feeds[name] = { type: 'float32', data: new Float32Array(0), dims: cache.emptyDims(config.kvHeads, config.headDim) };
     } else {
       throw modelCorrupt(`Model "${modelId}" needs an input "${name}" that the attention viewer cannot feed.`);
     }

@@ -5,16 +5,17 @@
  * Graph contract (Optimum / transformers.js exports, and ours):
  *   inputs   input_ids [B, T]; optional attention_mask [B, P+T], position_ids [B, T] (int64, or int32 when the
  *            graph declares it; see models/io.ts), past_key_values.{i}.key / .value [B, kv_heads, P, head_dim]
- *            (P may be 0), use_cache_branch bool [1] (merged decoders: false on the first step)
+ *            (P may be 0) or ONNX Runtime's GPT-2 past_{i} [2, B, heads, P, head_dim] (models/kvCache.ts),
+ *            use_cache_branch bool [1] (merged decoders: false on the first step)
  *   outputs  logits [B, T, V] (or the first float output of that shape); present.{i}.key / .value
- *            [B, kv_heads, P+T, head_dim] when there is a past
+ *            [B, kv_heads, P+T, head_dim] (or present_{i} [2, B, heads, P+T, head_dim]) when there is a past
  * A graph without past inputs (or without matching present outputs) still works: every step recomputes.
  */
 import { modelCorrupt } from './errors';
 import { findLogitsOutput, noLogitsError, tokenFeeds, tokenInputs, type TokenInputs } from './models/io';
+import { cacheLayoutOf, isPastInput, type CacheLayout } from './models/kvCache';
 import type { HostTensor, ModelSession } from './runtime/session';
 
-const PAST = /^past_key_values\.(\d+)\.(key|value)$/;
 const USE_CACHE_BRANCH = 'use_cache_branch';
 
 export interface CausalConfig {
@@ -77,10 +78,8 @@ export interface StepResult {
 }
 
 export class CausalLm {
-  /** past input name -> present output name. Empty when the graph cannot reuse a cache. */
-  private readonly pastToPresent = new Map<string, string>();
-  /** Past inputs the graph declares (fed empty when there is no cache). */
-  private readonly pastInputs: string[] = [];
+  /** The graph's cache layout; undefined when it takes no past. */
+  private readonly cacheLayout: CacheLayout | undefined;
   private readonly inputs: TokenInputs;
   private readonly useCacheBranch: boolean;
   /** The output holding the logits: `logits`, or the first float [B, T, vocab] output. */
@@ -97,22 +96,21 @@ export class CausalLm {
     if (!logitsName) throw noLogitsError(modelId, session.outputInfo, 'predict the next token', 'LM head (e.g. GPT2LMHeadModel)');
     this.logitsName = logitsName;
     for (const name of this.inputs.others) {
-      if (PAST.test(name)) this.pastInputs.push(name);
-      else if (name !== USE_CACHE_BRANCH) {
+      if (!isPastInput(name) && name !== USE_CACHE_BRANCH) {
         throw modelCorrupt(`Model "${modelId}" needs an input "${name}" that a causal LM does not have.`);
       }
     }
-    if (this.pastInputs.length > 0 && (config.kvHeads === undefined || config.headDim === undefined)) {
+    this.cacheLayout = cacheLayoutOf(this.inputs.others, session.outputNames, modelId);
+    if (this.cacheLayout && (config.kvHeads === undefined || config.headDim === undefined)) {
       throw modelCorrupt(
-        `Model "${modelId}" takes past_key_values but config.json does not give the head count and width ` +
-          '(n_head and n_embd, or num_attention_heads and hidden_size).',
+        `Model "${modelId}" takes a key/value cache (${this.cacheLayout.pastInputs[0]}) but config.json does not give ` +
+          'the head count and width (n_head and n_embd, or num_attention_heads and hidden_size).',
       );
     }
-    const outputs = new Set(session.outputNames);
-    const presents = this.pastInputs.map((name) => name.replace(/^past_key_values\./, 'present.'));
-    if (presents.every((name) => outputs.has(name))) {
-      this.pastInputs.forEach((name, i) => this.pastToPresent.set(name, presents[i]!));
-    }
+  }
+
+  private get pastToPresent(): Map<string, string> {
+    return this.cacheLayout?.presents ?? new Map();
   }
 
   /** True when the graph returns a cache that the next step can take (past_key_values -> present). */
@@ -133,7 +131,7 @@ export class CausalLm {
     const t = ids.length;
     const feeds = tokenFeeds(this.inputs, { ids, batch: 1, length: t, pastLength }, this.modelId);
     if (this.useCacheBranch) feeds[USE_CACHE_BRANCH] = { type: 'bool', data: Uint8Array.of(cache ? 1 : 0), dims: [1] };
-    for (const name of this.pastInputs) feeds[name] = cache?.get(name) ?? this.emptyPast();
+    for (const name of this.cacheLayout?.pastInputs ?? []) feeds[name] = cache?.get(name) ?? this.emptyPast();
 
     const wantCache = keepCache && this.canCache;
     const outputs = wantCache ? [this.logitsName, ...this.pastToPresent.values()] : [this.logitsName];
@@ -149,7 +147,7 @@ export class CausalLm {
       next = new Map();
       for (const [past, present] of this.pastToPresent) {
         const tensor = results[present];
-        if (!tensor || tensor.dims[2] !== pastLength + t) {
+        if (!tensor || tensor.dims[this.cacheLayout!.sequenceAxis] !== pastLength + t) {
           throw modelCorrupt(`Model "${this.modelId}": "${present}" is missing or has the wrong length.`);
         }
         next.set(past, tensor);
@@ -160,11 +158,11 @@ export class CausalLm {
 
   private pastLengthOf(cache: KvCache): number {
     const [any] = cache.values();
-    return any?.dims[2] ?? 0;
+    return any?.dims[this.cacheLayout?.sequenceAxis ?? 2] ?? 0;
   }
 
   private emptyPast(): HostTensor {
-    return { type: 'float32', data: new Float32Array(0), dims: [1, this.config.kvHeads!, 0, this.config.headDim!] };
+    return { type: 'float32', data: new Float32Array(0), dims: this.cacheLayout!.emptyDims(this.config.kvHeads!, this.config.headDim!) };
   }
 }
 

@@ -4,7 +4,7 @@
 // Screenshots go to test-results/e2e/. Exit code 0 when every check passed.
 import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { attentionAndLayersSteps } from './attentionSteps.mjs';
 import { addModelSteps } from './addModelSteps.mjs';
@@ -18,6 +18,10 @@ mkdirSync(shots, { recursive: true });
 const settings = JSON.parse(readFileSync(path.join(runDir, 'data', 'User', 'settings.json'), 'utf8'));
 const modelDirs = [path.join(root, 'media', 'models'), ...(settings['lmLens.models.folders'] ?? [])];
 const elmoShipped = modelDirs.some((dir) => existsSync(path.join(dir, 'elmo-mini', 'config.json')));
+// E2E_STEPS=smoke: activation, the two hovers and Fill Mask only (the packaged .vsix check, test/e2e/package.sh)
+const smoke = process.env.E2E_STEPS === 'smoke';
+// E2E_VSIX: the extension was installed from the package with --install-extension (server.sh)
+const fromVsix = Boolean(process.env.E2E_VSIX);
 
 const t0 = Date.now();
 const lap = (label) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${label}`);
@@ -250,6 +254,20 @@ try {
   await page.screenshot({ path: path.join(shots, 'embed-word.png') });
   check('Embed Word at Cursor reports the layers', /norm|\d\.\d\d/.test(results.embedWord), results.embedWord);
 
+  if (fromVsix) {
+    // installed by --install-extension: a real folder unpacked from the .vsix, no symlink to the working tree
+    const installed = readdirSync(path.join(runDir, 'exts')).filter((d) => d.startsWith('lm-lens.lm-lens-'));
+    const folder = installed.length === 1 ? path.join(runDir, 'exts', installed[0]) : '';
+    const real = (f) => folder !== '' && existsSync(path.join(folder, f)) && !lstatSync(path.join(folder, f)).isSymbolicLink();
+    check('the extension runs from the installed .vsix', real('dist/extension.js') && real('media') && real('node_modules'),
+      `${installed.join(', ')}; log under ${lensLog && path.relative(runDir, lensLog)}`);
+    check('its log is the installed copy\'s', Boolean(lensLog) && lensLogText().includes('activated in'));
+  }
+  if (smoke) {
+    await fillMaskSteps(page);
+    throw new SmokeDone();
+  }
+
   // a 5,000-line paragraph: the hover answers on a line in the middle
   await openFile(page, 'huge.md', 'line 0 of a huge paragraph');
   await page.keyboard.press('Control+G');
@@ -295,7 +313,8 @@ try {
   await attentionAndLayersSteps(page, { ws, shots, modelDirs, palette, wordPoint, check, lap, results }); // issue 6
 
 } catch (e) {
-  check('driver finished', false, String(e && e.stack || e));
+  if (!(e instanceof SmokeDone)) check('driver finished', false, String(e && e.stack || e));
+  else lap('smoke steps done (E2E_STEPS=smoke)');
   await page.screenshot({ path: path.join(shots, 'failure.png') }).catch(() => {});
 } finally {
   await browser.close();
@@ -308,8 +327,63 @@ process.exitCode = ok ? 0 : 1;
 // ---- issue 5: Fill Mask, ghost text, Continue Text, Show Surprisal ----------------------------------------------
 // Needs bert-mini and gpt2-mini in media/models or E2E_MODELS_DIR (e.g. training/work-smoke/models); skipped
 // (and said so) without them. Untrained smoke models give odd words: these checks look at behaviour only.
+/** Thrown after the smoke steps (E2E_STEPS=smoke) to skip the rest of the driver. */
+class SmokeDone extends Error {}
+
+const hasModel = (id) => modelDirs.some((dir) => existsSync(path.join(dir, id, 'config.json')));
+
 async function fillAndCompletionSteps(page) {
-  const has = (id) => modelDirs.some((dir) => existsSync(path.join(dir, id, 'config.json')));
+  await fillMaskSteps(page);
+  await completionSteps(page);
+}
+
+/** Fill Mask on "The [MASK] barked at the mailman.": the QuickPick of candidates, the edit, its undo. */
+async function fillMaskSteps(page) {
+  const { openNewFile, lineText } = editorHelpers(page);
+  if (!hasModel('bert-mini')) {
+    check('Fill Mask (skipped: no bert-mini in the model folders)', true);
+    return;
+  }
+  writeFileSync(path.join(ws, 'fill-mask.md'), 'The [MASK] barked at the mailman.\n');
+  await openNewFile('fill-mask.md', 'barked at the mailman');
+  const at = await wordPoint(page, 'The [MASK] barked at the mailman.', 'barked');
+  await page.mouse.click(at.x, at.y);
+  await palette(page, 'LM Lens: Fill Mask');
+  const qi = page.locator('.quick-input-widget');
+  const scored = qi.locator('.quick-input-list .monaco-list-row').filter({ hasText: '%' });
+  await scored.first().waitFor({ timeout: 90000 });
+  const items = await qi.locator('.quick-input-list .monaco-list-row').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
+  const quickTitle = await qi.locator('.quick-input-title').innerText().catch(() => '');
+  results.fillMask = { title: quickTitle, items };
+  lap(`fill mask: ${quickTitle} ${JSON.stringify(items.slice(0, 5))}`);
+  await page.screenshot({ path: path.join(shots, 'fill-mask-quickpick.png') });
+  check('Fill Mask shows a QuickPick of candidates with probabilities', items.length >= 3 && items.every((i) => /\d%/.test(i)),
+    `${items.length} items: ${items.slice(0, 3).join(' | ')}`);
+  const first = (await scored.first().locator('.label-name').first().innerText()).trim();
+  await page.keyboard.press('Enter');
+  await page.locator('.monaco-editor .view-line', { hasText: `The ${first} barked` }).first().waitFor({ timeout: 10000 }).catch(() => {});
+  const filled = await lineText('barked at the mailman');
+  check('picking a candidate edits the document', filled.trim() === `The ${first} barked at the mailman.`, filled);
+  await page.keyboard.press('Control+Z');
+  await page.locator('.monaco-editor .view-line', { hasText: 'The [MASK] barked' }).first().waitFor({ timeout: 5000 }).catch(() => {});
+  check('the fill is one undoable edit', (await lineText('barked at the mailman')).includes('[MASK]'));
+
+  // issue 13: the first fill with a shipped mini model says what the model is and offers a larger one
+  const notice = await miniModelNotice(page, 'Fill Mask is using bert-mini');
+  check('the first fill with the shipped mini model shows one notice: what it is, "Add a Larger Model…"',
+    /parameters/.test(notice.text) && notice.buttons.includes('Add a Larger Model…') && notice.buttons.includes("Don't Show Again"),
+    `${notice.text} [${notice.buttons.join(' | ')}]`);
+  if (notice.buttons.includes('Add a Larger Model…')) {
+    await notice.click('Add a Larger Model…');
+    const active = page.locator('.quick-input-widget .quick-input-list .monaco-list-row.focused').first();
+    const offered = await active.waitFor({ timeout: 15000 }).then(() => active.innerText(), () => '');
+    await page.screenshot({ path: path.join(shots, 'mini-model-add-larger.png') });
+    check('"Add a Larger Model…" opens Add Model on Xenova/distilbert-base-uncased', offered.includes('Xenova/distilbert-base-uncased'), offered);
+    await page.keyboard.press('Escape');
+  }
+}
+
+function editorHelpers(page) {
   // a file written now reaches Quick Open once the file watcher has seen it: retry for a while
   const openNewFile = async (name, firstLineText) => {
     for (let attempt = 1; ; attempt++) {
@@ -333,49 +407,13 @@ async function fillAndCompletionSteps(page) {
   const lineText = async (contains) => (await page.locator('.monaco-editor .view-line', { hasText: contains }).first().innerText())
     .replace(/\u00a0/g, ' ');
 
-  if (!has('bert-mini')) {
-    check('Fill Mask (skipped: no bert-mini in the model folders)', true);
-  } else {
-    writeFileSync(path.join(ws, 'fill-mask.md'), 'The [MASK] barked at the mailman.\n');
-    await openNewFile('fill-mask.md', 'barked at the mailman');
-    const at = await wordPoint(page, 'The [MASK] barked at the mailman.', 'barked');
-    await page.mouse.click(at.x, at.y);
-    await palette(page, 'LM Lens: Fill Mask');
-    const qi = page.locator('.quick-input-widget');
-    const scored = qi.locator('.quick-input-list .monaco-list-row').filter({ hasText: '%' });
-    await scored.first().waitFor({ timeout: 90000 });
-    const items = await qi.locator('.quick-input-list .monaco-list-row').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
-    const quickTitle = await qi.locator('.quick-input-title').innerText().catch(() => '');
-    results.fillMask = { title: quickTitle, items };
-    lap(`fill mask: ${quickTitle} ${JSON.stringify(items.slice(0, 5))}`);
-    await page.screenshot({ path: path.join(shots, 'fill-mask-quickpick.png') });
-    check('Fill Mask shows a QuickPick of candidates with probabilities', items.length >= 3 && items.every((i) => /\d%/.test(i)),
-      `${items.length} items: ${items.slice(0, 3).join(' | ')}`);
-    const first = (await scored.first().locator('.label-name').first().innerText()).trim();
-    await page.keyboard.press('Enter');
-    await page.locator('.monaco-editor .view-line', { hasText: `The ${first} barked` }).first().waitFor({ timeout: 10000 }).catch(() => {});
-    const filled = await lineText('barked at the mailman');
-    check('picking a candidate edits the document', filled.trim() === `The ${first} barked at the mailman.`, filled);
-    await page.keyboard.press('Control+Z');
-    await page.locator('.monaco-editor .view-line', { hasText: 'The [MASK] barked' }).first().waitFor({ timeout: 5000 }).catch(() => {});
-    check('the fill is one undoable edit', (await lineText('barked at the mailman')).includes('[MASK]'));
+  return { openNewFile, lineText };
+}
 
-    // issue 13: the first fill with a shipped mini model says what the model is and offers a larger one
-    const notice = await miniModelNotice(page, 'Fill Mask is using bert-mini');
-    check('the first fill with the shipped mini model shows one notice: what it is, "Add a Larger Model…"',
-      /parameters/.test(notice.text) && notice.buttons.includes('Add a Larger Model…') && notice.buttons.includes("Don't Show Again"),
-      `${notice.text} [${notice.buttons.join(' | ')}]`);
-    if (notice.buttons.includes('Add a Larger Model…')) {
-      await notice.click('Add a Larger Model…');
-      const active = page.locator('.quick-input-widget .quick-input-list .monaco-list-row.focused').first();
-      const offered = await active.waitFor({ timeout: 15000 }).then(() => active.innerText(), () => '');
-      await page.screenshot({ path: path.join(shots, 'mini-model-add-larger.png') });
-      check('"Add a Larger Model…" opens Add Model on Xenova/distilbert-base-uncased', offered.includes('Xenova/distilbert-base-uncased'), offered);
-      await page.keyboard.press('Escape');
-    }
-  }
-
-  if (!has('gpt2-mini')) {
+/** Ghost text, Continue Text and Show Surprisal with gpt2-mini. */
+async function completionSteps(page) {
+  const { openNewFile, lineText } = editorHelpers(page);
+  if (!hasModel('gpt2-mini')) {
     check('ghost text, Continue Text, Show Surprisal (skipped: no gpt2-mini in the model folders)', true);
     return;
   }

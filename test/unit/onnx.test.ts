@@ -13,6 +13,7 @@ import {
   encodeModel,
   exposeOutputs,
   exposeOutputsCached,
+  REWRITE_VERSION,
   findAttentionSoftmaxes,
   findFusedAttention,
   findLayerOutputs,
@@ -343,11 +344,11 @@ describe('finding attention and block outputs', () => {
     assert.deepEqual(findAttentionSoftmaxes(makeModel(graph)), []);
   });
 
-  it('explains fused attention instead of exposing it', () => {
+  it('explains fused attention it cannot write out (unidirectional) instead of exposing it', () => {
     const graph = makeGraph(
       'fused',
       [
-        makeNode('Attention', ['x', 'w', 'b', 'mask'], ['ctx'], '/bert/encoder/layer.0/attention/self/Attention', { num_heads: 2 }, 'com.microsoft'),
+        makeNode('Attention', ['x', 'w', 'b', 'mask'], ['ctx'], '/bert/encoder/layer.0/attention/self/Attention', { num_heads: 2, unidirectional: 1 }, 'com.microsoft'),
         makeNode('Add', ['ctx', 'x'], ['res'], '/bert/encoder/layer.0/attention/output/Add'),
         makeNode('LayerNormalization', ['res', 'g', 'beta'], ['h0'], '/bert/encoder/layer.0/output/LayerNorm/LayerNormalization'),
         makeNode('MatMul', ['h0', 'head'], ['logits'], '/cls/MatMul'),
@@ -367,6 +368,8 @@ describe('finding attention and block outputs', () => {
     const result = exposeOutputs(encodeModel(model));
     assert.deepEqual(result.attentions, []);
     assert.match(result.explanations.attentions ?? '', /fused operators \(com\.microsoft\.Attention/);
+    assert.match(result.explanations.attentions ?? '', /node "\/bert\/encoder\/layer\.0\/attention\/self\/Attention" uses unidirectional=1/);
+    assert.deepEqual(result.decomposedAttention, []);
     // Hidden states do not depend on attention: still exposed from the names.
     assert.deepEqual(result.hiddenStates.map((h) => h.source), ['h0']);
     assert.equal(result.explanations.hiddenStates, undefined);
@@ -488,7 +491,7 @@ describe('exposeOutputsCached', () => {
         exposeOutputsCached(modelPath, cacheDir),
       ]);
       assert.equal(first, concurrent, 'concurrent calls share one promise');
-      assert.match(path.basename(first.path), /^[0-9a-f]{64}\.ah\.v1\.onnx$/);
+      assert.match(path.basename(first.path), new RegExp(`^[0-9a-f]{64}\\.ah\\.v${REWRITE_VERSION}\\.onnx$`));
       assert.equal(first.mapping.attentions.length, 2);
       const files = (await readdir(cacheDir)).sort();
       assert.equal(files.length, 2);

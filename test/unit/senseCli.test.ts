@@ -1,15 +1,15 @@
 /** `lm-lens sense` as a user runs it: JSON out, BAD_INPUT for bad requests; the shipped models when present. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DIST, REPO_ROOT, SHIPPED_MODELS, tempDir, writeElmoFolder } from './helpers/modelFolders';
 
 const CLI = path.join(DIST, 'cli.js');
 
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const run = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
+function cli(args: string[], env: NodeJS.ProcessEnv = process.env): { status: number | null; stdout: string; stderr: string } {
+  const run = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000, env });
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
@@ -86,5 +86,85 @@ describe('lm-lens sense with the shipped models', { skip: shipped ? false : 'elm
     assert.notEqual(a.senseKey, b.senseKey);
     assert.equal(a.method, 'scorer');
     assert.ok(a.models['elmo'] && a.models['bert'], JSON.stringify(a.models));
+  });
+});
+
+describe('lm-lens senses build: sense vectors of an added BERT from the CLI', () => {
+  const temp = tempDir('lm-lens-senses-build-');
+  const models = path.join(temp.dir, 'models');
+  const env = { ...process.env, LM_LENS_HOME: path.join(temp.dir, 'home') };
+  const dirArgs = ['--only-models-dir', models];
+  const river = ['--text', 'We sat on the bank of the river.', '--word', 'bank'];
+  before(() => {
+    // a real export of another tool (BertForPreTraining, 5 layers): a masked LM with no shipped sense vectors
+    cpSync(path.join(REPO_ROOT, 'test', 'fixtures', 'real-exports', 'ort-bert-toy-pretraining'), path.join(models, 'bert-toy'), { recursive: true });
+  });
+  after(() => temp.remove());
+
+  test('bad input: no action, an unknown action, no --model, a model that is not ELMo or BERT', () => {
+    const cases: [string[], string, RegExp][] = [
+      [['senses'], 'BAD_INPUT', /Give the action: lm-lens senses build --model ID/],
+      [['senses', 'rebuild', '--model', 'bert-toy'], 'BAD_INPUT', /Unknown action "rebuild"/],
+      [['senses', 'build'], 'BAD_INPUT', /--model is required/],
+      [['senses', 'build', ...dirArgs, '--model', 'nope'], 'MODEL_NOT_FOUND', /nope/],
+      [['senses', 'build', ...dirArgs, '--model', 'bert-toy', '--limit', '0'], 'BAD_INPUT', /--limit must be a whole number/],
+    ];
+    for (const [args, code, message] of cases) {
+      const run = cli(args, env);
+      assert.equal(run.status, 2, `${args.join(' ')}: ${run.stderr}`);
+      const error = errorOf(run);
+      assert.equal(error.code, code, args.join(' '));
+      assert.match(error.message, message);
+    }
+  });
+
+  test('before: sense --model uses no vectors and says how to build them; build: progress on stderr, the store in $LM_LENS_HOME/senses; after: sense uses them', () => {
+    const before = cli(['sense', ...dirArgs, ...river, '--model', 'bert-toy'], env);
+    assert.equal(before.status, 0, before.stderr);
+    const a = JSON.parse(before.stdout) as { models: Record<string, string>; missingSenseVectors: string[] };
+    assert.deepEqual(a.models, {});
+    assert.deepEqual(a.missingSenseVectors, ['bert-toy']);
+    assert.match(before.stderr, /"bert-toy" has no sense vectors yet.*lm-lens senses build --model bert-toy/);
+
+    const build = cli(['senses', 'build', ...dirArgs, '--model', 'bert-toy', '--limit', '40'], env);
+    assert.equal(build.status, 0, build.stderr);
+    const built = JSON.parse(build.stdout) as { model: string; examples: number; synsets: number; path: string };
+    assert.equal(built.model, 'bert-toy');
+    assert.equal(built.examples, 40);
+    assert.ok(built.synsets > 0 && built.synsets <= 40, String(built.synsets));
+    assert.equal(built.path, path.join(env.LM_LENS_HOME, 'senses'));
+    const manifest = JSON.parse(readFileSync(path.join(built.path, 'bert-toy.senses.json'), 'utf8')) as { model: string; layers: string[]; examples: number };
+    assert.deepEqual([manifest.model, manifest.layers, manifest.examples], ['bert-toy', ['last', 'prev'], 40]);
+    // each phase is reported as it starts; the last embedding line is the total
+    const lines = build.stderr.trim().split('\n');
+    assert.deepEqual([...new Set(lines.map((l) => l.split(' ')[0]))], ['examples', 'embedding', 'centroids', 'writing'], build.stderr);
+    assert.ok(lines.includes('embedding 40/40'), build.stderr);
+
+    const after = cli(['sense', ...dirArgs, ...river, '--model', 'bert-toy'], env);
+    assert.equal(after.status, 0, after.stderr);
+    const b = JSON.parse(after.stdout) as { models: Record<string, string>; missingSenseVectors: string[]; method: string };
+    assert.deepEqual(b.models, { bert: 'bert-toy' });
+    assert.deepEqual(b.missingSenseVectors, []);
+    assert.equal(b.method, 'scorer');
+    assert.doesNotMatch(after.stderr, /no sense vectors/);
+  });
+
+  test('Ctrl+C during a build: CANCELLED on stderr, exit 1, nothing written', async () => {
+    const home = path.join(temp.dir, 'home-cancelled');
+    const child = spawn(process.execPath, [CLI, 'senses', 'build', ...dirArgs, '--model', 'bert-toy'], { env: { ...process.env, LM_LENS_HOME: home } });
+    let stderr = '';
+    let interrupted = false;
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (!interrupted && /embedding \d+\//.test(stderr)) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
+    const status = await new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    assert.equal(status, 1, stderr);
+    const last = stderr.trim().split('\n').filter((l) => l.startsWith('{')).pop() ?? '{}';
+    assert.equal((JSON.parse(last) as { error?: { code: string } }).error?.code, 'CANCELLED', stderr);
+    assert.equal(existsSync(path.join(home, 'senses', 'bert-toy.senses.json')), false);
   });
 });

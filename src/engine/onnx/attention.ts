@@ -1,6 +1,7 @@
 /**
  * Finds where an unfused transformer export computes its attention probabilities:
- * Softmax(MatMul(q, kᵀ) [/ √d] [+ mask]), one per layer. Also spots fused attention operators,
+ * Softmax(MatMul(q, kᵀ) [/ √d] [+ mask]), one per layer, over [batch, heads, T, S] (Hugging Face exports) or
+ * [batch·heads, T, S] (torch nn.MultiheadAttention, bmm-style exports). Also spots fused attention operators,
  * whose probabilities never exist as a tensor and so cannot be exposed.
  */
 import { GraphIndex, intAttribute, layerIndexFromName } from './graph';
@@ -18,6 +19,19 @@ export interface AttentionSoftmax {
   scores: string;
   /** True when the key side of that MatMul goes through a Transpose (kᵀ), as expected. */
   keyTransposed: boolean;
+  /**
+   * 4: probabilities [batch, heads, query, key] (Hugging Face exports); 3: [batch·heads, query, key] (torch
+   * nn.MultiheadAttention and other bmm-style exports), which the rewrite reshapes to [batch, heads, query, key].
+   */
+  rank: 3 | 4;
+}
+
+/** A Softmax fed by a query×key MatMul whose input shape or axis is not attention's (for the explanation). */
+export interface OtherShapeSoftmax {
+  node: string;
+  axis: number;
+  /** Rank of the Softmax input, when the graph tells. */
+  rank: number | undefined;
 }
 
 export interface FusedAttentionNode {
@@ -129,29 +143,51 @@ function keyIsTransposed(index: GraphIndex, matmulIndex: number): boolean {
   return false;
 }
 
+/**
+ * The rank of attention scores a Softmax reads, when its axis is their key axis: 4 ([batch, heads, T, S], axis
+ * -1 or 3) or 3 ([batch·heads, T, S], axis -1 or 2). Undefined for any other shape or axis. When the graph does
+ * not tell the rank, axis 2 means rank 3 and axis -1 or 3 rank 4 (as Hugging Face exports have it).
+ */
+function attentionRank(axis: number, rank: number | undefined): 3 | 4 | undefined {
+  if (rank === undefined) return axis === 2 ? 3 : axis === -1 || axis === 3 ? 4 : undefined;
+  if (rank === 4 && (axis === -1 || axis === 3)) return 4;
+  if (rank === 3 && (axis === -1 || axis === 2)) return 3;
+  return undefined;
+}
+
+/** The rank of the Softmax input, else of the query×key product (a mask added to it may hide the rank). */
+function scoresRank(index: GraphIndex, input: string, matmulIndex: number): number | undefined {
+  const product = index.nodes[matmulIndex].output?.[0];
+  return index.rankOf(input) ?? (product ? index.rankOf(product) : undefined);
+}
+
+function softmaxesOf(index: GraphIndex): { nodeIndex: number; input: string; axis: number }[] {
+  const found: { nodeIndex: number; input: string; axis: number }[] = [];
+  index.nodes.forEach((node, nodeIndex) => {
+    const input = node.input?.[0];
+    if (node.op_type === 'Softmax' && isDefaultDomain(node.domain) && input && node.output?.[0]) {
+      found.push({ nodeIndex, input, axis: intAttribute(node, 'axis', -1) });
+    }
+  });
+  return found;
+}
+
 export function findAttentionSoftmaxesIn(index: GraphIndex): AttentionSoftmax[] {
   interface Found {
     nodeIndex: number;
     matmulIndex: number;
     parsedLayer: number | undefined;
+    rank: 3 | 4;
   }
   const found: Found[] = [];
-  index.nodes.forEach((node, nodeIndex) => {
-    if (node.op_type !== 'Softmax' || !isDefaultDomain(node.domain)) {
-      return;
-    }
-    const axis = intAttribute(node, 'axis', -1);
-    const input = node.input?.[0];
-    if ((axis !== -1 && axis !== 3) || !input || !node.output?.[0]) {
-      return;
-    }
+  for (const { nodeIndex, input, axis } of softmaxesOf(index)) {
     const matmulIndex = findScoresMatMul(index, input);
-    if (matmulIndex === undefined) {
-      return;
-    }
-    const parsedLayer = layerIndexFromName(node.name) ?? layerIndexFromName(index.nodes[matmulIndex].name);
-    found.push({ nodeIndex, matmulIndex, parsedLayer });
-  });
+    if (matmulIndex === undefined) continue;
+    const rank = attentionRank(axis, scoresRank(index, input, matmulIndex));
+    if (rank === undefined) continue;
+    const parsedLayer = layerIndexFromName(index.nodes[nodeIndex].name) ?? layerIndexFromName(index.nodes[matmulIndex].name);
+    found.push({ nodeIndex, matmulIndex, parsedLayer, rank });
+  }
 
   const layers = found.map((f) => f.parsedLayer);
   const namesTell = layers.every((l) => l !== undefined) && new Set(layers).size === layers.length;
@@ -169,8 +205,25 @@ export function findAttentionSoftmaxesIn(index: GraphIndex): AttentionSoftmax[] 
       output: node.output?.[0] ?? '',
       scores: index.nodes[f.matmulIndex].name ?? '',
       keyTransposed: keyIsTransposed(index, f.matmulIndex),
+      rank: f.rank,
     };
   });
+}
+
+/**
+ * Softmax nodes fed by a MatMul of two activations that are not read as attention because of their shape or
+ * axis (e.g. a Softmax over the query axis, or of a rank-5 tensor): what the "no attention" message names.
+ */
+export function findOtherShapeSoftmaxesIn(index: GraphIndex): OtherShapeSoftmax[] {
+  const found: OtherShapeSoftmax[] = [];
+  for (const { nodeIndex, input, axis } of softmaxesOf(index)) {
+    const matmulIndex = findScoresMatMul(index, input);
+    if (matmulIndex === undefined) continue;
+    const rank = scoresRank(index, input, matmulIndex);
+    if (attentionRank(axis, rank) !== undefined) continue;
+    found.push({ node: index.nodes[nodeIndex].name ?? '', axis, rank });
+  }
+  return found;
 }
 
 /**

@@ -8,14 +8,15 @@ import { createHash } from 'node:crypto';
 import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LensError, modelCorrupt } from '../errors';
-import { AttentionSoftmax, FusedAttentionNode, findAttentionSoftmaxesIn, findFusedAttentionIn } from './attention';
-import { makeNode, makeTensorValueInfo } from './build';
+import { AttentionSoftmax, FusedAttentionNode, findAttentionSoftmaxesIn, findFusedAttentionIn, findOtherShapeSoftmaxesIn } from './attention';
+import { makeInt64Tensor, makeNode, makeTensorValueInfo } from './build';
+import { decomposeFusedAttention, type AttentionDecomposition } from './fusedAttention';
 import { GraphIndex } from './graph';
 import { LayerOutput, findLayerOutputsIn } from './layers';
 import { GraphProto, ModelProto, NodeProto, ValueInfoProto, decodeModel, encodeModel } from './proto';
 
 /** Bump when the rewrite changes, so cached rewritten models are rebuilt. */
-export const REWRITE_VERSION = 1;
+export const REWRITE_VERSION = 2;
 
 export interface ExposeOptions {
   /** Add `attentions.{i}`: the attention probabilities of block i, [batch, heads, query, key]. Default true. */
@@ -44,8 +45,10 @@ export interface ExposeMapping {
   hiddenStates: ExposedOutput[];
   /** Why something that was asked for is missing (fused attention, no layers found); absent when all is there. */
   explanations: { attentions?: string; hiddenStates?: string };
-  /** Fused attention nodes found (their probabilities cannot be exposed). */
+  /** Fused attention nodes left in the graph (their probabilities cannot be exposed). */
   fusedAttention: FusedAttentionNode[];
+  /** com.microsoft.Attention nodes written out as standard operators so their probabilities could be exposed. */
+  decomposedAttention: string[];
 }
 
 export interface ExposeResult extends ExposeMapping {
@@ -60,10 +63,15 @@ export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-function fusedExplanation(fused: FusedAttentionNode[]): string {
+function fusedExplanation(fused: FusedAttentionNode[], refused: AttentionDecomposition['refused']): string {
   const ops = [...new Set(fused.map((f) => `${f.domain}.${f.opType}`))].join(', ');
+  const [first] = refused;
+  const why = first
+    ? `LM Lens writes com.microsoft.Attention out as standard operators to show it, but node "${first.node}" uses ` +
+      `${first.reason}, which it cannot write out${refused.length > 1 ? ` (and ${refused.length - 1} more node(s))` : ''}. `
+    : '';
   return (
-    `This model computes attention inside fused operators (${ops}, ${fused.length} node(s)): ` +
+    `This model computes attention inside fused operators (${ops}, ${fused.length} node(s)): ` + why +
     'the attention probabilities never exist as a separate tensor, so they cannot be shown. ' +
     'Use an unfused export of the model (for example the plain transformers.js / optimum export, ' +
     'not one optimized with onnxruntime.transformers).'
@@ -88,6 +96,16 @@ function subgraphSoftmaxCount(index: GraphIndex): number {
 }
 
 function noAttentionExplanation(index: GraphIndex): string {
+  const otherShape = findOtherShapeSoftmaxesIn(index);
+  if (otherShape.length > 0) {
+    const first = otherShape[0]!;
+    const rank = first.rank === undefined ? 'a tensor of unknown rank' : `a rank-${first.rank} tensor`;
+    return (
+      `This model has ${otherShape.length} Softmax node(s) fed by a MatMul of two activations (query × keyᵀ), ` +
+      `but over axis ${first.axis} of ${rank} (${first.node || 'unnamed'}): LM Lens reads attention as ` +
+      '[batch, heads, query, key] or [batch·heads, query, key] with the Softmax over the key axis (the last).'
+    );
+  }
   const nested = subgraphSoftmaxCount(index);
   if (nested > 0) {
     return (
@@ -164,8 +182,12 @@ class OutputAdder {
     return this.mainOutputs.length > 0;
   }
 
-  /** Exposes `sources[k]` (one value per graph of the site) as the graph output `name`. */
-  add(name: string, sources: string[]): void {
+  /**
+   * Exposes `sources[k]` (one value per graph of the site) as the graph output `name`. `headsFromBatch`: the
+   * sources are attention probabilities [batch·heads, T, S], reshaped to [batch, heads, T, S] with the batch
+   * size read from the main graph's token input.
+   */
+  add(name: string, sources: string[], headsFromBatch = false): void {
     if (this.main.graphOutputs.has(name)) {
       return; // already exposed (by an earlier rewrite or by the exporter)
     }
@@ -175,8 +197,11 @@ class OutputAdder {
     this.site.graphs.forEach((graph, k) => {
       // In If branches, each branch makes its own uniquely named value; the If node outputs `name`.
       const inner = this.site.ifNode ? `${name}/${k === 0 ? 'then_branch' : 'else_branch'}` : name;
-      this.nodes[k].push(makeNode('Identity', [sources[k]], [inner], `/lm_lens/${inner}/Identity`));
-      const info = valueInfoLike(graph, inner, sources[k]);
+      if (headsFromBatch) this.nodes[k].push(...this.reshapeToHeads(sources[k]!, inner));
+      else this.nodes[k].push(makeNode('Identity', [sources[k]!], [inner], `/lm_lens/${inner}/Identity`));
+      const info = headsFromBatch
+        ? makeTensorValueInfo(inner, graph.elemTypeOf(sources[k]!), ['batch', 'heads', 'query', 'key'])
+        : valueInfoLike(graph, inner, sources[k]!);
       if (this.site.ifNode) {
         this.branchOutputs[k].push(info);
       }
@@ -187,6 +212,32 @@ class OutputAdder {
     if (this.site.ifNode) {
       this.ifOutputs.push(name);
     }
+  }
+
+  /**
+   * Reshape(source, Concat(Shape(tokens)[0], -1, Shape(source)[1:3])): [batch·heads, T, S] -> [batch, heads, T, S].
+   * torch's nn.MultiheadAttention lays the first axis out batch-major (b·heads + h), so this is exact. Gather and
+   * Constant nodes rather than Slice or Shape's start/end keep it valid in every opset.
+   */
+  private reshapeToHeads(source: string, out: string): NodeProto[] {
+    const tokens = batchInputOf(this.main);
+    if (!tokens) {
+      throw new LensError('MODEL_CORRUPT', `Cannot expose ${out}: the model has no input to read the batch size from.`);
+    }
+    const at = (step: string): string => `/lm_lens/${out}/${step}`;
+    const constant = (step: string, values: number[]): NodeProto =>
+      makeNode('Constant', [], [at(step)], at(step), { value: makeInt64Tensor(at(step), [values.length], values) });
+    return [
+      makeNode('Shape', [tokens], [at('input_shape')], at('Shape')),
+      constant('first', [0]),
+      makeNode('Gather', [at('input_shape'), at('first')], [at('batch')], at('Gather'), { axis: 0 }),
+      makeNode('Shape', [source], [at('scores_shape')], at('Shape_1')),
+      constant('query_key_axes', [1, 2]),
+      makeNode('Gather', [at('scores_shape'), at('query_key_axes')], [at('query_key')], at('Gather_1'), { axis: 0 }),
+      constant('heads', [-1]),
+      makeNode('Concat', [at('batch'), at('heads'), at('query_key')], [at('shape')], at('Concat'), { axis: 0 }),
+      makeNode('Reshape', [source, at('shape')], [out], at('Reshape')),
+    ];
   }
 
   /** Writes the additions into the decoded model (fresh arrays: decoded ones may be shared and frozen). */
@@ -202,6 +253,12 @@ class OutputAdder {
     }
     this.main.graph.output = [...(this.main.graph.output ?? []), ...this.mainOutputs];
   }
+}
+
+/** The graph input whose first axis is the batch: input_ids (or an alias) when there is one, else the first input. */
+function batchInputOf(main: GraphIndex): string | undefined {
+  const inputs = [...main.graphInputs];
+  return inputs.find((name) => /^(input_ids|input_word_ids)(:\d+)?$/.test(name)) ?? inputs[0];
 }
 
 /** A value info named `name` with the element type (and declared shape, if any) of `source`. */
@@ -235,6 +292,8 @@ export function exposeOutputs(modelBytes: Uint8Array, options: ExposeOptions = {
   if (!graph || !graph.node || graph.node.length === 0) {
     throw modelCorrupt('The ONNX model has no graph.');
   }
+  // ORT-optimised exports: com.microsoft.Attention written out first, so that its Softmax can be found below
+  const decomposition: AttentionDecomposition = wantAttentions ? decomposeFusedAttention(model) : { decomposed: [], refused: [] };
   const main = new GraphIndex(graph);
   const fusedAttention = findFusedAttentionIn(main);
   const fused = fusedAttention.length > 0;
@@ -249,7 +308,7 @@ export function exposeOutputs(modelBytes: Uint8Array, options: ExposeOptions = {
 
   const explanations: ExposeMapping['explanations'] = {};
   if (wantAttentions && site.softmaxes[0].length === 0) {
-    explanations.attentions = fused ? fusedExplanation(fusedAttention) : noAttentionExplanation(main);
+    explanations.attentions = fused ? fusedExplanation(fusedAttention, decomposition.refused) : noAttentionExplanation(main);
   }
   if (wantHidden && site.layers[0].length === 0) {
     explanations.hiddenStates = noLayersExplanation();
@@ -261,7 +320,7 @@ export function exposeOutputs(modelBytes: Uint8Array, options: ExposeOptions = {
   if (wantAttentions) {
     site.softmaxes[0].forEach((s, i) => {
       const name = `attentions.${s.index}`;
-      adder.add(name, site.softmaxes.map((perGraph) => perGraph[i].output));
+      adder.add(name, site.softmaxes.map((perGraph) => perGraph[i].output), s.rank === 3);
       attentions.push({ name, layer: s.layer, source: s.output, node: s.node });
     });
   }
@@ -273,9 +332,16 @@ export function exposeOutputs(modelBytes: Uint8Array, options: ExposeOptions = {
     });
   }
 
-  const mapping: ExposeMapping = { sourceSha256, attentions, hiddenStates, explanations, fusedAttention };
+  const mapping: ExposeMapping = {
+    sourceSha256,
+    attentions,
+    hiddenStates,
+    explanations,
+    fusedAttention,
+    decomposedAttention: decomposition.decomposed,
+  };
   const externalData = (graph.initializer ?? []).some((t) => t.data_location === 1);
-  if (!adder.changed) {
+  if (!adder.changed && decomposition.decomposed.length === 0) {
     return { ...mapping, bytes: modelBytes, changed: false, externalData };
   }
   adder.apply();

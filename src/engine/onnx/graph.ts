@@ -39,6 +39,8 @@ export class GraphIndex {
   readonly consumers = new Map<string, number[]>();
   /** initializer name -> its TensorProto.DataType */
   readonly initializers = new Map<string, number>();
+  /** initializer name -> its dims */
+  readonly initializerDims = new Map<string, number[]>();
   readonly graphInputs = new Set<string>();
   readonly graphOutputs = new Set<string>();
   /** Declared types: graph inputs, outputs and value_info. */
@@ -63,6 +65,7 @@ export class GraphIndex {
     for (const tensor of graph.initializer ?? []) {
       if (tensor.name) {
         this.initializers.set(tensor.name, tensor.data_type ?? 0);
+        this.initializerDims.set(tensor.name, (tensor.dims ?? []).map((d) => int64ToNumber(d)));
       }
     }
     for (const info of [...(graph.input ?? []), ...(graph.output ?? []), ...(graph.value_info ?? [])]) {
@@ -176,6 +179,130 @@ export class GraphIndex {
       }
     }
     return order;
+  }
+
+  private readonly ranks = new Map<string, number | undefined>();
+
+  /**
+   * The rank of a value, when the graph tells: a declared shape, an initializer's or Constant's dims, or carried
+   * through the operators attention and reshaping code is made of (Transpose's perm, Reshape's constant or
+   * concatenated shape, MatMul and broadcasting element-wise operators). Undefined when nothing tells.
+   */
+  rankOf(value: string): number | undefined {
+    if (this.ranks.has(value)) return this.ranks.get(value);
+    this.ranks.set(value, undefined); // a cycle (invalid ONNX) ends here
+    const rank = this.inferRank(value);
+    this.ranks.set(value, rank);
+    return rank;
+  }
+
+  /** The number of elements of a 1-D value (a shape tensor), when the graph tells. */
+  lengthOf(value: string): number | undefined {
+    const dims = this.initializerDims.get(value);
+    if (dims) return dims.length === 1 ? dims[0] : dims.length === 0 ? 1 : undefined;
+    const node = this.producerOf(value);
+    if (!node) return undefined;
+    const inputs = node.input ?? [];
+    switch (node.op_type) {
+      case 'Constant': {
+        const t = node.attribute?.find((a) => a.name === 'value')?.t;
+        const tdims = t?.dims?.map((d) => int64ToNumber(d));
+        return tdims ? (tdims.length === 0 ? 1 : tdims.length === 1 ? tdims[0] : undefined) : undefined;
+      }
+      case 'Shape':
+        return inputs[0] === undefined ? undefined : this.rankOf(inputs[0]);
+      case 'Unsqueeze':
+        return inputs[0] !== undefined && this.rankOf(inputs[0]) === 0 ? 1 : undefined;
+      case 'Cast':
+      case 'Identity':
+        return inputs[0] === undefined ? undefined : this.lengthOf(inputs[0]);
+      case 'Concat': {
+        let total = 0;
+        for (const input of inputs) {
+          const n = this.lengthOf(input);
+          if (n === undefined) return undefined;
+          total += n;
+        }
+        return total;
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  private inferRank(value: string): number | undefined {
+    const declared = this.valueInfo.get(value)?.type?.tensor_type?.shape?.dim;
+    if (declared) return declared.length;
+    const dims = this.initializerDims.get(value);
+    if (dims) return dims.length;
+    const node = this.producerOf(value);
+    if (!node) return this.outer && !this.graphInputs.has(value) ? this.outer.rankOf(value) : undefined;
+    const inputs = (node.input ?? []).filter((name) => name);
+    const rankOfInput = (i: number): number | undefined => (inputs[i] === undefined ? undefined : this.rankOf(inputs[i]!));
+    const allKnownMax = (names: readonly string[]): number | undefined => {
+      let max = 0;
+      for (const name of names) {
+        const r = this.rankOf(name);
+        if (r === undefined) return undefined;
+        max = Math.max(max, r);
+      }
+      return max;
+    };
+    switch (node.op_type) {
+      case 'Constant': {
+        const t = node.attribute?.find((a) => a.name === 'value')?.t;
+        return t ? (t.dims ?? []).length : undefined;
+      }
+      case 'Transpose':
+        return intsAttribute(node, 'perm')?.length ?? rankOfInput(0);
+      case 'Reshape':
+        return inputs[1] === undefined ? undefined : this.lengthOf(inputs[1]);
+      case 'Shape':
+      case 'Range':
+        return 1;
+      case 'ConstantOfShape':
+        return inputs[0] === undefined ? undefined : this.lengthOf(inputs[0]);
+      case 'MatMul':
+      case 'FusedMatMul': {
+        const [a, b] = [rankOfInput(0), rankOfInput(1)];
+        return a === undefined || b === undefined ? undefined : Math.max(a, b);
+      }
+      case 'Add': case 'Sub': case 'Mul': case 'Div': case 'Max': case 'Min': case 'Pow': case 'Where': case 'Equal':
+      case 'Less': case 'Greater': case 'And': case 'Or':
+        return allKnownMax(inputs);
+      case 'Concat':
+        return inputs.map((name) => this.rankOf(name)).find((r) => r !== undefined);
+      case 'Cast': case 'Identity': case 'Softmax': case 'Slice': case 'Dropout': case 'Relu': case 'Tanh': case 'Sigmoid': case 'Erf':
+      case 'Sqrt': case 'Neg': case 'Clip': case 'Exp': case 'Not': case 'LayerNormalization': case 'Gelu':
+        return rankOfInput(0);
+      case 'Unsqueeze': {
+        const axes = intsAttribute(node, 'axes')?.length ?? (inputs[1] === undefined ? undefined : this.lengthOf(inputs[1]));
+        const r = rankOfInput(0);
+        return r === undefined || axes === undefined ? undefined : r + axes;
+      }
+      case 'Squeeze': {
+        const axes = intsAttribute(node, 'axes')?.length ?? (inputs[1] === undefined ? undefined : this.lengthOf(inputs[1]));
+        const r = rankOfInput(0);
+        return r === undefined || axes === undefined ? undefined : r - axes;
+      }
+      case 'Expand': {
+        const r = rankOfInput(0);
+        const n = inputs[1] === undefined ? undefined : this.lengthOf(inputs[1]);
+        return r === undefined || n === undefined ? undefined : Math.max(r, n);
+      }
+      case 'ReduceSum': case 'ReduceMean': case 'ReduceMax': case 'ReduceMin': case 'ReduceProd': {
+        const r = rankOfInput(0);
+        if (r === undefined || intAttribute(node, 'keepdims', 1) === 1) return r;
+        const axes = intsAttribute(node, 'axes')?.length ?? (inputs[1] === undefined ? r : this.lengthOf(inputs[1]));
+        return axes === undefined ? undefined : r - axes;
+      }
+      case 'Gather': {
+        const [d, i] = [rankOfInput(0), rankOfInput(1)];
+        return d === undefined || i === undefined ? undefined : d - 1 + i;
+      }
+      default:
+        return undefined;
+    }
   }
 
   producerOf(value: string): NodeProto | undefined {
