@@ -810,6 +810,8 @@ def card(kind, r):
              f"are never trained on; every tagger is scored on every {EVAL_EVERY}th sentence of them "
              f"({d['scored_test_sentences']} sentences, {d['scored_test_words']:,} words).", "",
              "## Results (held-out Brown documents, same budget for each tagger)", "", table(r), verdict(r),
+             "More in `training/POS.md`: the tag rules, the machine's load during the run, the exports' contracts, "
+             "and a reading of the results against the ELMo, BERT and GPT papers.", "",
              "## This model's training", "",
              f"- budget {x['budget_minutes']} wall minutes on one CPU thread, bf16 autocast, beside two LM trainings "
              f"(nice -10) and other jobs on a 2-core machine: the three taggers trained side by side got a few percent "
