@@ -46,6 +46,7 @@ LID = {t: i for i, t in enumerate(LABELS)}
 BASE = {"elmo": "elmo-mini", "bert": "bert-mini", "gpt2": "gpt2-mini"}
 IDS = {k: f"pos-{v}" for k, v in BASE.items()}
 LM_LAMBDA = 0.5  # GPT paper, section 3.2
+MAX_STEPS = None  # --max-steps: a fixed number of steps, the schedule over steps instead of the wall clock
 LR = {"elmo": 2e-3, "bert": 3e-4, "gpt2": 3e-4}
 BATCH = {"elmo": 32, "bert": 16, "gpt2": 16}  # sentences per step
 MAX_PIECES = {"bert": 128, "gpt2": 256}  # the bases' position tables
@@ -474,7 +475,7 @@ def train_finetune(kind, data, budget, smoke, amp):
     t1 = time.time()
     budget_left = budget - (t1 - t0)  # loading the base counts against the budget
     for batch in epochs(len(train), [len(ids) for ids, _ in train], BATCH[kind], rng):
-        frac = (time.time() - t1) / budget_left
+        frac = steps / MAX_STEPS if MAX_STEPS else (time.time() - t1) / budget_left
         if frac >= 1 or (smoke and steps >= 4):
             break
         for g in opt.param_groups:
@@ -563,7 +564,8 @@ def run_one(kind, work, minutes, smoke, eval_split, eval_limit=None):
     res = {**score(data, test, preds, seen), **st, "eval_split": eval_split, "eval_minutes": round((time.time() - t) / 60, 2),
            "budget_minutes": minutes, "bf16_autocast": True, "threads": 1}
     log(f"pos {kind}: {json.dumps(res)}")
-    name = kind + (f"-lambda{LM_LAMBDA:g}" if kind == "gpt2" and LM_LAMBDA != 0.5 else "")  # an ablation keeps its own files
+    name = kind + (f"-lambda{LM_LAMBDA:g}" if kind == "gpt2" and LM_LAMBDA != 0.5 else "")
+    name += f"-steps{MAX_STEPS}" if MAX_STEPS else ""  # an ablation keeps its own files
     torch.save({"model": model.state_dict(), "result": res}, os.path.join(work, f"pos-{name}.pt"))
     json.dump(res, open(os.path.join(work, f"pos-{name}.json"), "w"), indent=1)
     return res
@@ -856,11 +858,14 @@ if __name__ == "__main__":
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--eval-split", default="test", choices=["test", "dev"])
     ap.add_argument("--eval-limit", type=int, default=None, help="first N sentences of the split (a quick check)")
+    ap.add_argument("--max-steps", type=int, default=None, help="bert/gpt2: stop after N steps, the learning-rate "
+                    "schedule over steps (the same sentences in the same order as a wall-clock run of N steps)")
     ap.add_argument("--lm-lambda", type=float, default=LM_LAMBDA, help="gpt2: weight of the auxiliary LM loss "
                     "(0: the ablation without it; its result goes to pos-gpt2-lambda0.json, never exported)")
     a = ap.parse_args()
     torch.set_num_threads(1)
     LM_LAMBDA = a.lm_lambda
+    MAX_STEPS = a.max_steps
     work = a.work or os.path.join(TRAINING_DIR, "work-pos-smoke" if a.smoke else "work-pos")
     os.makedirs(work, exist_ok=True)
     minutes = 0.3 if a.smoke and a.minutes == 10 else a.minutes
