@@ -25,7 +25,9 @@ from common import REPO, TRAINING_DIR, log  # noqa: E402
 APT = ["python3-torch", "python3-onnx", "python3-gensim", "python3-numpy", "libopenblas0-pthread", "libjemalloc2", "sword-text-web",
        "diatheke", "bible-kjv-text", "dict-devil", "jargon-text"]
 APT_FULL = ["sqlite3-doc", "postgresql-doc-15", "python3-doc"]  # modern text; the smoke corpus does without them
-STAGES = ["inputs", "corpus", "tokenizers", "static", "train", "export", "evaluate", "scoreboard", "cards"]
+STAGES = ["inputs", "corpus", "tokenizers", "static", "train", "export", "evaluate", "scoreboard", "cards", "pos"]
+# "pos" (the part-of-speech taggers of pos.py, trained from the shipped models) runs only when asked for:
+# `--from pos` or `--to pos`; a plain run stops after "cards".
 BLIMP_DEV = os.path.join(REPO, "..", "shared", "eval", "blimp-dev")  # development pairs, never trained on
 EVAL_FIXTURES = os.path.join(REPO, "test", "fixtures", "eval")
 # two lanes of one thread each run side by side; the fraction of the budget each model gets in its lane
@@ -123,6 +125,7 @@ def main():
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--from", dest="start", default="inputs", choices=STAGES)
     ap.add_argument("--to", dest="stop", default="cards", choices=STAGES, help="last stage to run")
+    ap.add_argument("--pos-minutes", type=float, default=10, help="pos stage: wall minutes per tagger (side by side)")
     ap.add_argument("--work", default=None)
     ap.add_argument("--out", default=None, help="model folders (default media/models; smoke: WORK/models)")
     ap.add_argument("--models", default="bert,gpt2,elmo,nnlm", help="which neural models to train/export/evaluate")
@@ -138,7 +141,16 @@ def main():
         shutil.rmtree(work)
     os.makedirs(work, exist_ok=True)
     os.makedirs(parity, exist_ok=True)
+    if a.start == "pos":
+        a.stop = "pos"
     run = STAGES[STAGES.index(a.start):STAGES.index(a.stop) + 1]
+    if run == ["pos"]:  # the taggers read the shipped models and the Brown corpus only
+        import pos
+        if a.smoke or not os.path.isdir(pos.BROWN):
+            install_inputs(True)
+        pos.run_all(os.path.join(TRAINING_DIR, "work-pos-smoke" if a.smoke else "work-pos"),
+                    0.3 if a.smoke else a.pos_minutes, a.smoke, ["elmo", "bert", "gpt2"])
+        return
     t0 = time.time()
     meta_path = os.path.join(work, "pipeline.json")
     meta = json.load(open(meta_path)) if os.path.exists(meta_path) else {}
@@ -280,6 +292,10 @@ def main():
     if "cards" in run:
         import cards
         cards.write_all(meta, out, work, IDS, a.smoke, names=chosen)
+    if "pos" in run:
+        import pos
+        pos.run_all(os.path.join(TRAINING_DIR, "work-pos-smoke" if a.smoke else "work-pos"),
+                    0.3 if a.smoke else a.pos_minutes, a.smoke, ["elmo", "bert", "gpt2"])
     log(f"pipeline done in {(time.time() - t0) / 60:.1f} min; models in {out}")
 
 
