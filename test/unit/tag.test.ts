@@ -4,6 +4,7 @@
  * (helpers/taggerModels.ts).
  */
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Engine, modelDirectories } from '../../src/engine/engine';
@@ -11,7 +12,7 @@ import { ModelStore } from '../../src/engine/modelStore';
 import { defaultTagger } from '../../src/engine/tasks/tag/taggers';
 import { pieceWindowAround, pieceWindows, softmaxAt, topTags } from '../../src/engine/tasks/tag/run';
 import { lensError } from './helpers/lensError';
-import { DIST, tempDir, writeElmoFolder, writeModelFolder } from './helpers/modelFolders';
+import { DIST, SHIPPED_MODELS, tempDir, writeElmoFolder, writeModelFolder } from './helpers/modelFolders';
 import { writeLeftNeighbourBert } from './helpers/lmModels';
 import {
   CLASSIFIER_LABELS,
@@ -209,5 +210,26 @@ describe('Engine.tag (real ONNX Runtime in the worker)', () => {
     await assert.rejects(pending, lensError('CANCELLED'));
     const after = await engine.tag({ text: 'the bank' });
     assert.equal(after.words.length, 2, 'the engine still answers after a cancel');
+  });
+});
+
+describe('the shipped tagger (pos-elmo-mini over elmo-mini), when it is there', () => {
+  const shipped = path.join(SHIPPED_MODELS, 'pos-elmo-mini', 'config.json');
+  let engine: Engine;
+  before(() => {
+    engine = new Engine({ modelDirectories: modelDirectories(SHIPPED_MODELS), workerPath });
+  });
+  after(() => engine.dispose());
+
+  test('"bank" is a verb in "You can bank on it." and a noun in "We sat on the river bank."', { skip: !existsSync(shipped) && 'no pos-elmo-mini' }, async () => {
+    const result = await engine.tag({ text: 'You can bank on it. We sat on the river bank.' });
+    assert.equal(result.model, 'pos-elmo-mini');
+    const banks = result.words.filter((w) => w.word === 'bank');
+    assert.deepEqual(banks.map((w) => w.tag), ['VERB', 'NOUN']);
+    for (const w of result.words) {
+      assert.ok(close(w.top.reduce((s, t) => s + t.p, 0), 1, 1e-3) || w.top.length < 12, 'top tags are a distribution');
+      assert.ok(w.probability > 0 && w.probability <= 1);
+    }
+    assert.deepEqual(result.words.filter((w) => ['You', 'We', 'it'].includes(w.word)).map((w) => w.tag), ['PRON', 'PRON', 'PRON']);
   });
 });

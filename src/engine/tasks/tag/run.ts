@@ -18,7 +18,7 @@ import { tokenFeeds, tokenInputs } from '../../models/io';
 import type { HostTensor, ModelSession } from '../../runtime/session';
 import { loadTokenizer } from '../../tokenizer';
 import type { Word } from '../../words';
-import { ELMO_HEAD_INPUT, TAGGER_LOGITS, taggerLogitsName } from './taggers';
+import { ELMO_HEAD_INPUT, ELMO_HEAD_MASK, TAGGER_LOGITS, taggerLogitsName } from './taggers';
 
 /** Per word of a window: the probability of each label, in label order. */
 export type TagProbabilities = Float32Array[];
@@ -81,7 +81,20 @@ export async function elmoHeadProbabilities(head: ModelSession, model: ModelInfo
         `"${tagger.base}" gives [${dims.join(', ')}]: the head was trained on another ELMo.`,
     );
   }
-  const out = await head.run({ [ELMO_HEAD_INPUT]: run.hidden }, [TAGGER_LOGITS]);
+  // a head that reads the ELMo's attention mask too (pipeline exports: a BiLSTM head packs by it) gets all ones:
+  // the run is one unpadded sentence
+  const feeds: Record<string, HostTensor> = { [ELMO_HEAD_INPUT]: run.hidden };
+  const seq = dims[2]!;
+  const mask = head.inputInfo.find((i) => i.name === ELMO_HEAD_MASK);
+  if (mask) {
+    feeds[ELMO_HEAD_MASK] =
+      mask.type === 'int32'
+        ? { type: 'int32', data: new Int32Array(seq).fill(1), dims: [1, seq] }
+        : { type: 'int64', data: new BigInt64Array(seq).fill(1n), dims: [1, seq] };
+  }
+  const unknown = head.inputNames.filter((name) => !(name in feeds));
+  if (unknown.length > 0) throw modelCorrupt(`Tagger "${model.id}" needs inputs an ELMo head does not have: ${unknown.join(', ')}.`);
+  const out = await head.run(feeds, [TAGGER_LOGITS]);
   const n = tagger.labels.length;
   const logits = logitsTensor(out, TAGGER_LOGITS, model, dims[2]!, n);
   return Array.from({ length: run.words }, (_, i) => softmaxAt(logits, (i + run.offset) * n, n));

@@ -22,6 +22,8 @@ import type { TensorInfo } from '../../onnxSignature';
 export const TAGGER_MODEL_TYPE = 'lm-lens-tagger';
 /** The ELMo head's input: exactly the base ELMo's output. */
 export const ELMO_HEAD_INPUT = 'hidden_states';
+/** Optional second input of an ELMo head: the attention mask fed to its base ELMo, int64 (or int32) [batch, seq]. */
+export const ELMO_HEAD_MASK = 'attention_mask';
 export const TAGGER_LOGITS = 'logits';
 
 /** The shipped part-of-speech taggers, best first (the default tagger is the first one installed). */
