@@ -14,7 +14,14 @@ import { LensError, badInput, isInputError, toLensError } from './engine/errors'
 import { SENSE_LAYERS, type SenseLayer } from './engine/senses/types';
 import type { ModelDirectory } from './engine/modelStore';
 import { DEFAULT_ENDPOINT, describeProgress, type DownloadProgress, type Variant } from './engine/hub';
-import { describeInstallFailure, installModel, removeInstalledModel, userDataDir, userModelsDir } from './engine/modelInstall';
+import {
+  checkUserDataDir,
+  describeInstallFailure,
+  installModel,
+  removeInstalledModel,
+  userDataDir,
+  userModelsDir,
+} from './engine/modelInstall';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
@@ -474,6 +481,9 @@ async function main(args: string[]): Promise<number> {
       return 0;
     }
     if (!command) throw badInput(`No command given. Commands: ${Object.keys(COMMANDS).join(', ')} (see lm-lens --help).`);
+    // Every command reads or writes there (models, the cache of rewritten graphs): a home under /proc would spin
+    // in mkdir, a file or a read-only folder would fail late. Refuse it before anything starts.
+    await checkUserDataDir();
     engine = new Engine({
       modelDirectories: modelDirectoriesFrom(values),
       workerPath: WORKER,
