@@ -484,6 +484,46 @@ describe('network failures and safety checks', () => {
     }
   });
 
+  it('times out a server that trickles a file a few bytes at a time, keeping the .part to resume (issue 12)', { timeout: 60_000 }, async () => {
+    // 4 bytes every 20 ms never leaves the connection idle for 400 ms, so only the stall watch ends it
+    const server = await start();
+    server.faults.set('onnx/model.onnx', { trickle: { delayMs: 20, bytes: 4 } });
+    const started = Date.now();
+    const error = await failure(() => downloadModel(options({ timeoutMs: 400, retries: 1 })));
+    assert.equal(error.code, 'NETWORK');
+    assert.equal(error.reason, 'timeout');
+    assert.match(error.message, /onnx\/model\.onnx.*sent only \d+ bytes in 0\.4 s, too slow/);
+    assert.ok(Date.now() - started < 30_000, `gave up in ${Date.now() - started} ms`);
+    assert.ok(server.fileRequests('onnx/model.onnx').some((r) => r.range?.startsWith('bytes=')), 'the retry resumed the .part');
+    const dir = path.join(root, 'Xenova--tiny-bert');
+    assert.ok((await stat(path.join(dir, 'onnx', 'model.onnx.part'))).size > 0, 'what came is kept for a resume');
+    assert.equal(isCompleteModelDir(dir), false);
+  });
+
+  it('times out headers sent a byte at a time', { timeout: 60_000 }, async () => {
+    const server = http.createServer((req, res) => {
+      const head = 'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n';
+      let at = 0;
+      const step = (): void => {
+        if (res.socket?.destroyed || at >= head.length) return;
+        res.socket?.write(head[at++]!);
+        setTimeout(step, 50);
+      };
+      void req;
+      step();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const error = await failure(() => downloadModel(options({ endpoint: `http://127.0.0.1:${port}`, timeoutMs: 300, retries: 0 })));
+      assert.equal(error.code, 'NETWORK');
+      assert.equal(error.reason, 'timeout');
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it('refuses plain http to another machine, before any connection', async () => {
     for (const endpoint of ['http://example.com', 'http://10.0.0.1:8080', 'ftp://127.0.0.1/', 'https://user:pw@huggingface.co']) {
       const error = await failure(() => downloadModel(options({ endpoint })));

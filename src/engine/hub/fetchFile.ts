@@ -13,7 +13,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkContent, refuseByHeaders } from './content';
 import { DownloadError, downloadCancelled } from './errors';
-import { type GetOptions, type HubFileHeaders, httpError, httpGet, networkError } from './http';
+import { type GetOptions, type HubFileHeaders, httpError, httpGet, networkError, stalledError, watchForStall } from './http';
 import type { ProgressTracker } from './progress';
 import { fileUrl, safeJoin } from './urls';
 
@@ -243,6 +243,12 @@ async function attempt(ctx: FetchContext, remote: string, local: string, expecte
   // .part holds every byte received: the resume starts exactly there.
   const file = await open(partPath, append ? 'a' : 'w');
   let failure: DownloadError | undefined;
+  const stall = watchForStall(
+    ctx.http.timeoutMs,
+    () => received,
+    () => (size === undefined ? undefined : size - have - received),
+    (bytes) => body.destroy(stalledError(what, bytes, ctx.http.timeoutMs, url)),
+  );
   try {
     for await (const chunk of body as AsyncIterable<Buffer>) {
       const total = have + received + chunk.length;
@@ -264,6 +270,7 @@ async function attempt(ctx: FetchContext, remote: string, local: string, expecte
   } catch (error) {
     failure = networkError(error, response.url, ctx.http.signal);
   } finally {
+    stall.stop();
     await file.close();
   }
   if (failure) {
