@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -278,6 +279,30 @@ describe('downloadModel from a static mirror (no API)', () => {
     assert.equal(server.fileRequests('tokenizer.json').length, tokenizerRequests + 1, 'asked once more (a mirror has no listing)');
     assert.equal(isCompleteModelDir(path.join(root, 'Xenova--tiny-bert')), true);
   });
+});
+
+describe('a .part that is not a regular file (issue 12)', { skip: process.platform === 'win32' ? 'no mkfifo' : false }, () => {
+  const part = (): string => path.join(root, 'Xenova--tiny-bert', 'onnx', 'model.onnx.part');
+
+  for (const [kind, make] of [
+    ['a FIFO', (file: string) => assert.equal(spawnSync('mkfifo', [file]).status, 0, 'mkfifo')],
+    ['a folder', (file: string) => mkdirSync(file)],
+    ['a symbolic link', (file: string) => symlinkSync(path.join(root, 'elsewhere'), file)],
+  ] as const) {
+    it(`${kind} as onnx/model.onnx.part: DOWNLOAD_FAILED at once, nothing written through it; force starts over`, { timeout: 30_000 }, async () => {
+      const server = await start();
+      server.faults.set('onnx/model.onnx', { drop: { afterBytes: 1000, times: 1 } });
+      await failure(() => downloadModel(options({ retries: 0 }))); // an unfinished download of ours
+      await rm(part(), { force: true });
+      make(part());
+      const error = await failure(() => downloadModel(options({ retries: 2 })));
+      assert.equal(error.code, 'DOWNLOAD_FAILED', error.message);
+      assert.match(error.message, new RegExp(`model\\.onnx\\.part is ${kind}`));
+      assert.equal(existsSync(path.join(root, 'elsewhere')), false, 'nothing written through a link');
+      const again = await downloadModel(options({ force: true }));
+      assert.equal(isCompleteModelDir(again.path), true);
+    });
+  }
 });
 
 describe('what arrives is checked before the download is called complete (issue 12)', () => {

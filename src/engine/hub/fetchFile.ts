@@ -7,8 +7,8 @@
  * next attempt or run resumes it); an integrity failure deletes it.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createReadStream, type Stats } from 'node:fs';
+import { lstat, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkContent, refuseByHeaders } from './content';
@@ -68,6 +68,33 @@ async function readPartInfo(file: string): Promise<PartInfo | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * DOWNLOAD_FAILED when `file` is there but is not a regular file (links not followed): a FIFO as `<file>.part`
+ * (or `.part.json`) blocked the download for ever on open, a folder failed as a "lost connection" three times,
+ * and a link would have been written through, outside the model folder. Nothing is opened to find out.
+ */
+async function checkRegularOrAbsent(file: string, what: string): Promise<void> {
+  let info: Stats;
+  try {
+    info = await lstat(file);
+  } catch {
+    return; // absent (or unreadable: the operations that need it say so)
+  }
+  if (info.isFile()) return;
+  const kind = info.isDirectory()
+    ? 'a folder'
+    : info.isSymbolicLink()
+      ? 'a symbolic link'
+      : info.isFIFO()
+        ? 'a FIFO (named pipe)'
+        : 'a special file';
+  throw new DownloadError(
+    'DOWNLOAD_FAILED',
+    'bad-request',
+    `${what}: ${file} is ${kind}, not a regular file, so the download does not touch it. Remove it, or add the model again with force (a new download).`,
+  );
 }
 
 /** Feeds `file` (already on disk) into the hashes. */
@@ -148,6 +175,7 @@ async function attempt(ctx: FetchContext, remote: string, local: string, expecte
   const partPath = `${finalPath}.part`;
   const infoPath = `${finalPath}.part.json`;
   await mkdir(path.dirname(finalPath), { recursive: true });
+  for (const file of [finalPath, partPath, infoPath]) await checkRegularOrAbsent(file, `${remote} from ${ctx.repo}`);
   if (fresh) {
     await rm(partPath, { force: true });
   }
