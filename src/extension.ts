@@ -20,6 +20,9 @@ import { removeModelCommand } from './features/models/removeModel';
 import { registerSurprisal } from './features/surprisal/surprisalDecorations';
 import { describeError, log } from './log';
 
+/** Kept for deactivate, which VS Code awaits (its subscriptions' dispose results are dropped). */
+let engineService: EngineService | undefined;
+
 export function activate(context: vscode.ExtensionContext): void {
   const started = performance.now();
   context.subscriptions.push(log);
@@ -31,6 +34,7 @@ export function activate(context: vscode.ExtensionContext): void {
       userModels: [...readConfig().models.folders, downloadedModels],
       cacheDir: path.join(context.globalStorageUri.fsPath, 'cache'),
     }));
+    engineService = engines;
     context.subscriptions.push(
       { dispose: () => void engines.dispose() },
       registerEmbeddingHover(engines, path.join(context.globalStorageUri.fsPath, 'senses')),
@@ -62,6 +66,13 @@ export function activate(context: vscode.ExtensionContext): void {
   }
 }
 
-export function deactivate(): void {
-  // everything is in context.subscriptions
+/**
+ * VS Code awaits this promise (for a while) before it ends the extension host: the engine's worker may be inside a
+ * model run, which cannot be interrupted, and ending the process then aborts it. Everything else is in
+ * context.subscriptions.
+ */
+export function deactivate(): Promise<void> | undefined {
+  const engines = engineService;
+  engineService = undefined;
+  return engines?.dispose();
 }
