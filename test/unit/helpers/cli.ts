@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DIST } from './modelFolders';
 
@@ -105,4 +106,14 @@ export function assertError(run: CliRun, status: number, code: string, message?:
   assert.equal(error.code, code, error.message);
   if (message) assert.match(error.message, message);
   assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
+}
+
+/** CPU time (ms) of a Linux process so far, from /proc; undefined elsewhere (or once it is gone). */
+export function cpuMsOf(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in USER_HZ (100)
+  } catch {
+    return undefined;
+  }
 }
