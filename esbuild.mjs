@@ -1,7 +1,8 @@
 // Builds LM Lens with esbuild (type-checking is a separate step: `npm run typecheck`).
 //
 //   node esbuild.mjs           dist/extension.js, dist/worker.js, dist/cli.js, dist/webview/<name>.js
-//   node esbuild.mjs --tests   the same, plus out/test/unit/*.test.js and out/fixtures/*.js for `node --test`
+//   node esbuild.mjs --tests   the same, plus out/test/unit/*.test.js, out/test/robustness/*.test.js and
+//                              out/fixtures/*.js for `node --test`
 //
 // onnxruntime-node loads a native binary at run time, so it stays external (and must ship in the package);
 // `vscode` is provided by the extension host.
@@ -83,6 +84,11 @@ function testBuilds() {
   const builds = [];
   if (entryPoints.length > 0) {
     builds.push({ ...nodeCommon, entryPoints, outdir: at('out', 'test', 'unit') });
+  }
+  // The robustness suite (test/robustness/*.test.ts, helpers shared with the unit tests): out/test/robustness/.
+  const robustness = filesUnder(at('test', 'robustness'), '.test.ts');
+  if (robustness.length > 0) {
+    builds.push({ ...nodeCommon, entryPoints: robustness, outdir: at('out', 'test', 'robustness') });
   }
   // Test-only entry points (e.g. a worker with a method that crashes): test/unit/fixtures/*.ts is built
   // to out/fixtures/, outside out/test/unit, so the runner never mistakes them for tests.

@@ -7,14 +7,22 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { EvalProgress, GenerateProgress, GenerateRequest } from './engine/api';
+import type { EvalProgress, GenerateProgress, GenerateRequest, ScoreProgress } from './engine/api';
 import { nestAttentions } from './engine/attentionTensor';
 import { Engine } from './engine/engine';
 import { LensError, badInput, isInputError, toLensError } from './engine/errors';
+import { throttledProgress } from './progressLines';
 import { SENSE_LAYERS, type SenseIndexProgress, type SenseLayer } from './engine/senses/types';
 import type { ModelDirectory } from './engine/modelStore';
 import { DEFAULT_ENDPOINT, describeProgress, type DownloadProgress, type Variant } from './engine/hub';
-import { describeInstallFailure, installModel, removeInstalledModel, userDataDir, userModelsDir } from './engine/modelInstall';
+import {
+  checkUserDataDir,
+  describeInstallFailure,
+  installModel,
+  removeInstalledModel,
+  userDataDir,
+  userModelsDir,
+} from './engine/modelInstall';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
@@ -280,7 +288,7 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   score: {
-    summary: "Each token's log-probability under a causal LM, and the text's perplexity.",
+    summary: "Each token's log-probability under a causal LM, and the text's perplexity. Progress on stderr for long texts.",
     usage: '(--text TEXT | --file FILE) [--model ID]',
     options: {
       text: { type: 'string' },
@@ -292,7 +300,10 @@ const COMMANDS: Record<string, Command> = {
       if ((file === undefined) === (values['text'] === undefined)) throw badInput('Give either --text or --file.');
       const text = file === undefined ? required(values, 'text') : await readTextFile(file);
       const model = optional(values, 'model');
-      return engine.score({ text, ...(model === undefined ? {} : { model }) }, signal);
+      // a long file runs many windows (750 KB: a minute and more): say how far it is, at most every 2 s
+      const lines = throttledProgress(() => 'score windows', (line) => process.stderr.write(line));
+      const onProgress = ({ windows, total }: ScoreProgress): void => lines({ done: windows, total });
+      return engine.score({ text, ...(model === undefined ? {} : { model }) }, signal, onProgress);
     },
   },
   eval: {
@@ -510,13 +521,7 @@ function senseProgressLines(): (progress: SenseIndexProgress) => void {
 
 /** Evaluation progress on stderr (`pairs 1200/6700`), at most one line every 2 s; quick runs print none. */
 function evalProgressLines(): (progress: EvalProgress) => void {
-  let lastAt = Date.now();
-  return ({ unit, done, total }) => {
-    const now = Date.now();
-    if (now - lastAt < 2000) return;
-    lastAt = now;
-    process.stderr.write(`${unit} ${done}/${total}\n`);
-  };
+  return throttledProgress((p) => p.unit, (line) => process.stderr.write(line));
 }
 
 /** Set when the result could not be written to stdout (not for EPIPE): the exit status is then 1. */
@@ -553,6 +558,9 @@ async function main(args: string[]): Promise<number> {
       return 0;
     }
     if (!command) throw badInput(`No command given. Commands: ${Object.keys(COMMANDS).join(', ')} (see lm-lens --help).`);
+    // Every command reads or writes there (models, the cache of rewritten graphs): a home under /proc would spin
+    // in mkdir, a file or a read-only folder would fail late. Refuse it before anything starts.
+    await checkUserDataDir();
     engine = new Engine({
       modelDirectories: modelDirectoriesFrom(values),
       workerPath: WORKER,

@@ -21,6 +21,9 @@ import { removeModelCommand } from './features/models/removeModel';
 import { registerSurprisal } from './features/surprisal/surprisalDecorations';
 import { describeError, log } from './log';
 
+/** Kept for deactivate, which VS Code awaits (its subscriptions' dispose results are dropped). */
+let engineService: EngineService | undefined;
+
 export function activate(context: vscode.ExtensionContext): void {
   const started = performance.now();
   context.subscriptions.push(log);
@@ -32,6 +35,7 @@ export function activate(context: vscode.ExtensionContext): void {
       userModels: [...readConfig().models.folders, downloadedModels],
       cacheDir: path.join(context.globalStorageUri.fsPath, 'cache'),
     }));
+    engineService = engines;
     const notices = new MiniModelNotices(context.globalState);
     context.subscriptions.push(
       { dispose: () => void engines.dispose() },
@@ -66,6 +70,13 @@ export function activate(context: vscode.ExtensionContext): void {
   }
 }
 
-export function deactivate(): void {
-  // everything is in context.subscriptions
+/**
+ * VS Code awaits this promise (for a while) before it ends the extension host: the engine's worker may be inside a
+ * model run, which cannot be interrupted, and ending the process then aborts it. Everything else is in
+ * context.subscriptions.
+ */
+export function deactivate(): Promise<void> | undefined {
+  const engines = engineService;
+  engineService = undefined;
+  return engines?.dispose();
 }

@@ -18,6 +18,7 @@ import {
 import { lockModelDir } from './hub/manifest';
 import { validateLocalId } from './hub/urls';
 import { LensError } from './errors';
+import { checkWritableFolder } from './folders';
 
 /**
  * LM Lens's own folder for a user outside VS Code: `$LM_LENS_HOME`, else `$XDG_DATA_HOME/lm-lens`,
@@ -27,6 +28,21 @@ export function userDataDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env['LM_LENS_HOME']) return path.resolve(env['LM_LENS_HOME']);
   if (env['XDG_DATA_HOME']) return path.join(path.resolve(env['XDG_DATA_HOME']), 'lm-lens');
   return path.join(homedir(), '.lm-lens');
+}
+
+/** How the user chose userDataDir, for messages: `LM_LENS_HOME=/x`, `XDG_DATA_HOME=/y (/y/lm-lens)` or the path. */
+export function describeUserDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env['LM_LENS_HOME']) return `LM_LENS_HOME=${env['LM_LENS_HOME']}`;
+  if (env['XDG_DATA_HOME']) return `XDG_DATA_HOME=${env['XDG_DATA_HOME']} (${userDataDir(env)})`;
+  return `LM Lens's folder ${userDataDir(env)}`;
+}
+
+/**
+ * BAD_INPUT (saying how to choose another) unless userDataDir is, or can be created as, a writable folder: a
+ * home under /proc or /sys, a file, or a read-only folder is refused before anything is created in it.
+ */
+export async function checkUserDataDir(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  await checkWritableFolder(userDataDir(env), describeUserDataDir(env), 'Set LM_LENS_HOME to a folder you can write to.');
 }
 
 /** Where `lm-lens add-model` puts models by default, and where the CLI looks after the shipped ones. */
@@ -47,6 +63,7 @@ export interface InstallResult {
 
 /** Downloads a Hub repository into `<destRoot>/<id>` (resumes an interrupted download of the same model). */
 export async function installModel(options: InstallOptions): Promise<InstallResult> {
+  await checkWritableFolder(options.destRoot, `The models folder ${options.destRoot}`);
   const result = await downloadModel(options);
   return { id: result.id, path: result.path, files: result.files, alreadyPresent: result.alreadyPresent };
 }

@@ -10,7 +10,7 @@
 import type { ModelKind, ScoreProgress, ScoreRequest, ScoreResult } from './api';
 import { logitsRow, type CausalLm } from './causalLm';
 import type { WorkerServices } from './embed';
-import { badInput } from './errors';
+import { badInput, modelCorrupt } from './errors';
 import { IncrementalDecoder, loadCausalLm } from './generate';
 import type { ScoreParams } from './runtime/protocol';
 import type { RequestContext } from './runtime/server';
@@ -77,12 +77,19 @@ export function withBeginOfText(encoded: readonly number[], bosId: number | unde
 /**
  * The log-probability of each of ids[1..] given the ids before it, window by window (see scoringWindows);
  * `beforeWindow` runs before each window (a cancel checkpoint, progress). ids[0] is context only.
+ * BAD_INPUT for a model whose window holds one token (a token and the one it predicts must fit in it).
  */
 export async function tokenLogProbs(
   lm: CausalLm,
   ids: readonly number[],
   beforeWindow: (window: number, windows: number) => Promise<void>,
 ): Promise<{ logProbs: number[]; windows: number }> {
+  if (lm.contextSize < 2) {
+    throw badInput(
+      `Model "${lm.modelId}" cannot score text: its config.json gives a context of ${lm.contextSize} token ` +
+        '(n_positions, n_ctx or max_position_embeddings); scoring needs at least 2, a token and the one before it.',
+    );
+  }
   const windows = scoringWindows(ids.length, lm.contextSize);
   const logProbs: number[] = [];
   for (const [w, { begin, end, from }] of windows.entries()) {
@@ -118,6 +125,10 @@ export async function score(params: ScoreParams, ctx: RequestContext<ScoreProgre
   // 3. each scored token's text and place
   const decoder = new IncrementalDecoder(tokenizer, ids.slice(0, firstScored));
   const tokens = ids.slice(firstScored).map((id) => decoder.push(id));
+  if (logProbs.length !== ids.length - firstScored) {
+    throw new Error(`score: ${logProbs.length} log-probabilities for ${ids.length - firstScored} tokens.`);
+  }
+  if (logProbs.some(Number.isNaN)) throw modelCorrupt(`Model "${model.id}" gave NaN log-probabilities: its logits are not numbers.`);
   const mean = logProbs.reduce((a, b) => a + b, 0) / logProbs.length;
   return {
     model: model.id,

@@ -22,6 +22,7 @@ export type EngineFactory = (locations: EngineLocations) => Promise<Engine>;
 export class EngineService {
   private loading: Promise<Engine> | undefined;
   private disposed = false;
+  private disposing: Promise<void> | undefined;
 
   constructor(
     private readonly factory: EngineFactory,
@@ -56,9 +57,11 @@ export class EngineService {
     await disposeEngine(previous);
   }
 
-  async dispose(): Promise<void> {
+  /** Stops the engine (waiting for its worker to leave a model run); every call returns the same promise. */
+  dispose(): Promise<void> {
     this.disposed = true;
-    await this.restart();
+    this.disposing ??= this.restart();
+    return this.disposing;
   }
 }
 

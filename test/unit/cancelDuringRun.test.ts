@@ -6,9 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { cpuMsOf } from './helpers/cli';
 import { writeSlowBert } from './helpers/lmModels';
 import { DIST, FIXTURES, tempDir } from './helpers/modelFolders';
 
@@ -20,16 +20,6 @@ interface Exit {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
-}
-
-/** CPU time (ms) of a Linux process so far, from /proc; undefined elsewhere. */
-function cpuMsOf(pid: number): number | undefined {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in USER_HZ (100)
-  } catch {
-    return undefined;
-  }
 }
 
 function run(args: string[], whileRunning?: (pid: number) => Promise<void>): Promise<Exit> {

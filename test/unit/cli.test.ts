@@ -4,30 +4,11 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { DIST, SHIPPED_MODELS, tempDir, writeElmoFolder, writeModelFolder } from './helpers/modelFolders';
+import { CLI, assertError, cliSync, type CliRun } from './helpers/cli';
+import { SHIPPED_MODELS, tempDir, writeElmoFolder, writeModelFolder } from './helpers/modelFolders';
 
-const CLI = path.join(DIST, 'cli.js');
-
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], cliPath = CLI, env: NodeJS.ProcessEnv = process.env): Run {
-  const run = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', timeout: 30_000, env });
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
-}
-
-/** Asserts a failed run printed exactly one JSON error with this code, no stack trace, and this exit status. */
-function assertError(run: Run, status: number, code: string, message?: RegExp): void {
-  assert.equal(run.status, status, `exit status (stderr: ${run.stderr})`);
-  assert.equal(run.stdout, '');
-  const parsed = JSON.parse(run.stderr) as { error: { code: string; message: string } };
-  assert.deepEqual(Object.keys(parsed.error).sort(), ['code', 'message']);
-  assert.equal(parsed.error.code, code);
-  if (message) assert.match(parsed.error.message, message);
-  assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
+function cli(args: string[], cliPath = CLI, env: NodeJS.ProcessEnv = process.env): CliRun {
+  return cliSync(args, { cliPath, env });
 }
 
 describe('lm-lens CLI', () => {

@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -280,6 +281,30 @@ describe('downloadModel from a static mirror (no API)', () => {
   });
 });
 
+describe('a .part that is not a regular file (issue 12)', { skip: process.platform === 'win32' ? 'no mkfifo' : false }, () => {
+  const part = (): string => path.join(root, 'Xenova--tiny-bert', 'onnx', 'model.onnx.part');
+
+  for (const [kind, make] of [
+    ['a FIFO', (file: string) => assert.equal(spawnSync('mkfifo', [file]).status, 0, 'mkfifo')],
+    ['a folder', (file: string) => mkdirSync(file)],
+    ['a symbolic link', (file: string) => symlinkSync(path.join(root, 'elsewhere'), file)],
+  ] as const) {
+    it(`${kind} as onnx/model.onnx.part: DOWNLOAD_FAILED at once, nothing written through it; force starts over`, { timeout: 30_000 }, async () => {
+      const server = await start();
+      server.faults.set('onnx/model.onnx', { drop: { afterBytes: 1000, times: 1 } });
+      await failure(() => downloadModel(options({ retries: 0 }))); // an unfinished download of ours
+      await rm(part(), { force: true });
+      make(part());
+      const error = await failure(() => downloadModel(options({ retries: 2 })));
+      assert.equal(error.code, 'DOWNLOAD_FAILED', error.message);
+      assert.match(error.message, new RegExp(`model\\.onnx\\.part is ${kind}`));
+      assert.equal(existsSync(path.join(root, 'elsewhere')), false, 'nothing written through a link');
+      const again = await downloadModel(options({ force: true }));
+      assert.equal(isCompleteModelDir(again.path), true);
+    });
+  }
+});
+
 describe('what arrives is checked before the download is called complete (issue 12)', () => {
   const PAGE = '<html>502 Bad Gateway</html>';
   const dir = (): string => path.join(root, 'Xenova--tiny-bert');
@@ -476,6 +501,46 @@ describe('network failures and safety checks', () => {
       const error = await failure(() =>
         downloadModel(options({ endpoint: `http://127.0.0.1:${port}`, timeoutMs: 150, retries: 0 })),
       );
+      assert.equal(error.code, 'NETWORK');
+      assert.equal(error.reason, 'timeout');
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('times out a server that trickles a file a few bytes at a time, keeping the .part to resume (issue 12)', { timeout: 60_000 }, async () => {
+    // 4 bytes every 20 ms never leaves the connection idle for 400 ms, so only the stall watch ends it
+    const server = await start();
+    server.faults.set('onnx/model.onnx', { trickle: { delayMs: 20, bytes: 4 } });
+    const started = Date.now();
+    const error = await failure(() => downloadModel(options({ timeoutMs: 400, retries: 1 })));
+    assert.equal(error.code, 'NETWORK');
+    assert.equal(error.reason, 'timeout');
+    assert.match(error.message, /onnx\/model\.onnx.*sent only \d+ bytes in 0\.4 s, too slow/);
+    assert.ok(Date.now() - started < 30_000, `gave up in ${Date.now() - started} ms`);
+    assert.ok(server.fileRequests('onnx/model.onnx').some((r) => r.range?.startsWith('bytes=')), 'the retry resumed the .part');
+    const dir = path.join(root, 'Xenova--tiny-bert');
+    assert.ok((await stat(path.join(dir, 'onnx', 'model.onnx.part'))).size > 0, 'what came is kept for a resume');
+    assert.equal(isCompleteModelDir(dir), false);
+  });
+
+  it('times out headers sent a byte at a time', { timeout: 60_000 }, async () => {
+    const server = http.createServer((req, res) => {
+      const head = 'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n';
+      let at = 0;
+      const step = (): void => {
+        if (res.socket?.destroyed || at >= head.length) return;
+        res.socket?.write(head[at++]!);
+        setTimeout(step, 50);
+      };
+      void req;
+      step();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const error = await failure(() => downloadModel(options({ endpoint: `http://127.0.0.1:${port}`, timeoutMs: 300, retries: 0 })));
       assert.equal(error.code, 'NETWORK');
       assert.equal(error.reason, 'timeout');
     } finally {

@@ -11,6 +11,7 @@ import { LensError } from '../../src/engine/errors';
 import { placeTokens, scoringWindows } from '../../src/engine/score';
 import { logSoftmax } from '../../src/engine/sampling';
 import { DIST, REPO_ROOT, SHIPPED_MODELS, tempDir } from './helpers/modelFolders';
+import { lensError } from './helpers/lensError';
 import { countingLogits, EOT, writeCountingGpt2, writeLeftNeighbourBert } from './helpers/lmModels';
 
 const workerPath = path.join(DIST, 'worker.js');
@@ -46,6 +47,7 @@ describe('score (hand-built GPT-2-shaped model in the worker)', () => {
 
   before(() => {
     writeCountingGpt2(models.dir, 'counting');
+    writeCountingGpt2(models.dir, 'one-position', { n_positions: 1 });
     writeLeftNeighbourBert(models.dir, 'bert-test');
     engine = new Engine({ modelDirectories: modelDirectories(models.dir), workerPath });
   });
@@ -96,6 +98,11 @@ describe('score (hand-built GPT-2-shaped model in the worker)', () => {
       error instanceof LensError && error.code === code && message.test(error.message);
     await assert.rejects(engine.score({ text: '', model: 'counting' }), bad('BAD_INPUT', /empty/));
     await assert.rejects(engine.score({ text: 'hello', model: 'bert-test' }), bad('BAD_INPUT', /needs a causal-lm model/));
+  });
+
+  test('a model whose config gives a one-token context is refused, not scored as perplexity NaN (issue 12)', async () => {
+    // each window of one token predicts nothing inside it: before the fix, no token was scored and perplexity was NaN
+    await assert.rejects(engine.score({ text: 'hello', model: 'one-position' }), lensError('BAD_INPUT', /context of 1 token.*at least 2/));
   });
 });
 

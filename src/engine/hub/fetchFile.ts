@@ -7,13 +7,13 @@
  * next attempt or run resumes it); an integrity failure deletes it.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createReadStream, type Stats } from 'node:fs';
+import { lstat, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkContent, refuseByHeaders } from './content';
 import { DownloadError, downloadCancelled } from './errors';
-import { type GetOptions, type HubFileHeaders, httpError, httpGet, networkError } from './http';
+import { type GetOptions, type HubFileHeaders, httpError, httpGet, networkError, stalledError, watchForStall } from './http';
 import type { ProgressTracker } from './progress';
 import { fileUrl, safeJoin } from './urls';
 
@@ -68,6 +68,33 @@ async function readPartInfo(file: string): Promise<PartInfo | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * DOWNLOAD_FAILED when `file` is there but is not a regular file (links not followed): a FIFO as `<file>.part`
+ * (or `.part.json`) blocked the download for ever on open, a folder failed as a "lost connection" three times,
+ * and a link would have been written through, outside the model folder. Nothing is opened to find out.
+ */
+async function checkRegularOrAbsent(file: string, what: string): Promise<void> {
+  let info: Stats;
+  try {
+    info = await lstat(file);
+  } catch {
+    return; // absent (or unreadable: the operations that need it say so)
+  }
+  if (info.isFile()) return;
+  const kind = info.isDirectory()
+    ? 'a folder'
+    : info.isSymbolicLink()
+      ? 'a symbolic link'
+      : info.isFIFO()
+        ? 'a FIFO (named pipe)'
+        : 'a special file';
+  throw new DownloadError(
+    'DOWNLOAD_FAILED',
+    'bad-request',
+    `${what}: ${file} is ${kind}, not a regular file, so the download does not touch it. Remove it, or add the model again with force (a new download).`,
+  );
 }
 
 /** Feeds `file` (already on disk) into the hashes. */
@@ -148,6 +175,7 @@ async function attempt(ctx: FetchContext, remote: string, local: string, expecte
   const partPath = `${finalPath}.part`;
   const infoPath = `${finalPath}.part.json`;
   await mkdir(path.dirname(finalPath), { recursive: true });
+  for (const file of [finalPath, partPath, infoPath]) await checkRegularOrAbsent(file, `${remote} from ${ctx.repo}`);
   if (fresh) {
     await rm(partPath, { force: true });
   }
@@ -243,6 +271,12 @@ async function attempt(ctx: FetchContext, remote: string, local: string, expecte
   // .part holds every byte received: the resume starts exactly there.
   const file = await open(partPath, append ? 'a' : 'w');
   let failure: DownloadError | undefined;
+  const stall = watchForStall(
+    ctx.http.timeoutMs,
+    () => received,
+    () => (size === undefined ? undefined : size - have - received),
+    (bytes) => body.destroy(stalledError(what, bytes, ctx.http.timeoutMs, url)),
+  );
   try {
     for await (const chunk of body as AsyncIterable<Buffer>) {
       const total = have + received + chunk.length;
@@ -264,6 +298,7 @@ async function attempt(ctx: FetchContext, remote: string, local: string, expecte
   } catch (error) {
     failure = networkError(error, response.url, ctx.http.signal);
   } finally {
+    stall.stop();
     await file.close();
   }
   if (failure) {

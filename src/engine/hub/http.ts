@@ -44,6 +44,49 @@ export interface GetOptions {
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
+/**
+ * A body must bring this many bytes (or the rest of the file, when less) in every `timeoutMs`: the idle timeout
+ * alone never fires for a server that sends a byte every few seconds (one every 5 s ran for ever). 16 KiB per
+ * 30 s is 0.5 KiB/s, far below any usable link.
+ */
+export const MIN_BYTES_PER_WINDOW = 16 * 1024;
+
+/**
+ * Watches a body being read: every `windowMs`, fewer than MIN_BYTES_PER_WINDOW new bytes (or fewer than `left()`,
+ * the bytes still to come, when known and smaller) calls `onStall` with the bytes that came, once. `received()`
+ * is the count so far. Call `stop` when reading ends.
+ */
+export function watchForStall(
+  windowMs: number,
+  received: () => number,
+  left: () => number | undefined,
+  onStall: (bytes: number) => void,
+): { stop(): void } {
+  let mark = received();
+  const timer = setInterval(() => {
+    const now = received();
+    const rest = left();
+    const need = Math.min(MIN_BYTES_PER_WINDOW, rest === undefined ? MIN_BYTES_PER_WINDOW : rest + (now - mark));
+    if (now - mark < need) {
+      clearInterval(timer);
+      onStall(now - mark);
+    }
+    mark = now;
+  }, windowMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
+
+/** The error a stalled body is destroyed with: a retryable timeout (the next attempt resumes the .part). */
+export function stalledError(what: string, bytes: number, windowMs: number, url: URL): DownloadError {
+  return new DownloadError(
+    'NETWORK',
+    'timeout',
+    `${what}: ${url.host} sent only ${bytes} bytes in ${Math.round(windowMs / 100) / 10} s, too slow to finish. Run again to resume.`,
+    { url: url.href },
+  );
+}
+
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
@@ -157,12 +200,18 @@ function once(url: URL, options: GetOptions, sendToken: boolean): Promise<Incomi
     const client = url.protocol === 'https:' ? https : http;
     const request = client.get(url, { headers, signal: options.signal });
     let response: IncomingMessage | undefined;
+    const timedOut = (): Error => Object.assign(new Error(`no data for ${options.timeoutMs} ms`), { code: 'ETIMEDOUT' });
     request.setTimeout(options.timeoutMs, () => {
-      const error = Object.assign(new Error(`no data for ${options.timeoutMs} ms`), { code: 'ETIMEDOUT' });
+      const error = timedOut();
       response?.destroy(error);
       request.destroy(error);
     });
+    // the idle timeout restarts with every byte: headers sent a byte at a time get one deadline in all
+    const headersDue = setTimeout(() => request.destroy(timedOut()), options.timeoutMs);
+    headersDue.unref();
+    request.once('close', () => clearTimeout(headersDue));
     request.once('response', (res) => {
+      clearTimeout(headersDue);
       response = res;
       resolve(res);
     });
@@ -227,6 +276,12 @@ export async function httpGetJson(
   }
   const chunks: Buffer[] = [];
   let size = 0;
+  const stall = watchForStall(
+    options.timeoutMs,
+    () => size,
+    () => undefined,
+    (bytes) => response.body.destroy(stalledError(`The listing from ${url.host}`, bytes, options.timeoutMs, url)),
+  );
   try {
     for await (const chunk of response.body) {
       size += (chunk as Buffer).length;
@@ -238,6 +293,8 @@ export async function httpGetJson(
     }
   } catch (error) {
     throw networkError(error, response.url, options.signal);
+  } finally {
+    stall.stop();
   }
   try {
     return { status: response.status, headers: response.headers, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) };

@@ -16,6 +16,18 @@ export interface EngineClientOptions {
   log?: (message: string) => void;
 }
 
+/**
+ * ONNX Runtime (1.30, Linux) writes a device id and an event database under
+ * `$XDG_CACHE_HOME/Microsoft/DeveloperTools/.onnxruntime` (default ~/.cache/...) whenever it starts, unless
+ * ORT_DISABLE_TELEMETRY=1 is in the process's environment. The native library reads the real environment, which a
+ * worker thread cannot change (its `process.env` is a copy), so it is set here, on the host, before the worker
+ * loads ONNX Runtime. A value the user set is kept. (In VS Code this sets it for the extension host, whose other
+ * ONNX Runtime users then send nothing either.)
+ */
+export function disableOrtTelemetry(env: NodeJS.ProcessEnv = process.env): void {
+  env['ORT_DISABLE_TELEMETRY'] ??= '1';
+}
+
 interface Pending {
   resolve(result: unknown): void;
   progress?: ((value: unknown) => void) | undefined;
@@ -148,6 +160,7 @@ export class EngineClient<M extends MethodMap<M> = EngineMethods> {
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
+    disableOrtTelemetry();
     const worker = new Worker(this.options.workerPath, {
       workerData: this.options.workerData,
       resourceLimits: { stackSizeMb: workerStackMb() },

@@ -15,6 +15,14 @@ export interface SessionSettings {
 
 const sessions = new PromiseCache<string, ModelSession>();
 
+/**
+ * ONNX Runtime's own log goes to stderr, where the CLI prints only its JSON error (and progress): its warnings
+ * ("Removing initializer ...") came before the error, and its error lines repeat what the thrown error says,
+ * which every caller reports. So it logs only fatal errors. Read once, when the first session is created.
+ */
+ort.env.logLevel = 'fatal';
+const LOG_SEVERITY_FATAL = 4;
+
 /** The session for the ONNX file at `file`; MODEL_CORRUPT when ONNX Runtime cannot load it. */
 export function loadSession(file: string, settings: SessionSettings): Promise<ModelSession> {
   return sessions.get(file, async () => {
@@ -26,6 +34,7 @@ export function loadSession(file: string, settings: SessionSettings): Promise<Mo
         interOpNumThreads: 1,
         executionMode: 'sequential',
         graphOptimizationLevel: 'all',
+        logSeverityLevel: LOG_SEVERITY_FATAL,
       });
     } catch (error) {
       throw modelCorrupt(`ONNX Runtime could not load ${file}: ${toLensError(error).message}`, error);

@@ -67,11 +67,13 @@ export interface CausalModelOptions {
   withPast?: boolean;
   /** Declare a `use_cache_branch` bool input like merged decoders (default false). */
   useCacheBranch?: boolean;
+  /** Add an initializer no node uses: ONNX Runtime logs a warning when it loads the graph (default false). */
+  unusedInitializer?: boolean;
 }
 
 /** The counting causal LM (see the file comment). Head count 1, head width 2. */
 export function countingCausalModel(options: CausalModelOptions = {}): Uint8Array {
-  const { withPast = true, useCacheBranch = false } = options;
+  const { withPast = true, useCacheBranch = false, unusedInitializer = false } = options;
   const w: number[] = [];
   const bias: number[] = [];
   // row 0 of W multiplies the count n, row 1 the constant 0 (unused); bias holds the rest of the parabola
@@ -120,6 +122,7 @@ export function countingCausalModel(options: CausalModelOptions = {}): Uint8Arra
     { name: 'one', dims: [1], int64: [1] },
     { name: 'big', dims: [1], int64: [1_000_000] },
   ];
+  if (unusedInitializer) initializers.push({ name: 'unused', dims: [1], float: [0] });
   return encodeModel({ inputs, outputs, nodes, initializers, opset: 14 });
 }
 
