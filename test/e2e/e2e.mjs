@@ -26,6 +26,11 @@ const fromVsix = Boolean(process.env.E2E_VSIX);
 const t0 = Date.now();
 const lap = (label) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${label}`);
 const checks = [];
+/** Thrown after the smoke steps (E2E_STEPS=smoke) to skip the rest of the driver (declared before the driver runs). */
+class SmokeDone extends Error {}
+
+const hasModel = (id) => modelDirs.some((dir) => existsSync(path.join(dir, id, 'config.json')));
+
 function check(name, ok, detail = '') {
   checks.push({ name, ok: Boolean(ok), detail });
   console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? ' — ' + detail : ''}`);
@@ -327,10 +332,6 @@ process.exitCode = ok ? 0 : 1;
 // ---- issue 5: Fill Mask, ghost text, Continue Text, Show Surprisal ----------------------------------------------
 // Needs bert-mini and gpt2-mini in media/models or E2E_MODELS_DIR (e.g. training/work-smoke/models); skipped
 // (and said so) without them. Untrained smoke models give odd words: these checks look at behaviour only.
-/** Thrown after the smoke steps (E2E_STEPS=smoke) to skip the rest of the driver. */
-class SmokeDone extends Error {}
-
-const hasModel = (id) => modelDirs.some((dir) => existsSync(path.join(dir, id, 'config.json')));
 
 async function fillAndCompletionSteps(page) {
   await fillMaskSteps(page);
