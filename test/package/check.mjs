@@ -7,7 +7,7 @@
 //
 // Not part of the unit run: packaging takes a minute or two. Needs `unzip`. Prints one JSON summary line.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -54,10 +54,20 @@ check(entries.some((e) => /^extension\/dist\/webview\/[^/]+\.js$/.test(e)), 'mis
 // every shipped model folder, with what its kind needs
 const shipped = readdirSync(path.join(root, 'media', 'models'), { withFileTypes: true }).filter((d) => d.isDirectory());
 check(shipped.length > 0, 'media/models has no model folders');
+/** An ELMo-head tagger reads its base ELMo's hidden states: it has no tokenizer of its own. */
+const isElmoHead = (name) => {
+  try {
+    return JSON.parse(readFileSync(path.join(root, 'media', 'models', name, 'config.json'), 'utf8')).model_type === 'lm-lens-tagger';
+  } catch {
+    return false;
+  }
+};
 for (const { name } of shipped) {
   const needs = existsSync(path.join(root, 'media', 'models', name, 'vectors.bin'))
     ? ['config.json', 'vectors.bin', 'vocab.txt']
-    : ['config.json', 'tokenizer.json', 'onnx/model.onnx'];
+    : isElmoHead(name)
+      ? ['config.json', 'onnx/model.onnx']
+      : ['config.json', 'tokenizer.json', 'onnx/model.onnx'];
   for (const file of needs) check(has(`media/models/${name}/${file}`), `missing: media/models/${name}/${file}`);
 }
 for (const file of ['media/senses/scorer.json', 'media/senses/wordnet-exc/noun.exc']) check(has(file), `missing: ${file}`);
