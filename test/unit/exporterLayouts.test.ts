@@ -11,13 +11,14 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { headMatrix } from '../../src/engine/attentionTensor';
 import { Engine, modelDirectories } from '../../src/engine/engine';
 import { decodeModel, encodeModel, exposeOutputs, findAttentionSoftmaxes } from '../../src/engine/onnx';
 import { loadTokenizer } from '../../src/engine/tokenizer';
 import { DIST, REPO_ROOT, tempDir } from './helpers/modelFolders';
+import { suiteEngine } from './helpers/suiteEngine';
 
 const EXPORTS = path.join(REPO_ROOT, 'test', 'fixtures', 'exporters');
 const onnxOf = (id: string): string => path.join(EXPORTS, id, 'onnx', 'model.onnx');
@@ -156,15 +157,8 @@ describe('torch nn.MultiheadAttention: attention scores [batch·heads, T, S]', (
   });
 
   describe('in the engine', () => {
-    const cache = tempDir('lm-lens-exporters-');
     let engine: Engine;
-    before(() => {
-      engine = new Engine({ modelDirectories: modelDirectories(undefined, [EXPORTS]), workerPath: path.join(DIST, 'worker.js'), cacheDir: cache.dir });
-    });
-    after(async () => {
-      await engine.dispose();
-      cache.remove();
-    });
+    suiteEngine(EXPORTS, 'lm-lens-exporters-', (e) => (engine = e));
 
     test('the attention view shows torch\'s probabilities for "the dog sat on the mat"', async () => {
       const expected = golden<EncoderGolden>(id).cases[0]!;
@@ -195,15 +189,8 @@ interface CausalGolden {
 describe('GPT-2 cache layouts: ONNX Runtime\'s past_{i} [2, batch, heads, past, head_dim] and Optimum\'s past_key_values', () => {
   const legacy = 'torch-gpt2-legacy-past';
   const kv = 'torch-gpt2-kv';
-  const cache = tempDir('lm-lens-exporters-');
   let engine: Engine;
-  before(() => {
-    engine = new Engine({ modelDirectories: modelDirectories(undefined, [EXPORTS]), workerPath: path.join(DIST, 'worker.js'), cacheDir: cache.dir });
-  });
-  after(async () => {
-    await engine.dispose();
-    cache.remove();
-  });
+  suiteEngine(EXPORTS, 'lm-lens-exporters-', (e) => (engine = e));
 
   test('the legacy graph returns present_{i} stacked [2, 1, heads, past + T, head_dim]', async () => {
     const session = await ort.InferenceSession.create(onnxOf(legacy));

@@ -13,14 +13,15 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { headMatrix } from '../../src/engine/attentionTensor';
-import { Engine, modelDirectories } from '../../src/engine/engine';
+import type { Engine } from '../../src/engine/engine';
 import { logSoftmax } from '../../src/engine/sampling';
 import { loadTokenizer } from '../../src/engine/tokenizer';
-import { DIST, REPO_ROOT, tempDir } from './helpers/modelFolders';
+import { REPO_ROOT } from './helpers/modelFolders';
 import { lensError } from './helpers/lensError';
+import { suiteEngine } from './helpers/suiteEngine';
 
 const EXPORTS = path.join(REPO_ROOT, 'test', 'fixtures', 'real-exports');
 const onnxOf = (id: string): string => path.join(EXPORTS, id, 'onnx', 'model.onnx');
@@ -51,17 +52,8 @@ function assertDistributions(attentions: Parameters<typeof headMatrix>[0], shape
 }
 
 describe('real exports made by other tools', { skip: existsSync(EXPORTS) ? false : `${EXPORTS} is missing` }, () => {
-  const cache = tempDir('lm-lens-real-exports-');
   let engine: Engine;
-
-  before(() => {
-    // rewritten graphs (attention) go to a temporary cache, never into the fixture folders
-    engine = new Engine({ modelDirectories: modelDirectories(undefined, [EXPORTS]), workerPath: path.join(DIST, 'worker.js'), cacheDir: cache.dir });
-  });
-  after(async () => {
-    await engine.dispose();
-    cache.remove();
-  });
+  suiteEngine(EXPORTS, 'lm-lens-real-exports-', (e) => (engine = e));
 
   test('kinds come from the graph and config.json architectures, not model_type alone', async () => {
     const models = await engine.listModels();
