@@ -413,7 +413,7 @@ class Objective(torch.nn.Module):
 
 
 def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_from=None, tag=None, bf16=True,
-          accum=1, step_schedule=False):
+          accum=1, step_schedule=False, batch=None):
     """One model for `minutes` of wall clock (or `max_steps`). Under torchrun / WORLD_SIZE > 1 this is one DDP rank:
     the global batch BATCH[name] is split over ranks x `accum` shards. `step_schedule`: the learning-rate schedule
     (and BERT's long phase) follows step / max_steps instead of the wall clock, so runs can be compared."""
@@ -439,7 +439,8 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
     amp = torch.autocast(device_type="cuda" if str(device).startswith("cuda") else "cpu", dtype=torch.bfloat16,
                          enabled=bf16)
     nparams = sum(p.numel() for p in m.parameters())
-    global_batch = task.B
+    global_batch = batch or task.B
+    peak *= math.sqrt(global_batch / task.B)  # square-root scaling when --batch departs from the recipe
     if global_batch % ranks.nshards:
         raise SystemExit(f"{name}: the global batch {global_batch} does not split into {ranks.world} ranks x "
                          f"{ranks.accum} accumulation steps")
@@ -466,7 +467,7 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
         opt.load_state_dict(c["opt"])
         state = c["state"]
         say(f"{name}: resumed at step {state['step']}, {state['elapsed'] / 60:.1f} min, {state['tokens']} tokens")
-    if ranks.nshards > 1:
+    if ranks.nshards > 1 or batch:
         state.update(ranks=ranks.world, accum=ranks.accum, global_batch=global_batch)
     else:  # a plain run's state has the keys it always had
         for k in ("ranks", "accum", "global_batch", "rank_spread"):
@@ -561,12 +562,14 @@ if __name__ == "__main__":
     ap.add_argument("--fp32", action="store_true", help="no bf16 autocast (fp32 through BLAS)")
     ap.add_argument("--accum", type=int, default=1, help="gradient accumulation steps per optimizer step: the "
                     "global batch is split into ranks x accum shards (1 rank with --accum 2 = 2 ranks with --accum 1)")
+    ap.add_argument("--batch", type=int, default=None, help="global batch rows (default: BATCH in this file); the "
+                    "peak learning rate scales with the square root of the change")
     ap.add_argument("--step-schedule", action="store_true", help="learning-rate schedule over --max-steps instead "
                     "of the wall clock (reproducible comparisons)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     try:
         train(a.model, a.work, a.minutes, a.device, a.smoke, a.max_steps, a.init_from, a.tag, bf16=not a.fp32,
-              accum=a.accum, step_schedule=a.step_schedule)
+              accum=a.accum, step_schedule=a.step_schedule, batch=a.batch)
     finally:
         ddp.finish()
