@@ -3,7 +3,8 @@
   /usr/bin/python3 training/ddp_bench.py --work /tmp/bench --models bert,gpt2 --minutes 3 --ranks 2
 
 WORK needs the tokenised corpus (`run.py --to tokenizers --work WORK`, or `--smoke` for the tiny one). For each
-model, one after the other, each for --minutes of wall clock (the same global batch, BATCH in train.py):
+model, one after the other, each for --minutes of wall clock (the same global batch for all four: --batch, else the
+one `run.py --ranks` uses):
   1x1    one process, one thread
   1xN    one process, N threads
   N ranks N DDP ranks of one thread (the launcher of `run.py --ranks N`)
@@ -22,7 +23,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ddp  # noqa: E402
 from common import TRAINING_DIR, log  # noqa: E402
-from run import fast_malloc_env  # noqa: E402
+from run import RANKS_BATCH, fast_malloc_env  # noqa: E402
 
 
 def rate(work, tag):
@@ -38,13 +39,17 @@ def main():
     ap.add_argument("--minutes", type=float, default=3)
     ap.add_argument("--ranks", type=int, default=2)
     ap.add_argument("--smoke", action="store_true", help="the smoke models (checks that the bench runs)")
+    ap.add_argument("--batch", type=int, default=None, help="global batch rows for every contender (default: the one "
+                    "run.py --ranks uses, RANKS_BATCH, else train.py's BATCH)")
     a = ap.parse_args()
     n = a.ranks
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", **fast_malloc_env()}
     train_py = os.path.join(TRAINING_DIR, "train.py")
     results = {}
     for name in a.models.split(","):
-        base = [name, "--work", a.work, "--minutes", str(a.minutes)] + (["--smoke"] if a.smoke else [])
+        batch = a.batch or (None if a.smoke else RANKS_BATCH.get(name))
+        base = [name, "--work", a.work, "--minutes", str(a.minutes)] + (["--smoke"] if a.smoke else []) + \
+            (["--batch", str(batch)] if batch else [])
         res = results[name] = {}
         for label, threads in (("1x1", 1), (f"1x{n}", n)):
             tag = f"bench-{name}-{label}"
@@ -67,7 +72,7 @@ def main():
         log(f"bench {name}: " + ", ".join(f"{k} {v:,.0f} tok/s" for k, v in res.items())
             + f"; {n} ranks / 1x1 = {res[f'{n} ranks'] / res['1x1']:.2f}, {n} ranks / (N x lane) = "
             f"{res[f'{n} ranks'] / (n * res['lanes (each)']):.2f}")
-    print(json.dumps({"minutes": a.minutes, "ranks": n, "smoke": a.smoke, "time": time.strftime("%Y-%m-%d %H:%M"),
+    print(json.dumps({"minutes": a.minutes, "ranks": n, "batch": a.batch or {m: RANKS_BATCH.get(m) for m in results}, "smoke": a.smoke, "time": time.strftime("%Y-%m-%d %H:%M"),
                       "tokens_per_s": results}, indent=1))
 
 

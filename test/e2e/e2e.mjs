@@ -8,6 +8,7 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileS
 import path from 'node:path';
 import { attentionAndLayersSteps } from './attentionSteps.mjs';
 import { addModelSteps } from './addModelSteps.mjs';
+import { cancelLongRunSteps } from './cancelSteps.mjs';
 
 const [base, runDir] = process.argv.slice(2);
 if (!base || !runDir) throw new Error('usage: e2e.mjs <baseUrl> <runDir>');
@@ -314,6 +315,8 @@ try {
   await partOfSpeechHoverSteps(page); // issue 14: the tagger's part of speech in the hover
   await addModelSteps(page, { root, runDir, ws, shots, modelDirs, palette, check, lap }); // issue 7: Add / Remove Model (never throws)
   await fillAndCompletionSteps(page); // issue 5: Fill Mask, ghost text, Continue Text, Show Surprisal
+  await cancelLongRunSteps(page, { root, runDir, ws, shots, palette, openNewFile: editorHelpers(page).openNewFile,
+    hoverWord, extensionHosts: extensionHostsWithOrt, check, lap }); // issue 12: Esc during a slow run (never throws)
   // issue 6: the attention view and the Layers panel (last: it reloads the window)
   await attentionAndLayersSteps(page, { ws, shots, modelDirs, palette, wordPoint, check, lap, results }); // issue 6
 
