@@ -4,7 +4,8 @@
 
 WORK needs the tokenised corpus (`run.py --to tokenizers --work WORK`, or `--smoke` for the tiny one). For each
 model, one after the other, each for --minutes of wall clock (the same global batch for all four: --batch, else the
-one `run.py --ranks` uses):
+one `run.py --ranks` uses; the one-process contenders accumulate N shards, so every forward pass has the rows of one
+rank's and only the parallel layout differs):
   1x1    one process, one thread
   1xN    one process, N threads
   N ranks N DDP ranks of one thread (the launcher of `run.py --ranks N`)
@@ -51,10 +52,11 @@ def main():
         base = [name, "--work", a.work, "--minutes", str(a.minutes)] + (["--smoke"] if a.smoke else []) + \
             (["--batch", str(batch)] if batch else [])
         res = results[name] = {}
+        shards = ["--accum", str(n)]  # every contender computes the ranks' shards (same rows per forward pass)
         for label, threads in (("1x1", 1), (f"1x{n}", n)):
             tag = f"bench-{name}-{label}"
             _clear(a.work, tag)
-            subprocess.run([sys.executable, train_py, *base, "--threads", str(threads), "--tag", tag], env=env,
+            subprocess.run([sys.executable, train_py, *base, *shards, "--threads", str(threads), "--tag", tag], env=env,
                            check=True)
             res[label] = rate(a.work, tag)
         tag = f"bench-{name}-{n}ranks"
@@ -65,7 +67,7 @@ def main():
         tags = [f"bench-{name}-lane{i}" for i in range(n)]
         for t in tags:
             _clear(a.work, t)
-        procs = [subprocess.Popen([sys.executable, train_py, *base, "--tag", t], env=env) for t in tags]
+        procs = [subprocess.Popen([sys.executable, train_py, *base, *shards, "--tag", t], env=env) for t in tags]
         if any(p.wait() != 0 for p in procs):
             raise SystemExit(f"{name}: lanes failed")
         res["lanes (each)"] = sum(rate(a.work, t) for t in tags) / n
