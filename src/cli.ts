@@ -103,8 +103,7 @@ const COMMANDS: Record<string, Command> = {
           destRoot: modelsDirFor(values),
           signal,
           onProgress: progressLines(),
-          ...(id === undefined ? {} : { id }),
-          ...(revision === undefined ? {} : { revision }),
+          ...definedOnly({ id, revision }),
           ...(token ? { token } : {}),
           ...(values['force'] === true ? { force: true } : {}),
         });
@@ -138,14 +137,8 @@ const COMMANDS: Record<string, Command> = {
     async run(values, { engine }) {
       const text = required(values, 'text');
       const word = required(values, 'word');
-      const occurrence = values['occurrence'] === undefined ? undefined : positiveInteger(values, 'occurrence');
-      const model = optional(values, 'model');
-      return engine.embed({
-        text,
-        word,
-        ...(occurrence === undefined ? {} : { occurrence }),
-        ...(model === undefined ? {} : { model }),
-      });
+      const occurrence = ifGiven(values, 'occurrence', positiveInteger);
+      return engine.embed({ text, word, ...definedOnly({ occurrence, model: optional(values, 'model') }) });
     },
   },
   tag: {
@@ -160,11 +153,8 @@ const COMMANDS: Record<string, Command> = {
     },
     async run(values, { engine, signal }) {
       const model = optional(values, 'model');
-      const topK = values['top-k'] === undefined ? undefined : positiveInteger(values, 'top-k');
-      return engine.tag(
-        { text: required(values, 'text'), ...(model === undefined ? {} : { model }), ...(topK === undefined ? {} : { topK }) },
-        signal,
-      );
+      const topK = ifGiven(values, 'top-k', positiveInteger);
+      return engine.tag({ text: required(values, 'text'), ...definedOnly({ model, topK }) }, signal);
     },
   },
   sense: {
@@ -184,7 +174,7 @@ const COMMANDS: Record<string, Command> = {
       'no-pos-filter': { type: 'boolean' },
     },
     async run(values, { engine, signal }) {
-      const occurrence = values['occurrence'] === undefined ? undefined : positiveInteger(values, 'occurrence');
+      const occurrence = ifGiven(values, 'occurrence', positiveInteger);
       const model = optional(values, 'model');
       const layer = optional(values, 'layer');
       const tagger = optional(values, 'tagger');
@@ -195,10 +185,7 @@ const COMMANDS: Record<string, Command> = {
         {
           text: required(values, 'text'),
           word: required(values, 'word'),
-          ...(occurrence === undefined ? {} : { occurrence }),
-          ...(model === undefined ? {} : { model }),
-          ...(layer === undefined ? {} : { layer: layer as SenseLayer }),
-          ...(tagger === undefined ? {} : { tagger }),
+          ...definedOnly({ occurrence, model, layer: layer as SenseLayer | undefined, tagger }),
           ...(values['no-pos-filter'] === true ? { posFilter: false } : {}),
         },
         signal,
@@ -230,8 +217,8 @@ const COMMANDS: Record<string, Command> = {
         );
       }
       const model = required(values, 'model');
-      const limit = values['limit'] === undefined ? undefined : positiveInteger(values, 'limit');
-      return engine.senses.buildSenseIndex(model, senseProgressLines(), signal, limit === undefined ? {} : { limit });
+      const limit = ifGiven(values, 'limit', positiveInteger);
+      return engine.senses.buildSenseIndex(model, senseProgressLines(), signal, definedOnly({ limit }));
     },
   },
   fill: {
@@ -243,12 +230,9 @@ const COMMANDS: Record<string, Command> = {
       model: { type: 'string' },
     },
     async run(values, { engine, signal }) {
-      const topK = values['top-k'] === undefined ? undefined : positiveInteger(values, 'top-k');
+      const topK = ifGiven(values, 'top-k', positiveInteger);
       const model = optional(values, 'model');
-      return engine.fill(
-        { text: required(values, 'text'), ...(topK === undefined ? {} : { topK }), ...(model === undefined ? {} : { model }) },
-        signal,
-      );
+      return engine.fill({ text: required(values, 'text'), ...definedOnly({ topK, model }) }, signal);
     },
   },
   complete: {
@@ -268,16 +252,19 @@ const COMMANDS: Record<string, Command> = {
       model: { type: 'string' },
     },
     async run(values, { engine, signal }) {
-      const request: GenerateRequest = { text: required(values, 'text') };
-      if (values['max-tokens'] !== undefined) request.maxTokens = positiveInteger(values, 'max-tokens');
-      if (values['temperature'] !== undefined) request.temperature = decimal(values, 'temperature');
-      if (values['top-k'] !== undefined) request.topK = wholeNumber(values, 'top-k');
-      if (values['top-p'] !== undefined) request.topP = decimal(values, 'top-p');
-      if (values['seed'] !== undefined) request.seed = wholeNumber(values, 'seed');
-      if (Array.isArray(values['stop'])) request.stop = values['stop'].map(String);
-      if (values['no-cache'] === true) request.noCache = true;
-      const model = optional(values, 'model');
-      if (model !== undefined) request.model = model;
+      const request: GenerateRequest = {
+        text: required(values, 'text'),
+        ...definedOnly({
+          maxTokens: ifGiven(values, 'max-tokens', positiveInteger),
+          temperature: ifGiven(values, 'temperature', decimal),
+          topK: ifGiven(values, 'top-k', wholeNumber),
+          topP: ifGiven(values, 'top-p', decimal),
+          seed: ifGiven(values, 'seed', wholeNumber),
+          stop: Array.isArray(values['stop']) ? values['stop'].map(String) : undefined,
+          noCache: values['no-cache'] === true ? true : undefined,
+          model: optional(values, 'model'),
+        }),
+      };
       // --stream: the text goes to stderr as it is generated, ended by a newline however generation ends
       const stream = values['stream'] === true ? (p: GenerateProgress) => process.stderr.write(p.text) : undefined;
       try {
@@ -303,7 +290,7 @@ const COMMANDS: Record<string, Command> = {
       // a long file runs many windows (750 KB: a minute and more): say how far it is, at most every 2 s
       const lines = throttledProgress(() => 'score windows', (line) => process.stderr.write(line));
       const onProgress = ({ windows, total }: ScoreProgress): void => lines({ done: windows, total });
-      return engine.score({ text, ...(model === undefined ? {} : { model }) }, signal, onProgress);
+      return engine.score({ text, ...definedOnly({ model }) }, signal, onProgress);
     },
   },
   eval: {
@@ -321,7 +308,7 @@ const COMMANDS: Record<string, Command> = {
       const task = values['task'];
       const file = required(values, 'file');
       const model = optional(values, 'model');
-      const request = { file, ...(model === undefined ? {} : { model }) };
+      const request = { file, ...definedOnly({ model }) };
       const onProgress = evalProgressLines();
       if (task === 'pairs') return engine.evalPairs(request, signal, onProgress);
       if (task === 'cloze') return engine.evalCloze(request, signal, onProgress);
@@ -342,18 +329,9 @@ const COMMANDS: Record<string, Command> = {
     async run(values, { engine, signal }) {
       const text = required(values, 'text');
       const model = optional(values, 'model');
-      const maxTokens = values['max-tokens'] === undefined ? undefined : positiveInteger(values, 'max-tokens');
-      const focus = values['focus'] === undefined ? undefined : wholeNumber(values, 'focus');
-      const result = await engine.attention(
-        {
-          text,
-          topK: 0,
-          ...(model === undefined ? {} : { model }),
-          ...(maxTokens === undefined ? {} : { maxTokens }),
-          ...(focus === undefined ? {} : { focus }),
-        },
-        signal,
-      );
+      const maxTokens = ifGiven(values, 'max-tokens', positiveInteger);
+      const focus = ifGiven(values, 'focus', wholeNumber);
+      const result = await engine.attention({ text, topK: 0, ...definedOnly({ model, maxTokens, focus }) }, signal);
       const { layers, heads, tokens } = result;
       return {
         model: result.model,
@@ -369,9 +347,19 @@ const COMMANDS: Record<string, Command> = {
 };
 
 function wholeNumber(values: Values, name: string): number {
+  return integerFrom(values, name, 0);
+}
+
+function positiveInteger(values: Values, name: string): number {
+  return integerFrom(values, name, 1);
+}
+
+function integerFrom(values: Values, name: string, least: 0 | 1): number {
   const text = required(values, name);
   const value = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value)) throw badInput(`--${name} must be a whole number from 0 up (got "${text}").`);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < least) {
+    throw badInput(`--${name} must be a whole number from ${least} up (got "${text}").`);
+  }
   return value;
 }
 
@@ -401,13 +389,16 @@ function optional(values: Values, name: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-function positiveInteger(values: Values, name: string): number {
-  const text = required(values, name);
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < 1) {
-    throw badInput(`--${name} must be a whole number from 1 up (got "${text}").`);
-  }
-  return value;
+/** The option read by `parse` (which rejects a bad value), or undefined when it was not given. */
+function ifGiven<T>(values: Values, name: string, parse: (values: Values, name: string) => T): T | undefined {
+  return values[name] === undefined ? undefined : parse(values, name);
+}
+
+/** `fields` without the undefined ones: an option that was not given is left out of a request, not set to undefined. */
+function definedOnly<T extends Record<string, unknown>>(fields: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as {
+    [K in keyof T]?: Exclude<T[K], undefined>;
+  };
 }
 
 function usage(): string {

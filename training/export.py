@@ -47,34 +47,51 @@ def prepare(out_dir):
     os.makedirs(os.path.join(out_dir, "onnx"))
 
 
+def write_json(path, obj, **kwargs):
+    with open(path, "w") as f:
+        json.dump(obj, f, **kwargs)
+
+
+def new_folder(out_dir, tok_dir, files):
+    """A fresh model folder (with onnx/): the tokenizer's files, then `files` (file name -> JSON content) beside them."""
+    prepare(out_dir)
+    copy_tokenizer(tok_dir, out_dir)
+    for name, content in files.items():
+        write_json(os.path.join(out_dir, name), content, indent=1)
+
+
+def export_onnx(model, args, out_dir, **kwargs):
+    """Traces `model` on `args` to out_dir/onnx/model.onnx (torch.onnx.export's `kwargs`), checks it, returns its size."""
+    path = os.path.join(out_dir, "onnx", "model.onnx")
+    torch.onnx.export(model, args, path, opset_version=OPSET, **kwargs)
+    return check(path)
+
+
 # ------------------------------------------------------------------------------------------------ BERT
 def export_bert(model, tok_dir, out_dir, ref_path, extra_cfg):
-    prepare(out_dir)
     model.eval()
     c = model.cfg
     cfg = {"architectures": ["BertForMaskedLM"], "model_type": "bert", **c, "hidden_act": "gelu",
            "layer_norm_eps": 1e-12, "pad_token_id": 0, "lm_lens": {
                "outputs": {"logits": "logits", "hidden_states": "hidden_states [layers+1, batch, seq, hidden]",
                            "attentions": "attentions [layers, batch, heads, seq, seq]"}}, **extra_cfg}
-    json.dump(cfg, open(os.path.join(out_dir, "config.json"), "w"), indent=1)
-    copy_tokenizer(tok_dir, out_dir)
-    json.dump({"unk_token": "[UNK]", "sep_token": "[SEP]", "pad_token": "[PAD]", "cls_token": "[CLS]",
-               "mask_token": "[MASK]"}, open(os.path.join(out_dir, "special_tokens_map.json"), "w"), indent=1)
+    new_folder(out_dir, tok_dir, {
+        "config.json": cfg,
+        "special_tokens_map.json": {"unk_token": "[UNK]", "sep_token": "[SEP]", "pad_token": "[PAD]",
+                                    "cls_token": "[CLS]", "mask_token": "[MASK]"}})
     B, T = 2, 7
     ids = torch.randint(5, c["vocab_size"], (B, T))
     am = torch.ones(B, T, dtype=torch.long)
     tt = torch.zeros(B, T, dtype=torch.long)
-    path = os.path.join(out_dir, "onnx", "model.onnx")
-    torch.onnx.export(model, (ids, am, tt), path, opset_version=OPSET, do_constant_folding=False,
-                      input_names=["input_ids", "attention_mask", "token_type_ids"],
-                      output_names=["logits", "hidden_states", "attentions"],
-                      dynamic_axes={"input_ids": {0: "batch_size", 1: "sequence_length"},
-                                    "attention_mask": {0: "batch_size", 1: "sequence_length"},
-                                    "token_type_ids": {0: "batch_size", 1: "sequence_length"},
-                                    "logits": {0: "batch_size", 1: "sequence_length"},
-                                    "hidden_states": {1: "batch_size", 2: "sequence_length"},
-                                    "attentions": {1: "batch_size", 3: "sequence_length", 4: "sequence_length"}})
-    size = check(path)
+    size = export_onnx(model, (ids, am, tt), out_dir, do_constant_folding=False,
+                       input_names=["input_ids", "attention_mask", "token_type_ids"],
+                       output_names=["logits", "hidden_states", "attentions"],
+                       dynamic_axes={"input_ids": {0: "batch_size", 1: "sequence_length"},
+                                     "attention_mask": {0: "batch_size", 1: "sequence_length"},
+                                     "token_type_ids": {0: "batch_size", 1: "sequence_length"},
+                                     "logits": {0: "batch_size", 1: "sequence_length"},
+                                     "hidden_states": {1: "batch_size", 2: "sequence_length"},
+                                     "attentions": {1: "batch_size", 3: "sequence_length", 4: "sequence_length"}})
     # reference on another shape than the trace (dynamic axes), with padding in row 1
     g = torch.Generator().manual_seed(7)
     ids = torch.randint(5, c["vocab_size"], (2, 11), generator=g)
@@ -89,13 +106,12 @@ def export_bert(model, tok_dir, out_dir, ref_path, extra_cfg):
                                                           "token_type_ids": input_json(tt)},
            "outputs": {"logits": tensor_json(lo, 64), "hidden_states": tensor_json(hs), "attentions": tensor_json(at)},
            "slice_last": {"logits": 64}}
-    json.dump(ref, open(ref_path, "w"))
+    write_json(ref_path, ref)
     return size
 
 
 # ------------------------------------------------------------------------------------------------ GPT-2
 def export_gpt(model, tok_dir, out_dir, ref_path, extra_cfg, eos):
-    prepare(out_dir)
     model.eval()
     c = model.cfg
     L, nh, dh = model.nl, model.nh, model.dh
@@ -103,12 +119,10 @@ def export_gpt(model, tok_dir, out_dir, ref_path, extra_cfg, eos):
            "bos_token_id": eos, "eos_token_id": eos, "tie_word_embeddings": True, "use_cache": True,
            "lm_lens": {"outputs": {"logits": "logits", "present.{i}.key/value": "KV cache",
                                    "attentions": "attentions [layers, batch, heads, seq, total_seq]"}}, **extra_cfg}
-    json.dump(cfg, open(os.path.join(out_dir, "config.json"), "w"), indent=1)
-    json.dump({"bos_token_id": eos, "eos_token_id": eos, "max_length": c["n_positions"]},
-              open(os.path.join(out_dir, "generation_config.json"), "w"), indent=1)
-    copy_tokenizer(tok_dir, out_dir)
-    json.dump({"bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>", "unk_token": "<|endoftext|>"},
-              open(os.path.join(out_dir, "special_tokens_map.json"), "w"), indent=1)
+    new_folder(out_dir, tok_dir, {
+        "config.json": cfg,
+        "generation_config.json": {"bos_token_id": eos, "eos_token_id": eos, "max_length": c["n_positions"]},
+        "special_tokens_map.json": {"bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>", "unk_token": "<|endoftext|>"}})
     in_names = ["input_ids", "attention_mask", "position_ids"] + [f"past_key_values.{i}.{kv}" for i in range(L) for kv in ("key", "value")]
     out_names = ["logits"] + [f"present.{i}.{kv}" for i in range(L) for kv in ("key", "value")] + ["attentions"]
     dy = {"input_ids": {0: "batch_size", 1: "sequence_length"},
@@ -125,11 +139,9 @@ def export_gpt(model, tok_dir, out_dir, ref_path, extra_cfg, eos):
     am = torch.ones(B, P + T, dtype=torch.long)
     pos = torch.arange(P, P + T).unsqueeze(0).expand(B, T)
     past = [torch.randn(B, nh, P, dh) for _ in range(2 * L)]
-    path = os.path.join(out_dir, "onnx", "model.onnx")
     # do_constant_folding=False keeps one copy of the tied embedding (folding duplicates it)
-    torch.onnx.export(model, (ids, am, pos, *past), path, opset_version=OPSET, do_constant_folding=False,
-                      input_names=in_names, output_names=out_names, dynamic_axes=dy)
-    size = check(path)
+    size = export_onnx(model, (ids, am, pos, *past), out_dir, do_constant_folding=False,
+                       input_names=in_names, output_names=out_names, dynamic_axes=dy)
     g = torch.Generator().manual_seed(7)
     ids = torch.randint(0, c["vocab_size"], (1, 6), generator=g)
     am = torch.ones(1, 6, dtype=torch.long)
@@ -151,13 +163,12 @@ def export_gpt(model, tok_dir, out_dir, ref_path, extra_cfg, eos):
         {"inputs": dict(zip(in_names, [input_json(x) if i < 3 else tensor_json(x) for i, x in enumerate([nid, am1, pos1, *o0[1:-1]])])),
          "outputs": {"logits": tensor_json(o1[0], 64), "attentions": tensor_json(o1[-1])}}],
         "slice_last": {"logits": 64}, "cache_vs_full_max_abs_diff": cache_diff}
-    json.dump(ref, open(ref_path, "w"))
+    write_json(ref_path, ref)
     return size
 
 
 # ------------------------------------------------------------------------------------------------ ELMo
 def export_elmo(model, tok_dir, out_dir, ref_path, extra_cfg, char_ids):
-    prepare(out_dir)
     model.eval()
     c = model.cfg
     cfg = {"model_type": "elmo", **{k: v for k, v in c.items()}, "layer_names": ["token", "lstm1", "lstm2"],
@@ -165,54 +176,47 @@ def export_elmo(model, tok_dir, out_dir, ref_path, extra_cfg, char_ids):
            "word_splitter": r"[\p{L}\p{N}][\p{L}\p{N}\p{M}]*(?:['\u2019]\p{L}[\p{L}\p{M}]*)*|[^\s\p{L}\p{N}]\p{M}*",
            "lm_lens": {"inputs": {"char_ids": "int64 [batch, seq, 50]", "attention_mask": "int64 [batch, seq]"},
                        "outputs": {"hidden_states": "float32 [3, batch, seq, 2*projection_dim]"}}, **extra_cfg}
-    json.dump(cfg, open(os.path.join(out_dir, "config.json"), "w"), indent=1)
-    copy_tokenizer(tok_dir, out_dir)
+    new_folder(out_dir, tok_dir, {"config.json": cfg})
     words = "<S> the bank of the river </S>".split()
     chars = torch.from_numpy(np.stack([char_ids(w) for w in words]))[None].repeat(2, 1, 1)
     am = torch.ones(2, len(words), dtype=torch.long)
-    path = os.path.join(out_dir, "onnx", "model.onnx")
-    torch.onnx.export(model, (chars, am), path, opset_version=OPSET, input_names=["char_ids", "attention_mask"],
-                      output_names=["hidden_states"],
-                      dynamic_axes={"char_ids": {0: "batch_size", 1: "sequence_length"},
-                                    "attention_mask": {0: "batch_size", 1: "sequence_length"},
-                                    "hidden_states": {1: "batch_size", 2: "sequence_length"}})
-    size = check(path)
+    size = export_onnx(model, (chars, am), out_dir, input_names=["char_ids", "attention_mask"],
+                       output_names=["hidden_states"],
+                       dynamic_axes={"char_ids": {0: "batch_size", 1: "sequence_length"},
+                                     "attention_mask": {0: "batch_size", 1: "sequence_length"},
+                                     "hidden_states": {1: "batch_size", 2: "sequence_length"}})
     words = "<S> She paid the money into her bank account . </S>".split()
     chars = torch.from_numpy(np.stack([char_ids(w) for w in words]))[None].repeat(2, 1, 1)
     am = torch.ones(2, len(words), dtype=torch.long)
     am[1, 7:] = 0
     with torch.no_grad():
         hs = model(chars, am)
-    json.dump({"model": os.path.basename(out_dir), "words": words,
-               "inputs": {"char_ids": input_json(chars), "attention_mask": input_json(am)},
-               "outputs": {"hidden_states": tensor_json(hs)}}, open(ref_path, "w"))
+    write_json(ref_path, {"model": os.path.basename(out_dir), "words": words,
+                          "inputs": {"char_ids": input_json(chars), "attention_mask": input_json(am)},
+                          "outputs": {"hidden_states": tensor_json(hs)}})
     return size
 
 
 # ------------------------------------------------------------------------------------------------ NNLM
 def export_nnlm(model, tok_dir, out_dir, ref_path, extra_cfg):
-    prepare(out_dir)
     model.eval()
     c = model.cfg
     cfg = {"model_type": "nnlm", **c, "lm_lens": {"inputs": {"input_ids": "int64 [batch, context_size]"},
                                                   "outputs": {"logits": "float32 [batch, vocab]"},
                                                   "static_embedding": "vectors.bin (Q, float16, L2-normalised rows)"},
            **extra_cfg}
-    json.dump(cfg, open(os.path.join(out_dir, "config.json"), "w"), indent=1)
-    copy_tokenizer(tok_dir, out_dir)
+    new_folder(out_dir, tok_dir, {"config.json": cfg})
     vocab = json.load(open(os.path.join(tok_dir, "tokenizer.json")))["model"]["vocab"]
     words = sorted(vocab, key=vocab.get)
     q = model.Q.weight.detach().numpy()
     (q / np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-8)).astype("<f2").tofile(os.path.join(out_dir, "vectors.bin"))
     open(os.path.join(out_dir, "vocab.txt"), "w").write("\n".join(words) + "\n")
     ids = torch.randint(4, c["vocab_size"], (2, c["context_size"]))
-    path = os.path.join(out_dir, "onnx", "model.onnx")
-    torch.onnx.export(model, (ids,), path, opset_version=OPSET, input_names=["input_ids"], output_names=["logits"],
-                      dynamic_axes={"input_ids": {0: "batch_size"}, "logits": {0: "batch_size"}})
-    size = check(path)
+    size = export_onnx(model, (ids,), out_dir, input_names=["input_ids"], output_names=["logits"],
+                       dynamic_axes={"input_ids": {0: "batch_size"}, "logits": {0: "batch_size"}})
     ids = torch.tensor([[vocab.get(w, 1) for w in "we sat on the".split()], [vocab.get(w, 1) for w in "into her bank account".split()]])
     with torch.no_grad():
         lo = model(ids)
-    json.dump({"model": os.path.basename(out_dir), "inputs": {"input_ids": input_json(ids)},
-               "outputs": {"logits": tensor_json(lo, 64)}, "slice_last": {"logits": 64}}, open(ref_path, "w"))
+    write_json(ref_path, {"model": os.path.basename(out_dir), "inputs": {"input_ids": input_json(ids)},
+                          "outputs": {"logits": tensor_json(lo, 64)}, "slice_last": {"logits": 64}})
     return size

@@ -16,6 +16,7 @@ import type { AttentionRequest, AttentionResult, TokenCandidate } from './api';
 import { ATTENTION_KINDS, attentionOutputNames, collectAttentions } from './attentionTensor';
 import type { WorkerServices } from './embed';
 import { badInput, modelCorrupt } from './errors';
+import { firstPositiveInt } from './models/configNumbers';
 import { findLogitsOutput, tokenFeeds, tokenInputs } from './models/io';
 import { cacheLayoutOf, isPastInput } from './models/kvCache';
 import type { AttentionParams } from './runtime/protocol';
@@ -68,27 +69,15 @@ export interface TransformerConfig {
   vocabSize?: number | undefined;
 }
 
-function positiveInt(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
-}
-
-function firstOf(config: Record<string, unknown>, keys: readonly string[]): number | undefined {
-  for (const key of keys) {
-    const value = positiveInt(config[key]);
-    if (value !== undefined) return value;
-  }
-  return undefined;
-}
-
 export function parseTransformerConfig(config: Record<string, unknown>): TransformerConfig {
-  const heads = firstOf(config, ['num_attention_heads', 'n_head', 'num_heads']);
-  const hidden = firstOf(config, ['hidden_size', 'n_embd', 'd_model']);
-  const headDim = firstOf(config, ['head_dim']) ?? (heads && hidden && hidden % heads === 0 ? hidden / heads : undefined);
+  const heads = firstPositiveInt(config, ['num_attention_heads', 'n_head', 'num_heads']);
+  const hidden = firstPositiveInt(config, ['hidden_size', 'n_embd', 'd_model']);
+  const headDim = firstPositiveInt(config, ['head_dim']) ?? (heads && hidden && hidden % heads === 0 ? hidden / heads : undefined);
   return {
-    positions: firstOf(config, ['max_position_embeddings', 'n_positions', 'n_ctx']) ?? MAX_ATTENTION_TOKENS,
-    kvHeads: firstOf(config, ['num_key_value_heads', 'n_head_kv']) ?? heads,
+    positions: firstPositiveInt(config, ['max_position_embeddings', 'n_positions', 'n_ctx']) ?? MAX_ATTENTION_TOKENS,
+    kvHeads: firstPositiveInt(config, ['num_key_value_heads', 'n_head_kv']) ?? heads,
     headDim,
-    vocabSize: firstOf(config, ['vocab_size']),
+    vocabSize: firstPositiveInt(config, ['vocab_size']),
   };
 }
 

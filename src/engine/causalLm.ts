@@ -12,6 +12,7 @@
  * A graph without past inputs (or without matching present outputs) still works: every step recomputes.
  */
 import { modelCorrupt } from './errors';
+import { firstPositiveInt } from './models/configNumbers';
 import { findLogitsOutput, noLogitsError, tokenFeeds, tokenInputs, type TokenInputs } from './models/io';
 import { cacheLayoutOf, isPastInput, type CacheLayout } from './models/kvCache';
 import type { HostTensor, ModelSession } from './runtime/session';
@@ -32,18 +33,6 @@ export interface CausalConfig {
 
 const DEFAULT_CONTEXT = 1024;
 
-function positiveInt(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
-}
-
-function first(config: Record<string, unknown>, keys: readonly string[]): number | undefined {
-  for (const key of keys) {
-    const value = positiveInt(config[key]);
-    if (value !== undefined) return value;
-  }
-  return undefined;
-}
-
 function tokenIds(value: unknown): number[] {
   const list = Array.isArray(value) ? value : [value];
   return list.filter((id): id is number => typeof id === 'number' && Number.isInteger(id) && id >= 0);
@@ -51,14 +40,14 @@ function tokenIds(value: unknown): number[] {
 
 /** Reads the fields generation needs from config.json (GPT-2 names first, then the Llama-style ones). */
 export function parseCausalConfig(config: Record<string, unknown>): CausalConfig {
-  const heads = first(config, ['n_head', 'num_attention_heads', 'num_heads']);
-  const kvHeads = first(config, ['num_key_value_heads', 'n_head_kv', 'multi_query_group_num']) ?? heads;
-  const hidden = first(config, ['n_embd', 'hidden_size', 'd_model']);
-  const headDim = first(config, ['head_dim']) ?? (heads && hidden ? hidden / heads : undefined);
+  const heads = firstPositiveInt(config, ['n_head', 'num_attention_heads', 'num_heads']);
+  const kvHeads = firstPositiveInt(config, ['num_key_value_heads', 'n_head_kv', 'multi_query_group_num']) ?? heads;
+  const hidden = firstPositiveInt(config, ['n_embd', 'hidden_size', 'd_model']);
+  const headDim = firstPositiveInt(config, ['head_dim']) ?? (heads && hidden ? hidden / heads : undefined);
   const [bosId] = tokenIds(config['bos_token_id']);
   return {
-    contextSize: first(config, ['n_positions', 'n_ctx', 'max_position_embeddings']) ?? DEFAULT_CONTEXT,
-    vocabSize: first(config, ['vocab_size']),
+    contextSize: firstPositiveInt(config, ['n_positions', 'n_ctx', 'max_position_embeddings']) ?? DEFAULT_CONTEXT,
+    vocabSize: firstPositiveInt(config, ['vocab_size']),
     kvHeads,
     headDim: headDim !== undefined && Number.isInteger(headDim) ? headDim : undefined,
     eosIds: tokenIds(config['eos_token_id']),

@@ -16,6 +16,7 @@ import type { FillMask, FillPrediction, FillRequest, FillResult, FillSequence, M
 import { LensError, badInput, modelCorrupt } from './errors';
 import { findMaskMarkers, type MarkerSpan } from './maskMarkers';
 import type { WorkerServices } from './embed';
+import { positiveInt } from './models/configNumbers';
 import { findLogitsOutput, noLogitsError, tokenFeeds, tokenInputs, type TokenInputs } from './models/io';
 import type { FillParams } from './runtime/protocol';
 import type { RequestContext } from './runtime/server';
@@ -304,10 +305,6 @@ function withToken(ids: readonly number[], position: number, id: number): number
   const copy = [...ids];
   copy[position] = id;
   return copy;
-}
-
-function positiveInt(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
 }
 
 /** Position embeddings the model has; RoBERTa-style models start positions at padding_idx + 1 = 2. */

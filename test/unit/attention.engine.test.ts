@@ -12,39 +12,16 @@ import { attentionOutputNames, canShowAttention, collectAttentions, headMatrix, 
 import { Engine, modelDirectories } from '../../src/engine/engine';
 import type { HostTensor } from '../../src/engine/runtime/session';
 import { DIST, tempDir, writeModelFolder } from './helpers/modelFolders';
+import { wordPieceJson } from './helpers/lmModels';
 import { encodeModel, FLOAT, INT64, type Node } from './helpers/onnxWriter';
 import { lensError } from './helpers/lensError';
 
-const VOCAB = { '[UNK]': 0, '[CLS]': 1, '[SEP]': 2, the: 3, river: 4, bank: 5, '##s': 6, we: 7, sat: 8, on: 9, of: 10, '.': 11 };
-
 /** A tiny WordPiece tokenizer.json (BERT's scheme: lower case, [CLS] text [SEP]). */
-const TOKENIZER_JSON = {
-  version: '1.0',
-  truncation: null,
-  padding: null,
-  added_tokens: [0, 1, 2].map((id) => ({
-    id,
-    content: Object.keys(VOCAB)[id],
-    single_word: false,
-    lstrip: false,
-    rstrip: false,
-    normalized: false,
-    special: true,
-  })),
+const TOKENIZER_JSON = wordPieceJson({
+  vocab: ['[UNK]', '[CLS]', '[SEP]', 'the', 'river', 'bank', '##s', 'we', 'sat', 'on', 'of', '.'],
+  special: ['[UNK]', '[CLS]', '[SEP]'],
   normalizer: { type: 'Lowercase' },
-  pre_tokenizer: { type: 'BertPreTokenizer' },
-  post_processor: {
-    type: 'TemplateProcessing',
-    single: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }],
-    pair: [{ Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
-    special_tokens: {
-      '[CLS]': { id: '[CLS]', ids: [1], tokens: ['[CLS]'] },
-      '[SEP]': { id: '[SEP]', ids: [2], tokens: ['[SEP]'] },
-    },
-  },
-  decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
-  model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab: VOCAB },
-};
+});
 
 const tokenizer = new Tokenizer(TOKENIZER_JSON, {});
 

@@ -14,6 +14,7 @@ import { pieceWindowAround, pieceWindows, softmaxAt, topTags } from '../../src/e
 import { lensError } from './helpers/lensError';
 import { DIST, SHIPPED_MODELS, tempDir, writeElmoFolder, writeModelFolder } from './helpers/modelFolders';
 import { writeLeftNeighbourBert } from './helpers/lmModels';
+import { suiteEngine } from './helpers/suiteEngine';
 import {
   CLASSIFIER_LABELS,
   elmoHeadConfig,
@@ -135,10 +136,9 @@ describe('Engine.tag (real ONNX Runtime in the worker)', () => {
     // six labels in config.json, five logits per piece in fact (the graph declares the width as a symbol)
     writeTokenClassifier(models.dir, 'pieces-lying-width', tokenClassifierConfig({}, [...CLASSIFIER_LABELS, 'Y']), pieceTableModel({ declaredLabels: 'labels' }));
     writeElmoFolder(empty.dir, 'elmo-only');
-    engine = new Engine({ modelDirectories: modelDirectories(undefined, [models.dir]), workerPath });
   });
-  after(async () => {
-    await engine.dispose();
+  suiteEngine(models.dir, 'lm-lens-tag-', (e) => (engine = e));
+  after(() => {
     models.remove();
     empty.remove();
   });

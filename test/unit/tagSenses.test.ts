@@ -20,6 +20,7 @@ import { defaultSenseLocations } from '../../src/engine/senses/service';
 import { tag } from '../../src/engine/tasks/tag/tag';
 import { lensError } from './helpers/lensError';
 import { DIST, tempDir, writeElmoFolder } from './helpers/modelFolders';
+import { suiteEngine } from './helpers/suiteEngine';
 import { always, writeElmoHead } from './helpers/taggerModels';
 
 const workerPath = path.join(DIST, 'worker.js');
@@ -157,10 +158,9 @@ describe('senses filtered by the tagged part of speech (Engine, WordNet, real wo
     writeElmoHead(models.dir, 'pos-unsure', 'elmo-test', always('VERB', 1));
     writeElmoHead(models.dir, 'pos-elmo-mini', 'elmo-test');
     writeElmoFolder(plain.dir, 'elmo-test');
-    engine = new Engine({ modelDirectories: modelDirectories(undefined, [models.dir]), workerPath });
   });
-  after(async () => {
-    await engine.dispose();
+  suiteEngine(models.dir, 'lm-lens-tag-senses-', (e) => (engine = e));
+  after(() => {
     models.remove();
     plain.remove();
   });

@@ -5,6 +5,7 @@ import { after, describe, test } from 'node:test';
 import { LensError } from '../../src/engine/errors';
 import { PromiseCache } from '../../src/engine/promiseCache';
 import { clearTokenizerCache, loadTokenizer } from '../../src/engine/tokenizer';
+import { wordPieceJson } from './helpers/lmModels';
 import { tempDir, writeModelFolder } from './helpers/modelFolders';
 
 /**
@@ -12,35 +13,12 @@ import { tempDir, writeModelFolder } from './helpers/modelFolders';
  * 0.2.0 has no WordLevel model; a WordLevel tokenizer.json falls back to a legacy model that gives unknown
  * words an `undefined` id, so word-level models should not rely on its [UNK] handling.
  */
-const TOKENIZER_JSON = {
-  version: '1.0',
-  truncation: null,
-  padding: null,
-  added_tokens: [
-    { id: 0, content: '[UNK]', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
-    { id: 1, content: '[CLS]', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
-    { id: 2, content: '[SEP]', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
-  ],
+const TOKENIZER_JSON = wordPieceJson({
+  vocab: ['[UNK]', '[CLS]', '[SEP]', 'the', 'river', 'bank', '##s'],
+  special: ['[UNK]', '[CLS]', '[SEP]'],
   normalizer: { type: 'Lowercase' },
-  pre_tokenizer: { type: 'Whitespace' },
-  post_processor: {
-    type: 'TemplateProcessing',
-    single: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }],
-    pair: [{ Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
-    special_tokens: {
-      '[CLS]': { id: '[CLS]', ids: [1], tokens: ['[CLS]'] },
-      '[SEP]': { id: '[SEP]', ids: [2], tokens: ['[SEP]'] },
-    },
-  },
-  decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
-  model: {
-    type: 'WordPiece',
-    unk_token: '[UNK]',
-    continuing_subword_prefix: '##',
-    max_input_chars_per_word: 100,
-    vocab: { '[UNK]': 0, '[CLS]': 1, '[SEP]': 2, the: 3, river: 4, bank: 5, '##s': 6 },
-  },
-};
+  preTokenizer: { type: 'Whitespace' },
+});
 
 describe('loadTokenizer', () => {
   const dir = tempDir();

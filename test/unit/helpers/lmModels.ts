@@ -156,27 +156,57 @@ const NEXT: Record<string, Record<string, number>> = {
   '[MASK]': { cat: 1, dog: 0.5 },
 };
 
+/** The masked model's tokenizer.json; `maskToken` names its mask (BERT's [MASK], or a RoBERTa-style <mask>). */
 export function wordPieceTokenizerJson(maskToken = '[MASK]'): object {
-  const vocab = Object.fromEntries(BERT_VOCAB.map((t, i) => [t === '[MASK]' ? maskToken : t, i]));
-  const special = (content: string, i: number) => ({ id: i, content, single_word: false, lstrip: maskToken === content, rstrip: false, normalized: false, special: true });
+  return wordPieceJson({
+    vocab: BERT_VOCAB.map((t) => (t === '[MASK]' ? maskToken : t)),
+    special: ['[PAD]', '[UNK]', '[CLS]', '[SEP]', maskToken],
+    lstrip: maskToken,
+  });
+}
+
+export interface WordPieceSpec {
+  /** The tokens in id order; it has [UNK], [CLS] and [SEP]. */
+  vocab: readonly string[];
+  /** The added (special) tokens, in the order listed. */
+  special: readonly string[];
+  /** Default: BERT's (BertNormalizer, lower case). */
+  normalizer?: object;
+  /** Default: BertPreTokenizer. */
+  preTokenizer?: object;
+  /** The added token that takes the space before it (a mask token), if any. */
+  lstrip?: string;
+}
+
+/** A tiny WordPiece tokenizer.json in the Hugging Face format, with BERT's template: [CLS] text [SEP]. */
+export function wordPieceJson(spec: WordPieceSpec): object {
+  const { vocab, special, lstrip } = spec;
+  const idOf = (token: string): number => vocab.indexOf(token);
+  const added = (content: string) => ({ id: idOf(content), content, single_word: false, lstrip: lstrip === content, rstrip: false, normalized: false, special: true });
   return {
     version: '1.0',
     truncation: null,
     padding: null,
-    added_tokens: ['[PAD]', '[UNK]', '[CLS]', '[SEP]', maskToken].map(special),
-    normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
-    pre_tokenizer: { type: 'BertPreTokenizer' },
+    added_tokens: special.map(added),
+    normalizer: spec.normalizer ?? { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
+    pre_tokenizer: spec.preTokenizer ?? { type: 'BertPreTokenizer' },
     post_processor: {
       type: 'TemplateProcessing',
       single: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }],
       pair: [{ Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
       special_tokens: {
-        '[CLS]': { id: '[CLS]', ids: [2], tokens: ['[CLS]'] },
-        '[SEP]': { id: '[SEP]', ids: [3], tokens: ['[SEP]'] },
+        '[CLS]': { id: '[CLS]', ids: [idOf('[CLS]')], tokens: ['[CLS]'] },
+        '[SEP]': { id: '[SEP]', ids: [idOf('[SEP]')], tokens: ['[SEP]'] },
       },
     },
     decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
-    model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab },
+    model: {
+      type: 'WordPiece',
+      unk_token: '[UNK]',
+      continuing_subword_prefix: '##',
+      max_input_chars_per_word: 100,
+      vocab: Object.fromEntries(vocab.map((t, i) => [t, i])),
+    },
   };
 }
 
