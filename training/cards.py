@@ -20,8 +20,8 @@ DESCRIPTIONS = {
             "instead — 15% of the words whatever their frequency, BERT's own recipe — and the other three quarters by "
             "frequency as before. Not measured (no time): NSP on/off, other mask rates or shares, vocabulary size, depth "
             "vs width.",
-    "gpt2": "GPT-2-style causal LM (continued this session from the shipped weights on the new, more modern corpus; same "
-            "tokenizer and size): pre-LayerNorm Transformer decoder with a final LayerNorm, tied input/output "
+    "gpt2": "GPT-2-style causal LM (continued from the shipped weights, same tokenizer and size; the corpus is the "
+            "one under Training): pre-LayerNorm Transformer decoder with a final LayerNorm, tied input/output "
             "embeddings and residual projections initialised with std 0.02/sqrt(2 x layers) (Radford et al. 2019). "
             "`train.py gpt1` trains the post-LayerNorm GPT-1 variant of the same code.",
     "elmo": "ELMo-style biLM (Peters et al. 2018): character CNN token layer (filters 1-5 wide, 512 maps, highway, "
