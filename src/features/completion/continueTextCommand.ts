@@ -42,6 +42,9 @@ export async function continueTextCommand(engines: EngineService, notices?: Mini
             {
               text: prompt,
               maxTokens: config.continueTokens,
+              // asked to continue, the model may not end the text at once (a small model often samples
+              // end-of-text first after a finished sentence, and the command then inserted nothing)
+              minTokens: 1,
               temperature: config.temperature,
               topP: config.topP,
               ...(config.model ? { model: config.model } : {}),
