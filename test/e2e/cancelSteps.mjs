@@ -3,41 +3,37 @@
 // Esc closes the QuickPick while ONNX Runtime is inside the run. The extension host must stay the same process,
 // show no error, and answer the next request (a hover) once the run it cannot interrupt has ended.
 import * as esbuild from 'esbuild';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
 /** MatMuls of 512x512 in the slow model: ~7 s of one core here, so Esc lands inside the run on a fast machine too. */
 const SLOW_STEPS = 4000;
 
-async function writeSlowModel(root, runDir) {
-  const outfile = path.join(runDir, 'slow-model.cjs');
+/** The slow model's writer and the /proc CPU clock of the unit tests' helpers (TypeScript), bundled for this run. */
+async function loadHelpers(root, runDir) {
+  const outfile = path.join(runDir, 'cancel-helpers.cjs');
   await esbuild.build({
-    stdin: { contents: `export { writeSlowBert } from './test/unit/helpers/lmModels';`, resolveDir: root, loader: 'ts' },
+    stdin: {
+      contents: `export { writeSlowBert } from './test/unit/helpers/lmModels';
+                 export { cpuMsOf } from './test/unit/helpers/cli';`,
+      resolveDir: root,
+      loader: 'ts',
+    },
     bundle: true, platform: 'node', format: 'cjs', outfile, logLevel: 'warning',
   });
-  const dir = path.join(runDir, 'slow-models');
-  mkdirSync(dir, { recursive: true });
-  createRequire(import.meta.url)(outfile).writeSlowBert(dir, 'slow-bert', SLOW_STEPS);
-  return dir;
-}
-
-/** CPU milliseconds a process has used (utime + stime from /proc; clock ticks of 10 ms). */
-function cpuMs(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return undefined;
-  }
+  return createRequire(import.meta.url)(outfile);
 }
 
 /** Never throws: a failure is a failed check, so the steps after these still run. */
 export async function cancelLongRunSteps(page, { root, runDir, ws, shots, palette, openNewFile, hoverWord, extensionHosts, check, lap }) {
   const settingsFile = path.join(ws, '.vscode', 'settings.json');
   try {
-    const slowDir = await writeSlowModel(root, runDir);
+    const { writeSlowBert, cpuMsOf } = await loadHelpers(root, runDir);
+    const slowDir = path.join(runDir, 'slow-models');
+    mkdirSync(slowDir, { recursive: true });
+    writeSlowBert(slowDir, 'slow-bert', SLOW_STEPS);
+    const hostCpuMs = (hosts) => hosts.map((h) => cpuMsOf(Number(h.pid)) ?? 0).reduce((a, b) => a + b, 0);
     mkdirSync(path.dirname(settingsFile), { recursive: true });
     writeFileSync(settingsFile, JSON.stringify({ 'lmLens.models.folders': [slowDir], 'lmLens.fillMask.model': 'slow-bert' }, null, 2));
     await page.waitForTimeout(1500); // the configuration change reaches the extension host
@@ -45,14 +41,14 @@ export async function cancelLongRunSteps(page, { root, runDir, ws, shots, palett
     writeFileSync(path.join(ws, 'slow-fill.md'), 'The [MASK] barked at the slow model.\n');
     await openNewFile('slow-fill.md', 'barked at the slow model');
     const hostsBefore = extensionHosts();
-    const cpuBefore = hostsBefore.map((h) => cpuMs(h.pid) ?? 0).reduce((a, b) => a + b, 0);
+    const cpuBefore = hostCpuMs(hostsBefore);
     await palette(page, 'LM Lens: Fill Mask');
     const predicting = page.locator('.quick-input-widget .quick-input-box input[placeholder="Predicting…"]');
     await predicting.waitFor({ timeout: 30000 });
     // Esc once the host has spent 1.5 s of CPU past the palette: ONNX Runtime is inside the slow run by then
     const end = Date.now() + 60000;
     let spent = 0;
-    while (Date.now() < end && (spent = hostsBefore.map((h) => cpuMs(h.pid) ?? 0).reduce((a, b) => a + b, 0) - cpuBefore) < 1500) {
+    while (Date.now() < end && (spent = hostCpuMs(hostsBefore) - cpuBefore) < 1500) {
       await page.waitForTimeout(100);
     }
     const stillRunning = await predicting.isVisible();
