@@ -46,9 +46,9 @@ def main():
     n = a.ranks
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", **fast_malloc_env()}
     train_py = os.path.join(TRAINING_DIR, "train.py")
-    results = {}
+    results, batches = {}, {}
     for name in a.models.split(","):
-        batch = a.batch or (None if a.smoke else RANKS_BATCH.get(name))
+        batch = batches[name] = a.batch or (None if a.smoke else RANKS_BATCH.get(name))
         base = [name, "--work", a.work, "--minutes", str(a.minutes)] + (["--smoke"] if a.smoke else []) + \
             (["--batch", str(batch)] if batch else [])
         res = results[name] = {}
@@ -74,8 +74,8 @@ def main():
         log(f"bench {name}: " + ", ".join(f"{k} {v:,.0f} tok/s" for k, v in res.items())
             + f"; {n} ranks / 1x1 = {res[f'{n} ranks'] / res['1x1']:.2f}, {n} ranks / (N x lane) = "
             f"{res[f'{n} ranks'] / (n * res['lanes (each)']):.2f}")
-    print(json.dumps({"minutes": a.minutes, "ranks": n, "batch": a.batch or {m: RANKS_BATCH.get(m) for m in results}, "smoke": a.smoke, "time": time.strftime("%Y-%m-%d %H:%M"),
-                      "tokens_per_s": results}, indent=1))
+    print(json.dumps({"minutes": a.minutes, "ranks": n, "batch": batches, "smoke": a.smoke,
+                      "time": time.strftime("%Y-%m-%d %H:%M"), "tokens_per_s": results}, indent=1))
 
 
 def _clear(work, tag):

@@ -415,7 +415,7 @@ class Objective(torch.nn.Module):
 def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_from=None, tag=None, bf16=True,
           accum=1, step_schedule=False, batch=None):
     """One model for `minutes` of wall clock (or `max_steps`). Under torchrun / WORLD_SIZE > 1 this is one DDP rank:
-    the global batch BATCH[name] is split over ranks x `accum` shards. `step_schedule`: the learning-rate schedule
+    the global batch (`batch`, default BATCH[name]) is split over ranks x `accum` shards. `step_schedule`: the learning-rate schedule
     (and BERT's long phase) follows step / max_steps instead of the wall clock, so runs can be compared."""
     ranks = ddp.Ranks(device, accum)
     device = ranks.device
