@@ -143,6 +143,9 @@ def main():
     ap.add_argument("--ranks", type=int, default=1, help="1: the models train side by side in lanes of one thread; "
                     "N > 1: one model at a time as N DistributedDataParallel ranks (torchrun, or RANK/WORLD_SIZE/... "
                     "where Debian's torchrun does not start), each model getting its lane's share of --budget")
+    ap.add_argument("--threads", type=int, default=1, help="with --ranks 1: N > 1 trains one model at a time in one "
+                    "process of N intra-op threads (the fastest layout on the 2-core machine), each model getting its "
+                    "lane's share of --budget")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--from", dest="start", default="inputs", choices=STAGES)
     ap.add_argument("--to", dest="stop", default="cards", choices=STAGES, help="last stage to run")
@@ -238,13 +241,19 @@ def main():
                 args += ["--init-from", warm]
             return args
 
-        if a.ranks > 1:  # one model at a time on all ranks; each gets its lane's share of the budget
+        if a.ranks > 1 or a.threads > 1:  # one model at a time on all cores; each gets its lane's share of the budget
             order = [(n, f) for lane in LANES for n, f in lane if n in chosen]
             for name, frac in order:
                 minutes = 0.15 if a.smoke else a.budget * frac / sum(f for _, f in order)
                 extra = ["--batch", str(RANKS_BATCH[name])] if name in RANKS_BATCH and not a.smoke else []
-                if ddp.launch(train_py, train_args(name, minutes) + extra, a.ranks, env) != 0:
-                    raise SystemExit(f"training failed: {name} on {a.ranks} ranks")
+                if a.ranks > 1:
+                    if ddp.launch(train_py, train_args(name, minutes) + extra, a.ranks, env) != 0:
+                        raise SystemExit(f"training failed: {name} on {a.ranks} ranks")
+                    continue
+                threads = str(a.threads)
+                cmd = [sys.executable, train_py] + train_args(name, minutes) + extra + ["--threads", threads]
+                if subprocess.run(cmd, env={**env, "OMP_NUM_THREADS": threads}).returncode != 0:
+                    raise SystemExit(f"training failed: {name} in one process of {threads} threads")
         else:
             procs = []
             for lane in LANES:
