@@ -95,23 +95,35 @@ export class SenseStore {
     return row === undefined ? undefined : this.dequantize(this.anchorVectors, this.anchorScales, row, layer);
   }
 
-  /** The `n` anchor words nearest to a projected query in `layer` (runs on every hover: norms are computed once). */
+  /**
+   * The `n` anchor words nearest to a projected query in `layer`. Runs on every hover for every layer, so each
+   * layer's anchors are kept once as unit-length float32 rows (a few MB) and scanned with four running sums.
+   */
   nearestAnchors(projected: Float32Array, layer: number, n: number, exclude: ReadonlySet<string> = new Set()): { word: string; cosine: number }[] {
     const { k, anchors } = this.manifest;
-    const L = this.manifest.layers.length;
-    const vectors = this.anchorVectors;
-    const norms = (this.anchorNorms ??= this.rowNorms());
-    const out: { word: string; cosine: number }[] = [];
+    const rows = (this.unitAnchors[layer] ??= this.unitRows(layer));
     let qn = 0;
     for (let j = 0; j < k; j++) qn += projected[j]! * projected[j]!;
     qn = Math.sqrt(qn) || 1;
+    const q = new Float32Array(k);
+    for (let j = 0; j < k; j++) q[j] = projected[j]! / qn;
+    const tail = k - (k % 4);
+    const out: { word: string; cosine: number }[] = [];
     let floor = -Infinity;
-    for (let row = 0; row < anchors.length; row++) {
-      const at = (row * L + layer) * k;
-      let dotp = 0;
-      for (let j = 0; j < k; j++) dotp += vectors[at + j]! * projected[j]!;
-      const an = norms[row * L + layer]!;
-      const c = an === 0 ? 0 : dotp / (qn * an);
+    for (let row = 0, at = 0; row < anchors.length; row++, at += k) {
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      let j = 0;
+      for (; j < tail; j += 4) {
+        s0 += rows[at + j]! * q[j]!;
+        s1 += rows[at + j + 1]! * q[j + 1]!;
+        s2 += rows[at + j + 2]! * q[j + 2]!;
+        s3 += rows[at + j + 3]! * q[j + 3]!;
+      }
+      for (; j < k; j++) s0 += rows[at + j]! * q[j]!;
+      const c = s0 + s1 + s2 + s3;
       if (c <= floor || exclude.has(anchors[row]!)) continue;
       out.push({ word: anchors[row]!, cosine: c });
       out.sort((a, b) => b.cosine - a.cosine);
@@ -121,19 +133,22 @@ export class SenseStore {
     return out;
   }
 
-  private anchorNorms: Float32Array | undefined;
+  private readonly unitAnchors: Float32Array[] = [];
 
-  /** The length of every anchor row in every layer (of the stored int8 values, as the cosine above uses them). */
-  private rowNorms(): Float32Array {
+  /** Every anchor's row in `layer` scaled to unit length ([words, k]; a zero row stays zero: cosine 0). */
+  private unitRows(layer: number): Float32Array {
     const { k } = this.manifest;
-    const rows = this.manifest.anchors.length * this.manifest.layers.length;
-    const norms = new Float32Array(rows);
-    for (let r = 0; r < rows; r++) {
+    const L = this.manifest.layers.length;
+    const words = this.manifest.anchors.length;
+    const out = new Float32Array(words * k);
+    for (let row = 0; row < words; row++) {
+      const at = (row * L + layer) * k;
       let sum = 0;
-      for (let j = 0; j < k; j++) sum += this.anchorVectors[r * k + j]! ** 2;
-      norms[r] = Math.sqrt(sum);
+      for (let j = 0; j < k; j++) sum += this.anchorVectors[at + j]! ** 2;
+      const inv = sum > 0 ? 1 / Math.sqrt(sum) : 0;
+      for (let j = 0; j < k; j++) out[row * k + j] = this.anchorVectors[at + j]! * inv;
     }
-    return norms;
+    return out;
   }
 
   private dequantize(data: Int8Array, scales: Float32Array, row: number, layer: number): Float32Array {
