@@ -238,13 +238,14 @@ const COMMANDS: Record<string, Command> = {
   complete: {
     summary: 'Continue a text with a causal LM (greedy unless --temperature is above 0).',
     usage:
-      '--text TEXT [--max-tokens N] [--temperature X] [--top-k K] [--top-p P] [--seed S] [--stop STR]... [--no-cache] [--stream] [--model ID]',
+      '--text TEXT [--max-tokens N] [--temperature X] [--top-k K] [--top-p P] [--repetition-penalty R] [--seed S] [--stop STR]... [--no-cache] [--stream] [--model ID]',
     options: {
       text: { type: 'string' },
       'max-tokens': { type: 'string' },
       temperature: { type: 'string' },
       'top-k': { type: 'string' },
       'top-p': { type: 'string' },
+      'repetition-penalty': { type: 'string' },
       seed: { type: 'string' },
       stop: { type: 'string', multiple: true },
       'no-cache': { type: 'boolean' },
@@ -259,6 +260,7 @@ const COMMANDS: Record<string, Command> = {
           temperature: ifGiven(values, 'temperature', decimal),
           topK: ifGiven(values, 'top-k', wholeNumber),
           topP: ifGiven(values, 'top-p', decimal),
+          repetitionPenalty: ifGiven(values, 'repetition-penalty', decimal),
           seed: ifGiven(values, 'seed', wholeNumber),
           stop: Array.isArray(values['stop']) ? values['stop'].map(String) : undefined,
           noCache: values['no-cache'] === true ? true : undefined,

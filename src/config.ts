@@ -31,6 +31,8 @@ export interface LmLensConfig {
     readonly continueTokens: number;
     readonly temperature: number;
     readonly topP: number;
+    /** Ghost text and Continue Text: CTRL's penalty on tokens already in the text (1 = none). */
+    readonly repetitionPenalty: number;
   };
   readonly fillMask: {
     /** Masked LM id; undefined: the first shipped one. */
@@ -57,6 +59,8 @@ export const DEFAULT_HOVER_LANGUAGES: readonly string[] = [
 export const DEFAULT_ELMO_MODEL = 'elmo-mini';
 export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
 export const DEFAULT_COMPLETION_ENABLE: Readonly<Record<string, boolean>> = { '*': false, plaintext: true, markdown: true };
+/** Ghost text and Continue Text: CTRL's repetition penalty (package.json's default; 1.3 read best on gpt2-mini). */
+export const DEFAULT_REPETITION_PENALTY = 1.3;
 
 /** Settings that change the engine's model directories: a change recreates the engine. */
 export const ENGINE_RESTART_SETTINGS: readonly string[] = ['lmLens.models.folders'];
@@ -83,6 +87,7 @@ export function readConfig(): LmLensConfig {
       continueTokens: settingNumber(c.get<unknown>('completion.continueTokens'), 1, 1024, true) ?? 64,
       temperature: settingNumber(c.get<unknown>('completion.temperature'), 0, 5, false) ?? 0.8,
       topP: settingNumber(c.get<unknown>('completion.topP'), 0.01, 1, false) ?? 0.95,
+      repetitionPenalty: settingNumber(c.get<unknown>('completion.repetitionPenalty'), 1, 2, false) ?? DEFAULT_REPETITION_PENALTY,
     },
     fillMask: {
       model: nonEmptyString(c.get<unknown>('fillMask.model')),

@@ -177,6 +177,11 @@ export interface GenerateRequest {
   noCache?: boolean;
   /** The end-of-text token is not chosen before this many tokens (default 0; benchmarks use maxTokens). */
   minTokens?: number;
+  /**
+   * Above 1, tokens already in the text (prompt and completion) become less likely: positive logits divided by
+   * it, negative ones multiplied (CTRL's penalty, as transformers' `repetition_penalty`). Default 1: none; 1 to 2.
+   */
+  repetitionPenalty?: number;
   model?: string;
 }
 

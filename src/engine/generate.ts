@@ -13,7 +13,7 @@ import { CausalLm, logitsRow, parseCausalConfig, type CausalConfig, type KvCache
 import { badInput } from './errors';
 import type { GenerateParams } from './runtime/protocol';
 import type { RequestContext } from './runtime/server';
-import { chooseToken, isSampling, mulberry32, type SamplingOptions } from './sampling';
+import { chooseToken, isSampling, mulberry32, penalizeRepeats, type SamplingOptions } from './sampling';
 import type { WorkerServices } from './embed';
 import { loadTokenizer, type Tokenizer } from './tokenizer';
 
@@ -32,6 +32,7 @@ export const GENERATE_LIMITS = {
   maxTemperature: 5,
   maxStops: 8,
   maxStopLength: 100,
+  maxRepetitionPenalty: 2,
   /** Characters; longer prompts are refused before tokenizing (the model only sees the end anyway). */
   maxTextLength: 1_000_000,
 } as const;
@@ -44,6 +45,7 @@ export interface CheckedGenerateRequest {
   stop: string[];
   noCache: boolean;
   minTokens: number;
+  repetitionPenalty: number;
   model: string | undefined;
 }
 
@@ -54,7 +56,7 @@ function isNumber(value: unknown): value is number {
 /** Host side: BAD_INPUT for anything malformed, with what was expected; fills in the defaults. */
 export function checkGenerateRequest(request: GenerateRequest): CheckedGenerateRequest {
   const { text, maxTokens = GENERATE_LIMITS.defaultMaxTokens, temperature = 0, topK = 0, topP = 1 } = request;
-  const { seed, stop = [], noCache = false, minTokens = 0, model } = request;
+  const { seed, stop = [], noCache = false, minTokens = 0, repetitionPenalty = 1, model } = request;
   if (typeof text !== 'string' || text.trim() === '') throw badInput('The text to continue is empty.');
   if (text.length > GENERATE_LIMITS.maxTextLength) {
     throw badInput(`The text is too long (${text.length} characters; at most ${GENERATE_LIMITS.maxTextLength}).`);
@@ -78,6 +80,9 @@ export function checkGenerateRequest(request: GenerateRequest): CheckedGenerateR
   if (!Number.isInteger(minTokens) || minTokens < 0 || minTokens > maxTokens) {
     throw badInput(`minTokens must be a whole number from 0 to maxTokens (got ${String(minTokens)}).`);
   }
+  if (!isNumber(repetitionPenalty) || repetitionPenalty < 1 || repetitionPenalty > GENERATE_LIMITS.maxRepetitionPenalty) {
+    throw badInput(`repetitionPenalty must be from 1 (none) to ${GENERATE_LIMITS.maxRepetitionPenalty} (got ${String(repetitionPenalty)}).`);
+  }
   if (model !== undefined && (typeof model !== 'string' || model === '')) throw badInput('The model id is empty.');
   const sampled = isSampling({ temperature });
   return {
@@ -88,6 +93,7 @@ export function checkGenerateRequest(request: GenerateRequest): CheckedGenerateR
     stop,
     noCache,
     minTokens,
+    repetitionPenalty,
     model,
   };
 }
@@ -186,7 +192,7 @@ export async function generate(
   ctx: RequestContext<GenerateProgress>,
   services: WorkerServices,
 ): Promise<GenerateResult> {
-  const { model, maxTokens, sampling, seed, stop, noCache, minTokens } = params;
+  const { model, maxTokens, sampling, seed, stop, noCache, minTokens, repetitionPenalty } = params;
   if (!GENERATE_KINDS.includes(model.kind)) throw badInput(`Model "${model.id}" (${model.kind}) cannot generate text.`);
   const { tokenizer, causal, lm } = await loadCausalLm(model, services);
   const useCache = !noCache && lm.canCache;
@@ -198,6 +204,7 @@ export async function generate(
   const prompt = encoded.slice(encoded.length - keep);
   const random = mulberry32(seed ?? 0);
   const eos = new Set(causal.eosIds);
+  const seen = new Set(repetitionPenalty !== 1 ? prompt : []); // every token of the text so far, for the penalty
 
   // 2-3. one token per step: run, choose, decode, stream
   const started = performance.now();
@@ -219,6 +226,7 @@ export async function generate(
     const step = await lm.step(input, useCache ? cache : undefined, useCache);
     cache = step.cache;
     const row = logitsRow(step.logits, step.vocab, input.length - 1);
+    penalizeRepeats(row, seen, repetitionPenalty);
     if (generated.length < minTokens) for (const id of eos) if (id < row.length) row[id] = -Infinity;
     const next = chooseToken(row, sampling, random);
     if (generated.length === 0) firstTokenMs = performance.now() - started;
@@ -228,6 +236,7 @@ export async function generate(
     }
     ids.push(next);
     generated.push(next);
+    if (repetitionPenalty !== 1) seen.add(next);
     completion += decoder.push(next);
     const stopAt = stop.length > 0 ? findStop(completion, stop, shown - GENERATE_LIMITS.maxStopLength) : -1;
     if (stopAt !== -1) {

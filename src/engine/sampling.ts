@@ -39,6 +39,22 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
+/**
+ * The repetition penalty of CTRL (Keskar et al. 2019), as Hugging Face's and transformers.js's
+ * RepetitionPenaltyLogitsProcessor apply it: each token already in the text has its logit divided by `penalty`
+ * when positive and multiplied by it when negative (once per token, however often it occurred). In place;
+ * `penalty` 1 changes nothing. Small models decoded greedily fall into loops ("the same time of the same time");
+ * 1.2 is the paper's suggestion.
+ */
+export function penalizeRepeats(logits: Float32Array, seen: Iterable<number>, penalty: number): void {
+  if (penalty === 1) return;
+  for (const id of seen instanceof Set ? seen : new Set(seen)) {
+    if (id < 0 || id >= logits.length) continue;
+    const v = logits[id]!;
+    logits[id] = v < 0 ? v * penalty : v / penalty;
+  }
+}
+
 /** Index of the largest value (the first one on a tie). */
 export function argmax(values: ArrayLike<number>): number {
   let best = 0;

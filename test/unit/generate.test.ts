@@ -210,6 +210,8 @@ describe('generate (hand-built GPT-2-shaped model in the worker)', () => {
     await bad({ topK: 1.5 }, /topK/);
     await bad({ seed: -3 }, /seed/);
     await bad({ stop: [''] }, /stop/);
+    await bad({ repetitionPenalty: 0.5 }, /repetitionPenalty/);
+    await bad({ repetitionPenalty: 3 }, /repetitionPenalty/);
     await assert.rejects(engine.generate({ text: 'Hi', model: 'nope' }), lensError('MODEL_NOT_FOUND'));
   });
 });
@@ -236,6 +238,39 @@ describe('generate with the real GPT-2 (gpt2-mini)', { skip: realGpt2() ? false 
     assert.equal(cached.cache, true);
     assert.equal(cached.completion, recomputed.completion);
     assert.equal(cached.tokens, recomputed.tokens);
+  });
+
+  test('greedy with a repetition penalty gives the tokens of transformers.js with the same repetition_penalty', async () => {
+    // both read the same folder; transformers.js applies CTRL's penalty to every token of the prompt and the
+    // completion (RepetitionPenaltyLogitsProcessor), as the engine does
+    const tjs = await import('@huggingface/transformers');
+    tjs.env.allowRemoteModels = false;
+    tjs.env.allowLocalModels = true;
+    tjs.env.localModelPath = realGpt2()! + path.sep;
+    const generator = await tjs.pipeline('text-generation', 'gpt2-mini', {
+      dtype: 'fp32',
+      device: 'cpu',
+      session_options: { intraOpNumThreads: 1, interOpNumThreads: 1 },
+    });
+    const prompts = ['The dog barked at the', 'She opened the door and the door'];
+    try {
+      for (const text of prompts) {
+        const plain = await engine.generate({ text, maxTokens: 24, minTokens: 24, model: 'gpt2-mini' });
+        const ours = await engine.generate({ text, maxTokens: 24, minTokens: 24, repetitionPenalty: 1.3, model: 'gpt2-mini' });
+        const [theirs] = (await generator(text, {
+          max_new_tokens: 24,
+          min_new_tokens: 24,
+          do_sample: false,
+          repetition_penalty: 1.3,
+          return_full_text: false,
+        })) as { generated_text: string }[];
+        assert.equal(ours.completion, theirs!.generated_text, text);
+        assert.equal(ours.tokens, 24);
+        assert.notEqual(ours.completion, plain.completion, `the penalty changed nothing after "${text}"`);
+      }
+    } finally {
+      await generator.dispose();
+    }
   });
 
   test('a 3,000-token prompt is truncated, not refused', async () => {

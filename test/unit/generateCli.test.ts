@@ -53,6 +53,10 @@ describe('lm-lens fill / complete / score', () => {
     const sampled = cli(['complete', ...dir(), '--model', 'counting', '--text', 'Hi', '--temperature', '1', '--top-k', '5', '--top-p', '0.9', '--seed', '7']);
     assert.equal(sampled.status, 0, sampled.stderr);
     assert.equal(JSON.parse(sampled.stdout).seed, 7);
+    // the counting model never repeats a token, so the penalty leaves its answer as it was
+    const penalised = cli(['complete', ...dir(), '--model', 'counting', '--text', 'Hi', '--max-tokens', '4', '--repetition-penalty', '1.5']);
+    assert.equal(penalised.status, 0, penalised.stderr);
+    assert.equal(JSON.parse(penalised.stdout).completion, '2345');
   });
 
   test('score: { tokens, tokenLogProbs, perplexity } from --text or --file', () => {
@@ -75,6 +79,7 @@ describe('lm-lens fill / complete / score', () => {
       [['complete', '--text', ''], /empty/],
       [['complete', '--text', 'Hi', '--temperature', 'hot'], /--temperature must be a number/],
       [['complete', '--text', 'Hi', '--max-tokens', '0'], /--max-tokens/],
+      [['complete', '--text', 'Hi', '--repetition-penalty', '0.9'], /repetitionPenalty must be from 1/],
       [['score'], /either --text or --file/],
       [['score', '--file', path.join(models.dir, 'missing.txt')], /Cannot read/],
     ];

@@ -2,7 +2,17 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { findStop, heldBack, promptBudget } from '../../src/engine/generate';
-import { MIN_TEMPERATURE, argmax, chooseToken, logSoftmax, logSumExp, mulberry32, samplingDistribution, topKIndices } from '../../src/engine/sampling';
+import {
+  MIN_TEMPERATURE,
+  argmax,
+  chooseToken,
+  logSoftmax,
+  logSumExp,
+  mulberry32,
+  penalizeRepeats,
+  samplingDistribution,
+  topKIndices,
+} from '../../src/engine/sampling';
 
 const close = (a: number, b: number, eps = 1e-9): void => assert.ok(Math.abs(a - b) <= eps, `${a} != ${b}`);
 const softmax = (xs: number[]): number[] => {
@@ -109,6 +119,29 @@ describe('tiny temperatures (issue 12)', () => {
 
   test('an infinite logit does not poison the draw', () => {
     assert.equal(chooseToken([0, Infinity, 1], { temperature: 1, topK: 0, topP: 1 }, mulberry32(1)), 1);
+  });
+});
+
+describe('penalizeRepeats (CTRL repetition penalty)', () => {
+  test('seen tokens: positive logits divided, negative multiplied, each once however often seen; others untouched', () => {
+    const logits = Float32Array.of(2, -2, 3, 0, -1);
+    penalizeRepeats(logits, [0, 1, 1, 3, 0], 2);
+    assert.deepEqual([...logits], [1, -4, 3, 0, -1]);
+  });
+
+  test('a penalty of 1 changes nothing; ids outside the row are ignored', () => {
+    const logits = Float32Array.of(2, -2);
+    penalizeRepeats(logits, [0, 1], 1);
+    assert.deepEqual([...logits], [2, -2]);
+    penalizeRepeats(logits, [-1, 2, 7], 1.5);
+    assert.deepEqual([...logits], [2, -2]);
+  });
+
+  test('it moves greedy off a repeated token', () => {
+    const logits = Float32Array.of(3, 2.5, 1);
+    assert.equal(argmax(logits), 0);
+    penalizeRepeats(logits, new Set([0]), 1.3);
+    assert.equal(argmax(logits), 1);
   });
 });
 

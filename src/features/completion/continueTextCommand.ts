@@ -47,6 +47,7 @@ export async function continueTextCommand(engines: EngineService, notices?: Mini
               minTokens: 1,
               temperature: config.temperature,
               topP: config.topP,
+              repetitionPenalty: config.repetitionPenalty,
               ...(config.model ? { model: config.model } : {}),
             },
             AbortSignal.any([cancel.signal, inserter.failed]),

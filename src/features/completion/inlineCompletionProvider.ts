@@ -40,7 +40,13 @@ export class LmInlineCompletionProvider implements vscode.InlineCompletionItemPr
     try {
       const engine = await this.engines.get();
       const result = await engine.generate(
-        { text: prompt, maxTokens: config.maxTokens, stop: ['\n'], ...(config.model ? { model: config.model } : {}) },
+        {
+          text: prompt,
+          maxTokens: config.maxTokens,
+          stop: ['\n'],
+          repetitionPenalty: config.repetitionPenalty,
+          ...(config.model ? { model: config.model } : {}),
+        },
         cancel.signal,
       );
       if (token.isCancellationRequested) return undefined;
