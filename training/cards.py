@@ -62,6 +62,8 @@ def write_all(meta, out, work, ids, smoke, names=("bert", "gpt2", "elmo", "nnlm"
                  f"wall time: {round(tr.get('elapsed', 0) / 60, 1)} min " + (
                      f"on {tr['ranks']} DistributedDataParallel ranks of one thread (global batch {tr.get('global_batch')}, "
                      f"gradient accumulation {tr.get('accum', 1)})" if tr.get("ranks", 1) > 1
+                     else f"alone in one process of {tr['threads']} threads (2-core machine, one model after the other"
+                     + (f"; batch {tr['global_batch']} rows)" if tr.get("global_batch") else ")") if tr.get("threads", 1) > 1
                      else "on one CPU thread (2-core machine, two trainings side by side)"),
                  f"- speed: {tr.get('tokens', 0) / max(tr.get('elapsed', 1), 1e-9):,.0f} tokens/s averaged over the run; "
                  + ("bf16 autocast (matmuls in oneDNN with AVX512-BF16; fp32 master weights, LayerNorm and loss in fp32); "

@@ -7,6 +7,7 @@ corpus -> tokenizers -> static vectors -> NNLM, ELMo, BERT, GPT-2 -> ONNX -> eva
   /usr/bin/python3 training/run.py --from export   # reuse checkpoints; only export, evaluate, write cards
   /usr/bin/python3 training/run.py --device cuda   # same code on a GPU
   /usr/bin/python3 training/run.py --ranks 2       # one model at a time on 2 DDP ranks instead of side-by-side lanes
+  /usr/bin/python3 training/run.py --threads 2     # one model at a time in one process of 2 threads (fastest here)
 
 Training checkpoints every 3 minutes to WORK/ckpt/<model>.pt; re-running resumes where a run stopped.
 """
