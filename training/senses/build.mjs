@@ -186,15 +186,23 @@ await engine.dispose();
 // ---------------------------------------------------------------- 3. features (train: leave-one-out)
 const exampleSplit = new Map(); // synset -> [{sentence, split}] of all its examples
 for (const syn of tables.synsets.values()) exampleSplit.set(syn.id, syn.examples.map((x) => ({ x, split: S.splitOf(syn.id, x) })));
+const heldOutSentences = new Set(test.map((e) => e.sentence));
 const glossCache = new Map();
-function glossFor(candidate, exclude, word) {
+/**
+ * A candidate's gloss words (lesk) and GloVe signature bag (glove_bag), from train-split example sentences only: its
+ * own train-split examples, its related synsets' examples that are no held-out example; `sentence` (the case's own)
+ * is left out of both wherever it occurs (leave-one-out).
+ */
+function glossFor(candidate, sentence, word) {
+  const trainSplit = new Set(exampleSplit.get(candidate.synsetId).filter((e) => e.split === 'train').map((e) => e.x));
+  const keep = (skip) => (x, id) => x !== skip && (id === candidate.synsetId ? trainSplit.has(x) : !heldOutSentences.has(x));
+  const build = (skip) => ({
+    words: S.glossWords(candidate, candidate.examples.filter((x) => keep(skip)(x, candidate.synsetId)), [word]),
+    bag: glove?.bag(S.signatureWords(candidate, [word], keep(skip))),
+  });
+  const sources = [{ id: candidate.synsetId, examples: candidate.examples }, ...candidate.related];
+  if (sources.some((r) => r.examples.includes(sentence) && keep(undefined)(sentence, r.id))) return build(sentence);
   const key = `${candidate.synsetId}|${candidate.lemma}|${word}`;
-  const build = (skip) => {
-    const exs = (exampleSplit.get(candidate.synsetId) ?? []).filter((e) => e.split === 'train' && e.x !== skip).map((e) => e.x);
-    const words = S.glossWords(candidate, exs, [word]);
-    return { words, bag: glove?.bag(words) };
-  };
-  if (exclude !== undefined && (exampleSplit.get(candidate.synsetId) ?? []).some((e) => e.x === exclude && e.split === 'train')) return build(exclude);
   let g = glossCache.get(key);
   if (!g) glossCache.set(key, (g = build(undefined)));
   return g;
@@ -208,7 +216,8 @@ function candidatesFor(word) {
       for (const sense of tables.senses.get(S.sensesKey(lemma, pos)) ?? []) {
         if (seen.has(sense.senseKey)) continue;
         seen.add(sense.senseKey);
-        out.push(S.candidateOf(sense, tables.synsets.get(sense.synsetId)));
+        const synset = tables.synsets.get(sense.synsetId);
+        out.push(S.candidateOf(sense, synset, S.relatedSynsetIds(synset).map((id) => tables.synsets.get(id)).filter(Boolean)));
       }
     }
   }
@@ -237,10 +246,9 @@ const cases = examples.map((e, i) => {
   const gold = cands.findIndex((c) => c.synsetId === e.synsetId);
   const context = S.contextWindow(e.words, e.index);
   const contextBag = glove?.bag(context);
-  const sentence = e.sentence; // excluded from its own synset's gloss bag (leave-one-out)
   const signals = cands.map((c) => {
     const own = c.synsetId === e.synsetId && e.split === 'train';
-    const g = glossFor(c, own ? sentence : undefined, word.toLowerCase());
+    const g = glossFor(c, e.sentence, word.toLowerCase()); // the sentence never in a gloss or signature (leave-one-out)
     return {
       elmo: contextualCos(elmo, i, c.synsetId, own),
       bert: contextualCos(bert, i, c.synsetId, own),

@@ -3,7 +3,8 @@
  *   elmo_token, elmo_lstm1, elmo_lstm2  cosine of the word's ELMo vector to the synset's example centroid, per layer
  *   elmo_has                            1 when the synset has an ELMo centroid (else the cosines are 0)
  *   bert_last, bert_prev, bert_has      the same with BERT's last and second-to-last layers (word pieces averaged)
- *   glove_bag                           cosine of the context's bag of GloVe vectors to the gloss+examples bag
+ *   glove_bag                           cosine of the context's bag of GloVe vectors to the synset's signature bag
+ *                                       (gloss + examples, other lemmas, related synsets' words: `signatureWords`)
  *   lesk                                log(1 + shared content words of context and gloss+examples) (simplified Lesk)
  *   prior_rank, prior_count             1 / sense number, log(1 + tag count): the sense-frequency prior
  */
@@ -54,9 +55,40 @@ export interface Candidate {
   examples: string[];
   /** The synset's other lemmas (for display). */
   words: string[];
+  /** The synsets `relatedSynsetIds` names (for the GloVe signature); empty when not read. */
+  related: readonly RelatedSynset[];
 }
 
-export function candidateOf(sense: Sense, synset: Synset): Candidate {
+/** What the GloVe signature takes from a related synset. */
+export type RelatedSynset = Pick<Synset, 'id' | 'words' | 'definition' | 'examples'>;
+
+/**
+ * The relations whose synsets' words join a candidate's GloVe signature, by group: hypernyms, hyponyms, similar to,
+ * domains, holonyms, meronyms, and the lexical ones (derivation, pertainym, attribute, entailment, cause, participle).
+ * Chosen by training/senses/glove_signatures.mjs (GloVe 1-NN and a prior + lesk + GloVe scorer, held-out WordNet
+ * examples and the hand-written sentences); "also see" and verb groups did not help.
+ */
+export const RELATED_POINTERS: readonly (readonly string[])[] = [
+  ['@', '@i'],
+  ['~', '~i'],
+  ['&'],
+  [';c', '-c', ';r', '-r', ';u', '-u'],
+  ['#m', '#s', '#p'],
+  ['%m', '%s', '%p'],
+  ['+', '\\', '=', '*', '>', '<'],
+];
+
+/** At most this many synsets of each group (a hover reads each one: 46 more synsets for "bank", 177 for "run"). */
+export const RELATED_PER_GROUP = 5;
+
+/** The related synsets of `synset` a signature uses, group by group in RELATED_POINTERS order, the first few of each. */
+export function relatedSynsetIds(synset: Pick<Synset, 'pointers'>): string[] {
+  return RELATED_POINTERS.flatMap((symbols) =>
+    [...new Set(synset.pointers.filter((p) => symbols.includes(p.symbol)).map((p) => p.synsetId))].slice(0, RELATED_PER_GROUP),
+  );
+}
+
+export function candidateOf(sense: Sense, synset: Synset, related: readonly RelatedSynset[] = []): Candidate {
   return {
     senseKey: sense.senseKey,
     synsetId: sense.synsetId,
@@ -67,6 +99,7 @@ export function candidateOf(sense: Sense, synset: Synset): Candidate {
     definition: synset.definition,
     examples: synset.examples,
     words: synset.words.map((w) => w.replace(/_/g, ' ')),
+    related,
   };
 }
 
@@ -123,6 +156,30 @@ export function glossWords(candidate: Pick<Candidate, 'definition' | 'examples' 
   const skip = new Set<string>([candidate.lemma.toLowerCase(), ...candidate.words.map((w) => w.toLowerCase()), ...exclude]);
   const text = [candidate.definition, ...(examples ?? candidate.examples)].join(' . ');
   return contentWordsOf(text, skip).filter((w) => !skip.has(stem(w)));
+}
+
+/**
+ * The words of a candidate's GloVe signature: its gloss words (`glossWords`), the words of its other lemmas
+ * (multiword ones split), and the lemma words, definitions and examples of its related synsets; never the lemma or
+ * `exclude` (nor words with their stem). `keep` chooses the example sentences used, the candidate's own and its
+ * related synsets' (a build keeps held-out sentences out).
+ */
+export function signatureWords(
+  candidate: Pick<Candidate, 'synsetId' | 'definition' | 'examples' | 'words' | 'lemma' | 'related'>,
+  exclude: readonly string[] = [],
+  keep: (sentence: string, synsetId: string) => boolean = () => true,
+): string[] {
+  const skip = new Set([candidate.lemma.toLowerCase(), ...exclude]);
+  for (const w of [...skip]) skip.add(stem(w));
+  const allowed = (w: string) => !skip.has(w) && !skip.has(stem(w));
+  const lemmaWords = (words: readonly string[]) => words.flatMap((w) => contentWordsOf(w.toLowerCase().replace(/[_-]/g, ' '))).filter(allowed);
+  const out = glossWords(candidate, candidate.examples.filter((x) => keep(x, candidate.synsetId)), exclude);
+  out.push(...lemmaWords(candidate.words));
+  for (const r of candidate.related) {
+    out.push(...lemmaWords(r.words));
+    for (const text of [r.definition, ...r.examples.filter((x) => keep(x, r.id))]) out.push(...contentWordsOf(text).filter(allowed));
+  }
+  return out;
 }
 
 /** How many distinct stems the context shares with the gloss. */

