@@ -32,11 +32,11 @@ import {
 } from './features';
 import { argmax, DEFAULT_WEIGHTS, evidenceFor, parseWeights, probabilities, type ScorerWeights } from './scorer';
 import { posFilter } from './posFilter';
-import { loadStaticVectors } from './staticVectors';
+import { loadStaticVectors, type StaticVectors } from './staticVectors';
 import { loadStore, type SenseStore } from './store';
 import { contextWindow } from './text';
 import type { SenseCandidate, SenseDetails, SenseLayer, SenseMethod, SenseResult, SenseTag } from './types';
-import { cosine } from './vectorMath';
+import { cosine, type Vec } from './vectorMath';
 
 /** Where the sense data lives (resolved by the host: the extension folder, or the repository for the CLI). */
 export interface SenseResources {
@@ -129,6 +129,24 @@ export async function candidatesOf(wordnet: WordNet, word: string): Promise<Cand
   );
 }
 
+/**
+ * The GloVe bag of a candidate's signature (its gloss, lemmas and related synsets: hundreds of words), which depends
+ * only on the synset and the hovered word: kept per vector set (the last 4096), so hovering a word again, or another
+ * form of it, builds none.
+ */
+const signatureBags = new WeakMap<StaticVectors, Map<string, Vec | undefined>>();
+
+function signatureBag(glove: StaticVectors, candidate: Candidate, word: string): Vec | undefined {
+  let bags = signatureBags.get(glove);
+  if (!bags) signatureBags.set(glove, (bags = new Map()));
+  const key = `${candidate.synsetId} ${candidate.lemma} ${word}`;
+  if (bags.has(key)) return bags.get(key);
+  const bag = glove.bag(signatureWords(candidate, [word]));
+  if (bags.size >= 4096) bags.delete(bags.keys().next().value!);
+  bags.set(key, bag);
+  return bag;
+}
+
 const ELMO_LAYERS = 3;
 
 export async function sense(params: SenseParams, ctx: RequestContext, services: WorkerServices): Promise<SenseResult> {
@@ -173,7 +191,7 @@ export async function sense(params: SenseParams, ctx: RequestContext, services: 
   const contextBag = glove?.bag(context);
   const signals: CandidateSignals[] = candidates.map((c) => {
     const gloss = glossWords(c, undefined, [word.toLowerCase()]);
-    const glossBag = glove?.bag(signatureWords(c, [word.toLowerCase()]));
+    const glossBag = glove && signatureBag(glove, c, word.toLowerCase());
     return {
       elmo: elmo?.projected ? elmo.store!.cosines(c.synsetId, elmo.projected) : undefined,
       bert: bert?.projected ? bert.store!.cosines(c.synsetId, bert.projected) : undefined,
