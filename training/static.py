@@ -24,7 +24,8 @@ def corpus_vocab(work, n):
 # GloVe's own most frequent alphabetic words join the corpus' words in the shipped subset: the hover's sense
 # signatures (gloss, lemmas and related synsets) are mostly general English words the corpus lacks. With 40k of them
 # GloVe 1-NN sense accuracy went 0.425 -> 0.448 on held-out WordNet examples and 0.622 -> 0.644 on the hand-written
-# sentences (training/senses/glove_signatures.mjs, 2026-11-30; the file grows from 3 MB to ~8.5 MB).
+# sentences (training/senses/glove_signatures.mjs on 2026-11-30, with a 42k-word variant that also kept hyphenated
+# words; the file grows from 3 MB to 8.3 MB).
 GLOVE_GENERAL_WORDS = 40000
 
 
