@@ -866,7 +866,8 @@ if __name__ == "__main__":
     torch.set_num_threads(1)
     LM_LAMBDA = a.lm_lambda
     MAX_STEPS = a.max_steps
-    work = a.work or os.path.join(TRAINING_DIR, "work-pos-smoke" if a.smoke else "work-pos")
+    # absolute: pos_prepare.mjs runs in training/, where a relative --work would name another folder
+    work = os.path.abspath(a.work or os.path.join(TRAINING_DIR, "work-pos-smoke" if a.smoke else "work-pos"))
     os.makedirs(work, exist_ok=True)
     minutes = 0.3 if a.smoke and a.minutes == 10 else a.minutes
     if a.model:
