@@ -98,6 +98,8 @@ async function bareLoop(folder) {
   const heads = config.n_head ?? config.num_attention_heads;
   const headDim = (config.n_embd ?? config.hidden_size) / heads;
   const empty = new ort.Tensor('float32', new Float32Array(0), [1, heads, 0, headDim]);
+  // never end-of-text, as ours (minTokens) and transformers.js (min_new_tokens) are told: all three make TOKENS tokens
+  const eos = new Set([config.eos_token_id ?? []].flat());
   return async () => {
     const started = performance.now();
     let ids = prompt;
@@ -117,8 +119,9 @@ async function bareLoop(folder) {
       const result = await session.run(feeds, fetches);
       const logits = result.logits.data;
       const vocab = result.logits.dims[2];
-      let best = 0;
-      for (let v = 1, off = (t - 1) * vocab; v < vocab; v++) if (logits[off + v] > logits[off + best]) best = v;
+      const off = (t - 1) * vocab;
+      let best = eos.has(0) ? 1 : 0;
+      for (let v = best + 1; v < vocab; v++) if (logits[off + v] > logits[off + best] && !eos.has(v)) best = v;
       out.push(best);
       past = result;
       pastLength += t;
