@@ -9,7 +9,7 @@ const POS_NAMES: Readonly<Record<string, string>> = { n: 'noun', v: 'verb', a: '
 const SIGNAL_NAMES: Readonly<Record<string, string>> = {
   prior: 'sense frequency',
   lesk: 'gloss overlap',
-  glove: 'GloVe context vs gloss',
+  glove: 'GloVe context vs sense signature',
   elmo: 'ELMo sense vectors',
   bert: 'BERT sense vectors',
 };
