@@ -11,7 +11,7 @@ import path from 'node:path';
 import { modelCorrupt } from '../errors';
 import { PromiseCache } from '../promiseCache';
 import { project, type Projection } from './pca';
-import { cosine, quantizeInt8 } from './vectorMath';
+import { cosine, nearestRows, normalized, quantizeInt8 } from './vectorMath';
 
 export const STORE_FORMAT = 1;
 
@@ -97,40 +97,11 @@ export class SenseStore {
 
   /**
    * The `n` anchor words nearest to a projected query in `layer`. Runs on every hover for every layer, so each
-   * layer's anchors are kept once as unit-length float32 rows (a few MB) and scanned with four running sums.
+   * layer's anchors are kept once as unit-length float32 rows (a few MB) for `nearestRows`.
    */
   nearestAnchors(projected: Float32Array, layer: number, n: number, exclude: ReadonlySet<string> = new Set()): { word: string; cosine: number }[] {
-    const { k, anchors } = this.manifest;
     const rows = (this.unitAnchors[layer] ??= this.unitRows(layer));
-    let qn = 0;
-    for (let j = 0; j < k; j++) qn += projected[j]! * projected[j]!;
-    qn = Math.sqrt(qn) || 1;
-    const q = new Float32Array(k);
-    for (let j = 0; j < k; j++) q[j] = projected[j]! / qn;
-    const tail = k - (k % 4);
-    const out: { word: string; cosine: number }[] = [];
-    let floor = -Infinity;
-    for (let row = 0, at = 0; row < anchors.length; row++, at += k) {
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      let j = 0;
-      for (; j < tail; j += 4) {
-        s0 += rows[at + j]! * q[j]!;
-        s1 += rows[at + j + 1]! * q[j + 1]!;
-        s2 += rows[at + j + 2]! * q[j + 2]!;
-        s3 += rows[at + j + 3]! * q[j + 3]!;
-      }
-      for (; j < k; j++) s0 += rows[at + j]! * q[j]!;
-      const c = s0 + s1 + s2 + s3;
-      if (c <= floor || exclude.has(anchors[row]!)) continue;
-      out.push({ word: anchors[row]!, cosine: c });
-      out.sort((a, b) => b.cosine - a.cosine);
-      if (out.length > n) out.pop();
-      if (out.length === n) floor = out[n - 1]!.cosine;
-    }
-    return out;
+    return nearestRows(rows, this.manifest.k, normalized(projected), this.manifest.anchors, n, (word) => exclude.has(word));
   }
 
   private readonly unitAnchors: Float32Array[] = [];

@@ -27,6 +27,45 @@ export function normalized(a: ArrayLike<number>): Vec {
   return out;
 }
 
+/**
+ * The `n` rows of `rows` ([words.length, dim], row-major) with the largest dot product with `q`, best first, skipping
+ * the words `skip` refuses: with unit rows and a unit query, the nearest words by cosine. The hover runs it over whole
+ * vocabularies (static vectors, anchor words), so it keeps everything in locals and takes four products a step.
+ */
+export function nearestRows(
+  rows: Float32Array,
+  dim: number,
+  q: Float32Array,
+  words: readonly string[],
+  n: number,
+  skip: (word: string) => boolean,
+): { word: string; cosine: number }[] {
+  const best: { word: string; cosine: number }[] = [];
+  let floor = -Infinity; // the n-th best so far
+  const tail = dim - (dim % 4);
+  for (let i = 0, at = 0; i < words.length; i++, at += dim) {
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let d = 0;
+    for (; d < tail; d += 4) {
+      s0 += q[d]! * rows[at + d]!;
+      s1 += q[d + 1]! * rows[at + d + 1]!;
+      s2 += q[d + 2]! * rows[at + d + 2]!;
+      s3 += q[d + 3]! * rows[at + d + 3]!;
+    }
+    for (; d < dim; d++) s0 += q[d]! * rows[at + d]!;
+    const s = s0 + s1 + s2 + s3;
+    if (s <= floor || skip(words[i]!)) continue;
+    best.push({ word: words[i]!, cosine: s });
+    best.sort((a, b) => b.cosine - a.cosine);
+    if (best.length > n) best.pop();
+    if (best.length === n) floor = best[n - 1]!.cosine;
+  }
+  return best;
+}
+
 /** out += scale * a */
 export function addScaled(out: Vec, a: ArrayLike<number>, scale = 1): Vec {
   for (let i = 0; i < out.length; i++) out[i]! += scale * a[i]!;
