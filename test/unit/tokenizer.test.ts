@@ -78,4 +78,22 @@ describe('PromiseCache', () => {
     assert.equal(await cache.get('k', async () => 7), 7);
     assert.equal(cache.has('k'), true);
   });
+
+  test('with maxEntries, forgets the least recently used key first', async () => {
+    const cache = new PromiseCache<string, string>({ maxEntries: 2 });
+    const loaded: string[] = [];
+    const load = async (key: string): Promise<string> => {
+      loaded.push(key);
+      return key.toUpperCase();
+    };
+    await cache.get('a', load);
+    await cache.get('b', load);
+    assert.equal(await cache.get('a', load), 'A'); // a is now the most recently used
+    await cache.get('c', load); // evicts b
+    assert.equal(cache.size, 2);
+    assert.deepEqual([cache.has('a'), cache.has('b'), cache.has('c')], [true, false, true]);
+    assert.equal(await cache.get('b', load), 'B'); // loaded again; evicts a
+    assert.deepEqual(loaded, ['a', 'b', 'c', 'b']);
+    assert.equal(cache.has('a'), false);
+  });
 });

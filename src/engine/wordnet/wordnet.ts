@@ -22,7 +22,7 @@ export interface WordNetLocation {
 }
 
 /**
- * Synsets kept in memory (a hover reads its candidates and their related synsets: 64 for "bank", 234 for "run"; the
+ * Synsets kept in memory, least recently used forgotten first (a hover reads its candidates and their related synsets: 64 for "bank", 234 for "run"; the
  * build reads all of them through `allSynsets`).
  */
 const SYNSET_CACHE = 4096;
@@ -32,7 +32,7 @@ export class WordNet {
   private exceptionLists: Promise<ExceptionLists> | undefined;
   private readonly data = new Map<Pos, LineFile>();
   private readonly senseFile: LineFile;
-  private readonly synsets = new Map<string, Promise<Synset>>();
+  private readonly synsets = new PromiseCache<string, Synset>({ maxEntries: SYNSET_CACHE });
   /** What `ready()` loaded, for the synchronous lookups of a build. */
   private loaded: { indexes: Map<Pos, Map<string, number[]>>; exceptions: ExceptionLists } | undefined;
 
@@ -153,24 +153,13 @@ export class WordNet {
 
   /** The synset at `offset` of data.<pos> (the reading is cached, so concurrent calls for one synset read it once). */
   synset(offset: number, pos: Pos): Promise<Synset> {
-    const id = synsetId(offset, pos);
-    const cached = this.synsets.get(id);
-    if (cached) return cached;
-    const reading = this.dataFile(pos)
-      .lineAt(offset)
-      .then((line) => {
-        const synset = parseDataLine(line, pos);
-        if (!synset || synset.offset !== offset) {
-          throw modelCorrupt(`WordNet: data.${POS_FILE[pos]} has no synset at byte ${offset}.`);
-        }
-        return synset;
-      });
-    reading.catch(() => {
-      if (this.synsets.get(id) === reading) this.synsets.delete(id);
+    return this.synsets.get(synsetId(offset, pos), async () => {
+      const synset = parseDataLine(await this.dataFile(pos).lineAt(offset), pos);
+      if (!synset || synset.offset !== offset) {
+        throw modelCorrupt(`WordNet: data.${POS_FILE[pos]} has no synset at byte ${offset}.`);
+      }
+      return synset;
     });
-    if (this.synsets.size >= SYNSET_CACHE) this.synsets.delete(this.synsets.keys().next().value!);
-    this.synsets.set(id, reading);
-    return reading;
   }
 
   /** The synset with an id like `09236472n`. */
