@@ -193,8 +193,16 @@ const glossCache = new Map();
  * own train-split examples, its related synsets' examples that are no held-out example; `sentence` (the case's own)
  * is left out of both wherever it occurs (leave-one-out).
  */
+/** A synset's own examples in the train split (one Set per synset, not per case and candidate). */
+const trainSplits = new Map();
+function trainSplitOf(synsetId) {
+  let set = trainSplits.get(synsetId);
+  if (!set) trainSplits.set(synsetId, (set = new Set(exampleSplit.get(synsetId).filter((e) => e.split === 'train').map((e) => e.x))));
+  return set;
+}
+
 function glossFor(candidate, sentence, word) {
-  const trainSplit = new Set(exampleSplit.get(candidate.synsetId).filter((e) => e.split === 'train').map((e) => e.x));
+  const trainSplit = trainSplitOf(candidate.synsetId);
   const keep = (skip) => (x, id) => x !== skip && (id === candidate.synsetId ? trainSplit.has(x) : !heldOutSentences.has(x));
   const build = (skip) => ({
     words: S.glossWords(candidate, candidate.examples.filter((x) => keep(skip)(x, candidate.synsetId)), [word]),
