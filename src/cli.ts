@@ -299,8 +299,9 @@ const COMMANDS: Record<string, Command> = {
     summary:
       'Scoreboards over a file: pairs (BLiMP-style .jsonl minimal pairs, or a folder of them: accuracy overall and by ' +
       'linguistics_term; causal LM, masked LM by pseudo-log-likelihood, or NNLM), cloze (lines "answer|answer<TAB>sentence ' +
-      'with one [MASK]": top-1 / top-5 of a masked LM), perplexity (a causal LM over a text file). Progress on stderr.',
-    usage: 'pairs|cloze|perplexity --file FILE [--model ID]',
+      'with one [MASK]": top-1 / top-5 of a masked LM), perplexity (a causal LM over a text file), tags ("word<TAB>tag" ' +
+      'lines, a blank line between sentences: a tagger\'s accuracy, by tag, and its confusions). Progress on stderr.',
+    usage: 'pairs|cloze|perplexity|tags --file FILE [--model ID]',
     positional: 'task',
     options: {
       file: { type: 'string' },
@@ -315,8 +316,9 @@ const COMMANDS: Record<string, Command> = {
       if (task === 'pairs') return engine.evalPairs(request, signal, onProgress);
       if (task === 'cloze') return engine.evalCloze(request, signal, onProgress);
       if (task === 'perplexity') return engine.evalPerplexity(request, signal, onProgress);
+      if (task === 'tags') return engine.evalTags(request, signal, onProgress);
       const got = typeof task === 'string' ? ` (got "${task}")` : '';
-      throw badInput(`Say what to evaluate: lm-lens eval pairs|cloze|perplexity --file FILE${got}.`);
+      throw badInput(`Say what to evaluate: lm-lens eval pairs|cloze|perplexity|tags --file FILE${got}.`);
     },
   },
   attention: {

@@ -184,6 +184,17 @@ def scored(data, split="test"):
     return data.sents[split][::EVAL_EVERY]
 
 
+def write_eval(data, path, split="test"):
+    """The scored sentences (every EVAL_EVERY-th of the split) as `lm-lens eval tags` reads them: `word<TAB>tag` a
+    line, a blank line between sentences. The extension's engine then scores a shipped or downloaded tagger on
+    exactly the words pos.py scores (`node dist/cli.js eval tags --model pos-elmo-mini --file PATH`)."""
+    test = scored(data, split)
+    with open(path, "w") as f:
+        for ids, tags in test:
+            f.write("".join(f"{data.form[i]}\t{LABELS[t]}\n" for i, t in zip(ids, tags)) + "\n")
+    return {"sentences": len(test), "words": int(sum(len(ids) for ids, _ in test))}
+
+
 def baseline(data, test=None):
     t0 = time.time()
     by_form, by_lower = collections.defaultdict(collections.Counter), collections.defaultdict(collections.Counter)
@@ -858,6 +869,8 @@ if __name__ == "__main__":
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--eval-split", default="test", choices=["test", "dev"])
     ap.add_argument("--eval-limit", type=int, default=None, help="first N sentences of the split (a quick check)")
+    ap.add_argument("--write-eval", metavar="FILE", help="write the scored sentences of --eval-split for "
+                    "`lm-lens eval tags` (word<TAB>tag lines) and stop")
     ap.add_argument("--max-steps", type=int, default=None, help="bert/gpt2: stop after N steps, the learning-rate "
                     "schedule over steps (the same sentences in the same order as a wall-clock run of N steps)")
     ap.add_argument("--lm-lambda", type=float, default=LM_LAMBDA, help="gpt2: weight of the auxiliary LM loss "
@@ -870,7 +883,9 @@ if __name__ == "__main__":
     work = os.path.abspath(a.work or os.path.join(TRAINING_DIR, "work-pos-smoke" if a.smoke else "work-pos"))
     os.makedirs(work, exist_ok=True)
     minutes = 0.3 if a.smoke and a.minutes == 10 else a.minutes
-    if a.model:
+    if a.write_eval:
+        print(json.dumps(write_eval(Data(work, a.smoke), a.write_eval, a.eval_split)))
+    elif a.model:
         run_one(a.model, work, minutes, a.smoke, a.eval_split, a.eval_limit)
     elif a.all:
         run_all(work, minutes, a.smoke, [k for k in a.models.split(",") if k])

@@ -413,7 +413,7 @@ class Objective(torch.nn.Module):
 
 
 def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_from=None, tag=None, bf16=True,
-          accum=1, step_schedule=False, batch=None):
+          accum=1, step_schedule=False, batch=None, lr_scale=1.0):
     """One model for `minutes` of wall clock (or `max_steps`). Under torchrun / WORLD_SIZE > 1 this is one DDP rank:
     the global batch (`batch`, default BATCH[name]) is split over ranks x `accum` shards. `step_schedule`: the learning-rate schedule
     (and BERT's long phase) follows step / max_steps instead of the wall clock, so runs can be compared."""
@@ -441,6 +441,7 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
     nparams = sum(p.numel() for p in m.parameters())
     global_batch = batch or task.B
     peak *= math.sqrt(global_batch / task.B)  # square-root scaling when --batch departs from the recipe
+    peak *= lr_scale
     if global_batch % ranks.nshards:
         raise SystemExit(f"{name}: the global batch {global_batch} does not split into {ranks.world} ranks x "
                          f"{ranks.accum} accumulation steps")
@@ -452,7 +453,8 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
     ckpt = os.path.join(work, "ckpt", f"{tag or name}.pt")
     os.makedirs(os.path.dirname(ckpt), exist_ok=True)
     state = {"elapsed": 0.0, "step": 0, "tokens": 0, "curve": [], "prior": prior, "bf16": bf16,
-             "threads": torch.get_num_threads(), "init_from": os.path.basename(init_from) if init_from else None}
+             "threads": torch.get_num_threads(), "init_from": os.path.basename(init_from) if init_from else None,
+             "peak_lr": peak}
     if name == "bert":  # the masking recipe this run used (cards report it)
         state["masking"] = {"content": MASK_RATE["content"], "function": MASK_RATE["function"],
                             "function_rank": MASK_FUNCTION_RANK, "uniform_share": UNIFORM_SHARE,
@@ -564,12 +566,14 @@ if __name__ == "__main__":
                     "global batch is split into ranks x accum shards (1 rank with --accum 2 = 2 ranks with --accum 1)")
     ap.add_argument("--batch", type=int, default=None, help="global batch rows (default: BATCH in this file); the "
                     "peak learning rate scales with the square root of the change")
+    ap.add_argument("--lr-scale", type=float, default=1.0, help="multiplies the peak learning rate (a mature model "
+                    "warm-started at the recipe's peak can climb off its minimum first: bert-mini did at batch 16)")
     ap.add_argument("--step-schedule", action="store_true", help="learning-rate schedule over --max-steps instead "
                     "of the wall clock (reproducible comparisons)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     try:
         train(a.model, a.work, a.minutes, a.device, a.smoke, a.max_steps, a.init_from, a.tag, bf16=not a.fp32,
-              accum=a.accum, step_schedule=a.step_schedule, batch=a.batch)
+              accum=a.accum, step_schedule=a.step_schedule, batch=a.batch, lr_scale=a.lr_scale)
     finally:
         ddp.finish()

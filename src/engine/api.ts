@@ -287,7 +287,13 @@ export interface AttentionResult {
 
 /** `tag`: a tag (part of speech, or whatever a tagger's labels are) for every word of a text. */
 export interface TagRequest {
-  text: string;
+  /** The text; with `words`, leave it out (the words joined by spaces are the text). */
+  text?: string;
+  /**
+   * The words to tag, as given (an evaluation's gold tokens), instead of the text cut by the hover's word
+   * splitter: the tagger sees them joined by single spaces. Words hold no whitespace.
+   */
+  words?: string[];
   /** A tagger's id (default: the best installed part-of-speech tagger, see DEFAULT_TAGGERS). */
   model?: string;
   /** Tags kept in each word's `top`, best first (default 3, at most the tagger's labels). */

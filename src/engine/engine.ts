@@ -27,11 +27,12 @@ import type {
   ScoreResult,
   TagRequest,
   TagResult,
+  TagsEvalResult,
 } from './api';
 import { checkAttentionRequest } from './attention';
 import { ATTENTION_KINDS } from './attentionTensor';
 import { checkEmbedRequest, EMBED_KINDS } from './embed';
-import { evalCloze, evalPairs, evalPerplexity, type EvalOperations } from './eval/evaluate';
+import { evalCloze, evalPairs, evalPerplexity, evalTags, type EvalOperations } from './eval/evaluate';
 import { checkLogLikelihoodRequest, LIKELIHOOD_KINDS } from './eval/likelihood';
 import { checkFillRequest, FILL_KINDS } from './fill';
 import { checkGenerateRequest, GENERATE_KINDS } from './generate';
@@ -166,6 +167,11 @@ export class Engine {
     return lensErrors(() => evalPerplexity(this.evalOperations(), request, signal, onProgress));
   }
 
+  /** Tagged sentences (`word<TAB>tag` lines): a tagger's accuracy, by tag, and its most frequent confusions. */
+  evalTags(request: EvalFileRequest, signal?: AbortSignal, onProgress?: (progress: EvalProgress) => void): Promise<TagsEvalResult> {
+    return lensErrors(() => evalTags(this.evalOperations(), request, signal, onProgress));
+  }
+
   /**
    * Every layer's and head's attention weights over a text (BERT- or GPT-2-style model), for a window of tokens
    * around `focus`; causal models also give each token's surprisal and the likely next tokens.
@@ -184,10 +190,10 @@ export class Engine {
    */
   tag(request: TagRequest, signal?: AbortSignal): Promise<TagResult> {
     return lensErrors(async () => {
-      const { model: id, text, topK } = checkTagRequest(request);
+      const { model: id, text, words, topK } = checkTagRequest(request);
       const { model, base } = await resolveTagger(this.models, id);
       const labels = model.tagger?.labels.length ?? topK;
-      return this.client.request('tag', { model, ...(base ? { base } : {}), text, topK: Math.min(topK, labels) }, signal);
+      return this.client.request('tag', { model, ...(base ? { base } : {}), text, ...(words ? { words } : {}), topK: Math.min(topK, labels) }, signal);
     });
   }
 
@@ -206,6 +212,11 @@ export class Engine {
       logLikelihoods: (request, signal, onProgress) => this.logLikelihoods(request, signal, onProgress),
       fill: (request, signal) => this.fill(request, signal),
       score: (request, signal, onProgress) => this.score(request, signal, onProgress),
+      resolveTagger: async (id) => {
+        const { model } = await resolveTagger(this.models, id);
+        return { id: model.id, labels: model.tagger?.labels ?? [] };
+      },
+      tag: (request, signal) => this.tag(request, signal),
     };
   }
 }

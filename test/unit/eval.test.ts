@@ -21,8 +21,11 @@ import {
   pairsScored,
   parseCloze,
   parsePairs,
+  parseTagged,
   tallyCloze,
   tallyPairs,
+  tallyTags,
+  MAX_TAG_CONFUSIONS,
   type PairItem,
 } from '../../src/engine/eval/items';
 import { textPositions } from '../../src/engine/eval/likelihood';
@@ -91,6 +94,61 @@ describe('parseCloze', () => {
   test('an empty file (or only comments): BAD_INPUT naming it', () => {
     assert.throws(() => parseCloze('', 'c.tsv'), badInput(/^c\.tsv has no cloze lines/));
     assert.throws(() => parseCloze('# only\n\n', 'c.tsv'), badInput(/^c\.tsv has no cloze lines/));
+  });
+});
+
+describe('parseTagged', () => {
+  test('word<TAB>tag lines; blank lines end sentences; # comments skipped but "#<TAB>tag" is a word; CRLF and BOM', () => {
+    const text = '\uFEFF# sent_id = 1\r\nThe\tDET\r\ndog\tNOUN\r\n\r\n\r\n#\tX\nbarks\tVERB\n\n# tail comment\n';
+    assert.deepEqual(parseTagged(text, 'g.tsv'), [
+      { words: ['The', 'dog'], tags: ['DET', 'NOUN'], line: 2 },
+      { words: ['#', 'barks'], tags: ['X', 'VERB'], line: 6 },
+    ]);
+  });
+
+  test('no tab, extra columns, an empty word or tag, a word with a space: BAD_INPUT with file and line', () => {
+    assert.throws(() => parseTagged('The\tDET\ndog NOUN', 'g.tsv'), badInput(/g\.tsv:2: expected "word<TAB>tag" \(no tab\)/));
+    assert.throws(() => parseTagged('The\tDET\tx', 'g.tsv'), badInput(/g\.tsv:1: .*\(2 tabs\)/));
+    assert.throws(() => parseTagged('\tDET', 'g.tsv'), badInput(/g\.tsv:1: the word is empty/));
+    assert.throws(() => parseTagged('dog\t ', 'g.tsv'), badInput(/g\.tsv:1: the tag is empty/));
+    assert.throws(() => parseTagged('New\u00a0York\tNOUN', 'g.tsv'), badInput(/g\.tsv:1: the word "New.York" holds whitespace/));
+  });
+
+  test('an empty file (or only comments): BAD_INPUT naming it', () => {
+    assert.throws(() => parseTagged('# nothing\n\n', '/x/e.tsv'), badInput(/\/x\/e\.tsv has no tagged words/));
+  });
+});
+
+describe('tallyTags', () => {
+  test('accuracy over words, by gold tag (most frequent first), confusions by count, gold tags the model lacks', () => {
+    const sentences = [
+      { words: ['the', 'dog', 'barks'], tags: ['DET', 'NOUN', 'VERB'], line: 1 },
+      { words: ['a', 'run', 'runs', 'NYC'], tags: ['DET', 'NOUN', 'VERB', 'PROPN'], line: 5 },
+    ];
+    const predicted = [
+      ['DET', 'NOUN', 'NOUN'],
+      ['DET', 'VERB', 'NOUN', 'NOUN'],
+    ];
+    const tally = tallyTags(sentences, predicted, ['DET', 'NOUN', 'VERB']);
+    assert.deepEqual(tally, {
+      sentences: 2,
+      words: 7,
+      accuracy: 3 / 7,
+      byTag: { DET: { words: 2, accuracy: 1 }, VERB: { words: 2, accuracy: 0 }, NOUN: { words: 2, accuracy: 0.5 }, PROPN: { words: 1, accuracy: 0 } },
+      confusions: [
+        { gold: 'VERB', predicted: 'NOUN', count: 2 },
+        { gold: 'NOUN', predicted: 'VERB', count: 1 },
+        { gold: 'PROPN', predicted: 'NOUN', count: 1 },
+      ],
+      tagsNotInModel: ['PROPN'],
+    });
+  });
+
+  test('at most MAX_TAG_CONFUSIONS confusions', () => {
+    const tags = Array.from({ length: MAX_TAG_CONFUSIONS + 5 }, (_, i) => `T${i}`);
+    const tally = tallyTags([{ words: tags, tags, line: 1 }], [tags.map(() => 'X')], ['X']);
+    assert.equal(tally.accuracy, 0);
+    assert.equal(tally.confusions.length, MAX_TAG_CONFUSIONS);
   });
 });
 
@@ -389,7 +447,7 @@ describe('lm-lens eval (the CLI)', { skip: haveModels ? false : 'the shipped mod
 
     const unknown = cli(['eval', 'scores', '--file', file]);
     assert.equal(unknown.status, 2);
-    assert.match(unknown.stderr, /"code":"BAD_INPUT".*eval pairs\|cloze\|perplexity/);
+    assert.match(unknown.stderr, /"code":"BAD_INPUT".*eval pairs\|cloze\|perplexity\|tags/);
     const cloze = path.join(files.dir, 'c.tsv');
     writeFileSync(cloze, 'a\tThe [MASK] barked.\nb\tno mask\n');
     const bad = cli(['eval', 'cloze', '--model', 'bert-mini', '--file', cloze]);

@@ -4,7 +4,8 @@
  * (helpers/taggerModels.ts).
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Engine, modelDirectories } from '../../src/engine/engine';
@@ -196,6 +197,81 @@ describe('Engine.tag (real ONNX Runtime in the worker)', () => {
     } finally {
       await bare.dispose();
     }
+  });
+
+  test('given words are tagged as given (not re-split), at their offsets in the words joined by spaces', async () => {
+    const words = ['U.S.', 'seeds', "don't", 'quaint'];
+    const result = await engine.tag({ words, model: 'pos-elmo-mini' });
+    assert.deepEqual(result.words.map((w) => [w.word, w.tag, w.start, w.end]), [
+      ['U.S.', 'NOUN', 0, 4],
+      ['seeds', 'VERB', 5, 10],
+      ["don't", 'NOUN', 11, 16],
+      ['quaint', 'ADJ', 17, 23],
+    ]);
+    assert.equal((await engine.tag({ text: words.join(' '), model: 'pos-elmo-mini' })).words.length > 4, true, 'the splitter cuts them into more words');
+    const classified = await engine.tag({ words: ['The', 'cats', 'barked'], model: 'pos-bert-mini' });
+    assert.deepEqual(classified.words.map((w) => w.tag), ['DET', 'NOUN', 'VERB']);
+    await assert.rejects(engine.tag({ words: [] }), lensError('BAD_INPUT', /at least one word/));
+    await assert.rejects(engine.tag({ words: ['New York'] }), lensError('BAD_INPUT', /Word 1 .* holds whitespace/));
+    await assert.rejects(engine.tag({ words: ['a', ''] }), lensError('BAD_INPUT', /Word 2 .* is empty/));
+    await assert.rejects(engine.tag({ words: ['a'], text: 'a' }), lensError('BAD_INPUT', /either the text or the words/));
+  });
+
+  test('eval tags: accuracy, by tag and confusions from the first-letter tagger, whose answers are known', async () => {
+    // the tagger: t/a DET, w/y/i PRON, o ADP, s VERB, "." ".", q ADJ, else NOUN (helpers/taggerModels.ts)
+    const file = path.join(models.dir, 'gold.tsv');
+    const gold = [
+      ['We', 'PRON'], ['sat', 'VERB'], ['on', 'ADP'], ['the', 'DET'], ['bank', 'NOUN'], ['.', '.'],
+      [''],
+      ['Some', 'DET'], ['dogs', 'NOUN'], ['swim', 'VERB'], ['in', 'ADP'], ['rivers', 'NOUN'], ['.', 'PUNCT'],
+    ];
+    writeFileSync(file, gold.map((row) => row.join('\t')).join('\n'));
+    const progress: number[] = [];
+    const result = await engine.evalTags({ file, model: 'pos-elmo-mini' }, undefined, (p) => progress.push(p.done));
+    // wrong: Some (VERB for DET), in (PRON for ADP), rivers (NOUN: right), "." (. for PUNCT)
+    assert.deepEqual(result, {
+      model: 'pos-elmo-mini',
+      sentences: 2,
+      words: 12,
+      accuracy: 9 / 12,
+      byTag: {
+        NOUN: { words: 3, accuracy: 1 },
+        VERB: { words: 2, accuracy: 1 },
+        ADP: { words: 2, accuracy: 0.5 },
+        DET: { words: 2, accuracy: 0.5 },
+        PRON: { words: 1, accuracy: 1 },
+        '.': { words: 1, accuracy: 1 },
+        PUNCT: { words: 1, accuracy: 0 },
+      },
+      confusions: [
+        { gold: 'ADP', predicted: 'PRON', count: 1 },
+        { gold: 'DET', predicted: 'VERB', count: 1 },
+        { gold: 'PUNCT', predicted: '.', count: 1 },
+      ],
+      tagsNotInModel: ['PUNCT'],
+    });
+    assert.deepEqual(progress, [1, 2]);
+    const classified = await engine.evalTags({ file, model: 'pos-bert-mini' });
+    assert.equal(classified.words, 12);
+    await assert.rejects(engine.evalTags({ file, model: 'elmo-test' }), lensError('BAD_INPUT', /tag needs a tagger/));
+    const bad = path.join(models.dir, 'bad.tsv');
+    writeFileSync(bad, 'The\tDET\ndog\n');
+    await assert.rejects(engine.evalTags({ file: bad }), lensError('BAD_INPUT', /bad\.tsv:2: expected "word<TAB>tag"/));
+    const controller = new AbortController();
+    const long = path.join(models.dir, 'long.tsv');
+    writeFileSync(long, Array.from({ length: 200 }, () => 'the\tDET\nbank\tNOUN\n').join('\n'));
+    const run = engine.evalTags({ file: long }, controller.signal, () => controller.abort());
+    await assert.rejects(run, lensError('CANCELLED'));
+  });
+
+  test('lm-lens eval tags prints the scoreboard', () => {
+    const file = path.join(models.dir, 'cli.tsv');
+    writeFileSync(file, 'the\tDET\nbank\tNOUN\n\nsat\tNOUN\n');
+    const run = spawnSync(process.execPath, [path.join(DIST, 'cli.js'), '--models-dir', models.dir, 'eval', 'tags', '--model', 'pos-elmo-mini', '--file', file], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(run.status, 0, run.stderr);
+    const result = JSON.parse(run.stdout) as { sentences: number; words: number; accuracy: number; confusions: unknown[] };
+    assert.deepEqual([result.sentences, result.words, result.accuracy], [2, 3, 2 / 3]);
+    assert.deepEqual(result.confusions, [{ gold: 'NOUN', predicted: 'VERB', count: 1 }]);
   });
 
   test('a graph whose logits do not match its labels at run time is MODEL_CORRUPT', async () => {

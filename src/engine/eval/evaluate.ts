@@ -1,15 +1,15 @@
 /**
  * The `eval` scoreboards, host side: read the file (pairs: or every .jsonl file of a folder), parse it into
- * items (items.ts), ask the worker what the model makes of them (logLikelihoods, fill, score), tally.
+ * items (items.ts), ask the worker what the model makes of them (logLikelihoods, fill, score, tag), tally.
  * A cancel (the signal) stops the run between sentences or items with CANCELLED.
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { FillRequest, FillResult, ModelKind, ScoreProgress, ScoreRequest, ScoreResult } from '../api';
+import type { FillRequest, FillResult, ModelKind, ScoreProgress, ScoreRequest, ScoreResult, TagRequest, TagResult } from '../api';
 import { LensError, badInput, cancelled } from '../errors';
 import { FILL_KINDS } from '../fill';
 import { SCORE_KINDS } from '../score';
-import { isSpecialTokenText, pairSentences, pairsScored, parseCloze, parsePairs, tallyCloze, tallyPairs, type PairItem } from './items';
+import { isSpecialTokenText, pairSentences, pairsScored, parseCloze, parsePairs, parseTagged, tallyCloze, tallyPairs, tallyTags, type PairItem } from './items';
 import { LIKELIHOOD_KINDS } from './likelihood';
 import type {
   ClozeEvalResult,
@@ -20,6 +20,7 @@ import type {
   LogLikelihoodResult,
   PairsEvalResult,
   PerplexityEvalResult,
+  TagsEvalResult,
 } from './types';
 
 /** What the scoreboards need of the engine (Engine provides it). */
@@ -29,6 +30,9 @@ export interface EvalOperations {
   logLikelihoods(request: LogLikelihoodRequest, signal?: AbortSignal, onProgress?: (progress: LogLikelihoodProgress) => void): Promise<LogLikelihoodResult>;
   fill(request: FillRequest, signal?: AbortSignal): Promise<FillResult>;
   score(request: ScoreRequest, signal?: AbortSignal, onProgress?: (progress: ScoreProgress) => void): Promise<ScoreResult>;
+  /** The tagger `id` names (default: the best installed one) and its labels; MODEL_NOT_FOUND, or BAD_INPUT for a non-tagger. */
+  resolveTagger(id: string | undefined): Promise<{ id: string; labels: readonly string[] }>;
+  tag(request: TagRequest, signal?: AbortSignal): Promise<TagResult>;
 }
 
 type OnProgress = ((progress: EvalProgress) => void) | undefined;
@@ -125,4 +129,33 @@ export async function evalPerplexity(
     onProgress?.({ unit: 'windows', done: progress.windows, total: progress.total }),
   );
   return { model: result.model, tokens: result.tokenLogProbs.length, perplexity: result.perplexity, windows: result.windows };
+}
+
+/**
+ * Tagged sentences: each sentence's words go to the tagger as given (one request a sentence, so context stays
+ * inside it and a cancel stops between sentences); accuracy, by gold tag, and the most frequent confusions.
+ */
+export async function evalTags(ops: EvalOperations, request: EvalFileRequest, signal?: AbortSignal, onProgress?: OnProgress): Promise<TagsEvalResult> {
+  const { file, model } = checkEvalRequest(request);
+  const sentences = parseTagged(await readEvalFile(file), file);
+  const tagger = await ops.resolveTagger(model);
+  const predicted: string[][] = [];
+  for (const sentence of sentences) {
+    if (signal?.aborted) throw cancelled();
+    let result: TagResult;
+    try {
+      result = await ops.tag({ words: sentence.words, model: tagger.id, topK: 1 }, signal);
+    } catch (error) {
+      if (error instanceof LensError && (error.code === 'BAD_INPUT' || error.code === 'INPUT_TOO_LONG')) {
+        throw new LensError(error.code, `${file}:${sentence.line}: ${error.message}`, { cause: error });
+      }
+      throw error;
+    }
+    if (result.words.length !== sentence.words.length) {
+      throw new LensError('INTERNAL', `${file}:${sentence.line}: the tagger answered ${result.words.length} tags for ${sentence.words.length} words.`);
+    }
+    predicted.push(result.words.map((w) => w.tag));
+    onProgress?.({ unit: 'sentences', done: predicted.length, total: sentences.length });
+  }
+  return { model: tagger.id, ...tallyTags(sentences, predicted, tagger.labels) };
 }

@@ -4,11 +4,12 @@
  *
  *   pairs   BLiMP's JSON lines: {"sentence_good", "sentence_bad", "linguistics_term"?, "UID"?, "field"?, ...}
  *   cloze   answer|answer<TAB>a sentence with exactly one [MASK]   (blank lines and # comments skipped)
+ *   tags    word<TAB>tag a line, a blank line between sentences     (# comment lines skipped, as in CoNLL-U)
  */
 import path from 'node:path';
 import { badInput } from '../errors';
 import { findMaskMarkers } from '../maskMarkers';
-import type { ClozeMiss, PairTally, PairsEvalResult } from './types';
+import type { ClozeMiss, PairTally, PairsEvalResult, TagConfusion, TagsEvalResult, TagTally } from './types';
 
 export interface PairItem {
   good: string;
@@ -24,6 +25,13 @@ export interface PairItem {
 export interface ClozeItem {
   answers: string[];
   sentence: string;
+  line: number;
+}
+
+/** One sentence of a tagged file: its words and their gold tags, and the line of its first word. */
+export interface TaggedSentence {
+  words: string[];
+  tags: string[];
   line: number;
 }
 
@@ -101,6 +109,85 @@ export function parseCloze(text: string, file: string): ClozeItem[] {
   });
   if (items.length === 0) throw badInput(`${file} has no cloze lines (expected "answer|answer<TAB>sentence with one [MASK]").`);
   return items;
+}
+
+/**
+ * The sentences of a tagged file: `word<TAB>tag` a line, sentences separated by blank lines, `#` lines skipped
+ * (a CoNLL-U comment; a word "#" is written `#<TAB>tag` and stays a word). A word holds no whitespace: the
+ * tagger sees the sentence's words as given, joined by spaces.
+ */
+export function parseTagged(text: string, file: string): TaggedSentence[] {
+  const sentences: TaggedSentence[] = [];
+  let current: TaggedSentence | undefined;
+  linesOf(text).forEach((raw, i) => {
+    const line = i + 1;
+    if (raw.trim() === '') {
+      current = undefined;
+      return;
+    }
+    if (raw.startsWith('#') && !raw.startsWith('#\t')) return;
+    const fields = raw.split('\t');
+    if (fields.length !== 2) {
+      throw badInput(`${file}:${line}: expected "word<TAB>tag" (${fields.length === 1 ? 'no tab' : `${fields.length - 1} tabs`}).`);
+    }
+    const word = fields[0]!.trim();
+    const tag = fields[1]!.trim();
+    if (word === '' || tag === '') throw badInput(`${file}:${line}: the ${word === '' ? 'word' : 'tag'} is empty.`);
+    if (/\s/u.test(word)) throw badInput(`${file}:${line}: the word "${word}" holds whitespace; give one word a line.`);
+    if (!current) sentences.push((current = { words: [], tags: [], line }));
+    current.words.push(word);
+    current.tags.push(tag);
+  });
+  if (sentences.length === 0) throw badInput(`${file} has no tagged words (expected "word<TAB>tag" lines, a blank line between sentences).`);
+  return sentences;
+}
+
+/** Confusions listed in a tags result at most (the most frequent first). */
+export const MAX_TAG_CONFUSIONS = 20;
+
+/**
+ * Accuracy over every word, by gold tag, and the most frequent confusions (gold -> predicted). `labels` are the
+ * tagger's: a gold tag outside them can never be right and is listed in `tagsNotInModel`.
+ */
+export function tallyTags(
+  sentences: readonly TaggedSentence[],
+  predicted: readonly (readonly string[])[],
+  labels: readonly string[],
+): Omit<TagsEvalResult, 'model'> {
+  const byTag = new Map<string, [number, number]>();
+  const confusions = new Map<string, TagConfusion>();
+  let correct = 0;
+  let words = 0;
+  sentences.forEach((sentence, s) => {
+    sentence.tags.forEach((gold, w) => {
+      const guess = predicted[s]![w]!;
+      const counts = byTag.get(gold) ?? [0, 0];
+      counts[1] += 1;
+      words += 1;
+      if (guess === gold) {
+        counts[0] += 1;
+        correct += 1;
+      } else {
+        const key = `${gold}\t${guess}`;
+        const known = confusions.get(key) ?? { gold, predicted: guess, count: 0 };
+        known.count += 1;
+        confusions.set(key, known);
+      }
+      byTag.set(gold, counts);
+    });
+  });
+  const tally = ([right, n]: [number, number]): TagTally => ({ words: n, accuracy: n === 0 ? 0 : right / n });
+  const known = new Set(labels);
+  return {
+    sentences: sentences.length,
+    words,
+    accuracy: words === 0 ? 0 : correct / words,
+    byTag: Object.fromEntries([...byTag].sort(([, a], [, b]) => b[1] - a[1]).map(([tag, counts]) => [tag, tally(counts)])),
+    confusions: [...confusions.values()]
+      .sort((a, b) => b.count - a.count || (a.gold + a.predicted < b.gold + b.predicted ? -1 : 1))
+      .slice(0, MAX_TAG_CONFUSIONS),
+    tagsNotInModel: [...byTag.keys()].filter((tag) => !known.has(tag)).sort(),
+  };
 }
 
 /**

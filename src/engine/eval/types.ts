@@ -41,7 +41,7 @@ export interface EvalFileRequest {
 
 /** How far an evaluation is: `done` of `total` in `unit` (pairs, items, windows). */
 export interface EvalProgress {
-  unit: 'pairs' | 'items' | 'windows';
+  unit: 'pairs' | 'items' | 'windows' | 'sentences';
   done: number;
   total: number;
 }
@@ -92,4 +92,31 @@ export interface PerplexityEvalResult {
   tokens: number;
   perplexity: number;
   windows: number;
+}
+
+export interface TagTally {
+  words: number;
+  /** Share of these words (0 to 1) whose best tag is the gold one. */
+  accuracy: number;
+}
+
+/** A gold tag the tagger mistook for another, and how often. */
+export interface TagConfusion {
+  gold: string;
+  predicted: string;
+  count: number;
+}
+
+/** Tagged sentences (`word<TAB>tag` lines): how often a tagger's best tag is the gold one. */
+export interface TagsEvalResult {
+  model: string;
+  sentences: number;
+  words: number;
+  accuracy: number;
+  /** By gold tag, the most frequent first. */
+  byTag: Record<string, TagTally>;
+  /** The most frequent mistakes (at most MAX_TAG_CONFUSIONS), gold -> predicted. */
+  confusions: TagConfusion[];
+  /** Gold tags that are not among the tagger's labels (a tag-set mismatch: those words count as wrong). */
+  tagsNotInModel: string[];
 }

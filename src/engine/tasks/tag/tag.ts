@@ -21,23 +21,48 @@ export interface TagParams {
   model: ModelInfo;
   base?: ModelInfo;
   text: string;
+  /** Tag these words of `text` (given words) instead of the splitter's. */
+  words?: Word[];
   topK: number;
 }
 
 export interface CheckedTagRequest {
   text: string;
+  words: Word[] | undefined;
   model: string | undefined;
   topK: number;
 }
 
 export function checkTagRequest(request: TagRequest): CheckedTagRequest {
-  const { text, model, topK = DEFAULT_TOP_K } = request;
+  const { model, topK = DEFAULT_TOP_K } = request;
+  let text = request.text;
+  let words: Word[] | undefined;
+  if (request.words !== undefined) {
+    if (text !== undefined) throw badInput('Give either the text or the words to tag, not both.');
+    words = givenWords(request.words);
+    text = request.words.join(' ');
+  }
   if (typeof text !== 'string' || text.trim() === '') throw badInput('The text is empty.');
   if (text.length > MAX_TAG_CHARS) throw badInput(`The text has ${text.length} characters; tag takes at most ${MAX_TAG_CHARS}.`);
-  if (splitWords(text).length === 0) throw badInput('The text has no words.');
+  if (!words && splitWords(text).length === 0) throw badInput('The text has no words.');
   if (model !== undefined && (typeof model !== 'string' || model === '')) throw badInput('The model id is empty.');
   if (!Number.isInteger(topK) || topK < 1) throw badInput(`topK must be a whole number from 1 up (got ${topK}).`);
-  return { text, model, topK };
+  return { text, words, model, topK };
+}
+
+/** Given words (at least one, each a non-empty string without whitespace) with their offsets in the words joined by spaces. */
+function givenWords(given: unknown): Word[] {
+  if (!Array.isArray(given) || given.length === 0) throw badInput('The words to tag are missing: give a list of at least one word.');
+  const words: Word[] = [];
+  let at = 0;
+  for (const [i, word] of given.entries()) {
+    if (typeof word !== 'string' || word === '' || /\s/u.test(word)) {
+      throw badInput(`Word ${i + 1} of the words to tag is ${typeof word === 'string' ? (word === '' ? 'empty' : 'not one word (it holds whitespace)') : 'not a string'}.`);
+    }
+    words.push({ text: word, start: at, end: at + word.length });
+    at += word.length + 1;
+  }
+  return words;
 }
 
 /** The message when no tagger is installed: what to do next. */
@@ -93,7 +118,7 @@ function decode(model: ModelInfo, word: Word, probabilities: Float32Array, topK:
 export async function tag(params: TagParams, ctx: RequestContext, services: WorkerServices): Promise<TagResult> {
   const { model, text, topK } = params;
   const tagger = model.tagger!;
-  const words = splitWords(text);
+  const words = params.words ?? splitWords(text);
   const out: TaggedWord[] = [];
   let runs = 0;
   if (tagger.form === 'elmo-head') {
