@@ -69,7 +69,9 @@ def write_all(meta, out, work, ids, smoke, names=("bert", "gpt2", "elmo", "nnlm"
                      f"gradient accumulation {tr.get('accum', 1)})" if tr.get("ranks", 1) > 1
                      else f"alone in one process of {tr['threads']} threads (2-core machine, one model after the other"
                      + (f"; batch {tr['global_batch']} rows)" if tr.get("global_batch") else ")") if tr.get("threads", 1) > 1
-                     else "on one CPU thread (2-core machine, two trainings side by side)"),
+                     else "on one CPU thread (2-core machine, two trainings side by side"
+                     + (f"; batch {tr['global_batch']} rows)" if tr.get("global_batch") else ")"))
+                 + (f"; peak learning rate {tr['peak_lr']:.2g}" if tr.get("peak_lr") else ""),
                  f"- speed: {tr.get('tokens', 0) / max(tr.get('elapsed', 1), 1e-9):,.0f} tokens/s averaged over the run; "
                  + ("bf16 autocast (matmuls in oneDNN with AVX512-BF16; fp32 master weights, LayerNorm and loss in fp32); "
                     if tr.get('bf16') else "fp32 (OpenBLAS); ") + "jemalloc keeps freed pages (see training/README.md)",
