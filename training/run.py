@@ -246,24 +246,28 @@ def main():
         train_py = os.path.join(TRAINING_DIR, "train.py")
         env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", **fast_malloc_env()}
 
+        def warm_onnx(name):
+            """The shipped ONNX a model continues from; None when it starts over (smoke, --fresh, nothing shipped)."""
+            path = os.path.join(REPO, "media", "models", IDS[name], "onnx", "model.onnx")
+            return path if not a.smoke and name not in fresh and os.path.exists(path) else None
+
         def train_args(name, minutes):
             args = [name, "--work", work, "--minutes", str(minutes), "--device", a.device] + \
                 (["--smoke", "--max-steps", "15"] if a.smoke else [])
-            warm = os.path.join(REPO, "media", "models", IDS[name], "onnx", "model.onnx")
-            if not a.smoke and name not in fresh and os.path.exists(warm):
-                args += ["--init-from", warm]
-            return args
+            return args + (["--init-from", warm_onnx(name)] if warm_onnx(name) else [])
 
-        def warm(name):
-            """WARM_RECIPE of a model that continues from the shipped weights (else {})."""
-            return WARM_RECIPE.get(name, {}) if "--init-from" in train_args(name, 1) else {}
+        def recipe_args(name, with_batch):
+            """WARM_RECIPE as train.py arguments, for a model that continues from the shipped weights."""
+            recipe = WARM_RECIPE.get(name, {}) if warm_onnx(name) else {}
+            return (["--batch", str(recipe["batch"])] if with_batch and "batch" in recipe else []) + \
+                (["--lr-scale", str(recipe["lr_scale"])] if "lr_scale" in recipe else [])
 
         if a.ranks > 1 or a.threads > 1:  # one model at a time on all cores; each gets its lane's share of the budget
             order = [(n, f) for lane in LANES for n, f in lane if n in chosen]
             for name, frac in order:
                 minutes = 0.15 if a.smoke else a.budget * frac / sum(f for _, f in order)
                 extra = ["--batch", str(RANKS_BATCH[name])] if name in RANKS_BATCH and not a.smoke else []
-                extra += ["--lr-scale", str(warm(name)["lr_scale"])] if "lr_scale" in warm(name) else []
+                extra += recipe_args(name, with_batch=False)  # RANKS_BATCH sets the batch here
                 if a.ranks > 1:
                     if ddp.launch(train_py, train_args(name, minutes) + extra, a.ranks, env) != 0:
                         raise SystemExit(f"training failed: {name} on {a.ranks} ranks")
@@ -279,10 +283,7 @@ def main():
                 lane = [(n, f) for n, f in lane if n in chosen]
                 for name, frac in lane:
                     minutes = 0.15 if a.smoke else a.budget * frac / sum(f for _, f in lane)
-                    recipe = warm(name)
-                    cmd = [sys.executable, train_py] + train_args(name, minutes) + \
-                        (["--batch", str(recipe["batch"])] if "batch" in recipe else []) + \
-                        (["--lr-scale", str(recipe["lr_scale"])] if "lr_scale" in recipe else [])
+                    cmd = [sys.executable, train_py] + train_args(name, minutes) + recipe_args(name, with_batch=True)
                     cmds.append(" ".join(f"'{c}'" for c in cmd))
                 if not cmds:
                     continue

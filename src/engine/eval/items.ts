@@ -38,6 +38,11 @@ export interface TaggedSentence {
 /** Misses listed in a cloze result at most. */
 export const MAX_CLOZE_MISSES = 100;
 
+/** Code-unit order (not locale order: the same on every machine), for sorting tables. */
+function byText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** Lines of a text file, without a byte-order mark or line-end characters. */
 function linesOf(text: string): string[] {
   return text.replace(/^\uFEFF/, '').split(/\r?\n/);
@@ -184,7 +189,7 @@ export function tallyTags(
     accuracy: words === 0 ? 0 : correct / words,
     byTag: Object.fromEntries([...byTag].sort(([, a], [, b]) => b[1] - a[1]).map(([tag, counts]) => [tag, tally(counts)])),
     confusions: [...confusions.values()]
-      .sort((a, b) => b.count - a.count || (a.gold + a.predicted < b.gold + b.predicted ? -1 : 1))
+      .sort((a, b) => b.count - a.count || byText(a.gold, b.gold) || byText(a.predicted, b.predicted))
       .slice(0, MAX_TAG_CONFUSIONS),
     tagsNotInModel: [...byTag.keys()].filter((tag) => !known.has(tag)).sort(),
   };
@@ -247,7 +252,7 @@ export function tallyPairs(
   });
   const tally = ([correct, pairs]: [number, number]): PairTally => ({ pairs, accuracy: pairs === 0 ? 0 : correct / pairs });
   const table = (map: Map<string, [number, number]>): Record<string, PairTally> =>
-    Object.fromEntries([...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, counts]) => [key, tally(counts)]));
+    Object.fromEntries([...map].sort(([a], [b]) => byText(a, b)).map(([key, counts]) => [key, tally(counts)]));
   const overall = tally(groups.all.get('') ?? [0, 0]);
   return {
     pairs: overall.pairs,
