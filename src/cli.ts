@@ -300,12 +300,18 @@ const COMMANDS: Record<string, Command> = {
       'Scoreboards over a file: pairs (BLiMP-style .jsonl minimal pairs, or a folder of them: accuracy overall and by ' +
       'linguistics_term; causal LM, masked LM by pseudo-log-likelihood, or NNLM), cloze (lines "answer|answer<TAB>sentence ' +
       'with one [MASK]": top-1 / top-5 of a masked LM), perplexity (a causal LM over a text file), tags ("word<TAB>tag" ' +
-      'lines, a blank line between sentences: a tagger\'s accuracy, by tag, and its confusions). Progress on stderr.',
-    usage: 'pairs|cloze|perplexity|tags --file FILE [--model ID]',
+      'lines, a blank line between sentences: a tagger\'s accuracy, by tag, and its confusions), completion (running ' +
+      'text: ghost text at every Nth word against what the line goes on with, cut at several confidence thresholds). ' +
+      'Progress on stderr.',
+    usage: 'pairs|cloze|perplexity|tags|completion --file FILE [--model ID] [completion: --every N --max-tokens N --repetition-penalty X --after-space raw|healed]',
     positional: 'task',
     options: {
       file: { type: 'string' },
       model: { type: 'string' },
+      every: { type: 'string' },
+      'max-tokens': { type: 'string' },
+      'repetition-penalty': { type: 'string' },
+      'after-space': { type: 'string' },
     },
     async run(values, { engine, signal }) {
       const task = values['task'];
@@ -317,8 +323,15 @@ const COMMANDS: Record<string, Command> = {
       if (task === 'cloze') return engine.evalCloze(request, signal, onProgress);
       if (task === 'perplexity') return engine.evalPerplexity(request, signal, onProgress);
       if (task === 'tags') return engine.evalTags(request, signal, onProgress);
+      if (task === 'completion') {
+        const every = ifGiven(values, 'every', positiveInteger);
+        const maxTokens = ifGiven(values, 'max-tokens', positiveInteger);
+        const repetitionPenalty = ifGiven(values, 'repetition-penalty', decimal);
+        const afterSpace = optional(values, 'after-space') as 'raw' | 'healed' | undefined; // checked by the engine
+        return engine.evalCompletion({ ...request, ...definedOnly({ every, maxTokens, repetitionPenalty, afterSpace }) }, signal, onProgress);
+      }
       const got = typeof task === 'string' ? ` (got "${task}")` : '';
-      throw badInput(`Say what to evaluate: lm-lens eval pairs|cloze|perplexity|tags --file FILE${got}.`);
+      throw badInput(`Say what to evaluate: lm-lens eval pairs|cloze|perplexity|tags|completion --file FILE${got}.`);
     },
   },
   attention: {

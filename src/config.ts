@@ -1,6 +1,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { GHOST_TEXT_DEFAULTS } from './engine/confidence';
 
 /** The one typed view of the `lmLens.*` settings. Read it fresh where it is used; nothing caches it. */
 export interface LmLensConfig {
@@ -26,6 +27,8 @@ export interface LmLensConfig {
     readonly model: string | undefined;
     /** Ghost text: tokens to generate, and the pause after typing before asking. */
     readonly maxTokens: number;
+    /** Ghost text stops before the first token the model gave less than this probability (0: never). */
+    readonly minTokenProbability: number;
     readonly debounceMs: number;
     /** `LM Lens: Continue Text`: tokens, temperature (0 = greedy) and top-p. */
     readonly continueTokens: number;
@@ -59,8 +62,6 @@ export const DEFAULT_HOVER_LANGUAGES: readonly string[] = [
 export const DEFAULT_ELMO_MODEL = 'elmo-mini';
 export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
 export const DEFAULT_COMPLETION_ENABLE: Readonly<Record<string, boolean>> = { '*': false, plaintext: true, markdown: true };
-/** Ghost text and Continue Text: CTRL's repetition penalty (package.json's default; 1.3 read best on gpt2-mini). */
-export const DEFAULT_REPETITION_PENALTY = 1.3;
 
 /** Settings that change the engine's model directories: a change recreates the engine. */
 export const ENGINE_RESTART_SETTINGS: readonly string[] = ['lmLens.models.folders'];
@@ -82,12 +83,14 @@ export function readConfig(): LmLensConfig {
     completion: {
       enable: booleanMap(c.get<unknown>('completion.enable'), DEFAULT_COMPLETION_ENABLE),
       model: nonEmptyString(c.get<unknown>('completion.model')),
-      maxTokens: settingNumber(c.get<unknown>('completion.maxTokens'), 1, 64, true) ?? 16,
+      maxTokens: settingNumber(c.get<unknown>('completion.maxTokens'), 1, 64, true) ?? GHOST_TEXT_DEFAULTS.maxTokens,
+      minTokenProbability:
+        settingNumber(c.get<unknown>('completion.minTokenProbability'), 0, 1, false) ?? GHOST_TEXT_DEFAULTS.minTokenProbability,
       debounceMs: settingNumber(c.get<unknown>('completion.debounceMs'), 0, 5000, true) ?? 300,
       continueTokens: settingNumber(c.get<unknown>('completion.continueTokens'), 1, 1024, true) ?? 64,
       temperature: settingNumber(c.get<unknown>('completion.temperature'), 0, 5, false) ?? 0.8,
       topP: settingNumber(c.get<unknown>('completion.topP'), 0.01, 1, false) ?? 0.95,
-      repetitionPenalty: settingNumber(c.get<unknown>('completion.repetitionPenalty'), 1, 2, false) ?? DEFAULT_REPETITION_PENALTY,
+      repetitionPenalty: settingNumber(c.get<unknown>('completion.repetitionPenalty'), 1, 2, false) ?? GHOST_TEXT_DEFAULTS.repetitionPenalty,
     },
     fillMask: {
       model: nonEmptyString(c.get<unknown>('fillMask.model')),

@@ -212,6 +212,13 @@ export interface GenerateResult {
   finishReason: FinishReason;
   /** Whether the key/value cache was used. */
   cache: boolean;
+  /**
+   * The model's probability of each generated token (softmax of its logits, before the repetition penalty,
+   * temperature or top-k/top-p: how sure the model itself was), one per counted token.
+   */
+  tokenProbs: number[];
+  /** Where each generated token's text ends in `completion` (characters; tokens past a stop string end at its start). */
+  tokenEnds: number[];
   /** The sampling seed used (absent for greedy decoding). */
   seed?: number;
 }

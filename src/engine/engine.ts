@@ -7,6 +7,8 @@ import type {
   AttentionRequest,
   AttentionResult,
   ClozeEvalResult,
+  CompletionEvalRequest,
+  CompletionEvalResult,
   EmbedRequest,
   EmbedResult,
   EvalFileRequest,
@@ -32,7 +34,7 @@ import type {
 import { checkAttentionRequest } from './attention';
 import { ATTENTION_KINDS } from './attentionTensor';
 import { checkEmbedRequest, EMBED_KINDS } from './embed';
-import { evalCloze, evalPairs, evalPerplexity, evalTags, type EvalOperations } from './eval/evaluate';
+import { evalCloze, evalCompletion, evalPairs, evalPerplexity, evalTags, type EvalOperations } from './eval/evaluate';
 import { checkLogLikelihoodRequest, LIKELIHOOD_KINDS } from './eval/likelihood';
 import { checkFillRequest, FILL_KINDS } from './fill';
 import { checkGenerateRequest, GENERATE_KINDS } from './generate';
@@ -167,6 +169,11 @@ export class Engine {
     return lensErrors(() => evalPerplexity(this.evalOperations(), request, signal, onProgress));
   }
 
+  /** Running text: ghost text at points of it against what it goes on with, at several confidence cuts. */
+  evalCompletion(request: CompletionEvalRequest, signal?: AbortSignal, onProgress?: (progress: EvalProgress) => void): Promise<CompletionEvalResult> {
+    return lensErrors(() => evalCompletion(this.evalOperations(), request, signal, onProgress));
+  }
+
   /** Tagged sentences (`word<TAB>tag` lines): a tagger's accuracy, by tag, and its most frequent confusions. */
   evalTags(request: EvalFileRequest, signal?: AbortSignal, onProgress?: (progress: EvalProgress) => void): Promise<TagsEvalResult> {
     return lensErrors(() => evalTags(this.evalOperations(), request, signal, onProgress));
@@ -212,6 +219,7 @@ export class Engine {
       logLikelihoods: (request, signal, onProgress) => this.logLikelihoods(request, signal, onProgress),
       fill: (request, signal) => this.fill(request, signal),
       score: (request, signal, onProgress) => this.score(request, signal, onProgress),
+      generate: (request, signal) => this.generate(request, signal),
       resolveTagger: async (id) => {
         const { model } = await resolveTagger(this.models, id);
         return { id: model.id, labels: model.tagger?.labels ?? [] };

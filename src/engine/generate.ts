@@ -13,7 +13,7 @@ import { CausalLm, logitsRow, parseCausalConfig, type CausalConfig, type KvCache
 import { badInput } from './errors';
 import type { GenerateParams } from './runtime/protocol';
 import type { RequestContext } from './runtime/server';
-import { chooseToken, isSampling, mulberry32, penalizeRepeats, type SamplingOptions } from './sampling';
+import { chooseToken, isSampling, logSumExp, mulberry32, penalizeRepeats, type SamplingOptions } from './sampling';
 import type { WorkerServices } from './embed';
 import { loadTokenizer, type Tokenizer } from './tokenizer';
 
@@ -211,6 +211,8 @@ export async function generate(
   let firstTokenMs = 0;
   let ids = [...prompt];
   const generated: number[] = [];
+  const tokenProbs: number[] = []; // the model's own probability of each generated token (before penalty and sampling)
+  const tokenEnds: number[] = []; // where each generated token's text ends in `completion`
   const decoder = new IncrementalDecoder(tokenizer, prompt);
   let cache: KvCache | undefined;
   let completion = '';
@@ -226,6 +228,8 @@ export async function generate(
     const step = await lm.step(input, useCache ? cache : undefined, useCache);
     cache = step.cache;
     const row = logitsRow(step.logits, step.vocab, input.length - 1);
+    const norm = logSumExp(row);
+    const raw = repetitionPenalty !== 1 || generated.length < minTokens ? row.slice() : row; // the next lines change row
     penalizeRepeats(row, seen, repetitionPenalty);
     if (generated.length < minTokens) for (const id of eos) if (id < row.length) row[id] = -Infinity;
     const next = chooseToken(row, sampling, random);
@@ -238,9 +242,12 @@ export async function generate(
     generated.push(next);
     if (repetitionPenalty !== 1) seen.add(next);
     completion += decoder.push(next);
+    tokenProbs.push(roundProb(Math.exp(raw[next]! - norm)));
+    tokenEnds.push(completion.length);
     const stopAt = stop.length > 0 ? findStop(completion, stop, shown - GENERATE_LIMITS.maxStopLength) : -1;
     if (stopAt !== -1) {
       completion = completion.slice(0, stopAt);
+      for (let i = 0; i < tokenEnds.length; i++) tokenEnds[i] = Math.min(tokenEnds[i]!, stopAt);
       finishReason = 'stop';
       break;
     }
@@ -265,8 +272,11 @@ export async function generate(
     truncated: prompt.length < encoded.length,
     finishReason,
     cache: useCache,
+    tokenProbs,
+    tokenEnds,
     ...(seed === undefined ? {} : { seed }),
   };
 }
 
 const round = (x: number): number => Math.round(x * 100) / 100;
+const roundProb = (p: number): number => Math.round(p * 1e6) / 1e6;

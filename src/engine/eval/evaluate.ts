@@ -5,14 +5,20 @@
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { FillRequest, FillResult, ModelKind, ScoreProgress, ScoreRequest, ScoreResult, TagRequest, TagResult } from '../api';
+import type { FillRequest, FillResult, GenerateRequest, GenerateResult, ModelKind, ScoreProgress, ScoreRequest, ScoreResult, TagRequest, TagResult } from '../api';
 import { LensError, badInput, cancelled } from '../errors';
+import { GHOST_TEXT_DEFAULTS, healedPrompt, promptBefore } from '../confidence';
 import { FILL_KINDS } from '../fill';
+import { GENERATE_KINDS, GENERATE_LIMITS } from '../generate';
 import { SCORE_KINDS } from '../score';
 import { isSpecialTokenText, pairSentences, pairsScored, parseCloze, parsePairs, parseTagged, tallyCloze, tallyPairs, tallyTags, type PairItem } from './items';
+import { COMPLETION_THRESHOLDS, completionPoints, completionSample, tallyCompletion, type Suggestion } from './completion';
 import { LIKELIHOOD_KINDS } from './likelihood';
 import type {
   ClozeEvalResult,
+  CompletionEvalRequest,
+  CompletionSample,
+  CompletionEvalResult,
   EvalFileRequest,
   EvalProgress,
   LogLikelihoodProgress,
@@ -30,6 +36,7 @@ export interface EvalOperations {
   logLikelihoods(request: LogLikelihoodRequest, signal?: AbortSignal, onProgress?: (progress: LogLikelihoodProgress) => void): Promise<LogLikelihoodResult>;
   fill(request: FillRequest, signal?: AbortSignal): Promise<FillResult>;
   score(request: ScoreRequest, signal?: AbortSignal, onProgress?: (progress: ScoreProgress) => void): Promise<ScoreResult>;
+  generate(request: GenerateRequest, signal?: AbortSignal): Promise<GenerateResult>;
   /** The tagger `id` names (default: the best installed one) and its labels; MODEL_NOT_FOUND, or BAD_INPUT for a non-tagger. */
   resolveTagger(id: string | undefined): Promise<{ id: string; labels: readonly string[] }>;
   tag(request: TagRequest, signal?: AbortSignal): Promise<TagResult>;
@@ -158,4 +165,54 @@ export async function evalTags(ops: EvalOperations, request: EvalFileRequest, si
     onProgress?.({ unit: 'sentences', done: predicted.length, total: sentences.length });
   }
   return { model: tagger.id, ...tallyTags(sentences, predicted, tagger.labels) };
+}
+
+/** Samples of `eval completion` to read: the first few points. */
+const COMPLETION_SAMPLES = 5;
+
+/**
+ * Running text: ghost text (greedy, one line, as the editor asks for it) at every `every`-th word of each line,
+ * against what the line goes on with, cut at each of COMPLETION_THRESHOLDS; what lets a confidence cut be chosen
+ * by measurement.
+ */
+export async function evalCompletion(
+  ops: EvalOperations,
+  request: CompletionEvalRequest,
+  signal?: AbortSignal,
+  onProgress?: OnProgress,
+): Promise<CompletionEvalResult> {
+  const { file, model } = checkEvalRequest(request);
+  const { every = 8, maxTokens = GHOST_TEXT_DEFAULTS.maxTokens, repetitionPenalty = GHOST_TEXT_DEFAULTS.repetitionPenalty } = request;
+  if (!Number.isInteger(every) || every < 1 || every > 1000) throw badInput(`every must be a whole number from 1 to 1000 (got ${String(every)}).`);
+  if (!Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > GENERATE_LIMITS.maxTokens) {
+    throw badInput(`maxTokens must be a whole number from 1 to ${GENERATE_LIMITS.maxTokens} (got ${String(maxTokens)}).`);
+  }
+  const { afterSpace } = request;
+  if (afterSpace !== undefined && afterSpace !== 'raw' && afterSpace !== 'healed') {
+    throw badInput(`afterSpace must be "raw" or "healed" (got ${JSON.stringify(afterSpace)}).`);
+  }
+  const text = (await readEvalFile(file)).replace(/\r\n?/g, '\n');
+  const points = completionPoints(text, every);
+  if (points.length === 0) throw badInput(`${file} has no line with more than ${every} words to complete.`);
+  const id = await ops.resolveModel(model, GENERATE_KINDS, 'eval completion');
+  const suggestions: Suggestion[] = [];
+  const samples: CompletionSample[] = [];
+  for (const point of points) {
+    if (signal?.aborted) throw cancelled();
+    const typed = promptBefore(text, afterSpace ? point.offset + 1 : point.offset); // points are followed by a space or tab
+    const prompt = afterSpace === 'healed' ? healedPrompt(typed) : typed;
+    const result = await ops.generate({ text: prompt, maxTokens, stop: ['\n'], repetitionPenalty, model: id }, signal);
+    suggestions.push({ ...result, healed: prompt !== typed });
+    if (samples.length < COMPLETION_SAMPLES) samples.push(completionSample(typed, point, result));
+    onProgress?.({ unit: 'points', done: suggestions.length, total: points.length });
+  }
+  return {
+    model: id,
+    points: points.length,
+    maxTokens,
+    repetitionPenalty,
+    cursor: afterSpace ? `after-space-${afterSpace}` : 'word-end',
+    thresholds: COMPLETION_THRESHOLDS.map((t) => tallyCompletion(points, suggestions, t)),
+    samples,
+  };
 }

@@ -41,7 +41,7 @@ export interface EvalFileRequest {
 
 /** How far an evaluation is: `done` of `total` in `unit` (pairs, items, windows). */
 export interface EvalProgress {
-  unit: 'pairs' | 'items' | 'windows' | 'sentences';
+  unit: 'pairs' | 'items' | 'windows' | 'sentences' | 'points';
   done: number;
   total: number;
 }
@@ -119,4 +119,61 @@ export interface TagsEvalResult {
   confusions: TagConfusion[];
   /** Gold tags that are not among the tagger's labels (a tag-set mismatch: those words count as wrong). */
   tagsNotInModel: string[];
+}
+
+/** `evalCompletion`: running text, and how ghost text is asked for at points in it. */
+export interface CompletionEvalRequest extends EvalFileRequest {
+  /** Words between two prompt points on a line (default 8). */
+  every?: number;
+  /** Tokens generated at each point (default: ghost text's 16). */
+  maxTokens?: number;
+  /** CTRL's repetition penalty (default: ghost text's 1.3). */
+  repetitionPenalty?: number;
+  /**
+   * The cursor after the space that follows the word, as when the writer pauses after typing it: 'healed' sends
+   * the prompt without that space, as ghost text does; 'raw' sends it as typed. Default: the cursor at the word's end.
+   */
+  afterSpace?: 'raw' | 'healed';
+}
+
+/** Ghost text cut at one confidence threshold, over every point of the file. */
+export interface CompletionThresholdTally {
+  /** The cut: tokens the model gave less than this probability (and what follows) are not shown. */
+  minTokenProbability: number;
+  /** Share of points (0 to 1) where a suggestion is shown. */
+  shown: number;
+  /** Mean words (and punctuation marks) per shown suggestion. */
+  words: number;
+  /** Share of shown words that are right: the leading words that match what the text goes on with. */
+  precision: number;
+  /** Share of shown suggestions whose first word is right. */
+  firstWord: number;
+  /** Share of shown suggestions that are right as a whole (Tab would have typed what the writer typed). */
+  whole: number;
+  /** Right words per point, shown or not: what the writer is spared, on average. */
+  rightWordsPerPoint: number;
+}
+
+/** One point of the file and the ghost text it got (before any cut). */
+export interface CompletionSample {
+  /** The end of the prompt (its last 40 characters). */
+  promptEnd: string;
+  completion: string;
+  /** What the text goes on with (to the end of the line, at most 80 characters). */
+  reference: string;
+  tokenProbs: number[];
+}
+
+/** Ghost text against what the text really goes on with, at several confidence cuts (`lm-lens eval completion`). */
+export interface CompletionEvalResult {
+  model: string;
+  /** Prompt points: every `every` words on each line, the rest of the line being the reference. */
+  points: number;
+  maxTokens: number;
+  repetitionPenalty: number;
+  /** Where the cursor was: at the word's end, or after the space that follows it (sent raw or healed). */
+  cursor: 'word-end' | 'after-space-raw' | 'after-space-healed';
+  thresholds: CompletionThresholdTally[];
+  /** The first points, to read. */
+  samples: CompletionSample[];
 }

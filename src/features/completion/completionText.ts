@@ -9,13 +9,7 @@ export function inlineEnabledFor(enable: Readonly<Record<string, boolean>>, lang
   return enable['*'] === true;
 }
 
-/** The prompt: up to `maxChars` before the cursor, starting at a word boundary when cut. */
-export function promptBefore(text: string, offset: number, maxChars = 2000): string {
-  if (offset <= maxChars) return text.slice(0, offset);
-  const start = offset - maxChars;
-  const space = text.slice(start, offset).search(/\s/);
-  return text.slice(space === -1 ? start : start + space + 1, offset);
-}
+export { promptBefore } from '../../engine/confidence'; // shared with `lm-lens eval completion`
 
 /** Ghost text is offered only at the end of a line (nothing but spaces after the cursor) after some text. */
 export function wantsGhostText(linePrefix: string, lineSuffix: string): boolean {

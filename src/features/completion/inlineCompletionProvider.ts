@@ -4,6 +4,7 @@ import { describeError, log } from '../../log';
 import { abortSignalFor, isCancellation } from '../cancellation';
 import type { EngineService } from '../engineService';
 import type { MiniModelNotices } from '../models/miniModelNotice';
+import { ghostText, healedPrompt } from '../../engine/confidence';
 import { inlineEnabledFor, promptBefore, tidyCompletion, wantsGhostText } from './completionText';
 
 /** Documents that get ghost text: files and unsaved editors (not output panels, git objects, ...). */
@@ -11,7 +12,7 @@ const SELECTOR: vscode.DocumentSelector = [{ scheme: 'file' }, { scheme: 'untitl
 
 /**
  * Ghost text from the causal LM at the end of a line, in the languages `lmLens.completion.enable` turns on
- * (plaintext and markdown by default). Debounced: it waits `debounceMs` after the last keystroke, and
+ * (plaintext and markdown by default), cut to the words the model is sure of (`minTokenProbability`). Debounced: it waits `debounceMs` after the last keystroke, and
  * VS Code cancels the request as soon as typing continues, which aborts the generation in the worker.
  * Failures go to the log, never to a toast.
  */
@@ -36,12 +37,13 @@ export class LmInlineCompletionProvider implements vscode.InlineCompletionItemPr
     if (!(await pause(config.debounceMs, token))) return undefined;
 
     const prompt = promptBefore(document.getText(), document.offsetAt(position));
+    const sent = healedPrompt(prompt);
     const cancel = abortSignalFor(token);
     try {
       const engine = await this.engines.get();
       const result = await engine.generate(
         {
-          text: prompt,
+          text: sent,
           maxTokens: config.maxTokens,
           stop: ['\n'],
           repetitionPenalty: config.repetitionPenalty,
@@ -51,9 +53,11 @@ export class LmInlineCompletionProvider implements vscode.InlineCompletionItemPr
       );
       if (token.isCancellationRequested) return undefined;
       this.lastError = undefined;
-      const text = tidyCompletion(prompt, result.completion);
+      const sure = ghostText(result.completion, result.tokenEnds, result.tokenProbs, config.minTokenProbability, sent !== prompt);
+      const text = tidyCompletion(prompt, sure);
       if (text) this.notices?.afterUse(engine, result.model, 'completion');
-      log.debug(`ghost text: ${result.tokens} tokens in ${result.ms} ms${text ? '' : ' (nothing to show)'}`);
+      const cut = sure.length < result.completion.length ? `, ${JSON.stringify(result.completion)} cut to ${JSON.stringify(sure)}` : '';
+      log.debug(`ghost text: ${result.tokens} tokens in ${result.ms} ms${cut}${text ? '' : ' (nothing to show)'}`);
       return text ? [new vscode.InlineCompletionItem(text, new vscode.Range(position, position))] : undefined;
     } catch (error) {
       if (isCancellation(error) || token.isCancellationRequested) return undefined;

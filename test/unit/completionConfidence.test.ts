@@ -1,0 +1,219 @@
+/**
+ * Ghost text's confidence cut: `generate` reports the model's own probability of each token it wrote and where
+ * the token's text ends; `confidentPrefix` keeps the sure start of a completion, ending at a word's end; `eval
+ * completion` compares suggestions with what a text goes on with at several cuts. End to end on the counting
+ * model (helpers/lmModels.ts), whose logits are known, so every probability is computed here from them.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { confidentPrefix, ghostText, healedPrompt, wordsOf } from '../../src/engine/confidence';
+import { Engine, modelDirectories } from '../../src/engine/engine';
+import { LensError } from '../../src/engine/errors';
+import { COMPLETION_THRESHOLDS, completionPoints, tallyCompletion } from '../../src/engine/eval/completion';
+import { logSoftmax } from '../../src/engine/sampling';
+import { COUNT_BASE, countingLogits, writeCountingGpt2 } from './helpers/lmModels';
+import { DIST, tempDir } from './helpers/modelFolders';
+import { lensError } from './helpers/lensError';
+
+const workerPath = path.join(DIST, 'worker.js');
+
+/** The counting model's probability of token `id` after `n` tokens, from its logits. */
+const countingProb = (n: number, id: number): number => Math.exp(logSoftmax(countingLogits(n))[id]!);
+
+describe('confidentPrefix', () => {
+  const completion = ' the river bank.';
+  const ends = [4, 10, 13, 15, 16]; // " the", " river", " ba", "nk", "."
+
+  test('keeps tokens down to the first one under the cut; 0 keeps everything', () => {
+    assert.equal(confidentPrefix(completion, ends, [0.9, 0.8, 0.7, 0.6, 0.5], 0.5), completion);
+    assert.equal(confidentPrefix(completion, ends, [0.9, 0.8, 0.1, 0.9, 0.9], 0.5), ' the river');
+    assert.equal(confidentPrefix(completion, ends, [0.01, 0.01, 0.01, 0.01, 0.01], 0), completion);
+    assert.equal(confidentPrefix(completion, ends, [0.1, 0.9, 0.9, 0.9, 0.9], 0.5), '');
+  });
+
+  test('a cut inside a word goes back to where the word starts; trailing spaces go', () => {
+    assert.equal(confidentPrefix(completion, ends, [0.9, 0.9, 0.9, 0.1, 0.9], 0.5), ' the river');
+    assert.equal(confidentPrefix(" don't stop", [4, 6, 11], [0.9, 0.2, 0.9], 0.5), '');
+    assert.equal(confidentPrefix(' a, b', [2, 3, 5], [0.9, 0.9, 0.1], 0.5), ' a,');
+  });
+
+  test('NaN stops the cut; ends past the text are clipped', () => {
+    assert.equal(confidentPrefix(' a b', [2, 4], [0.9, Number.NaN], 0.5), ' a');
+    assert.equal(confidentPrefix(' a', [2, 9], [0.9, 0.9], 0.5), ' a');
+  });
+
+  test('healedPrompt drops one space after a word; ghostText then wants the completion to start with it', () => {
+    assert.equal(healedPrompt('The United '), 'The United');
+    assert.equal(healedPrompt('The United'), 'The United');
+    assert.equal(healedPrompt('The United  '), 'The United  '); // two spaces: sent as typed
+    assert.equal(healedPrompt('Line\n '), 'Line\n ');
+    assert.equal(ghostText(' States, and', [7, 8, 12], [0.99, 0.1, 0.9], 0.2, true), 'States');
+    assert.equal(ghostText(' States, and', [7, 8, 12], [0.99, 0.1, 0.9], 0.2, false), ' States');
+    assert.equal(ghostText('man of', [3, 6], [0.9, 0.9], 0.2, true), ''); // the model went on with the word
+  });
+
+  test('wordsOf: words (with inner apostrophes) and marks, spaces ignored', () => {
+    assert.deepEqual(wordsOf(" Don't stop, it's 3.5 "), ["Don't", 'stop', ',', "it's", '3', '.', '5']);
+    assert.deepEqual(wordsOf('   '), []);
+  });
+});
+
+describe('completionPoints and tallyCompletion', () => {
+  test('after every Nth word or mark with a space after it and more on the line', () => {
+    const text = 'one two three four\nfive six, seven\nend';
+    // line 2: "six" (2nd) is followed by ",", not a space; "seven" (4th) ends the line
+    assert.deepEqual(completionPoints(text, 2), [{ offset: 7, reference: ' three four' }]);
+    assert.deepEqual(completionPoints(text, 1).map((p) => text.slice(0, p.offset).split('\n').pop()), [
+      'one',
+      'one two',
+      'one two three',
+      'five',
+      'five six,',
+    ]);
+  });
+
+  test('shown, words, precision, first word, whole and right words per point at a cut', () => {
+    const points = [
+      { offset: 0, reference: ' the river bank' },
+      { offset: 0, reference: ' a cup of tea' },
+      { offset: 0, reference: ' go home' },
+    ];
+    const suggestions = [
+      { completion: ' the river side', tokenEnds: [4, 10, 15], tokenProbs: [0.9, 0.6, 0.3] },
+      { completion: ' a cup', tokenEnds: [2, 6], tokenProbs: [0.9, 0.9] },
+      { completion: ' stop', tokenEnds: [5], tokenProbs: [0.2] },
+    ];
+    assert.deepEqual(tallyCompletion(points, suggestions, 0), {
+      minTokenProbability: 0,
+      shown: 1,
+      words: 2,
+      precision: 0.6667, // 2 + 2 + 0 right of 3 + 2 + 1
+      firstWord: 0.6667,
+      whole: 0.3333,
+      rightWordsPerPoint: 1.3333,
+    });
+    assert.deepEqual(tallyCompletion(points, suggestions, 0.5), {
+      minTokenProbability: 0.5,
+      shown: 0.6667,
+      words: 2, // " the river", " a cup"
+      precision: 1,
+      firstWord: 1,
+      whole: 1,
+      rightWordsPerPoint: 1.3333,
+    });
+    assert.equal(tallyCompletion(points, suggestions, 0.95).shown, 0);
+  });
+});
+
+describe('token probabilities and eval completion (counting model in the worker)', () => {
+  const models = tempDir();
+  const files = tempDir('lm-lens-eval-completion-');
+  let engine: Engine;
+  before(() => {
+    writeCountingGpt2(models.dir, 'counting', { n_positions: 256 });
+    engine = new Engine({ modelDirectories: modelDirectories(models.dir), workerPath });
+  });
+  after(async () => {
+    await engine.dispose();
+    models.remove();
+    files.remove();
+  });
+
+  test("each token's probability is the model's softmax, and its end is where its text ends", async () => {
+    const result = await engine.generate({ text: 'Hi', maxTokens: 4, model: 'counting' });
+    assert.equal(result.completion, '2345');
+    assert.deepEqual(result.tokenEnds, [1, 2, 3, 4]);
+    result.tokenProbs.forEach((p, i) => assert.ok(Math.abs(p - countingProb(2 + i, COUNT_BASE + 2 + i)) < 1e-6, `token ${i}: ${p}`));
+  });
+
+  test('the probability is taken before the repetition penalty changes the choice', async () => {
+    // after "2x" the model would write "2"; the penalty halves that logit, so its neighbours "1" and "3" tie above
+    // it and the first ("1") wins, with its own probability
+    const result = await engine.generate({ text: '2x', maxTokens: 1, repetitionPenalty: 2, model: 'counting' });
+    assert.equal(result.completion, '1');
+    assert.ok(Math.abs(result.tokenProbs[0]! - countingProb(2, COUNT_BASE + 1)) < 1e-6);
+    assert.ok(result.tokenProbs[0]! < countingProb(2, COUNT_BASE + 2) / 2);
+  });
+
+  test('a stop string: the token ends that ran past it end where it starts', async () => {
+    const result = await engine.generate({ text: 'Hi', maxTokens: 8, stop: ['45'], model: 'counting' });
+    assert.equal(result.completion, '23');
+    assert.equal(result.finishReason, 'stop');
+    assert.deepEqual(result.tokenEnds, [1, 2, 2, 2]);
+    assert.equal(result.tokenProbs.length, 4);
+  });
+
+  test('eval completion: suggestions against what each line goes on with, at every cut', async () => {
+    // line 1: after "012" (3 tokens) the model writes "3456789" = the rest of the line; line 2: after the whole
+    // text before it (14 tokens) it writes ">?@ABCD", where the line goes on with "3"
+    const file = path.join(files.dir, 'text.txt');
+    writeFileSync(file, '012 3456789\nab 3\n');
+    const result = await engine.evalCompletion({ file, model: 'counting', every: 1, maxTokens: 7 });
+    assert.equal(result.points, 2);
+    assert.deepEqual(result.thresholds.map((t) => t.minTokenProbability), COMPLETION_THRESHOLDS);
+    const sure = countingProb(3, COUNT_BASE + 3); // ~0.56, the same for every token of this model
+    for (const tally of result.thresholds) {
+      if (tally.minTokenProbability <= sure) {
+        assert.deepEqual(tally, { minTokenProbability: tally.minTokenProbability, shown: 1, words: 2.5, precision: 0.2, firstWord: 0.5, whole: 0.5, rightWordsPerPoint: 0.5 });
+      } else {
+        assert.equal(tally.shown, 0);
+      }
+    }
+    assert.deepEqual(result.samples.map((s) => [s.promptEnd, s.completion, s.reference]), [
+      ['012', '3456789', ' 3456789'],
+      ['012 3456789\nab', '>?@ABCD', ' 3'],
+    ]);
+  });
+
+  test('eval completion after the space: raw sends it, healed drops it and shows nothing when the word goes on', async () => {
+    const file = path.join(files.dir, 'space.txt');
+    writeFileSync(file, '012 3456789\n');
+    const raw = await engine.evalCompletion({ file, model: 'counting', every: 1, maxTokens: 7, afterSpace: 'raw' });
+    assert.equal(raw.cursor, 'after-space-raw');
+    assert.deepEqual([raw.samples[0]!.promptEnd, raw.samples[0]!.completion], ['012 ', '456789:']); // 4 tokens seen
+    assert.equal(raw.thresholds[0]!.firstWord, 0);
+    const healed = await engine.evalCompletion({ file, model: 'counting', every: 1, maxTokens: 7, afterSpace: 'healed' });
+    assert.equal(healed.cursor, 'after-space-healed');
+    assert.equal(healed.samples[0]!.completion, '3456789'); // "012" sent; no leading space, so nothing is shown
+    assert.equal(healed.thresholds[0]!.shown, 0);
+    await assert.rejects(
+      engine.evalCompletion({ file, model: 'counting', afterSpace: 'both' as 'raw' }),
+      lensError('BAD_INPUT', /afterSpace must be "raw" or "healed"/),
+    );
+  });
+
+  test('eval completion errors: no line long enough, bad every, wrong model kind, cancel', async () => {
+    const short = path.join(files.dir, 'short.txt');
+    writeFileSync(short, 'one\ntwo words\n');
+    await assert.rejects(engine.evalCompletion({ file: short, model: 'counting' }), lensError('BAD_INPUT', /no line with more than 8 words/));
+    await assert.rejects(engine.evalCompletion({ file: short, every: 0 }), lensError('BAD_INPUT', /every must be a whole number/));
+    const long = path.join(files.dir, 'long.txt');
+    writeFileSync(long, Array.from({ length: 200 }, (_, i) => `w${i}`).join(' '));
+    const abort = new AbortController();
+    let progressed = 0;
+    const run = engine.evalCompletion({ file: long, model: 'counting', every: 1, maxTokens: 2 }, abort.signal, (p) => {
+      progressed = p.done;
+      if (p.done === 3) abort.abort();
+    });
+    await assert.rejects(run, (e: unknown) => e instanceof LensError && e.code === 'CANCELLED');
+    assert.ok(progressed < 199, `cancelled mid-run (after ${progressed} points)`);
+  });
+
+  test('lm-lens eval completion prints the table; a bad --every is exit 2', () => {
+    const file = path.join(files.dir, 'cli.txt');
+    writeFileSync(file, '012 3456789\n');
+    const cli = (args: string[]) => spawnSync(process.execPath, [path.join(DIST, 'cli.js'), '--models-dir', models.dir, ...args], { encoding: 'utf8', timeout: 60_000 });
+    const run = cli(['eval', 'completion', '--model', 'counting', '--file', file, '--every', '1', '--max-tokens', '7']);
+    assert.equal(run.status, 0, run.stderr);
+    const result = JSON.parse(run.stdout) as { points: number; maxTokens: number; thresholds: { whole: number }[] };
+    assert.equal(result.points, 1);
+    assert.equal(result.maxTokens, 7);
+    assert.equal(result.thresholds[0]!.whole, 1);
+    const bad = cli(['eval', 'completion', '--file', file, '--every', 'x']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /"code":"BAD_INPUT".*--every must be a whole number/);
+  });
+});
