@@ -5,6 +5,7 @@ import { describeError, log } from '../../log';
 import { abortSignalFor, isCancellation } from '../cancellation';
 import type { EngineService } from '../engineService';
 import type { MiniModelNotices } from '../models/miniModelNotice';
+import { healedPrompt } from '../../engine/confidence';
 import { promptBefore } from './completionText';
 
 /**
@@ -27,6 +28,8 @@ export async function continueTextCommand(engines: EngineService, notices?: Mini
     return;
   }
   const config = readConfig().completion;
+  const sent = healedPrompt(prompt); // sent without a trailing typed space (see healedPrompt); the text's first space is dropped
+  let typedSpace = sent !== prompt;
   const inserter = new StreamingInserter(editor, start);
   const userEdits = vscode.workspace.onDidChangeTextDocument((event) => {
     if (event.document === document && event.contentChanges.length > 0 && !inserter.editing) inserter.stop('edited');
@@ -40,7 +43,7 @@ export async function continueTextCommand(engines: EngineService, notices?: Mini
           const engine = await engines.get();
           const result = await engine.generate(
             {
-              text: prompt,
+              text: sent,
               maxTokens: config.continueTokens,
               // asked to continue, the model may not end the text at once (a small model often samples
               // end-of-text first after a finished sentence, and the command then inserted nothing)
@@ -52,7 +55,8 @@ export async function continueTextCommand(engines: EngineService, notices?: Mini
             },
             AbortSignal.any([cancel.signal, inserter.failed]),
             (piece) => {
-              inserter.insert(piece.text);
+              inserter.insert(typedSpace && piece.text.startsWith(' ') ? piece.text.slice(1) : piece.text);
+              typedSpace = false;
               progress.report({ message: `${piece.tokens} of ${config.continueTokens} tokens` });
             },
           );
