@@ -238,7 +238,7 @@ const COMMANDS: Record<string, Command> = {
   complete: {
     summary: 'Continue a text with a causal LM (greedy unless --temperature is above 0).',
     usage:
-      '--text TEXT [--max-tokens N] [--temperature X] [--top-k K] [--top-p P] [--repetition-penalty R] [--seed S] [--stop STR]... [--no-cache] [--stream] [--model ID]',
+      '--text TEXT [--max-tokens N] [--temperature X] [--top-k K] [--top-p P] [--repetition-penalty R] [--seed S] [--stop STR]... [--no-cache] [--stream] [--token-probs] [--model ID]',
     options: {
       text: { type: 'string' },
       'max-tokens': { type: 'string' },
@@ -250,6 +250,7 @@ const COMMANDS: Record<string, Command> = {
       stop: { type: 'string', multiple: true },
       'no-cache': { type: 'boolean' },
       stream: { type: 'boolean' },
+      'token-probs': { type: 'boolean' },
       model: { type: 'string' },
     },
     async run(values, { engine, signal }) {
@@ -264,6 +265,7 @@ const COMMANDS: Record<string, Command> = {
           seed: ifGiven(values, 'seed', wholeNumber),
           stop: Array.isArray(values['stop']) ? values['stop'].map(String) : undefined,
           noCache: values['no-cache'] === true ? true : undefined,
+          tokenProbs: values['token-probs'] === true ? true : undefined,
           model: optional(values, 'model'),
         }),
       };

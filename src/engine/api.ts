@@ -182,6 +182,11 @@ export interface GenerateRequest {
    * it, negative ones multiplied (CTRL's penalty, as transformers' `repetition_penalty`). Default 1: none; 1 to 2.
    */
   repetitionPenalty?: number;
+  /**
+   * Report each generated token's probability and where its text ends (`tokenProbs`, `tokenEnds`). Off by default:
+   * it costs a pass over the vocabulary per token, about 15% of gpt2-mini's generation speed (test/bench/generation.mjs).
+   */
+  tokenProbs?: boolean;
   model?: string;
 }
 
@@ -213,12 +218,12 @@ export interface GenerateResult {
   /** Whether the key/value cache was used. */
   cache: boolean;
   /**
-   * The model's probability of each generated token (softmax of its logits, before the repetition penalty,
+   * With `tokenProbs` asked for: the model's probability of each generated token (softmax of its logits, before the repetition penalty,
    * temperature or top-k/top-p: how sure the model itself was), one per counted token.
    */
-  tokenProbs: number[];
+  tokenProbs?: number[];
   /** Where each generated token's text ends in `completion` (characters; tokens past a stop string end at its start). */
-  tokenEnds: number[];
+  tokenEnds?: number[];
   /** The sampling seed used (absent for greedy decoding). */
   seed?: number;
 }

@@ -46,6 +46,7 @@ export interface CheckedGenerateRequest {
   noCache: boolean;
   minTokens: number;
   repetitionPenalty: number;
+  tokenProbs: boolean;
   model: string | undefined;
 }
 
@@ -56,7 +57,7 @@ function isNumber(value: unknown): value is number {
 /** Host side: BAD_INPUT for anything malformed, with what was expected; fills in the defaults. */
 export function checkGenerateRequest(request: GenerateRequest): CheckedGenerateRequest {
   const { text, maxTokens = GENERATE_LIMITS.defaultMaxTokens, temperature = 0, topK = 0, topP = 1 } = request;
-  const { seed, stop = [], noCache = false, minTokens = 0, repetitionPenalty = 1, model } = request;
+  const { seed, stop = [], noCache = false, minTokens = 0, repetitionPenalty = 1, tokenProbs = false, model } = request;
   if (typeof text !== 'string' || text.trim() === '') throw badInput('The text to continue is empty.');
   if (text.length > GENERATE_LIMITS.maxTextLength) {
     throw badInput(`The text is too long (${text.length} characters; at most ${GENERATE_LIMITS.maxTextLength}).`);
@@ -77,6 +78,7 @@ export function checkGenerateRequest(request: GenerateRequest): CheckedGenerateR
   }
   if (stop.length > GENERATE_LIMITS.maxStops) throw badInput(`At most ${GENERATE_LIMITS.maxStops} stop strings.`);
   if (typeof noCache !== 'boolean') throw badInput('noCache must be true or false.');
+  if (typeof tokenProbs !== 'boolean') throw badInput('tokenProbs must be true or false.');
   if (!Number.isInteger(minTokens) || minTokens < 0 || minTokens > maxTokens) {
     throw badInput(`minTokens must be a whole number from 0 to maxTokens (got ${String(minTokens)}).`);
   }
@@ -94,6 +96,7 @@ export function checkGenerateRequest(request: GenerateRequest): CheckedGenerateR
     noCache,
     minTokens,
     repetitionPenalty,
+    tokenProbs,
     model,
   };
 }
@@ -193,6 +196,7 @@ export async function generate(
   services: WorkerServices,
 ): Promise<GenerateResult> {
   const { model, maxTokens, sampling, seed, stop, noCache, minTokens, repetitionPenalty } = params;
+  const withProbs = params.tokenProbs;
   if (!GENERATE_KINDS.includes(model.kind)) throw badInput(`Model "${model.id}" (${model.kind}) cannot generate text.`);
   const { tokenizer, causal, lm } = await loadCausalLm(model, services);
   const useCache = !noCache && lm.canCache;
@@ -228,8 +232,8 @@ export async function generate(
     const step = await lm.step(input, useCache ? cache : undefined, useCache);
     cache = step.cache;
     const row = logitsRow(step.logits, step.vocab, input.length - 1);
-    const norm = logSumExp(row);
-    const raw = repetitionPenalty !== 1 || generated.length < minTokens ? row.slice() : row; // the next lines change row
+    const norm = withProbs ? logSumExp(row) : 0;
+    const raw = withProbs && (repetitionPenalty !== 1 || generated.length < minTokens) ? row.slice() : row; // the next lines change row
     penalizeRepeats(row, seen, repetitionPenalty);
     if (generated.length < minTokens) for (const id of eos) if (id < row.length) row[id] = -Infinity;
     const next = chooseToken(row, sampling, random);
@@ -242,8 +246,10 @@ export async function generate(
     generated.push(next);
     if (repetitionPenalty !== 1) seen.add(next);
     completion += decoder.push(next);
-    tokenProbs.push(roundProb(Math.exp(raw[next]! - norm)));
-    tokenEnds.push(completion.length);
+    if (withProbs) {
+      tokenProbs.push(roundProb(Math.exp(raw[next]! - norm)));
+      tokenEnds.push(completion.length);
+    }
     const stopAt = stop.length > 0 ? findStop(completion, stop, shown - GENERATE_LIMITS.maxStopLength) : -1;
     if (stopAt !== -1) {
       completion = completion.slice(0, stopAt);
@@ -272,8 +278,7 @@ export async function generate(
     truncated: prompt.length < encoded.length,
     finishReason,
     cache: useCache,
-    tokenProbs,
-    tokenEnds,
+    ...(withProbs ? { tokenProbs, tokenEnds } : {}),
     ...(seed === undefined ? {} : { seed }),
   };
 }

@@ -123,27 +123,34 @@ describe('token probabilities and eval completion (counting model in the worker)
   });
 
   test("each token's probability is the model's softmax, and its end is where its text ends", async () => {
-    const result = await engine.generate({ text: 'Hi', maxTokens: 4, model: 'counting' });
+    const result = await engine.generate({ text: 'Hi', maxTokens: 4, tokenProbs: true, model: 'counting' });
     assert.equal(result.completion, '2345');
     assert.deepEqual(result.tokenEnds, [1, 2, 3, 4]);
-    result.tokenProbs.forEach((p, i) => assert.ok(Math.abs(p - countingProb(2 + i, COUNT_BASE + 2 + i)) < 1e-6, `token ${i}: ${p}`));
+    result.tokenProbs!.forEach((p, i) => assert.ok(Math.abs(p - countingProb(2 + i, COUNT_BASE + 2 + i)) < 1e-6, `token ${i}: ${p}`));
   });
 
   test('the probability is taken before the repetition penalty changes the choice', async () => {
     // after "2x" the model would write "2"; the penalty halves that logit, so its neighbours "1" and "3" tie above
     // it and the first ("1") wins, with its own probability
-    const result = await engine.generate({ text: '2x', maxTokens: 1, repetitionPenalty: 2, model: 'counting' });
+    const result = await engine.generate({ text: '2x', maxTokens: 1, repetitionPenalty: 2, tokenProbs: true, model: 'counting' });
     assert.equal(result.completion, '1');
-    assert.ok(Math.abs(result.tokenProbs[0]! - countingProb(2, COUNT_BASE + 1)) < 1e-6);
-    assert.ok(result.tokenProbs[0]! < countingProb(2, COUNT_BASE + 2) / 2);
+    assert.ok(Math.abs(result.tokenProbs![0]! - countingProb(2, COUNT_BASE + 1)) < 1e-6);
+    assert.ok(result.tokenProbs![0]! < countingProb(2, COUNT_BASE + 2) / 2);
   });
 
   test('a stop string: the token ends that ran past it end where it starts', async () => {
-    const result = await engine.generate({ text: 'Hi', maxTokens: 8, stop: ['45'], model: 'counting' });
+    const result = await engine.generate({ text: 'Hi', maxTokens: 8, stop: ['45'], tokenProbs: true, model: 'counting' });
     assert.equal(result.completion, '23');
     assert.equal(result.finishReason, 'stop');
     assert.deepEqual(result.tokenEnds, [1, 2, 2, 2]);
-    assert.equal(result.tokenProbs.length, 4);
+    assert.equal(result.tokenProbs!.length, 4);
+  });
+
+  test('without tokenProbs asked for, neither list is there (they cost a pass over the vocabulary per token)', async () => {
+    const result = await engine.generate({ text: 'Hi', maxTokens: 4, model: 'counting' });
+    assert.equal(result.completion, '2345');
+    assert.equal('tokenProbs' in result || 'tokenEnds' in result, false);
+    await assert.rejects(engine.generate({ text: 'Hi', tokenProbs: 'yes' as unknown as boolean, model: 'counting' }), lensError('BAD_INPUT', /tokenProbs must be true or false/));
   });
 
   test('eval completion: suggestions against what each line goes on with, at every cut', async () => {

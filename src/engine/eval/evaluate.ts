@@ -201,9 +201,10 @@ export async function evalCompletion(
     if (signal?.aborted) throw cancelled();
     const typed = promptBefore(text, afterSpace ? point.offset + 1 : point.offset); // points are followed by a space or tab
     const prompt = afterSpace === 'healed' ? healedPrompt(typed) : typed;
-    const result = await ops.generate({ text: prompt, maxTokens, stop: ['\n'], repetitionPenalty, model: id }, signal);
-    suggestions.push({ ...result, healed: prompt !== typed });
-    if (samples.length < COMPLETION_SAMPLES) samples.push(completionSample(typed, point, result));
+    const result = await ops.generate({ text: prompt, maxTokens, stop: ['\n'], repetitionPenalty, tokenProbs: true, model: id }, signal);
+    const suggestion = { completion: result.completion, tokenEnds: result.tokenEnds ?? [], tokenProbs: result.tokenProbs ?? [], healed: prompt !== typed };
+    suggestions.push(suggestion);
+    if (samples.length < COMPLETION_SAMPLES) samples.push(completionSample(typed, point, suggestion));
     onProgress?.({ unit: 'points', done: suggestions.length, total: points.length });
   }
   return {

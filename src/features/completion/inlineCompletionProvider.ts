@@ -47,13 +47,14 @@ export class LmInlineCompletionProvider implements vscode.InlineCompletionItemPr
           maxTokens: config.maxTokens,
           stop: ['\n'],
           repetitionPenalty: config.repetitionPenalty,
+          tokenProbs: true,
           ...(config.model ? { model: config.model } : {}),
         },
         cancel.signal,
       );
       if (token.isCancellationRequested) return undefined;
       this.lastError = undefined;
-      const sure = ghostText(result.completion, result.tokenEnds, result.tokenProbs, config.minTokenProbability, sent !== prompt);
+      const sure = ghostText(result.completion, result.tokenEnds ?? [], result.tokenProbs ?? [], config.minTokenProbability, sent !== prompt);
       const text = tidyCompletion(prompt, sure);
       if (text) this.notices?.afterUse(engine, result.model, 'completion');
       const cut = sure.length < result.completion.length ? `, ${JSON.stringify(result.completion)} cut to ${JSON.stringify(sure)}` : '';
