@@ -28,7 +28,8 @@ export async function continueTextCommand(engines: EngineService, notices?: Mini
     return;
   }
   const config = readConfig().completion;
-  const sent = healedPrompt(prompt); // sent without a trailing typed space (see healedPrompt); the text's first space is dropped
+  // a typed space at the end is not sent (see healedPrompt); the continuation's own first space is dropped instead
+  const sent = healedPrompt(prompt);
   let typedSpace = sent !== prompt;
   const inserter = new StreamingInserter(editor, start);
   const userEdits = vscode.workspace.onDidChangeTextDocument((event) => {

@@ -12,8 +12,9 @@ const SELECTOR: vscode.DocumentSelector = [{ scheme: 'file' }, { scheme: 'untitl
 
 /**
  * Ghost text from the causal LM at the end of a line, in the languages `lmLens.completion.enable` turns on
- * (plaintext and markdown by default), cut to the words the model is sure of (`minTokenProbability`). Debounced: it waits `debounceMs` after the last keystroke, and
- * VS Code cancels the request as soon as typing continues, which aborts the generation in the worker.
+ * (plaintext and markdown by default), cut to the words the model is sure of (`minTokenProbability`; a prompt that
+ * ends in a typed space is sent without it, see healedPrompt). Debounced: it waits `debounceMs` after the last
+ * keystroke, and VS Code cancels the request as soon as typing continues, which aborts the generation in the worker.
  * Failures go to the log, never to a toast.
  */
 export class LmInlineCompletionProvider implements vscode.InlineCompletionItemProvider {
