@@ -168,8 +168,8 @@ def char_ids(word, max_chars=50):
 
 
 # ------------------------------------------------------------------------------------------------ models
-def build(name, vocab_size, smoke):
-    size = SIZES[name][1 if smoke else 0]
+def build(name, vocab_size, smoke, layers=None):
+    size = dict(SIZES[name][1 if smoke else 0], **({"layers": layers} if layers else {}))
     if name == "bert":
         return models.Bert(vocab_size, **size)
     if name in ("gpt2", "gpt1"):
@@ -244,6 +244,52 @@ def init_from_onnx(model, path):
     return loaded, len(sd)
 
 
+LAYER_KEYS = {"gpt2": ("blocks", "n_layer"), "gpt1": ("blocks", "n_layer"), "bert": ("layers", "num_hidden_layers")}
+
+
+def shipped_layers(name, onnx_path):
+    """The depth of the shipped model an ONNX warm start reads (its config.json), None for models without layers."""
+    if name not in LAYER_KEYS:
+        return None
+    cfg = json.load(open(os.path.join(os.path.dirname(os.path.dirname(onnx_path)), "config.json")))
+    return int(cfg[LAYER_KEYS[name][1]])
+
+
+def grow_check(name, grown, onnx_path, old_layers, loaded, total, smoke):
+    """A deeper model warm-started from a shallower export: the tensors it lacks must be exactly those of the added
+    blocks, whose output projections (attention and feed-forward) are then zeroed so that each added pre-LayerNorm
+    block is the identity (x + 0 + 0), and the grown model must compute what the shipped one does."""
+    prefix = LAYER_KEYS[name][0]
+    if getattr(grown, "cfg", {}).get("pre_layer_norm", True) is False:
+        raise SystemExit(f"{name}: only pre-LayerNorm models grow (a post-LN block is not the identity)")
+    blocks = getattr(grown, prefix)
+    with torch.no_grad():
+        for b in list(blocks)[old_layers:]:
+            for lin in (b.att.o, b.ff[2]):
+                lin.weight.zero_()
+                lin.bias.zero_()
+    per_block = sum(1 for k in grown.state_dict() if k.startswith(f"{prefix}.0."))
+    if total - loaded != per_block * (len(blocks) - old_layers):
+        raise SystemExit(f"{name}: {total - loaded} tensors of the {len(blocks)}-layer model are not in {onnx_path}; "
+                         f"only the {len(blocks) - old_layers} added blocks may be new")
+    old = build(name, grown.tok.weight.shape[0], smoke, old_layers)
+    init_from_onnx(old, onnx_path)
+    old.eval(), grown.eval()
+    with torch.no_grad():
+        ids = torch.randint(5, 100, (2, 16))
+        ones = torch.ones_like(ids)
+        if name == "bert":
+            a, b = old(ids, ones, torch.zeros_like(ids))[0], grown(ids, ones, torch.zeros_like(ids))[0]
+        else:
+            pos = torch.arange(16)[None].expand(2, 16)
+            a, b = old(ids, ones, pos)[0], grown(ids, ones, pos)[0]
+    grown.train()
+    diff = float((a - b).abs().max())
+    if diff > 1e-4:
+        raise SystemExit(f"{name}: the grown model's logits differ from the shipped one's by {diff:.2e}")
+    return diff
+
+
 # heads used in training only, absent from the export (BERT's pooler and next-sentence classifier; ELMo's
 # adaptive softmax, which a warm start relearns from its fresh initialisation)
 TRAINING_ONLY = ("pool.", "nsp.", "softmax.")
@@ -286,7 +332,7 @@ def prior_training(model_dir):
 
 
 class Task:
-    def __init__(self, name, work, smoke, device, main=True):
+    def __init__(self, name, work, smoke, device, main=True, layers=None):
         self.name, self.work, self.device = name, work, device
         self.rng = np.random.default_rng(1234)
         tok_dir = os.path.join(work, "tok")
@@ -305,7 +351,7 @@ class Task:
             # ELMo trains on 20-character words (18 bytes + begin/end marks; 99.9% of running words fit): the CNN
             # max-pools over positions, so extra all-padding positions at inference (50 wide) change nothing
             self.data = WordData(work, "train", self.vocab, max_chars=20 if name == "elmo" else 50)
-        self.model = build(name, self.vocab_size, smoke).to(device)
+        self.model = build(name, self.vocab_size, smoke, layers).to(device)
         if name == "nnlm":
             n = glove_init(self.model, self.vocab, work)
             if main:
@@ -413,7 +459,7 @@ class Objective(torch.nn.Module):
 
 
 def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_from=None, tag=None, bf16=True,
-          accum=1, step_schedule=False, batch=None, lr_scale=1.0):
+          accum=1, step_schedule=False, batch=None, lr_scale=1.0, layers=None):
     """One model for `minutes` of wall clock (or `max_steps`). Under torchrun / WORLD_SIZE > 1 this is one DDP rank:
     the global batch (`batch`, default BATCH[name]) is split over ranks x `accum` shards. `step_schedule`: the learning-rate schedule
     (and BERT's long phase) follows step / max_steps instead of the wall clock, so runs can be compared."""
@@ -421,12 +467,22 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
     device = ranks.device
     say = log if ranks.main else (lambda msg: None)
     torch.manual_seed(0)
-    task = Task(name, work, smoke, device, main=ranks.main)
+    warm_onnx = init_from if init_from and init_from.endswith(".onnx") else None
+    old_layers = shipped_layers(name, warm_onnx) if warm_onnx else None
+    layers = layers or old_layers  # a warm start keeps the shipped depth unless --layers grows it
+    if warm_onnx and layers and old_layers and layers < old_layers:
+        raise SystemExit(f"{name}: --layers {layers} is below the shipped model's {old_layers}")
+    task = Task(name, work, smoke, device, main=ranks.main, layers=layers)
     m = task.model
     prior = {"tokens": 0, "minutes": 0.0, "sessions": 0}
     peak = LR[name]
     if init_from and init_from.endswith(".onnx"):  # continue from the shipped model (fresh optimizer and schedule)
         loaded, total = init_from_onnx(m, init_from)
+        if layers and old_layers and layers > old_layers:  # grown: the added blocks start as the identity
+            diff = grow_check(name, m, init_from, old_layers, loaded, total, smoke)
+            say(f"{name}: grown from {old_layers} to {layers} layers ({total - loaded} new tensors, the added blocks the "
+                f"identity); logits equal the shipped model's (max diff {diff:.1e})")
+            loaded = total
         if loaded < total:
             raise SystemExit(f"{name}: only {loaded} of {total} tensors of {init_from} fit this model; "
                              "train from scratch (no --init-from) when the architecture changed")
@@ -454,7 +510,7 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
     os.makedirs(os.path.dirname(ckpt), exist_ok=True)
     state = {"elapsed": 0.0, "step": 0, "tokens": 0, "curve": [], "prior": prior, "bf16": bf16,
              "threads": torch.get_num_threads(), "init_from": os.path.basename(init_from) if init_from else None,
-             "peak_lr": peak}
+             "peak_lr": peak, "layers": layers}
     if name == "bert":  # the masking recipe this run used (cards report it)
         state["masking"] = {"content": MASK_RATE["content"], "function": MASK_RATE["function"],
                             "function_rank": MASK_FUNCTION_RANK, "uniform_share": UNIFORM_SHARE,
@@ -543,8 +599,8 @@ def save(path, m, opt, state):
 
 
 def load_trained(name, work, smoke=False, device="cpu"):
-    task = Task(name, work, smoke, device)
     c = torch.load(os.path.join(work, "ckpt", f"{name}.pt"), map_location=device)
+    task = Task(name, work, smoke, device, layers=c["state"].get("layers"))
     task.model.load_state_dict(c["model"])
     task.model.eval()
     return task, c["state"]
@@ -566,6 +622,8 @@ if __name__ == "__main__":
                     "global batch is split into ranks x accum shards (1 rank with --accum 2 = 2 ranks with --accum 1)")
     ap.add_argument("--batch", type=int, default=None, help="global batch rows (default: BATCH in this file); the "
                     "peak learning rate scales with the square root of the change")
+    ap.add_argument("--layers", type=int, default=None, help="bert/gpt2: depth; above the shipped model's, a warm "
+                    "start grows it (the added pre-LN blocks start as the identity; checked against the shipped logits)")
     ap.add_argument("--lr-scale", type=float, default=1.0, help="multiplies the peak learning rate (a mature model "
                     "warm-started at the recipe's peak can climb off its minimum first: bert-mini did at batch 16)")
     ap.add_argument("--step-schedule", action="store_true", help="learning-rate schedule over --max-steps instead "
@@ -574,6 +632,6 @@ if __name__ == "__main__":
     torch.set_num_threads(a.threads)
     try:
         train(a.model, a.work, a.minutes, a.device, a.smoke, a.max_steps, a.init_from, a.tag, bf16=not a.fp32,
-              accum=a.accum, step_schedule=a.step_schedule, batch=a.batch, lr_scale=a.lr_scale)
+              accum=a.accum, step_schedule=a.step_schedule, batch=a.batch, lr_scale=a.lr_scale, layers=a.layers)
     finally:
         ddp.finish()
