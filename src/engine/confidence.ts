@@ -67,7 +67,10 @@ export function promptBefore(text: string, offset: number, maxChars = 2000): str
   return text.slice(space === -1 ? start : start + space + 1, offset);
 }
 
+/** A word (with inner apostrophes) or one punctuation mark; global, for match and matchAll. */
+export const WORD_OR_MARK = /[\p{L}\p{N}_]+(?:['’][\p{L}\p{N}_]+)*|[^\s\p{L}\p{N}_]/gu;
+
 /** Words and punctuation marks, for comparing a suggestion with what was written (whitespace ignored). */
 export function wordsOf(text: string): string[] {
-  return text.match(/[\p{L}\p{N}_]+(?:['’][\p{L}\p{N}_]+)*|[^\s\p{L}\p{N}_]/gu) ?? [];
+  return text.match(WORD_OR_MARK) ?? [];
 }

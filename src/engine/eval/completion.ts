@@ -3,7 +3,7 @@
  * confidence threshold, compare with what the text really goes on with. The engine calls (generate) are in
  * evaluate.ts.
  */
-import { ghostText, wordsOf } from '../confidence';
+import { ghostText, WORD_OR_MARK, wordsOf } from '../confidence';
 import type { CompletionSample, CompletionThresholdTally } from './types';
 
 /** The cuts every run reports (0: no cut). */
@@ -22,11 +22,10 @@ export interface CompletionPoint {
  */
 export function completionPoints(text: string, every: number): CompletionPoint[] {
   const points: CompletionPoint[] = [];
-  const token = /[\p{L}\p{N}_]+(?:['’][\p{L}\p{N}_]+)*|[^\s\p{L}\p{N}_]/gu;
   let lineStart = 0;
   for (const line of text.split('\n')) {
     let n = 0;
-    for (const match of line.matchAll(token)) {
+    for (const match of line.matchAll(WORD_OR_MARK)) {
       n++;
       const end = match.index + match[0].length;
       if (n % every !== 0 || !/^[ \t]/.test(line.slice(end)) || line.slice(end).trim() === '') continue;
