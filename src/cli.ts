@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { EvalProgress, GenerateProgress, GenerateRequest, ScoreProgress } from './engine/api';
+import type { CompletionEvalRequest, EvalProgress, GenerateProgress, GenerateRequest, ScoreProgress } from './engine/api';
 import { nestAttentions } from './engine/attentionTensor';
 import { Engine } from './engine/engine';
 import { LensError, badInput, isInputError, toLensError } from './engine/errors';
@@ -238,7 +238,7 @@ const COMMANDS: Record<string, Command> = {
   complete: {
     summary: 'Continue a text with a causal LM (greedy unless --temperature is above 0).',
     usage:
-      '--text TEXT [--max-tokens N] [--temperature X] [--top-k K] [--top-p P] [--repetition-penalty R] [--seed S] [--stop STR]... [--no-cache] [--stream] [--token-probs] [--model ID]',
+      '--text TEXT [--max-tokens N] [--temperature X] [--top-k K] [--top-p P] [--repetition-penalty R] [--seed S] [--stop STR]... [--no-cache] [--stream] [--token-probs] [--heal] [--model ID]',
     options: {
       text: { type: 'string' },
       'max-tokens': { type: 'string' },
@@ -251,6 +251,7 @@ const COMMANDS: Record<string, Command> = {
       'no-cache': { type: 'boolean' },
       stream: { type: 'boolean' },
       'token-probs': { type: 'boolean' },
+      heal: { type: 'boolean' },
       model: { type: 'string' },
     },
     async run(values, { engine, signal }) {
@@ -266,6 +267,7 @@ const COMMANDS: Record<string, Command> = {
           stop: Array.isArray(values['stop']) ? values['stop'].map(String) : undefined,
           noCache: values['no-cache'] === true ? true : undefined,
           tokenProbs: values['token-probs'] === true ? true : undefined,
+          heal: values['heal'] === true ? true : undefined,
           model: optional(values, 'model'),
         }),
       };
@@ -305,7 +307,7 @@ const COMMANDS: Record<string, Command> = {
       'lines, a blank line between sentences: a tagger\'s accuracy, by tag, and its confusions), completion (running ' +
       'text: ghost text at every Nth word against what the line goes on with, cut at several confidence thresholds). ' +
       'Progress on stderr.',
-    usage: 'pairs|cloze|perplexity|tags|completion --file FILE [--model ID] [completion: --every N --max-tokens N --repetition-penalty X --after-space raw|healed]',
+    usage: 'pairs|cloze|perplexity|tags|completion --file FILE [--model ID] [completion: --every N --max-tokens N --repetition-penalty X --cursor word-end|after-space|mid-word --healing token|space|none]',
     positional: 'task',
     options: {
       file: { type: 'string' },
@@ -313,7 +315,8 @@ const COMMANDS: Record<string, Command> = {
       every: { type: 'string' },
       'max-tokens': { type: 'string' },
       'repetition-penalty': { type: 'string' },
-      'after-space': { type: 'string' },
+      cursor: { type: 'string' },
+      healing: { type: 'string' },
     },
     async run(values, { engine, signal }) {
       const task = values['task'];
@@ -329,8 +332,9 @@ const COMMANDS: Record<string, Command> = {
         const every = ifGiven(values, 'every', positiveInteger);
         const maxTokens = ifGiven(values, 'max-tokens', positiveInteger);
         const repetitionPenalty = ifGiven(values, 'repetition-penalty', decimal);
-        const afterSpace = optional(values, 'after-space') as 'raw' | 'healed' | undefined; // checked by the engine
-        return engine.evalCompletion({ ...request, ...definedOnly({ every, maxTokens, repetitionPenalty, afterSpace }) }, signal, onProgress);
+        const cursor = optional(values, 'cursor') as CompletionEvalRequest['cursor']; // both checked by the engine
+        const healing = optional(values, 'healing') as CompletionEvalRequest['healing'];
+        return engine.evalCompletion({ ...request, ...definedOnly({ every, maxTokens, repetitionPenalty, cursor, healing }) }, signal, onProgress);
       }
       const got = typeof task === 'string' ? ` (got "${task}")` : '';
       throw badInput(`Say what to evaluate: lm-lens eval pairs|cloze|perplexity|tags|completion --file FILE${got}.`);

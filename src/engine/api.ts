@@ -187,6 +187,12 @@ export interface GenerateRequest {
    * it costs a pass over the vocabulary per token, about 15% of gpt2-mini's generation speed (test/bench/generation.mjs).
    */
   tokenProbs?: boolean;
+  /**
+   * Token healing: the text's last token is taken back and the first generated token must start with its text, so a
+   * text cut mid-word or after a typed space continues as the model would tokenize it (see planHealing). The
+   * completion does not repeat the healed text; `healed` says what it was. Default false.
+   */
+  heal?: boolean;
   model?: string;
 }
 
@@ -224,6 +230,8 @@ export interface GenerateResult {
   tokenProbs?: number[];
   /** Where each generated token's text ends in `completion` (characters; tokens past a stop string end at its start). */
   tokenEnds?: number[];
+  /** With `heal`: the text of the token taken back (the first token's probability is its share among the tokens allowed). */
+  healed?: string;
   /** The sampling seed used (absent for greedy decoding). */
   seed?: number;
 }

@@ -34,6 +34,8 @@ export function confidentPrefix(completion: string, tokenEnds: readonly number[]
 }
 
 /**
+ * The earlier rule for a typed space, kept for `eval completion --healing space` (the comparison in README's
+ * "Ghost text"); ghost text and Continue Text now use generate's token healing, which covers it and half-typed words.
  * A prompt that ends in one space after a word is sent without that space: byte-level BPE vocabularies put the
  * space at the start of the next word's token (" States"), so a prompt ending in a bare space asks for a token
  * the model rarely saw there (gpt2-mini after "The President of the United ": "_main_____ method…", after

@@ -15,7 +15,7 @@ import type { GenerateParams } from './runtime/protocol';
 import type { RequestContext } from './runtime/server';
 import { chooseToken, isSampling, logSumExp, mulberry32, penalizeRepeats, type SamplingOptions } from './sampling';
 import type { WorkerServices } from './embed';
-import { loadTokenizer, type Tokenizer } from './tokenizer';
+import { loadTokenizer, tokenTexts, type Tokenizer } from './tokenizer';
 
 /**
  * Streamed text goes to the caller at most once per this many milliseconds (the first piece at once): a small
@@ -47,6 +47,7 @@ export interface CheckedGenerateRequest {
   minTokens: number;
   repetitionPenalty: number;
   tokenProbs: boolean;
+  heal: boolean;
   model: string | undefined;
 }
 
@@ -57,7 +58,7 @@ function isNumber(value: unknown): value is number {
 /** Host side: BAD_INPUT for anything malformed, with what was expected; fills in the defaults. */
 export function checkGenerateRequest(request: GenerateRequest): CheckedGenerateRequest {
   const { text, maxTokens = GENERATE_LIMITS.defaultMaxTokens, temperature = 0, topK = 0, topP = 1 } = request;
-  const { seed, stop = [], noCache = false, minTokens = 0, repetitionPenalty = 1, tokenProbs = false, model } = request;
+  const { seed, stop = [], noCache = false, minTokens = 0, repetitionPenalty = 1, tokenProbs = false, heal = false, model } = request;
   if (typeof text !== 'string' || text.trim() === '') throw badInput('The text to continue is empty.');
   if (text.length > GENERATE_LIMITS.maxTextLength) {
     throw badInput(`The text is too long (${text.length} characters; at most ${GENERATE_LIMITS.maxTextLength}).`);
@@ -79,6 +80,7 @@ export function checkGenerateRequest(request: GenerateRequest): CheckedGenerateR
   if (stop.length > GENERATE_LIMITS.maxStops) throw badInput(`At most ${GENERATE_LIMITS.maxStops} stop strings.`);
   if (typeof noCache !== 'boolean') throw badInput('noCache must be true or false.');
   if (typeof tokenProbs !== 'boolean') throw badInput('tokenProbs must be true or false.');
+  if (typeof heal !== 'boolean') throw badInput('heal must be true or false.');
   if (!Number.isInteger(minTokens) || minTokens < 0 || minTokens > maxTokens) {
     throw badInput(`minTokens must be a whole number from 0 to maxTokens (got ${String(minTokens)}).`);
   }
@@ -97,6 +99,7 @@ export function checkGenerateRequest(request: GenerateRequest): CheckedGenerateR
     minTokens,
     repetitionPenalty,
     tokenProbs,
+    heal,
     model,
   };
 }
@@ -120,6 +123,40 @@ export function slideWindow(ids: number[], contextSize: number): { ids: number[]
   if (ids.length <= contextSize) return { ids, slid: false };
   const keep = Math.max(1, contextSize - Math.max(1, Math.floor(contextSize / 4)));
   return { ids: ids.slice(-keep), slid: true };
+}
+
+/** Token healing's plan: the prompt's last token is taken back and the first generated token must start with its text. */
+export interface Healing {
+  /** The text of the token taken back (the completion does not repeat it). */
+  text: string;
+  /** The token ids whose text starts with it, ascending. */
+  allowed: Int32Array;
+}
+
+/**
+ * Token healing (Lundberg's name for it in Guidance): a prompt cut where the writer stopped typing ends on a
+ * token boundary the tokenizer would not have chosen had the text gone on ("The United" + " States" is fine, but
+ * "The Uni" ends in " Uni", after which the model never saw "ted", and a typed space ends in a bare " " token
+ * that byte-level BPE puts at the start of the next word instead). The last token is taken back and the first
+ * generated token must start with its text, so the model picks the tokenization itself (" United", " States").
+ * `texts` is tokenTexts' table. Nothing to heal: a one-token prompt, a special token, part of a character.
+ */
+export function planHealing(texts: readonly string[], prompt: readonly number[]): Healing | undefined {
+  if (prompt.length < 2) return undefined;
+  const text = texts[prompt[prompt.length - 1]!] ?? '';
+  if (text === '' || text.includes('\uFFFD')) return undefined;
+  const allowed: number[] = [];
+  texts.forEach((t, id) => {
+    if (t.startsWith(text) && !t.includes('\uFFFD')) allowed.push(id);
+  });
+  return allowed.length === 0 ? undefined : { text, allowed: Int32Array.from(allowed) };
+}
+
+/** Every logit of `row` but the `allowed` ones becomes -Infinity (in place). */
+function keepOnly(row: Float32Array, allowed: Int32Array): void {
+  const keep = new Uint8Array(row.length);
+  for (const id of allowed) if (id < row.length) keep[id] = 1;
+  for (let i = 0; i < row.length; i++) if (!keep[i]) row[i] = -Infinity;
 }
 
 /**
@@ -205,7 +242,9 @@ export async function generate(
   const encoded = tokenizer.encode(params.text).ids;
   if (encoded.length === 0) throw badInput('The text has no tokens for this model.');
   const keep = promptBudget(encoded.length, maxTokens, lm.contextSize);
-  const prompt = encoded.slice(encoded.length - keep);
+  const kept = encoded.slice(encoded.length - keep);
+  const healing = params.heal ? planHealing(tokenTexts(tokenizer), kept) : undefined;
+  const prompt = healing ? kept.slice(0, -1) : kept; // what the model is given
   const random = mulberry32(seed ?? 0);
   const eos = new Set(causal.eosIds);
   const seen = new Set(repetitionPenalty !== 1 ? prompt : []); // every token of the text so far, for the penalty
@@ -232,6 +271,8 @@ export async function generate(
     const step = await lm.step(input, useCache ? cache : undefined, useCache);
     cache = step.cache;
     const row = logitsRow(step.logits, step.vocab, input.length - 1);
+    const healingStep = healing !== undefined && generated.length === 0;
+    if (healingStep) keepOnly(row, healing.allowed); // its probability is then the share among the allowed tokens
     const norm = withProbs ? logSumExp(row) : 0;
     const raw = withProbs && (repetitionPenalty !== 1 || generated.length < minTokens) ? row.slice() : row; // the next lines change row
     penalizeRepeats(row, seen, repetitionPenalty);
@@ -245,7 +286,8 @@ export async function generate(
     ids.push(next);
     generated.push(next);
     if (repetitionPenalty !== 1) seen.add(next);
-    completion += decoder.push(next);
+    const piece = decoder.push(next);
+    completion += healingStep && piece.startsWith(healing.text) ? piece.slice(healing.text.length) : piece;
     if (withProbs) {
       tokenProbs.push(roundProb(Math.exp(raw[next]! - norm)));
       tokenEnds.push(completion.length);
@@ -275,10 +317,11 @@ export async function generate(
     tokensPerSecond: generated.length === 0 ? 0 : round(generated.length / (ms / 1000)),
     firstTokenMs: round(firstTokenMs),
     promptTokens: prompt.length,
-    truncated: prompt.length < encoded.length,
+    truncated: kept.length < encoded.length,
     finishReason,
     cache: useCache,
     ...(withProbs ? { tokenProbs, tokenEnds } : {}),
+    ...(healing ? { healed: healing.text } : {}),
     ...(seed === undefined ? {} : { seed }),
   };
 }

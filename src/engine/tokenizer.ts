@@ -45,3 +45,29 @@ async function readJson(file: string, required: boolean): Promise<unknown> {
     throw modelCorrupt(`${file} is not valid JSON (${toLensError(error).message}).`, error);
   }
 }
+
+const textTables = new WeakMap<Tokenizer, readonly string[]>();
+
+/**
+ * The text each token id adds after an ordinary token (index = id; '' for special tokens). Decoded after an anchor
+ * ("a") rather than alone: SentencePiece-style decoders drop a word's leading space at the very start of a text, and
+ * this table is compared with what tokens add inside one. A token that holds part of a UTF-8 character gets U+FFFD.
+ * Built on first use (about 10 µs per token: 80 ms for an 8k vocabulary) and kept while the tokenizer lives.
+ * @huggingface/tokenizers has no such table: its vocabulary holds the tokens' internal spellings ("Ġthe").
+ */
+export function tokenTexts(tokenizer: Tokenizer): readonly string[] {
+  let table = textTables.get(tokenizer);
+  if (table) return table;
+  let size = 0;
+  for (const id of tokenizer.get_vocab(true).values()) size = Math.max(size, id + 1);
+  const anchor = tokenizer.encode('a', { add_special_tokens: false }).ids;
+  const decode = (ids: number[]): string => tokenizer.decode(ids, { skip_special_tokens: true });
+  const before = decode(anchor);
+  const texts: string[] = [];
+  for (let id = 0; id < size; id++) {
+    const text = decode([...anchor, id]);
+    texts.push(text.startsWith(before) ? text.slice(before.length) : decode([id]));
+  }
+  textTables.set(tokenizer, texts);
+  return texts;
+}

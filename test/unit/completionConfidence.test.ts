@@ -10,6 +10,8 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { confidentPrefix, ghostText, healedPrompt, wordsOf } from '../../src/engine/confidence';
+import { planHealing } from '../../src/engine/generate';
+import { loadTokenizer, tokenTexts } from '../../src/engine/tokenizer';
 import { Engine, modelDirectories } from '../../src/engine/engine';
 import { LensError } from '../../src/engine/errors';
 import { COMPLETION_THRESHOLDS, completionPoints, tallyCompletion } from '../../src/engine/eval/completion';
@@ -61,6 +63,30 @@ describe('confidentPrefix', () => {
   });
 });
 
+describe('token healing: planHealing and tokenTexts', () => {
+  test('the tokens allowed first are those whose text starts with the last token of the prompt', () => {
+    const texts = ['a', ' b', ' ', ' bank', 'b', '', ' \uFFFD'];
+    assert.deepEqual(planHealing(texts, [0, 1]), { text: ' b', allowed: Int32Array.from([1, 3]) });
+    assert.deepEqual(planHealing(texts, [0, 2])?.allowed, Int32Array.from([1, 2, 3])); // not the half character
+    assert.equal(planHealing(texts, [1]), undefined); // one token: nothing would be left to condition on
+    assert.equal(planHealing(texts, [0, 5]), undefined); // a special token
+    assert.equal(planHealing(texts, [0, 6]), undefined); // part of a character
+  });
+
+  test("tokenTexts: what each id adds inside a text (byte-level spaces as spaces, specials as '')", async () => {
+    const models = tempDir();
+    try {
+      writeCountingGpt2(models.dir, 'hi', {}, { merged: { 'H i': 90 } });
+      const texts = tokenTexts(await loadTokenizer(path.join(models.dir, 'hi')));
+      assert.equal(texts.length, 257);
+      assert.deepEqual([texts[32], texts[72], texts[90], texts[256]], [' ', 'H', 'Hi', '']);
+      assert.equal(texts[0xc3], '\uFFFD'); // the first byte of a two-byte character
+    } finally {
+      models.remove();
+    }
+  });
+});
+
 describe('completionPoints and tallyCompletion', () => {
   test('after every Nth word or mark with a space after it and more on the line', () => {
     const text = 'one two three four\nfive six, seven\nend';
@@ -72,6 +98,17 @@ describe('completionPoints and tallyCompletion', () => {
       'one two three',
       'five',
       'five six,',
+    ]);
+  });
+
+  test('after the space that follows the word, or half-way through a word of 4+ characters', () => {
+    const text = 'one two three four\nfive six, seven\nend';
+    assert.deepEqual(completionPoints(text, 2, 'after-space'), [{ offset: 8, reference: 'three four' }]);
+    // every word of 4+ characters, the end of a line too: "thr|ee", "fo|ur", "fi|ve", "sev|en"
+    assert.deepEqual(completionPoints(text, 1, 'mid-word').map((p) => p.reference), ['ee four', 'ur', 've six, seven', 'en']);
+    assert.deepEqual(completionPoints('naïve café', 1, 'mid-word'), [
+      { offset: 3, reference: 've café' },
+      { offset: 8, reference: 'fé' },
     ]);
   });
 
@@ -114,6 +151,7 @@ describe('token probabilities and eval completion (counting model in the worker)
   let engine: Engine;
   before(() => {
     writeCountingGpt2(models.dir, 'counting', { n_positions: 256 });
+    writeCountingGpt2(models.dir, 'counting-hi', { n_positions: 256 }, { merged: { 'H i': 90 } }); // id 90 is "Hi", not "Z"
     engine = new Engine({ modelDirectories: modelDirectories(models.dir), workerPath });
   });
   after(async () => {
@@ -153,12 +191,38 @@ describe('token probabilities and eval completion (counting model in the worker)
     await assert.rejects(engine.generate({ text: 'Hi', tokenProbs: 'yes' as unknown as boolean, model: 'counting' }), lensError('BAD_INPUT', /tokenProbs must be true or false/));
   });
 
+  test('heal: the last token is taken back and the model re-chooses it, here finishing the word with a longer token', async () => {
+    // 'a' x 33 + ' H' is 35 tokens; healed, the model has seen 34 and its parabola peaks at 82: of the tokens that start
+    // with "H", "Hi" (90) beats "H" (72); the completion is the rest of it ("i"), then 83 = "S" after 35 tokens
+    const text = 'a'.repeat(33) + ' H';
+    const plain = await engine.generate({ text, maxTokens: 3, tokenProbs: true, model: 'counting-hi' });
+    assert.equal(plain.completion, 'STU');
+    assert.equal('healed' in plain, false);
+    const healed = await engine.generate({ text, maxTokens: 3, tokenProbs: true, heal: true, model: 'counting-hi' });
+    assert.deepEqual([healed.completion, healed.healed, healed.promptTokens, healed.tokenEnds], ['iST', 'H', 34, [1, 2, 3]]);
+    assert.equal(healed.tokenProbs![0], 1); // "Hi" against "H": e^-36 apart
+  });
+
+  test("heal: the first token's probability is its share among the tokens allowed; the healed text is not repeated", async () => {
+    // one 'a' fewer: the peak is at 81, as far from "H" (72) as from "Hi" (90), so each has half of the allowed mass;
+    // the first of a tie wins ("H"), which adds nothing to the completion; then 34 tokens seen: 82 = "R"
+    const healed = await engine.generate({ text: 'a'.repeat(32) + ' H', maxTokens: 3, tokenProbs: true, heal: true, model: 'counting-hi' });
+    assert.deepEqual([healed.completion, healed.tokenEnds, healed.tokenProbs![0]], ['RS', [0, 1, 2], 0.5]);
+    // the repetition penalty does not hold the taken-back token against itself ("H" is not in the text before it)
+    const penalized = await engine.generate({ text: 'a'.repeat(32) + ' H', maxTokens: 1, repetitionPenalty: 2, heal: true, model: 'counting-hi' });
+    assert.equal(penalized.completion, '');
+    // a one-token text has nothing to heal; a bad flag is refused
+    const one = await engine.generate({ text: 'H', maxTokens: 1, heal: true, model: 'counting-hi' });
+    assert.equal('healed' in one, false);
+    await assert.rejects(engine.generate({ text: 'Hi', heal: 1 as unknown as boolean, model: 'counting' }), lensError('BAD_INPUT', /heal must be true or false/));
+  });
+
   test('eval completion: suggestions against what each line goes on with, at every cut', async () => {
     // line 1: after "012" (3 tokens) the model writes "3456789" = the rest of the line; line 2: after the whole
     // text before it (14 tokens) it writes ">?@ABCD", where the line goes on with "3"
     const file = path.join(files.dir, 'text.txt');
     writeFileSync(file, '012 3456789\nab 3\n');
-    const result = await engine.evalCompletion({ file, model: 'counting', every: 1, maxTokens: 7 });
+    const result = await engine.evalCompletion({ file, model: 'counting', every: 1, maxTokens: 7, healing: 'none' });
     assert.equal(result.points, 2);
     assert.deepEqual(result.thresholds.map((t) => t.minTokenProbability), COMPLETION_THRESHOLDS);
     const sure = countingProb(3, COUNT_BASE + 3); // ~0.56, the same for every token of this model
@@ -175,20 +239,28 @@ describe('token probabilities and eval completion (counting model in the worker)
     ]);
   });
 
-  test('eval completion after the space: raw sends it, healed drops it and shows nothing when the word goes on', async () => {
+  test('eval completion after the space: none sends it, space drops it and shows nothing when the word goes on', async () => {
     const file = path.join(files.dir, 'space.txt');
     writeFileSync(file, '012 3456789\n');
-    const raw = await engine.evalCompletion({ file, model: 'counting', every: 1, maxTokens: 7, afterSpace: 'raw' });
-    assert.equal(raw.cursor, 'after-space-raw');
+    const raw = await engine.evalCompletion({ file, model: 'counting', every: 1, maxTokens: 7, cursor: 'after-space', healing: 'none' });
+    assert.deepEqual([raw.cursor, raw.healing], ['after-space', 'none']);
     assert.deepEqual([raw.samples[0]!.promptEnd, raw.samples[0]!.completion], ['012 ', '456789:']); // 4 tokens seen
     assert.equal(raw.thresholds[0]!.firstWord, 0);
-    const healed = await engine.evalCompletion({ file, model: 'counting', every: 1, maxTokens: 7, afterSpace: 'healed' });
-    assert.equal(healed.cursor, 'after-space-healed');
+    const healed = await engine.evalCompletion({ file, model: 'counting', every: 1, maxTokens: 7, cursor: 'after-space', healing: 'space' });
     assert.equal(healed.samples[0]!.completion, '3456789'); // "012" sent; no leading space, so nothing is shown
     assert.equal(healed.thresholds[0]!.shown, 0);
+    // token healing: the space is taken back and the first token must start with one; the byte-level vocabulary has
+    // only " " itself, so the model writes it (probability 1 among the allowed) and goes on after 4 tokens
+    const token = await engine.evalCompletion({ file, model: 'counting', every: 1, maxTokens: 7, cursor: 'after-space' });
+    assert.equal(token.healing, 'token');
+    assert.deepEqual([token.samples[0]!.completion, token.samples[0]!.tokenProbs[0]], ['456789', 1]);
     await assert.rejects(
-      engine.evalCompletion({ file, model: 'counting', afterSpace: 'both' as 'raw' }),
-      lensError('BAD_INPUT', /afterSpace must be "raw" or "healed"/),
+      engine.evalCompletion({ file, model: 'counting', cursor: 'after' as 'mid-word' }),
+      lensError('BAD_INPUT', /cursor must be "word-end", "after-space" or "mid-word"/),
+    );
+    await assert.rejects(
+      engine.evalCompletion({ file, model: 'counting', healing: 'raw' as 'none' }),
+      lensError('BAD_INPUT', /healing must be "token", "space" or "none"/),
     );
   });
 
@@ -213,12 +285,17 @@ describe('token probabilities and eval completion (counting model in the worker)
     const file = path.join(files.dir, 'cli.txt');
     writeFileSync(file, '012 3456789\n');
     const cli = (args: string[]) => spawnSync(process.execPath, [path.join(DIST, 'cli.js'), '--models-dir', models.dir, ...args], { encoding: 'utf8', timeout: 60_000 });
-    const run = cli(['eval', 'completion', '--model', 'counting', '--file', file, '--every', '1', '--max-tokens', '7']);
+    const run = cli(['eval', 'completion', '--model', 'counting', '--file', file, '--every', '1', '--max-tokens', '7', '--healing', 'none']);
     assert.equal(run.status, 0, run.stderr);
-    const result = JSON.parse(run.stdout) as { points: number; maxTokens: number; thresholds: { whole: number }[] };
-    assert.equal(result.points, 1);
-    assert.equal(result.maxTokens, 7);
+    const result = JSON.parse(run.stdout) as { points: number; maxTokens: number; healing: string; thresholds: { whole: number }[] };
+    assert.deepEqual([result.points, result.maxTokens, result.healing], [1, 7, 'none']);
     assert.equal(result.thresholds[0]!.whole, 1);
+    const midWord = cli(['eval', 'completion', '--model', 'counting', '--file', file, '--every', '1', '--cursor', 'mid-word']);
+    assert.equal(midWord.status, 0, midWord.stderr);
+    assert.equal((JSON.parse(midWord.stdout) as { cursor: string }).cursor, 'mid-word');
+    const badCursor = cli(['eval', 'completion', '--file', file, '--cursor', 'middle']);
+    assert.equal(badCursor.status, 2);
+    assert.match(badCursor.stderr, /cursor must be/);
     const bad = cli(['eval', 'completion', '--file', file, '--every', 'x']);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /"code":"BAD_INPUT".*--every must be a whole number/);

@@ -4,7 +4,7 @@
  * evaluate.ts.
  */
 import { ghostText, WORD_OR_MARK, wordsOf } from '../confidence';
-import type { CompletionSample, CompletionThresholdTally } from './types';
+import type { CompletionCursor, CompletionSample, CompletionThresholdTally } from './types';
 
 /** The cuts every run reports (0: no cut). */
 export const COMPLETION_THRESHOLDS: readonly number[] = [0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7];
@@ -16,20 +16,34 @@ export interface CompletionPoint {
   reference: string;
 }
 
+/** Words this long and longer get a mid-word point (after their first half). */
+export const MID_WORD_MIN_LENGTH = 4;
+
 /**
- * After every `every`-th word or mark of each line, where a space follows and the line goes on: the cursor of
- * someone who has just typed that word. The reference is the rest of the line (ghost text is one line).
+ * Where ghost text is asked for: at every `every`-th word or mark of each line, the cursor of someone who has just
+ * typed it ('word-end', where a space follows and the line goes on), who paused after the space ('after-space'), or
+ * who is half-way through it ('mid-word': words of MID_WORD_MIN_LENGTH+ characters, the cursor after
+ * ceil(length / 2) of them). The reference is the rest of the line (ghost text is one line).
  */
-export function completionPoints(text: string, every: number): CompletionPoint[] {
+export function completionPoints(text: string, every: number, cursor: CompletionCursor = 'word-end'): CompletionPoint[] {
   const points: CompletionPoint[] = [];
   let lineStart = 0;
   for (const line of text.split('\n')) {
     let n = 0;
     for (const match of line.matchAll(WORD_OR_MARK)) {
       n++;
+      if (n % every !== 0) continue;
       const end = match.index + match[0].length;
-      if (n % every !== 0 || !/^[ \t]/.test(line.slice(end)) || line.slice(end).trim() === '') continue;
-      points.push({ offset: lineStart + end, reference: line.slice(end) });
+      if (cursor === 'mid-word') {
+        const word = [...match[0]]; // code points: a cut never splits a surrogate pair
+        if (word.length < MID_WORD_MIN_LENGTH || !/^[\p{L}\p{N}_]/u.test(match[0])) continue;
+        const at = match.index + word.slice(0, Math.ceil(word.length / 2)).join('').length;
+        points.push({ offset: lineStart + at, reference: line.slice(at) });
+        continue;
+      }
+      if (!/^[ \t]/.test(line.slice(end)) || line.slice(end).trim() === '') continue;
+      const at = cursor === 'after-space' ? end + 1 : end;
+      points.push({ offset: lineStart + at, reference: line.slice(at) });
     }
     lineStart += line.length + 1;
   }
@@ -41,7 +55,7 @@ export interface Suggestion {
   completion: string;
   tokenEnds: readonly number[];
   tokenProbs: readonly number[];
-  /** The prompt was sent without the space the writer typed (healedPrompt). */
+  /** The prompt was sent without the space the writer typed (healedPrompt, the 'space' healing). */
   healed?: boolean;
 }
 

@@ -187,21 +187,23 @@ export async function evalCompletion(
   if (!Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > GENERATE_LIMITS.maxTokens) {
     throw badInput(`maxTokens must be a whole number from 1 to ${GENERATE_LIMITS.maxTokens} (got ${String(maxTokens)}).`);
   }
-  const { afterSpace } = request;
-  if (afterSpace !== undefined && afterSpace !== 'raw' && afterSpace !== 'healed') {
-    throw badInput(`afterSpace must be "raw" or "healed" (got ${JSON.stringify(afterSpace)}).`);
+  const { cursor = 'word-end', healing = 'token' } = request;
+  if (!['word-end', 'after-space', 'mid-word'].includes(cursor)) {
+    throw badInput(`cursor must be "word-end", "after-space" or "mid-word" (got ${JSON.stringify(cursor)}).`);
   }
+  if (!['token', 'space', 'none'].includes(healing)) throw badInput(`healing must be "token", "space" or "none" (got ${JSON.stringify(healing)}).`);
   const text = (await readEvalFile(file)).replace(/\r\n?/g, '\n');
-  const points = completionPoints(text, every);
+  const points = completionPoints(text, every, cursor);
   if (points.length === 0) throw badInput(`${file} has no line with more than ${every} words to complete.`);
   const id = await ops.resolveModel(model, GENERATE_KINDS, 'eval completion');
   const suggestions: Suggestion[] = [];
   const samples: CompletionSample[] = [];
   for (const point of points) {
     if (signal?.aborted) throw cancelled();
-    const typed = promptBefore(text, afterSpace ? point.offset + 1 : point.offset); // points are followed by a space or tab
-    const prompt = afterSpace === 'healed' ? healedPrompt(typed) : typed;
-    const result = await ops.generate({ text: prompt, maxTokens, stop: ['\n'], repetitionPenalty, tokenProbs: true, model: id }, signal);
+    const typed = promptBefore(text, point.offset);
+    const prompt = healing === 'space' ? healedPrompt(typed) : typed;
+    const heal = healing === 'token';
+    const result = await ops.generate({ text: prompt, maxTokens, stop: ['\n'], repetitionPenalty, tokenProbs: true, heal, model: id }, signal);
     const suggestion = { completion: result.completion, tokenEnds: result.tokenEnds ?? [], tokenProbs: result.tokenProbs ?? [], healed: prompt !== typed };
     suggestions.push(suggestion);
     if (samples.length < COMPLETION_SAMPLES) samples.push(completionSample(typed, point, suggestion));
@@ -212,7 +214,8 @@ export async function evalCompletion(
     points: points.length,
     maxTokens,
     repetitionPenalty,
-    cursor: afterSpace ? `after-space-${afterSpace}` : 'word-end',
+    cursor,
+    healing,
     thresholds: COMPLETION_THRESHOLDS.map((t) => tallyCompletion(points, suggestions, t)),
     samples,
   };

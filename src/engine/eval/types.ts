@@ -130,11 +130,21 @@ export interface CompletionEvalRequest extends EvalFileRequest {
   /** CTRL's repetition penalty (default: ghost text's 1.3). */
   repetitionPenalty?: number;
   /**
-   * The cursor after the space that follows the word, as when the writer pauses after typing it: 'healed' sends
-   * the prompt without that space, as ghost text does; 'raw' sends it as typed. Default: the cursor at the word's end.
+   * Where the cursor is: 'word-end' right after a word (default); 'after-space' after the space that follows it, as
+   * when the writer pauses after typing it; 'mid-word' inside a word of 4+ characters, after its first half (the
+   * rest of the word belongs to the reference).
    */
-  afterSpace?: 'raw' | 'healed';
+  cursor?: CompletionCursor;
+  /**
+   * How the prompt's end is treated: 'token' (default, as ghost text does) takes its last token back and lets the
+   * model re-choose it (generate's `heal`); 'space' sends a typed space's prompt without it and shows only a
+   * continuation that starts with a space; 'none' sends the text as typed.
+   */
+  healing?: CompletionHealing;
 }
+
+export type CompletionCursor = 'word-end' | 'after-space' | 'mid-word';
+export type CompletionHealing = 'token' | 'space' | 'none';
 
 /** Ghost text cut at one confidence threshold, over every point of the file. */
 export interface CompletionThresholdTally {
@@ -171,8 +181,8 @@ export interface CompletionEvalResult {
   points: number;
   maxTokens: number;
   repetitionPenalty: number;
-  /** Where the cursor was: at the word's end, or after the space that follows it (sent raw or healed). */
-  cursor: 'word-end' | 'after-space-raw' | 'after-space-healed';
+  cursor: CompletionCursor;
+  healing: CompletionHealing;
   thresholds: CompletionThresholdTally[];
   /** The first points, to read. */
   samples: CompletionSample[];

@@ -5,7 +5,6 @@ import { describeError, log } from '../../log';
 import { abortSignalFor, isCancellation } from '../cancellation';
 import type { EngineService } from '../engineService';
 import type { MiniModelNotices } from '../models/miniModelNotice';
-import { healedPrompt } from '../../engine/confidence';
 import { promptBefore } from './completionText';
 
 /**
@@ -28,9 +27,6 @@ export async function continueTextCommand(engines: EngineService, notices?: Mini
     return;
   }
   const config = readConfig().completion;
-  // a typed space at the end is not sent (see healedPrompt); the continuation's own first space is dropped instead
-  const sent = healedPrompt(prompt);
-  let typedSpace = sent !== prompt;
   const inserter = new StreamingInserter(editor, start);
   const userEdits = vscode.workspace.onDidChangeTextDocument((event) => {
     if (event.document === document && event.contentChanges.length > 0 && !inserter.editing) inserter.stop('edited');
@@ -44,7 +40,9 @@ export async function continueTextCommand(engines: EngineService, notices?: Mini
           const engine = await engines.get();
           const result = await engine.generate(
             {
-              text: sent,
+              text: prompt,
+              // the last token is re-chosen by the model: a typed space or half a word goes on as it would tokenize
+              heal: true,
               maxTokens: config.continueTokens,
               // asked to continue, the model may not end the text at once (a small model often samples
               // end-of-text first after a finished sentence, and the command then inserted nothing)
@@ -56,8 +54,7 @@ export async function continueTextCommand(engines: EngineService, notices?: Mini
             },
             AbortSignal.any([cancel.signal, inserter.failed]),
             (piece) => {
-              inserter.insert(typedSpace && piece.text.startsWith(' ') ? piece.text.slice(1) : piece.text);
-              typedSpace = false;
+              inserter.insert(piece.text);
               progress.report({ message: `${piece.tokens} of ${config.continueTokens} tokens` });
             },
           );

@@ -4,7 +4,7 @@ import { describeError, log } from '../../log';
 import { abortSignalFor, isCancellation } from '../cancellation';
 import type { EngineService } from '../engineService';
 import type { MiniModelNotices } from '../models/miniModelNotice';
-import { ghostText, healedPrompt } from '../../engine/confidence';
+import { confidentPrefix } from '../../engine/confidence';
 import { inlineEnabledFor, promptBefore, tidyCompletion, wantsGhostText } from './completionText';
 
 /** Documents that get ghost text: files and unsaved editors (not output panels, git objects, ...). */
@@ -12,8 +12,9 @@ const SELECTOR: vscode.DocumentSelector = [{ scheme: 'file' }, { scheme: 'untitl
 
 /**
  * Ghost text from the causal LM at the end of a line, in the languages `lmLens.completion.enable` turns on
- * (plaintext and markdown by default), cut to the words the model is sure of (`minTokenProbability`; a prompt that
- * ends in a typed space is sent without it, see healedPrompt). Debounced: it waits `debounceMs` after the last
+ * (plaintext and markdown by default), cut to the words the model is sure of (`minTokenProbability`). The prompt is
+ * token-healed (generate's `heal`): the model re-chooses its last token, so a half-typed word or a typed space
+ * continues as the model would have tokenized the text (README, "Ghost text", has the measurements). Debounced: it waits `debounceMs` after the last
  * keystroke, and VS Code cancels the request as soon as typing continues, which aborts the generation in the worker.
  * Failures go to the log, never to a toast.
  */
@@ -38,24 +39,24 @@ export class LmInlineCompletionProvider implements vscode.InlineCompletionItemPr
     if (!(await pause(config.debounceMs, token))) return undefined;
 
     const prompt = promptBefore(document.getText(), document.offsetAt(position));
-    const sent = healedPrompt(prompt);
     const cancel = abortSignalFor(token);
     try {
       const engine = await this.engines.get();
       const result = await engine.generate(
         {
-          text: sent,
+          text: prompt,
           maxTokens: config.maxTokens,
           stop: ['\n'],
           repetitionPenalty: config.repetitionPenalty,
           tokenProbs: true,
+          heal: true,
           ...(config.model ? { model: config.model } : {}),
         },
         cancel.signal,
       );
       if (token.isCancellationRequested) return undefined;
       this.lastError = undefined;
-      const sure = ghostText(result.completion, result.tokenEnds ?? [], result.tokenProbs ?? [], config.minTokenProbability, sent !== prompt);
+      const sure = confidentPrefix(result.completion, result.tokenEnds ?? [], result.tokenProbs ?? [], config.minTokenProbability);
       const text = tidyCompletion(prompt, sure);
       if (text) this.notices?.afterUse(engine, result.model, 'completion');
       const cut = sure.length < result.completion.length ? `, ${JSON.stringify(result.completion)} cut to ${JSON.stringify(sure)}` : '';

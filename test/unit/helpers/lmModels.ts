@@ -32,9 +32,18 @@ export const EOT = 256;
 export const COUNT_BASE = 48;
 export const CAUSAL_VOCAB = 257;
 
-export function byteLevelTokenizerJson(): object {
+/**
+ * The byte-level tokenizer; `merged` adds multi-byte tokens (BPE merges of two pieces, "H i") in place of the bytes
+ * whose ids they take (the graph's vocabulary stays 257), e.g. { 'H i': 90 } makes id 90 "Hi" instead of "Z".
+ */
+export function byteLevelTokenizerJson(merged: Record<string, number> = {}): object {
   const vocab: Record<string, number> = {};
-  bytesToUnicode().forEach((ch, b) => (vocab[ch] = b));
+  const table = bytesToUnicode();
+  table.forEach((ch, b) => (vocab[ch] = b));
+  for (const [merge, id] of Object.entries(merged)) {
+    delete vocab[table[id]!];
+    vocab[merge.replace(' ', '')] = id;
+  }
   vocab['<|endoftext|>'] = EOT;
   const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
   return {
@@ -57,7 +66,7 @@ export function byteLevelTokenizerJson(): object {
       fuse_unk: false,
       byte_fallback: false,
       vocab,
-      merges: [],
+      merges: Object.keys(merged),
     },
   };
 }
@@ -131,12 +140,12 @@ export function countingLogits(n: number): number[] {
   return Array.from({ length: CAUSAL_VOCAB }, (_, j) => (j === EOT ? -1e4 : 2 * j * (COUNT_BASE + n) - j * j));
 }
 
-export function writeCountingGpt2(dir: string, id: string, config: object = {}, options: CausalModelOptions = {}): string {
+export function writeCountingGpt2(dir: string, id: string, config: object = {}, options: CausalModelOptions & { merged?: Record<string, number> } = {}): string {
   return writeModelFolder(dir, id, {
     config: { model_type: 'gpt2', n_layer: 1, n_head: 1, n_embd: 2, n_positions: 64, bos_token_id: EOT, eos_token_id: EOT, ...config },
     onnx: countingCausalModel(options),
     files: {
-      'tokenizer.json': JSON.stringify(byteLevelTokenizerJson()),
+      'tokenizer.json': JSON.stringify(byteLevelTokenizerJson(options.merged)),
       'tokenizer_config.json': JSON.stringify({ tokenizer_class: 'GPT2Tokenizer', eos_token: '<|endoftext|>' }),
     },
   });
