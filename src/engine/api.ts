@@ -188,9 +188,10 @@ export interface GenerateRequest {
    */
   tokenProbs?: boolean;
   /**
-   * Token healing: the text's last token is taken back and the first generated token must start with its text, so a
-   * text cut mid-word or after a typed space continues as the model would tokenize it (see planHealing). The
-   * completion does not repeat the healed text; `healed` says what it was. Default false.
+   * Token healing: the text's last token (and the tokens before it that belong to the same word) is taken back and
+   * the model writes it again, constrained to agree with it, so a text cut mid-word or after a typed space continues
+   * as the model would tokenize it (see planHealing). The completion does not repeat the healed text; `healed` says
+   * what it was. Default false.
    */
   heal?: boolean;
   model?: string;
@@ -230,8 +231,13 @@ export interface GenerateResult {
   tokenProbs?: number[];
   /** Where each generated token's text ends in `completion` (characters; tokens past a stop string end at its start). */
   tokenEnds?: number[];
-  /** With `heal`: the text of the token taken back (the first token's probability is its share among the tokens allowed). */
+  /** With `heal`: the text taken back (a healed token's probability is its share among the tokens allowed then). */
   healed?: string;
+  /**
+   * With `heal`: how many of the first generated tokens only re-wrote the healed text (they add nothing to
+   * `completion`; their probabilities say how the model would spell what was typed, not what it suggests).
+   */
+  healedTokens?: number;
   /** The sampling seed used (absent for greedy decoding). */
   seed?: number;
 }

@@ -19,13 +19,20 @@ const WORD_CHAR = /[\p{L}\p{N}_'’]/u;
 /**
  * The start of `completion` that holds only tokens the model gave at least `minProb`, ending at a word's end: a cut
  * inside a word goes back to where that word starts. `tokenEnds[i]` is where token i's text ends in `completion`,
- * `tokenProbs[i]` its probability. `minProb` 0 keeps everything.
+ * `tokenProbs[i]` its probability. `minProb` 0 keeps everything. The first `healedTokens` tokens only re-wrote text
+ * the writer typed (generate's `heal`): how sure the model was of that is no reason to hide what follows.
  */
-export function confidentPrefix(completion: string, tokenEnds: readonly number[], tokenProbs: readonly number[], minProb: number): string {
+export function confidentPrefix(
+  completion: string,
+  tokenEnds: readonly number[],
+  tokenProbs: readonly number[],
+  minProb: number,
+  healedTokens = 0,
+): string {
   if (minProb <= 0) return completion;
   let cut = 0;
   for (let i = 0; i < tokenEnds.length && i < tokenProbs.length; i++) {
-    if (!(tokenProbs[i]! >= minProb)) break; // NaN stops too
+    if (i >= healedTokens && !(tokenProbs[i]! >= minProb)) break; // NaN stops too
     cut = Math.min(tokenEnds[i]!, completion.length);
   }
   if (cut >= completion.length) return completion;

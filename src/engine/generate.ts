@@ -125,31 +125,57 @@ export function slideWindow(ids: number[], contextSize: number): { ids: number[]
   return { ids: ids.slice(-keep), slid: true };
 }
 
-/** Token healing's plan: the prompt's last token is taken back and the first generated token must start with its text. */
+/** Token healing's plan: the tokens taken back from the prompt's end, and their text (what the model re-writes). */
 export interface Healing {
-  /** The text of the token taken back (the completion does not repeat it). */
+  /** The text of the tokens taken back (the completion does not repeat it). */
   text: string;
-  /** The token ids whose text starts with it, ascending. */
-  allowed: Int32Array;
+  /** The tokens taken back, in order. */
+  ids: number[];
+}
+
+/** At most this many tokens are taken back (a half-typed word is rarely more). */
+export const MAX_HEALED_TOKENS = 4;
+
+const WORD_PIECE = /^\s?[\p{L}\p{N}_]+$/u;
+const STARTS_IN_WORD = /^[\p{L}\p{N}_]/u;
+
+/**
+ * Token healing (Lundberg's name for it in Guidance): a prompt cut where the writer stopped typing ends on a token
+ * boundary the tokenizer would not have chosen had the text gone on. A typed space ends in a bare " " token, where
+ * byte-level BPE puts the space at the start of the next word's token (" States"); half a word, "The Uni", ends in
+ * " Un" + "i", after which the model never saw "ted" (" United" is one token). The end of the prompt is taken back
+ * and the model writes it again, token by token, under the constraint that what it writes agrees with it (see
+ * healingAllowed), so it chooses the tokenization itself. Taken back: the last token, and the tokens before it while
+ * they are pieces of the same word (up to and including the one that starts it, MAX_HEALED_TOKENS at most). `texts`
+ * is tokenTexts' table. Nothing to heal: a one-token prompt, a special token, part of a character.
+ */
+export function planHealing(texts: readonly string[], prompt: readonly number[]): Healing | undefined {
+  let text = '';
+  const ids: number[] = [];
+  while (ids.length < MAX_HEALED_TOKENS && prompt.length - ids.length > 1) {
+    const id = prompt[prompt.length - 1 - ids.length]!;
+    const piece = texts[id] ?? '';
+    if (piece === '' || piece.includes('\uFFFD')) break;
+    if (ids.length > 0 && !WORD_PIECE.test(piece)) break; // earlier tokens only while they belong to the word
+    text = piece + text;
+    ids.unshift(id);
+    if (!STARTS_IN_WORD.test(piece)) break; // the word's first token (a leading space), a space or a mark
+  }
+  return ids.length === 0 ? undefined : { text, ids };
 }
 
 /**
- * Token healing (Lundberg's name for it in Guidance): a prompt cut where the writer stopped typing ends on a
- * token boundary the tokenizer would not have chosen had the text gone on ("The United" + " States" is fine, but
- * "The Uni" ends in " Uni", after which the model never saw "ted", and a typed space ends in a bare " " token
- * that byte-level BPE puts at the start of the next word instead). The last token is taken back and the first
- * generated token must start with its text, so the model picks the tokenization itself (" United", " States").
- * `texts` is tokenTexts' table. Nothing to heal: a one-token prompt, a special token, part of a character.
+ * The tokens the model may write while `pending` (what is left of the healed text) is not written yet: the token the
+ * tokenizer had there (`original`: the writer's text as it was split), or one that holds all of `pending` and may go
+ * on. Any token that is merely a start of `pending` is not allowed: frequent short tokens (" a" for " apart") would
+ * win and lead the model into splits it never saw. Never a part of a character.
  */
-export function planHealing(texts: readonly string[], prompt: readonly number[]): Healing | undefined {
-  if (prompt.length < 2) return undefined;
-  const text = texts[prompt[prompt.length - 1]!] ?? '';
-  if (text === '' || text.includes('\uFFFD')) return undefined;
+export function healingAllowed(texts: readonly string[], pending: string, original: number): Int32Array {
   const allowed: number[] = [];
   texts.forEach((t, id) => {
-    if (t.startsWith(text) && !t.includes('\uFFFD')) allowed.push(id);
+    if ((id === original || t.startsWith(pending)) && t !== '' && !t.includes('\uFFFD')) allowed.push(id);
   });
-  return allowed.length === 0 ? undefined : { text, allowed: Int32Array.from(allowed) };
+  return Int32Array.from(allowed);
 }
 
 /** Every logit of `row` but the `allowed` ones becomes -Infinity (in place). */
@@ -243,8 +269,11 @@ export async function generate(
   if (encoded.length === 0) throw badInput('The text has no tokens for this model.');
   const keep = promptBudget(encoded.length, maxTokens, lm.contextSize);
   const kept = encoded.slice(encoded.length - keep);
-  const healing = params.heal ? planHealing(tokenTexts(tokenizer), kept) : undefined;
-  const prompt = healing ? kept.slice(0, -1) : kept; // what the model is given
+  const texts = params.heal ? tokenTexts(tokenizer) : [];
+  const healing = params.heal ? planHealing(texts, kept) : undefined;
+  const prompt = healing ? kept.slice(0, -healing.ids.length) : kept; // what the model is given
+  let pending = healing?.text ?? ''; // healed text the model has not written again yet
+  let healedTokens = 0; // generated tokens that only re-wrote the healed text
   const random = mulberry32(seed ?? 0);
   const eos = new Set(causal.eosIds);
   const seen = new Set(repetitionPenalty !== 1 ? prompt : []); // every token of the text so far, for the penalty
@@ -271,8 +300,8 @@ export async function generate(
     const step = await lm.step(input, useCache ? cache : undefined, useCache);
     cache = step.cache;
     const row = logitsRow(step.logits, step.vocab, input.length - 1);
-    const healingStep = healing !== undefined && generated.length === 0;
-    if (healingStep) keepOnly(row, healing.allowed); // its probability is then the share among the allowed tokens
+    const healingStep = pending !== '';
+    if (healingStep) keepOnly(row, healingAllowed(texts, pending, healing!.ids[healedTokens] ?? -1)); // probability: share among them
     const norm = withProbs ? logSumExp(row) : 0;
     const raw = withProbs && (repetitionPenalty !== 1 || generated.length < minTokens) ? row.slice() : row; // the next lines change row
     penalizeRepeats(row, seen, repetitionPenalty);
@@ -287,7 +316,14 @@ export async function generate(
     generated.push(next);
     if (repetitionPenalty !== 1) seen.add(next);
     const piece = decoder.push(next);
-    completion += healingStep && piece.startsWith(healing.text) ? piece.slice(healing.text.length) : piece;
+    if (healingStep) {
+      const overlap = Math.min(pending.length, piece.length); // what the token wrote of the healed text
+      completion += piece.slice(overlap);
+      pending = pending.slice(overlap);
+      if (overlap === piece.length) healedTokens++;
+    } else {
+      completion += piece;
+    }
     if (withProbs) {
       tokenProbs.push(roundProb(Math.exp(raw[next]! - norm)));
       tokenEnds.push(completion.length);
@@ -321,7 +357,7 @@ export async function generate(
     finishReason,
     cache: useCache,
     ...(withProbs ? { tokenProbs, tokenEnds } : {}),
-    ...(healing ? { healed: healing.text } : {}),
+    ...(healing ? { healed: healing.text, healedTokens } : {}),
     ...(seed === undefined ? {} : { seed }),
   };
 }

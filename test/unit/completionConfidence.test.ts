@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { confidentPrefix, ghostText, healedPrompt, wordsOf } from '../../src/engine/confidence';
-import { planHealing } from '../../src/engine/generate';
+import { healingAllowed, planHealing } from '../../src/engine/generate';
 import { loadTokenizer, tokenTexts } from '../../src/engine/tokenizer';
 import { Engine, modelDirectories } from '../../src/engine/engine';
 import { LensError } from '../../src/engine/errors';
@@ -42,6 +42,13 @@ describe('confidentPrefix', () => {
     assert.equal(confidentPrefix(' a, b', [2, 3, 5], [0.9, 0.9, 0.1], 0.5), ' a,');
   });
 
+  test('the first healedTokens tokens (re-writing typed text) do not stop the cut', () => {
+    // "The Uni|": " Un" (0.1) only re-wrote the typed text, "ited" (0.9) and " States" (0.9) are the suggestion
+    assert.equal(confidentPrefix('ted States', [0, 3, 10], [0.1, 0.9, 0.9], 0.5, 1), 'ted States');
+    assert.equal(confidentPrefix('ted States', [0, 3, 10], [0.1, 0.9, 0.9], 0.5), '');
+    assert.equal(confidentPrefix('ted States', [0, 3, 10], [0.1, 0.3, 0.9], 0.5, 1), ''); // the word's end is a guess
+  });
+
   test('NaN stops the cut; ends past the text are clipped', () => {
     assert.equal(confidentPrefix(' a b', [2, 4], [0.9, Number.NaN], 0.5), ' a');
     assert.equal(confidentPrefix(' a', [2, 9], [0.9, 0.9], 0.5), ' a');
@@ -64,13 +71,26 @@ describe('confidentPrefix', () => {
 });
 
 describe('token healing: planHealing and tokenTexts', () => {
-  test('the tokens allowed first are those whose text starts with the last token of the prompt', () => {
-    const texts = ['a', ' b', ' ', ' bank', 'b', '', ' \uFFFD'];
-    assert.deepEqual(planHealing(texts, [0, 1]), { text: ' b', allowed: Int32Array.from([1, 3]) });
-    assert.deepEqual(planHealing(texts, [0, 2])?.allowed, Int32Array.from([1, 2, 3])); // not the half character
-    assert.equal(planHealing(texts, [1]), undefined); // one token: nothing would be left to condition on
+  //              0    1     2    3        4    5   6          7     8    9      10   11
+  const texts = ['a', ' b', ' ', ' bank', 'b', '', ' \uFFFD', ' Un', 'i', '.', ' Uni', 'ted'];
+
+  test('taken back: the last token, and the pieces of its word before it, down to the one that starts it', () => {
+    assert.deepEqual(planHealing(texts, [0, 1]), { text: ' b', ids: [1] }); // starts the word: stop there
+    assert.deepEqual(planHealing(texts, [0, 7, 8]), { text: ' Uni', ids: [7, 8] }); // " Un" + "i"
+    assert.deepEqual(planHealing(texts, [0, 7, 8, 11, 11, 11, 11]), { text: 'tedtedtedted', ids: [11, 11, 11, 11] }); // at most 4
+    assert.deepEqual(planHealing(texts, [0, 2]), { text: ' ', ids: [2] }); // a typed space
+    assert.deepEqual(planHealing(texts, [7, 9, 8]), { text: 'i', ids: [8] }); // "." is not part of the word
+    assert.deepEqual(planHealing(texts, [8, 8]), { text: 'i', ids: [8] }); // one token is always left to the model
+    assert.equal(planHealing(texts, [1]), undefined);
     assert.equal(planHealing(texts, [0, 5]), undefined); // a special token
     assert.equal(planHealing(texts, [0, 6]), undefined); // part of a character
+  });
+
+  test("allowed while healing: the tokenizer's own token there, or one that holds all the rest and may go on", () => {
+    // " Un" (the original) or " Uni"; not " " (a mere start of it: frequent short tokens would lead astray)
+    assert.deepEqual(healingAllowed(texts, ' Uni', 7), Int32Array.from([7, 10]));
+    assert.deepEqual(healingAllowed(texts, ' b', 1), Int32Array.from([1, 3])); // not the half character
+    assert.deepEqual(healingAllowed(texts, 'i', 8), Int32Array.from([8]));
   });
 
   test("tokenTexts: what each id adds inside a text (byte-level spaces as spaces, specials as '')", async () => {
@@ -200,6 +220,7 @@ describe('token probabilities and eval completion (counting model in the worker)
     assert.equal('healed' in plain, false);
     const healed = await engine.generate({ text, maxTokens: 3, tokenProbs: true, heal: true, model: 'counting-hi' });
     assert.deepEqual([healed.completion, healed.healed, healed.promptTokens, healed.tokenEnds], ['iST', 'H', 34, [1, 2, 3]]);
+    assert.equal(healed.healedTokens, 0); // "Hi" re-wrote "H" and added "i"
     assert.equal(healed.tokenProbs![0], 1); // "Hi" against "H": e^-36 apart
   });
 
@@ -215,6 +236,16 @@ describe('token probabilities and eval completion (counting model in the worker)
     const one = await engine.generate({ text: 'H', maxTokens: 1, heal: true, model: 'counting-hi' });
     assert.equal('healed' in one, false);
     await assert.rejects(engine.generate({ text: 'Hi', heal: 1 as unknown as boolean, model: 'counting' }), lensError('BAD_INPUT', /heal must be true or false/));
+  });
+
+  test('heal: the pieces of a half-typed word are all taken back and written again before the completion', async () => {
+    // ' Hiq' is " " + "Hi" + "q": "Hiq" is taken back (the space before it is not part of the word). No token holds
+    // "Hiq", so the model must write "Hi" and "q" again, its own split; "H" alone (a mere start) is not allowed,
+    // though after 32 tokens the parabola peaks at 80, nearer "H" (72) than "Hi" (90). Then 82 = "R", 83 = "S"
+    const healed = await engine.generate({ text: 'a'.repeat(31) + ' Hiq', maxTokens: 4, tokenProbs: true, heal: true, model: 'counting-hi' });
+    assert.deepEqual([healed.completion, healed.healed, healed.promptTokens, healed.tokenEnds], ['RS', 'Hiq', 32, [0, 0, 1, 2]]);
+    assert.equal(healed.healedTokens, 2);
+    assert.deepEqual(healed.tokenProbs!.slice(0, 2), [1, 1]);
   });
 
   test('eval completion: suggestions against what each line goes on with, at every cut', async () => {

@@ -3,7 +3,7 @@
  * confidence threshold, compare with what the text really goes on with. The engine calls (generate) are in
  * evaluate.ts.
  */
-import { ghostText, WORD_OR_MARK, wordsOf } from '../confidence';
+import { confidentPrefix, ghostText, WORD_OR_MARK, wordsOf } from '../confidence';
 import type { CompletionCursor, CompletionSample, CompletionThresholdTally } from './types';
 
 /** The cuts every run reports (0: no cut). */
@@ -57,6 +57,8 @@ export interface Suggestion {
   tokenProbs: readonly number[];
   /** The prompt was sent without the space the writer typed (healedPrompt, the 'space' healing). */
   healed?: boolean;
+  /** Token healing: the first tokens that only re-wrote the typed text (generate's `healedTokens`). */
+  healedTokens?: number;
 }
 
 /** How many of `shown`'s leading words are the leading words of `reference`. */
@@ -75,7 +77,10 @@ export function tallyCompletion(points: readonly CompletionPoint[], suggestions:
   let whole = 0;
   points.forEach((point, i) => {
     const s = suggestions[i]!;
-    const shownWords = wordsOf(ghostText(s.completion, s.tokenEnds, s.tokenProbs, threshold, s.healed === true));
+    const text = s.healed
+      ? ghostText(s.completion, s.tokenEnds, s.tokenProbs, threshold, true)
+      : confidentPrefix(s.completion, s.tokenEnds, s.tokenProbs, threshold, s.healedTokens ?? 0);
+    const shownWords = wordsOf(text);
     if (shownWords.length === 0) return;
     const reference = wordsOf(point.reference);
     const n = rightWords(shownWords, reference);

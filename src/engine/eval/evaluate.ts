@@ -204,7 +204,7 @@ export async function evalCompletion(
     const prompt = healing === 'space' ? healedPrompt(typed) : typed;
     const heal = healing === 'token';
     const result = await ops.generate({ text: prompt, maxTokens, stop: ['\n'], repetitionPenalty, tokenProbs: true, heal, model: id }, signal);
-    const suggestion = { completion: result.completion, tokenEnds: result.tokenEnds ?? [], tokenProbs: result.tokenProbs ?? [], healed: prompt !== typed };
+    const suggestion = { completion: result.completion, tokenEnds: result.tokenEnds ?? [], tokenProbs: result.tokenProbs ?? [], healed: prompt !== typed, healedTokens: result.healedTokens ?? 0 };
     suggestions.push(suggestion);
     if (samples.length < COMPLETION_SAMPLES) samples.push(completionSample(typed, point, suggestion));
     onProgress?.({ unit: 'points', done: suggestions.length, total: points.length });

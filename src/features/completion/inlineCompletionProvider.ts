@@ -12,11 +12,11 @@ const SELECTOR: vscode.DocumentSelector = [{ scheme: 'file' }, { scheme: 'untitl
 
 /**
  * Ghost text from the causal LM at the end of a line, in the languages `lmLens.completion.enable` turns on
- * (plaintext and markdown by default), cut to the words the model is sure of (`minTokenProbability`). The prompt is
- * token-healed (generate's `heal`): the model re-chooses its last token, so a half-typed word or a typed space
- * continues as the model would have tokenized the text (README, "Ghost text", has the measurements). Debounced: it waits `debounceMs` after the last
- * keystroke, and VS Code cancels the request as soon as typing continues, which aborts the generation in the worker.
- * Failures go to the log, never to a toast.
+ * (plaintext and markdown by default), cut to the words the model is sure of (`minTokenProbability`). The prompt
+ * is token-healed (generate's `heal`): the model re-writes its end back to the start of the word, so a half-typed
+ * word or a typed space continues as the model would have tokenized the text (README, "Ghost text", has the
+ * measurements). Debounced: it waits `debounceMs` after the last keystroke, and VS Code cancels the request as soon
+ * as typing continues, which aborts the generation in the worker. Failures go to the log, never to a toast.
  */
 export class LmInlineCompletionProvider implements vscode.InlineCompletionItemProvider {
   private lastError: string | undefined;
@@ -56,7 +56,8 @@ export class LmInlineCompletionProvider implements vscode.InlineCompletionItemPr
       );
       if (token.isCancellationRequested) return undefined;
       this.lastError = undefined;
-      const sure = confidentPrefix(result.completion, result.tokenEnds ?? [], result.tokenProbs ?? [], config.minTokenProbability);
+      const { completion, tokenEnds = [], tokenProbs = [], healedTokens = 0 } = result;
+      const sure = confidentPrefix(completion, tokenEnds, tokenProbs, config.minTokenProbability, healedTokens);
       const text = tidyCompletion(prompt, sure);
       if (text) this.notices?.afterUse(engine, result.model, 'completion');
       const cut = sure.length < result.completion.length ? `, ${JSON.stringify(result.completion)} cut to ${JSON.stringify(sure)}` : '';
