@@ -344,7 +344,11 @@ def main():
         json.dump(meta, open(meta_path, "w"), indent=1)
     if "cards" in run:
         import cards
-        cards.write_all(meta, out, work, IDS, a.smoke, names=chosen, statics=statics if "static" in run else ())
+        # static vectors named in --models get their cards rewritten from pipeline.json too (the static stage may
+        # have run on its own before); the neural models' cards are for those named
+        named_statics = [k for k in ("glove", "cbow", "sg") if k in chosen]
+        cards.write_all(meta, out, work, IDS, a.smoke, names=[n for n in chosen if n not in ("glove", "cbow", "sg")],
+                        statics=statics if "static" in run else named_statics)
     if "pos" in run:
         import pos
         pos.run_all(os.path.join(TRAINING_DIR, "work-pos-smoke" if a.smoke else "work-pos"),
