@@ -107,6 +107,52 @@ describe('token healing: planHealing and tokenTexts', () => {
   });
 });
 
+describe('token healing with a SentencePiece-style (Metaspace) tokenizer, as Llama-family models have', () => {
+  // "▁" marks a word's start; decoding drops it at the very start of a text, which tokenTexts must not do
+  const vocab = ['<unk>', '▁', 'a', '▁a', 'U', 'n', 'i', 't', 'e', 'd', '▁U', '▁Un', '▁Uni', '▁Unit', '▁United', 'T', 'h', '▁T', '▁Th', '▁The', 'te', 'ted'];
+  const merges = ['▁ U', '▁U n', '▁Un i', '▁Uni t', '▁Unit e', 't e', 'te d', '▁ a', '▁ T', '▁T h', '▁Th e'];
+  const metaspace = { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true };
+  const tokenizerJson = {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: [{ id: 0, content: '<unk>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }],
+    normalizer: null,
+    pre_tokenizer: metaspace,
+    post_processor: null,
+    decoder: metaspace,
+    model: {
+      type: 'BPE',
+      dropout: null,
+      unk_token: '<unk>',
+      continuing_subword_prefix: null,
+      end_of_word_suffix: null,
+      fuse_unk: true,
+      byte_fallback: false,
+      vocab: Object.fromEntries(vocab.map((t, i) => [t, i])),
+      merges,
+    },
+  };
+
+  test('token texts keep the word-start space; "The Uni" heals to " Uni", which " United" and " Unit" may replace', async () => {
+    const dir = tempDir('lm-lens-metaspace-');
+    try {
+      writeFileSync(path.join(dir.dir, 'tokenizer.json'), JSON.stringify(tokenizerJson));
+      const tokenizer = await loadTokenizer(dir.dir);
+      const texts = tokenTexts(tokenizer);
+      const id = (t: string): number => vocab.indexOf(t);
+      assert.deepEqual([texts[id('▁Un')], texts[id('ted')], texts[id('▁')], texts[0]], [' Un', 'ted', ' ', '']);
+      const prompt = tokenizer.encode('The Uni', { add_special_tokens: false }).ids;
+      assert.deepEqual(prompt, [id('▁The'), id('▁Uni')]);
+      const healing = planHealing(texts, prompt)!;
+      assert.deepEqual(healing, { text: ' Uni', ids: [id('▁Uni')] });
+      assert.deepEqual([...healingAllowed(texts, healing.text, healing.ids[0]!)], [id('▁Uni'), id('▁Unit'), id('▁United')]);
+    } finally {
+      dir.remove();
+    }
+  });
+});
+
 describe('completionPoints and tallyCompletion', () => {
   test('after every Nth word or mark with a space after it and more on the line', () => {
     const text = 'one two three four\nfive six, seven\nend';
