@@ -431,12 +431,17 @@ async function completionSteps(page) {
   await page.keyboard.type(typed, { delay: 40 });
   await page.keyboard.type(' ', { delay: 40 });
   const ghost = page.locator('.monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text').first();
-  let ghostText = '';
-  try {
-    await ghost.waitFor({ timeout: 90000 });
-    ghostText = (await ghost.innerText()).replace(/\u00a0/g, ' ');
-  } catch { /* reported below */ }
-  await page.screenshot({ path: path.join(shots, 'ghost-text.png') });
+  /** The ghost text once it shows ('' if it never does), and a screenshot named `shot`. */
+  const awaitGhost = async (timeout, shot) => {
+    let text = '';
+    try {
+      await ghost.waitFor({ timeout });
+      text = (await ghost.innerText()).replace(/\u00a0/g, ' ');
+    } catch { /* the caller's check reports it */ }
+    await page.screenshot({ path: path.join(shots, shot) });
+    return text;
+  };
+  const ghostText = await awaitGhost(90000, 'ghost-text.png');
   check('ghost text appears after typing in a Markdown file', ghostText.trim() !== '', JSON.stringify(ghostText));
   check(
     'ghost text is cut to what the model is sure of (lmLens.completion.minTokenProbability), after the typed space',
@@ -462,12 +467,7 @@ async function completionSteps(page) {
   await page.keyboard.press('Enter');
   await page.keyboard.press('Enter');
   await page.keyboard.type('He lives in New Yo', { delay: 40 });
-  let midWord = '';
-  try {
-    await ghost.waitFor({ timeout: 60000 });
-    midWord = (await ghost.innerText()).replace(/\u00a0/g, ' ');
-  } catch { /* reported below */ }
-  await page.screenshot({ path: path.join(shots, 'ghost-text-mid-word.png') });
+  const midWord = await awaitGhost(60000, 'ghost-text-mid-word.png');
   check('ghost text finishes a half-typed word (token healing)', /^rk\b/.test(midWord), JSON.stringify(midWord));
 
   // Continue Text streams into the document under a progress notification
