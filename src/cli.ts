@@ -236,7 +236,9 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   complete: {
-    summary: 'Continue a text with a causal LM (greedy unless --temperature is above 0).',
+    summary:
+      'Continue a text with a causal LM (greedy unless --temperature is above 0). --heal: token healing, as ghost text ' +
+      'does: the end of a half-typed word or a typed space is written again by the model, not repeated in the completion.',
     usage:
       '--text TEXT [--max-tokens N] [--temperature X] [--top-k K] [--top-p P] [--repetition-penalty R] [--seed S] [--stop STR]... [--no-cache] [--stream] [--token-probs] [--heal] [--model ID]',
     options: {
