@@ -41,7 +41,7 @@ export async function continueTextCommand(engines: EngineService, notices?: Mini
           const result = await engine.generate(
             {
               text: prompt,
-              // the last token is re-chosen by the model: a typed space or half a word goes on as it would tokenize
+              // token healing: the model re-writes the half-typed word (or typed space) at the end, as it would tokenize it
               heal: true,
               maxTokens: config.continueTokens,
               // asked to continue, the model may not end the text at once (a small model often samples
