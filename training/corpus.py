@@ -56,15 +56,30 @@ SOURCES = {
                    "deb/gnome-user-docs/usr/share/doc/gnome-user-docs/copyright"),
     "jsdoc": ("Doc comments of TypeScript's lib.*.d.ts and @types/vscode, @types/node (npm)",
               "Apache-2.0 (typescript), MIT (@types)", "../node_modules/typescript/LICENSE.txt"),
+    # modern manuals written as explanations for people (tutorials, guides, release notes), unpacked without installing
+    "django_doc": ("Django 3.2 documentation: tutorial, topic guides, how-tos, reference, release notes (Debian "
+                   "python-django-doc)", "BSD-3-Clause",
+                   "deb/python-django-doc/usr/share/doc/python-django-doc/copyright"),
+    "rust_books": ("The Rust Programming Language, Rust by Example, the Edition Guide, the Rustonomicon, the Reference, the "
+                   "rustc, rustdoc and Embedded books (Debian rust-doc 1.63; the API pages left out)", "MIT or Apache-2.0",
+                   "deb/rust-doc/usr/share/doc/rust-doc/copyright"),
+    "debian_handbook": ("The Debian Administrator's Handbook 11, English (Debian debian-handbook)",
+                        "GPL-2.0+ or CC-BY-SA-3.0", "deb/debian-handbook/usr/share/doc/debian-handbook/copyright"),
+    "python_tool_docs": ("Sphinx, Flask and Requests documentation (Debian sphinx-doc, python-flask-doc, "
+                         "python-requests-doc)", "BSD-2-Clause (Sphinx), BSD-3-Clause (Flask), Apache-2.0 (Requests)",
+                         "deb/sphinx-doc/usr/share/doc/sphinx-doc/copyright, "
+                         "deb/python-flask-doc/usr/share/doc/python-flask-doc/copyright, "
+                         "deb/python-requests-doc/usr/share/doc/python-requests-doc/copyright"),
 }
 
 # The smoke corpus (CI) skips the sources that parse thousands of HTML/rst files; it keeps a tiny slice anyway.
-SMOKE_SKIP = {"sqlite_doc", "postgresql_doc", "python_doc", "gnome_help"}
+SMOKE_SKIP = {"sqlite_doc", "postgresql_doc", "python_doc", "gnome_help", "django_doc", "rust_books", "debian_handbook",
+              "python_tool_docs"}
 
 # Archaic sources are capped (words, taken in a fixed hash order) so that they do not dominate the modern text; so are
 # the two largest database manuals, so that reference prose (SQL syntax, option lists) does not dominate everyday text.
-CAPS = {"kjv_bible": 150_000, "web_bible": 350_000, "sotu": 900_000, "moby_dick": 150_000,
-        "sqlite_doc": 450_000, "postgresql_doc": 450_000}
+CAPS = {"kjv_bible": 150_000, "web_bible": 350_000, "sotu": 600_000, "moby_dick": 150_000,
+        "sqlite_doc": 450_000, "postgresql_doc": 450_000, "django_doc": 500_000, "rust_books": 450_000}
 
 
 def need(path):
@@ -222,14 +237,28 @@ class _Text(HTMLParser):
         self.cur = []
 
 
-def html_paras(pattern):
+def html_paras(pattern, skip=()):
+    """The paragraphs of the HTML files a glob finds (files named in skip left out); Sphinx's ¶ anchors dropped."""
     out = []
     for path in sorted(glob.glob(pattern, recursive=True)):
+        if os.path.basename(path) in skip:
+            continue
         p = _Text()
         p.feed(read(path))
         p.flush()
-        out += p.paras
+        out += [x.replace("\u00b6", "").strip() for x in p.paras]
     return out
+
+
+# generated pages of Sphinx and mdBook sites: indexes, search, a whole book on one page (a duplicate of its chapters)
+GENERATED_PAGES = {"genindex.html", "search.html", "py-modindex.html", "print.html", "toc.html", "404.html"}
+
+
+def deb_html(pkg, sub="html", pattern="**/*.html"):
+    return html_paras(f"{need(f'{DEB}/{pkg}/usr/share/doc/{pkg}/{sub}')}/{pattern}", GENERATED_PAGES)
+
+
+RUST_BOOKS = ["book", "rust-by-example", "edition-guide", "nomicon", "reference", "rustc", "rustdoc", "embedded-book"]
 
 
 RST_ROLE = re.compile(r":[a-z:]+:`~?([^`<]*?)(?:\s*<[^>]*>)?`")
@@ -386,7 +415,11 @@ READERS = {"sotu": src_sotu, "moby_dick": src_moby, "web_bible": src_web, "kjv_b
            "sqlite_doc": lambda: html_paras("/usr/share/doc/sqlite3/**/*.html"),
            "postgresql_doc": lambda: html_paras("/usr/share/doc/postgresql-doc-15/html/*.html"),
            "python_doc": src_python_doc, "brown": src_brown, "spam_ham": src_spam_ham, "gnome_help": src_gnome_help,
-           "jsdoc": src_jsdoc}
+           "jsdoc": src_jsdoc, "django_doc": lambda: deb_html("python-django-doc"),
+           "rust_books": lambda: [p for b in RUST_BOOKS for p in deb_html("rust-doc", f"html/{b}")],
+           "debian_handbook": lambda: deb_html("debian-handbook", "html/en-US", "*.html"),
+           "python_tool_docs": lambda: [p for k in ("sphinx-doc", "python-flask-doc", "python-requests-doc")
+                                        for p in deb_html(k)]}
 
 
 def clean(p):
@@ -404,6 +437,30 @@ def keep(p):
     return letters / max(len(p), 1) > 0.6  # drops tables, ASCII art, reference lists
 
 
+EVAL_DIR = os.path.join(os.path.dirname(TRAINING_DIR), "test", "fixtures", "eval")
+
+
+def norm(p):
+    return re.sub(r"\W+", " ", p.lower()).strip()
+
+
+def eval_sentences():
+    """LM Lens's own evaluation sentences (the cloze set with each answer filled in, the modern held-out text), as
+    normalised keys of 5+ words: a training paragraph that holds one of them is dropped."""
+    out = set()
+    cloze = os.path.join(EVAL_DIR, "cloze.tsv")
+    if os.path.exists(cloze):
+        for line in read(cloze).splitlines():
+            if line.startswith("#") or "\t" not in line:
+                continue
+            answers, sentence = line.split("\t", 1)
+            out.update(norm(sentence.replace("[MASK]", a)) for a in answers.split("|"))
+    modern = os.path.join(EVAL_DIR, "modern-heldout.txt")
+    if os.path.exists(modern):
+        out.update(norm(s) for p in paras_of(read(modern)) for s in SENT.split(p))
+    return {s for s in out if len(s.split()) >= 5}
+
+
 def split_of(p):
     """Deterministic split by content hash: 1% valid, 1% test, the rest train."""
     h = int(hashlib.sha1(p.lower().encode()).hexdigest()[:8], 16) % 100
@@ -415,7 +472,8 @@ def build(work, smoke=False):
     os.makedirs(out_dir, exist_ok=True)
     seen = set()
     splits = {"train": [], "valid": [], "test": []}
-    card = {"sources": [], "dedup_dropped": 0, "filtered": 0}
+    card = {"sources": [], "dedup_dropped": 0, "filtered": 0, "eval_overlap_dropped": 0}
+    evals = eval_sentences()
     for name, (desc, lic, lic_file) in SOURCES.items():
         if smoke and name in SMOKE_SKIP:
             continue
@@ -436,7 +494,10 @@ def build(work, smoke=False):
             if not keep(p):
                 filtered += 1
                 continue
-            key = re.sub(r"\W+", " ", p.lower()).strip()
+            key = norm(p)
+            if any(f" {e} " in f" {key} " for e in evals):
+                card["eval_overlap_dropped"] += 1
+                continue
             if key in seen:
                 dropped += 1
                 continue
@@ -470,8 +531,9 @@ def write_card_md(card, path):
              "Public-domain and permissively licensed English shipped by npm and Debian packages: archaic prose (Bibles,",
              "Moby Dick, State of the Union addresses) beside modern text: everyday English (the Brown corpus of 1961,",
              "SpamAssassin's non-spam mail of 2002, GNOME's desktop help), WordNet definitions without their example",
-             "sentences, SQLite / PostgreSQL / Python documentation, TypeScript and VS Code API doc comments. Archaic",
-             f"sources are capped (words: {caps}; whole paragraphs in a fixed hash order). Paragraphs are NFC-normalised, control",
+             "sentences, SQLite / PostgreSQL / Python documentation, TypeScript and VS Code API doc comments, and",
+             "manuals written to explain (Django, the Rust books, the Debian Administrator's Handbook, Sphinx, Flask,",
+             f"Requests). Archaic sources and the largest manuals are capped (words: {caps}; whole paragraphs in a fixed hash order). Paragraphs are NFC-normalised, control",
              "characters removed, paragraphs with under 4 words or under 60% letters dropped, exact duplicates",
              "(case- and punctuation-insensitive) dropped, then split by a hash of the text: 1% valid, 1% test.",
              "Brown: only the documents that `pos.py` trains its taggers on (`pos.split_of`, an md5 of the file name);",
@@ -479,7 +541,8 @@ def write_card_md(card, path):
              "stripped, `` and '' become \", tokens are rejoined with normal spacing, headlines dropped. Mail: the",
              "text/plain body only, cut at the signature, an \"Original Message\" or a list footer; quoted lines,",
              "\"X wrote:\" lines, addresses and URLs removed. WordNet's example sentences (sense evaluation), BLiMP and",
-             "the files in test/fixtures/eval are never part of the training text.", "",
+             "the files in test/fixtures/eval are never part of the training text: a paragraph that holds one of the",
+             f"evaluation sentences (5+ words) is dropped ({card.get('eval_overlap_dropped', 0)} here).", "",
              "| source | licence | paragraphs | words | duplicates dropped |", "|---|---|---:|---:|---:|"]
     for s in card["sources"]:
         lines.append(f"| {s['description']} | {s['licence']} (`{s['licence_file']}`) | {s['paragraphs']:,} | "

@@ -28,7 +28,8 @@ APT = ["python3-torch", "python3-onnx", "python3-gensim", "python3-numpy", "libo
 APT_FULL = ["sqlite3-doc", "postgresql-doc-15", "python3-doc"]  # modern text; the smoke corpus does without them
 # text packages unpacked into training/deb/<name> (apt-get download + dpkg-deb -x), not installed: gnome-user-docs
 # depends on yelp and through it on WebKitGTK (~150 packages) that reading its pages does not need
-APT_UNPACK = ["gnome-user-docs"]  # full corpus only
+APT_UNPACK = ["gnome-user-docs", "python-django-doc", "rust-doc", "debian-handbook", "sphinx-doc", "python-flask-doc",
+              "python-requests-doc"]  # full corpus only
 STAGES = ["inputs", "corpus", "tokenizers", "static", "train", "export", "evaluate", "scoreboard", "cards", "pos"]
 # "pos" (the part-of-speech taggers of pos.py, trained from the shipped models) runs only when asked for:
 # `--from pos` or `--to pos`; a plain run stops after "cards".
@@ -164,8 +165,8 @@ def main():
     a = ap.parse_args()
     chosen = [m for m in a.models.split(",") if m]
     fresh = set(m for m in a.fresh.split(",") if m)
-    work = a.work or os.path.join(TRAINING_DIR, "work-smoke" if a.smoke else "work")
-    out = a.out or (os.path.join(work, "models") if a.smoke else os.path.join(REPO, "media", "models"))
+    work = os.path.abspath(a.work or os.path.join(TRAINING_DIR, "work-smoke" if a.smoke else "work"))  # steps run in other folders
+    out = os.path.abspath(a.out) if a.out else (os.path.join(work, "models") if a.smoke else os.path.join(REPO, "media", "models"))
     parity = os.path.join(work, "parity") if a.smoke else os.path.join(REPO, "test", "fixtures", "parity")
     if a.smoke and os.path.exists(work) and a.start == "inputs":
         shutil.rmtree(work)
