@@ -87,7 +87,10 @@ def write_all(meta, out, work, ids, smoke, names=("bert", "gpt2", "elmo", "nnlm"
                  f"{tr.get('prior', {}).get('minutes', 0)} min)" if tr.get("init_from") else "- trained from scratch this session",
                  f"- cumulative: {fmt(tr.get('tokens', 0) + tr.get('prior', {}).get('tokens', 0))} tokens, "
                  f"{round((tr.get('elapsed', 0) / 60 + tr.get('prior', {}).get('minutes', 0)) / 60, 2)} hours of training",
-                 f"- ONNX file: {meta.get('onnx_bytes', {}).get(name, 0) / 1e6:.1f} MB, opset 14",
+                 f"- ONNX file: {meta.get('onnx_bytes', {}).get(name, 0) / 1e6:.1f} MB, opset 14; " + (
+                     f"weights stored as float16 (tensors of {cfg['lm_lens_weights']['min_elements']}+ values; each read "
+                     "through a Cast that onnxruntime folds at load, so the arithmetic is float32)"
+                     if cfg.get("lm_lens_weights", {}).get("stored") == "float16" else "weights stored as float32"),
                  "- hyper-parameters: " + ", ".join(f"{k}={v}" for k, v in cfg.items() if isinstance(v, (int, float, bool)) and k not in ("pad_token_id",)),
                  "", "## Held-out metrics (test split)", ""]
         for k, v in meta.get("metrics", {}).get(name, {}).items():

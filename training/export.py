@@ -8,9 +8,13 @@ import numpy as np
 import torch
 
 import onnx
+from onnx import numpy_helper
 from common import log
 
 OPSET = 14
+# Weights are stored as float16 (half the file; onnxruntime folds the Casts back to float32 when the session loads,
+# so the arithmetic stays float32). Tensors under this many values (LayerNorm scales, biases) stay float32.
+FP16_MIN_ELEMENTS = 1024
 
 
 def dyn(names_axes):
@@ -60,15 +64,49 @@ def new_folder(out_dir, tok_dir, files):
         write_json(os.path.join(out_dir, name), content, indent=1)
 
 
-def export_onnx(model, args, out_dir, **kwargs):
-    """Traces `model` on `args` to out_dir/onnx/model.onnx (torch.onnx.export's `kwargs`), checks it, returns its size."""
+def round_to_fp16(model):
+    """Rounds in place the weights an fp16 export stores, before it is traced and its parity reference computed: the
+    reference is then the function the file holds, and a warm start from the file gets these weights back exactly."""
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.dtype == torch.float32 and p.numel() >= FP16_MIN_ELEMENTS:
+                p.copy_(p.half().float())
+
+
+def store_fp16(path):
+    """Each float32 initializer of FP16_MIN_ELEMENTS+ values becomes a float16 one (`<name>_fp16`) read through a Cast
+    to float32 named as before, at the top of the graph; the rest of the graph is unchanged."""
+    m = onnx.load(path)
+    g = m.graph
+    inits, casts = [], []
+    for t in g.initializer:
+        if t.data_type == onnx.TensorProto.FLOAT and int(np.prod(t.dims)) >= FP16_MIN_ELEMENTS:
+            half = numpy_helper.from_array(numpy_helper.to_array(t).astype(np.float16), f"{t.name}_fp16")
+            inits.append(half)
+            casts.append(onnx.helper.make_node("Cast", [half.name], [t.name], name=f"{t.name}_cast",
+                                               to=onnx.TensorProto.FLOAT))
+        else:
+            inits.append(t)
+    nodes = casts + list(g.node)
+    del g.initializer[:]
+    g.initializer.extend(inits)
+    del g.node[:]
+    g.node.extend(nodes)
+    onnx.save(m, path)
+
+
+def export_onnx(model, args, out_dir, fp16=True, **kwargs):
+    """Traces `model` on `args` to out_dir/onnx/model.onnx (torch.onnx.export's `kwargs`), checks it, returns its size.
+    fp16: the weights are stored as float16 (the caller has rounded them with round_to_fp16)."""
     path = os.path.join(out_dir, "onnx", "model.onnx")
     torch.onnx.export(model, args, path, opset_version=OPSET, **kwargs)
+    if fp16:
+        store_fp16(path)
     return check(path)
 
 
 # ------------------------------------------------------------------------------------------------ BERT
-def export_bert(model, tok_dir, out_dir, ref_path, extra_cfg):
+def export_bert(model, tok_dir, out_dir, ref_path, extra_cfg, fp16=True):
     model.eval()
     c = model.cfg
     cfg = {"architectures": ["BertForMaskedLM"], "model_type": "bert", **c, "hidden_act": "gelu",
@@ -83,7 +121,7 @@ def export_bert(model, tok_dir, out_dir, ref_path, extra_cfg):
     ids = torch.randint(5, c["vocab_size"], (B, T))
     am = torch.ones(B, T, dtype=torch.long)
     tt = torch.zeros(B, T, dtype=torch.long)
-    size = export_onnx(model, (ids, am, tt), out_dir, do_constant_folding=False,
+    size = export_onnx(model, (ids, am, tt), out_dir, fp16, do_constant_folding=False,
                        input_names=["input_ids", "attention_mask", "token_type_ids"],
                        output_names=["logits", "hidden_states", "attentions"],
                        dynamic_axes={"input_ids": {0: "batch_size", 1: "sequence_length"},
@@ -111,7 +149,7 @@ def export_bert(model, tok_dir, out_dir, ref_path, extra_cfg):
 
 
 # ------------------------------------------------------------------------------------------------ GPT-2
-def export_gpt(model, tok_dir, out_dir, ref_path, extra_cfg, eos):
+def export_gpt(model, tok_dir, out_dir, ref_path, extra_cfg, eos, fp16=True):
     model.eval()
     c = model.cfg
     L, nh, dh = model.nl, model.nh, model.dh
@@ -140,7 +178,7 @@ def export_gpt(model, tok_dir, out_dir, ref_path, extra_cfg, eos):
     pos = torch.arange(P, P + T).unsqueeze(0).expand(B, T)
     past = [torch.randn(B, nh, P, dh) for _ in range(2 * L)]
     # do_constant_folding=False keeps one copy of the tied embedding (folding duplicates it)
-    size = export_onnx(model, (ids, am, pos, *past), out_dir, do_constant_folding=False,
+    size = export_onnx(model, (ids, am, pos, *past), out_dir, fp16, do_constant_folding=False,
                        input_names=in_names, output_names=out_names, dynamic_axes=dy)
     g = torch.Generator().manual_seed(7)
     ids = torch.randint(0, c["vocab_size"], (1, 6), generator=g)
@@ -168,7 +206,7 @@ def export_gpt(model, tok_dir, out_dir, ref_path, extra_cfg, eos):
 
 
 # ------------------------------------------------------------------------------------------------ ELMo
-def export_elmo(model, tok_dir, out_dir, ref_path, extra_cfg, char_ids):
+def export_elmo(model, tok_dir, out_dir, ref_path, extra_cfg, char_ids, fp16=True):
     model.eval()
     c = model.cfg
     cfg = {"model_type": "elmo", **{k: v for k, v in c.items()}, "layer_names": ["token", "lstm1", "lstm2"],
@@ -180,7 +218,7 @@ def export_elmo(model, tok_dir, out_dir, ref_path, extra_cfg, char_ids):
     words = "<S> the bank of the river </S>".split()
     chars = torch.from_numpy(np.stack([char_ids(w) for w in words]))[None].repeat(2, 1, 1)
     am = torch.ones(2, len(words), dtype=torch.long)
-    size = export_onnx(model, (chars, am), out_dir, input_names=["char_ids", "attention_mask"],
+    size = export_onnx(model, (chars, am), out_dir, fp16, input_names=["char_ids", "attention_mask"],
                        output_names=["hidden_states"],
                        dynamic_axes={"char_ids": {0: "batch_size", 1: "sequence_length"},
                                      "attention_mask": {0: "batch_size", 1: "sequence_length"},
@@ -198,7 +236,7 @@ def export_elmo(model, tok_dir, out_dir, ref_path, extra_cfg, char_ids):
 
 
 # ------------------------------------------------------------------------------------------------ NNLM
-def export_nnlm(model, tok_dir, out_dir, ref_path, extra_cfg):
+def export_nnlm(model, tok_dir, out_dir, ref_path, extra_cfg, fp16=True):
     model.eval()
     c = model.cfg
     cfg = {"model_type": "nnlm", **c, "lm_lens": {"inputs": {"input_ids": "int64 [batch, context_size]"},
@@ -212,7 +250,7 @@ def export_nnlm(model, tok_dir, out_dir, ref_path, extra_cfg):
     (q / np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-8)).astype("<f2").tofile(os.path.join(out_dir, "vectors.bin"))
     open(os.path.join(out_dir, "vocab.txt"), "w").write("\n".join(words) + "\n")
     ids = torch.randint(4, c["vocab_size"], (2, c["context_size"]))
-    size = export_onnx(model, (ids,), out_dir, input_names=["input_ids"], output_names=["logits"],
+    size = export_onnx(model, (ids,), out_dir, fp16, input_names=["input_ids"], output_names=["logits"],
                        dynamic_axes={"input_ids": {0: "batch_size"}, "logits": {0: "batch_size"}})
     ids = torch.tensor([[vocab.get(w, 1) for w in "we sat on the".split()], [vocab.get(w, 1) for w in "into her bank account".split()]])
     with torch.no_grad():

@@ -96,7 +96,7 @@ def install_inputs(smoke):
 def check_warm_start(name, task, onnx_path, smoke):
     """The next session continues from this export: every weight read back from it must equal the trained one."""
     import train as T
-    fresh = T.build(name, task.vocab_size, smoke)  # the same builder (and sizes) the training used
+    fresh = T.build(name, task.vocab_size, smoke, T.shipped_layers(name, onnx_path))  # the builder the training used
     loaded, total = T.init_from_onnx(fresh, onnx_path)
     ref = task.model.state_dict()
     worst = max(float((v - ref[k]).abs().max()) for k, v in fresh.state_dict().items() if not k.startswith(T.TRAINING_ONLY))
@@ -157,6 +157,8 @@ def main():
     ap.add_argument("--from", dest="start", default="inputs", choices=STAGES)
     ap.add_argument("--to", dest="stop", default="cards", choices=STAGES, help="last stage to run")
     ap.add_argument("--pos-minutes", type=float, default=10, help="pos stage: wall minutes per tagger (side by side)")
+    ap.add_argument("--weights", default="fp16", choices=["fp16", "fp32"],
+                    help="export: how the ONNX files store weights (fp16 halves them; the arithmetic stays float32)")
     ap.add_argument("--work", default=None)
     ap.add_argument("--out", default=None, help="model folders (default media/models; smoke: WORK/models)")
     ap.add_argument("--models", default="bert,gpt2,elmo,nnlm", help="which neural models to train/export/evaluate")
@@ -308,19 +310,24 @@ def main():
             tokd = os.path.join(work, "tok", name)
             ref = os.path.join(parity, f"{IDS[name]}.json")
             prior = st.get("prior") or {"tokens": 0, "minutes": 0.0, "sessions": 0}
+            fp16 = a.weights == "fp16"
             extra = {"lm_lens_training": {"tokens_seen": st["tokens"], "steps": st["step"],
                                           "wall_minutes": round(st["elapsed"] / 60, 1), "parameters": st.get("params"),
                                           "cumulative_tokens": st["tokens"] + prior["tokens"],
                                           "cumulative_wall_minutes": round(st["elapsed"] / 60 + prior["minutes"], 1),
-                                          "sessions": prior["sessions"] + 1}}
+                                          "sessions": prior["sessions"] + 1},
+                     "lm_lens_weights": {"stored": "float16", "min_elements": export.FP16_MIN_ELEMENTS,
+                                         "arithmetic": "float32"} if fp16 else {"stored": "float32"}}
+            if fp16:
+                export.round_to_fp16(task.model)
             if name == "bert":
-                size = export.export_bert(task.model, tokd, d, ref, extra)
+                size = export.export_bert(task.model, tokd, d, ref, extra, fp16)
             elif name == "gpt2":
-                size = export.export_gpt(task.model, tokd, d, ref, extra, task.eos)
+                size = export.export_gpt(task.model, tokd, d, ref, extra, task.eos, fp16)
             elif name == "elmo":
-                size = export.export_elmo(task.model, tokd, d, ref, extra, T.char_ids)
+                size = export.export_elmo(task.model, tokd, d, ref, extra, T.char_ids, fp16)
             else:
-                size = export.export_nnlm(task.model, tokd, d, ref, extra)
+                size = export.export_nnlm(task.model, tokd, d, ref, extra, fp16)
             meta["onnx_bytes"][name] = size
             meta.setdefault("training", {})[name] = {k: st[k] for k in ("step", "tokens", "elapsed", "curve", "prior",
                                                                           "bf16", "threads", "init_from", "ranks", "accum",

@@ -232,6 +232,9 @@ def init_from_onnx(model, path):
     from onnx import numpy_helper
     g = onnx.load(path).graph
     inits = {t.name: numpy_helper.to_array(t) for t in g.initializer}
+    for n in g.node:  # weights stored as float16 are read through a Cast named as the float32 tensor was
+        if n.op_type == "Cast" and len(n.input) == 1 and n.input[0] in inits:
+            inits[n.output[0]] = inits[n.input[0]].astype(np.float32)
     inits.update(unnamed_onnx_weights(g, inits))
     sd = {k: v for k, v in model.state_dict().items() if not k.startswith(TRAINING_ONLY)}
     loaded = 0
