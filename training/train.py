@@ -415,18 +415,19 @@ class ShardStreams:
     """Every shard of the global batch draws from its own random stream: a numpy generator (sampling, masking)
     and a torch generator state (dropout). Shard 0 is the stream a one-process run has always used (the task's
     rng seeded 1234 and the global torch generator after torch.manual_seed(0) and the model's initialisation), so
-    a plain run is unchanged; shard s > 0 is seeded from s. With one shard, `use` never switches anything."""
+    a plain run is unchanged; shard s > 0 is seeded from s (and from the run's history, see train). With one shard, `use`
+    never switches anything."""
 
-    def __init__(self, task, shards, device):
+    def __init__(self, task, shards, device, history=(0, 0)):
         self.task, self.cuda = task, str(device).startswith("cuda")
         self.np, self.torch, self.current = {}, {}, None
         for s in shards:
-            self.np[s] = task.rng if s == 0 else np.random.default_rng((1234, s))
+            self.np[s] = task.rng if s == 0 else np.random.default_rng((1234, s, *history) if any(history) else (1234, s))
             if s == 0:
                 self.torch[s] = self._get()
             else:
                 g = torch.Generator(device=device if self.cuda else "cpu")
-                g.manual_seed(1_000_003 * s)
+                g.manual_seed(1_000_003 * s + 7_919 * history[0] + history[1])
                 self.torch[s] = g.get_state()
 
     def _get(self):
@@ -533,7 +534,16 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
     else:  # a plain run's state has the keys it always had
         for k in ("ranks", "accum", "global_batch", "rank_spread"):
             state.pop(k, None)
-    streams = ShardStreams(task, ranks.shards, device)
+    # Where this run stands in the model's history picks its random streams: a warm start from a shipped model, or a
+    # resume, would otherwise draw again the very samples, masks and dropout of the run before it (every session did
+    # until 2026-12-01, which is why bert-mini's training loss rose within each run: its first batches were the ones
+    # every earlier session had trained on). A fresh run (history (0, 0)) keeps the streams it always had.
+    history = (int((state.get("prior") or {}).get("sessions", 0)), int(state["step"]))
+    if history != (0, 0):
+        task.use_rng(np.random.default_rng((1234, *history)))
+        torch.manual_seed(1_000_003 * history[0] + history[1])
+        say(f"{name}: random streams for session {history[0] + 1}, step {history[1]} (no batch of an earlier run replayed)")
+    streams = ShardStreams(task, ranks.shards, device, history)
     net = ranks.wrap(Objective(task), find_unused=name == "elmo") if ranks.on else None  # adaptive softmax: a
     # tail cluster without a target in the batch gets no gradient
     budget = minutes * 60
