@@ -474,6 +474,8 @@ def build(work, smoke=False):
     splits = {"train": [], "valid": [], "test": []}
     card = {"sources": [], "dedup_dropped": 0, "filtered": 0, "eval_overlap_dropped": 0}
     evals = eval_sentences()
+    if not evals:  # a moved fixture must not switch the filter off unnoticed
+        raise SystemExit(f"corpus: no evaluation sentences in {EVAL_DIR}; the training text could hold them")
     for name, (desc, lic, lic_file) in SOURCES.items():
         if smoke and name in SMOKE_SKIP:
             continue
