@@ -64,24 +64,33 @@ def new_folder(out_dir, tok_dir, files):
         write_json(os.path.join(out_dir, name), content, indent=1)
 
 
+def fp16_storable(a):
+    """Whether a float32 array is stored as float16: FP16_MIN_ELEMENTS+ values, all finite and within float16's range
+    (a mask buffer of -1e9 would become -inf)."""
+    return a.dtype == np.float32 and a.size >= FP16_MIN_ELEMENTS and bool(np.isfinite(a).all()) and \
+        float(np.abs(a).max()) <= 65504.0
+
+
 def round_to_fp16(model):
-    """Rounds in place the weights an fp16 export stores, before it is traced and its parity reference computed: the
-    reference is then the function the file holds, and a warm start from the file gets these weights back exactly."""
+    """Rounds in place the tensors an fp16 export stores (parameters and buffers), before it is traced and its parity
+    reference computed: the reference is then the function the file holds, and a warm start from the file gets these
+    weights back exactly."""
     with torch.no_grad():
-        for p in model.parameters():
-            if p.dtype == torch.float32 and p.numel() >= FP16_MIN_ELEMENTS:
-                p.copy_(p.half().float())
+        for t in model.state_dict().values():
+            if t.dtype == torch.float32 and fp16_storable(t.detach().cpu().numpy()):
+                t.copy_(t.half().float())
 
 
 def store_fp16(path):
-    """Each float32 initializer of FP16_MIN_ELEMENTS+ values becomes a float16 one (`<name>_fp16`) read through a Cast
+    """Each float32 initializer that fp16_storable allows becomes a float16 one (`<name>_fp16`) read through a Cast
     to float32 named as before, at the top of the graph; the rest of the graph is unchanged."""
     m = onnx.load(path)
     g = m.graph
     inits, casts = [], []
     for t in g.initializer:
-        if t.data_type == onnx.TensorProto.FLOAT and int(np.prod(t.dims)) >= FP16_MIN_ELEMENTS:
-            half = numpy_helper.from_array(numpy_helper.to_array(t).astype(np.float16), f"{t.name}_fp16")
+        a = numpy_helper.to_array(t) if t.data_type == onnx.TensorProto.FLOAT else None
+        if a is not None and fp16_storable(a):
+            half = numpy_helper.from_array(a.astype(np.float16), f"{t.name}_fp16")
             inits.append(half)
             casts.append(onnx.helper.make_node("Cast", [half.name], [t.name], name=f"{t.name}_cast",
                                                to=onnx.TensorProto.FLOAT))
