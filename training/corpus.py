@@ -473,7 +473,7 @@ def build(work, smoke=False):
     seen = set()
     splits = {"train": [], "valid": [], "test": []}
     card = {"sources": [], "dedup_dropped": 0, "filtered": 0, "eval_overlap_dropped": 0}
-    evals = eval_sentences()
+    evals = [f" {e} " for e in eval_sentences()]  # padded: whole words only
     if not evals:  # a moved fixture must not switch the filter off unnoticed
         raise SystemExit(f"corpus: no evaluation sentences in {EVAL_DIR}; the training text could hold them")
     for name, (desc, lic, lic_file) in SOURCES.items():
@@ -497,7 +497,8 @@ def build(work, smoke=False):
                 filtered += 1
                 continue
             key = norm(p)
-            if any(f" {e} " in f" {key} " for e in evals):
+            padded = f" {key} "
+            if any(e in padded for e in evals):
                 card["eval_overlap_dropped"] += 1
                 continue
             if key in seen:
