@@ -106,8 +106,11 @@ def store_fp16(path):
 
 def export_onnx(model, args, out_dir, fp16=True, **kwargs):
     """Traces `model` on `args` to out_dir/onnx/model.onnx (torch.onnx.export's `kwargs`), checks it, returns its size.
-    fp16: the weights are stored as float16 (the caller has rounded them with round_to_fp16)."""
+    fp16: the weights are rounded in place (round_to_fp16) and stored as float16, so the parity reference each export_*
+    computes after this call is the function the file holds."""
     path = os.path.join(out_dir, "onnx", "model.onnx")
+    if fp16:
+        round_to_fp16(model)
     torch.onnx.export(model, args, path, opset_version=OPSET, **kwargs)
     if fp16:
         store_fp16(path)

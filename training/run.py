@@ -318,8 +318,6 @@ def main():
                                           "sessions": prior["sessions"] + 1},
                      "lm_lens_weights": {"stored": "float16", "min_elements": export.FP16_MIN_ELEMENTS,
                                          "arithmetic": "float32"} if fp16 else {"stored": "float32"}}
-            if fp16:
-                export.round_to_fp16(task.model)
             if name == "bert":
                 size = export.export_bert(task.model, tokd, d, ref, extra, fp16)
             elif name == "gpt2":
