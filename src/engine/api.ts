@@ -161,7 +161,7 @@ export interface FillResult {
 /** `generate`: continues a text with a causal LM. */
 export interface GenerateRequest {
   text: string;
-  /** Tokens to generate at most (default 32, 1 to 1024). */
+  /** Tokens to generate at most (default 32, 1 to 1024); with `heal`, tokens that only re-write the healed text are not counted. */
   maxTokens?: number;
   /** 0 (default) is greedy, and so is anything below 1e-6; above that samples, flatter as it grows (at most 5). */
   temperature?: number;

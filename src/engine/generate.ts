@@ -291,7 +291,8 @@ export async function generate(
   let shown = 0;
   let lastSent = 0;
   let finishReason: GenerateResult['finishReason'] = 'length';
-  while (generated.length < maxTokens) {
+  // maxTokens and minTokens count new tokens: those that only re-wrote the healed text do not use up the budget
+  while (generated.length - healedTokens < maxTokens) {
     await ctx.checkpoint();
     const window = slideWindow(ids, lm.contextSize);
     ids = window.ids;
@@ -303,9 +304,10 @@ export async function generate(
     const healingStep = pending !== '';
     if (healingStep) keepOnly(row, healingAllowed(texts, pending, healing!.ids[healedTokens] ?? -1)); // probability: share among them
     const norm = withProbs ? logSumExp(row) : 0;
-    const raw = withProbs && (repetitionPenalty !== 1 || generated.length < minTokens) ? row.slice() : row; // the next lines change row
+    const early = generated.length - healedTokens < minTokens;
+    const raw = withProbs && (repetitionPenalty !== 1 || early) ? row.slice() : row; // the next lines change row
     penalizeRepeats(row, seen, repetitionPenalty);
-    if (generated.length < minTokens) for (const id of eos) if (id < row.length) row[id] = -Infinity;
+    if (early) for (const id of eos) if (id < row.length) row[id] = -Infinity;
     const next = chooseToken(row, sampling, random);
     if (generated.length === 0) firstTokenMs = performance.now() - started;
     if (eos.has(next)) {

@@ -272,12 +272,14 @@ describe('token probabilities and eval completion (counting model in the worker)
 
   test("heal: the first token's probability is its share among the tokens allowed; the healed text is not repeated", async () => {
     // one 'a' fewer: the peak is at 81, as far from "H" (72) as from "Hi" (90), so each has half of the allowed mass;
-    // the first of a tie wins ("H"), which adds nothing to the completion; then 34 tokens seen: 82 = "R"
+    // the first of a tie wins ("H"), which adds nothing to the completion and is not counted in maxTokens; then 34
+    // tokens seen: 82 = "R", and two more
     const healed = await engine.generate({ text: 'a'.repeat(32) + ' H', maxTokens: 3, tokenProbs: true, heal: true, model: 'counting-hi' });
-    assert.deepEqual([healed.completion, healed.tokenEnds, healed.tokenProbs![0]], ['RS', [0, 1, 2], 0.5]);
+    assert.deepEqual([healed.completion, healed.tokenEnds, healed.tokenProbs![0], healed.healedTokens, healed.tokens], ['RST', [0, 1, 2, 3], 0.5, 1, 4]);
     // the repetition penalty does not hold the taken-back token against itself ("H" is not in the text before it)
+    // (penalised, "Hi" would win the tie and the completion would start with "i")
     const penalized = await engine.generate({ text: 'a'.repeat(32) + ' H', maxTokens: 1, repetitionPenalty: 2, heal: true, model: 'counting-hi' });
-    assert.equal(penalized.completion, '');
+    assert.deepEqual([penalized.completion, penalized.healedTokens], ['R', 1]);
     // a one-token text has nothing to heal; a bad flag is refused
     const one = await engine.generate({ text: 'H', maxTokens: 1, heal: true, model: 'counting-hi' });
     assert.equal('healed' in one, false);
@@ -287,9 +289,10 @@ describe('token probabilities and eval completion (counting model in the worker)
   test('heal: the pieces of a half-typed word are all taken back and written again before the completion', async () => {
     // ' Hiq' is " " + "Hi" + "q": "Hiq" is taken back (the space before it is not part of the word). No token holds
     // "Hiq", so the model must write "Hi" and "q" again, its own split; "H" alone (a mere start) is not allowed,
-    // though after 32 tokens the parabola peaks at 80, nearer "H" (72) than "Hi" (90). Then 82 = "R", 83 = "S"
+    // though after 32 tokens the parabola peaks at 80, nearer "H" (72) than "Hi" (90). Then 82 = "R", 83 = "S", ...:
+    // maxTokens 4 counts only these new tokens, not the two that re-wrote "Hiq"
     const healed = await engine.generate({ text: 'a'.repeat(31) + ' Hiq', maxTokens: 4, tokenProbs: true, heal: true, model: 'counting-hi' });
-    assert.deepEqual([healed.completion, healed.healed, healed.promptTokens, healed.tokenEnds], ['RS', 'Hiq', 32, [0, 0, 1, 2]]);
+    assert.deepEqual([healed.completion, healed.healed, healed.promptTokens, healed.tokenEnds], ['RSTU', 'Hiq', 32, [0, 0, 1, 2, 3, 4]]);
     assert.equal(healed.healedTokens, 2);
     assert.deepEqual(healed.tokenProbs!.slice(0, 2), [1, 1]);
   });
@@ -327,10 +330,11 @@ describe('token probabilities and eval completion (counting model in the worker)
     assert.equal(healed.samples[0]!.completion, '3456789'); // "012" sent; no leading space, so nothing is shown
     assert.equal(healed.thresholds[0]!.shown, 0);
     // token healing: the space is taken back and the first token must start with one; the byte-level vocabulary has
-    // only " " itself, so the model writes it (probability 1 among the allowed) and goes on after 4 tokens
+    // only " " itself, so the model writes it (probability 1 among the allowed, not counted in maxTokens) and goes on
+    // after 4 tokens with 7 new ones, as with no healing
     const token = await engine.evalCompletion({ file, model: 'counting', every: 1, maxTokens: 7, cursor: 'after-space' });
     assert.equal(token.healing, 'token');
-    assert.deepEqual([token.samples[0]!.completion, token.samples[0]!.tokenProbs[0]], ['456789', 1]);
+    assert.deepEqual([token.samples[0]!.completion, token.samples[0]!.tokenProbs[0]], ['456789:', 1]);
     await assert.rejects(
       engine.evalCompletion({ file, model: 'counting', cursor: 'after' as 'mid-word' }),
       lensError('BAD_INPUT', /cursor must be "word-end", "after-space" or "mid-word"/),
