@@ -321,9 +321,11 @@ try {
   await attentionAndLayersSteps(page, { ws, shots, modelDirs, palette, wordPoint, check, lap, results }); // issue 6
 
 } catch (e) {
-  if (!(e instanceof SmokeDone)) check('driver finished', false, String(e && e.stack || e));
+  const smokeDone = e instanceof SmokeDone;
+  if (!smokeDone) check('driver finished', false, String(e && e.stack || e));
   else lap('smoke steps done (E2E_STEPS=smoke)');
-  await page.screenshot({ path: path.join(shots, 'failure.png') }).catch(() => {});
+  // the window as the run stopped: named for why it stopped
+  await page.screenshot({ path: path.join(shots, smokeDone ? 'smoke-done.png' : 'failure.png') }).catch(() => {});
 } finally {
   await browser.close();
 }
