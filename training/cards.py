@@ -59,8 +59,10 @@ def write_all(meta, out, work, ids, smoke, names=("bert", "gpt2", "elmo", "nnlm"
     card_path = os.path.join(work, "corpus", "corpus_card.json")
     if not corpus.get("sources") and os.path.exists(card_path):
         corpus = json.load(open(card_path))
-    src = "; ".join(f"{s['description']} ({s['licence']}, {s['words']:,} words)" for s in corpus.get("sources", []))
-    corpus_line = (f"Training text: {corpus.get('train_words', 0):,} words of public-domain and permissively licensed "
+    src = "; ".join(f"{s['description']} ({s['licence']}, {s['words']:,} words"
+                    + (f", training paragraphs x{s['repeat']} per pass" if s.get("repeat", 1) > 1 else "") + ")"
+                    for s in corpus.get("sources", []))
+    corpus_line = (f"Training text: {corpus.get('train_words', 0):,} words a pass (repeats counted) of public-domain and permissively licensed "
                    f"English — {src}. "
                    f"Test split: {corpus.get('test_words', 0):,} words (held out by a hash of each paragraph).")
     for name in names:
