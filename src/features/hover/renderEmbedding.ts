@@ -3,6 +3,7 @@
  * MarkdownString. Kept apart from the provider so later issues (senses, neighbours) can add sections here.
  */
 import type { EmbedResult, LayerVector } from '../../engine/api';
+import { escapeMarkdown } from './markdown';
 import { renderTag } from './renderTag';
 
 export interface LayerStats {
@@ -97,9 +98,4 @@ export function contextSnippet(tokens: readonly string[], index: number, side = 
 
 function formatDim(x: number): string {
   return x.toFixed(2);
-}
-
-/** Escapes markdown (and the table's `|`) in text that comes from the document. */
-export function escapeMarkdown(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-.!|<>~]/g, '\\$&');
 }

@@ -3,7 +3,8 @@
  * trusted MarkdownString that may run only the commands linked here.
  */
 import type { SenseCandidate, SenseResult } from '../../engine/api';
-import { contextSnippet, escapeMarkdown, layerLabel } from './renderEmbedding';
+import { escapeMarkdown } from './markdown';
+import { contextSnippet, layerLabel } from './renderEmbedding';
 
 const POS_NAMES: Readonly<Record<string, string>> = { n: 'noun', v: 'verb', a: 'adjective', r: 'adverb' };
 const SIGNAL_NAMES: Readonly<Record<string, string>> = {

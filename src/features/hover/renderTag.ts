@@ -3,7 +3,7 @@
  * `vscode`).
  */
 import type { SenseTag, WordTagResult } from '../../engine/api';
-import { escapeMarkdown } from './renderEmbedding';
+import { escapeMarkdown } from './markdown';
 
 /** Universal tags (Petrov et al. 2012, and Universal Dependencies' names) in words. */
 const TAG_NAMES: Readonly<Record<string, string>> = {
