@@ -23,8 +23,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ddp  # noqa: E402
-from common import TRAINING_DIR, log  # noqa: E402
-from run import RANKS_BATCH, fast_malloc_env  # noqa: E402
+from common import TRAINING_DIR, fast_malloc_env, log  # noqa: E402
+from run import RANKS_BATCH  # noqa: E402
 
 
 def rate(work, tag):

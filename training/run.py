@@ -21,7 +21,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ddp  # noqa: E402
-from common import REPO, TRAINING_DIR, log  # noqa: E402
+from common import REPO, TRAINING_DIR, fast_malloc_env, log  # noqa: E402
 
 APT = ["python3-torch", "python3-onnx", "python3-gensim", "python3-numpy", "libopenblas0-pthread", "libjemalloc2", "sword-text-web",
        "diatheke", "bible-kjv-text", "dict-devil", "jargon-text"]
@@ -50,18 +50,6 @@ TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "voca
 BERT_SEED_WORDS = 12000  # GloVe's most frequent lowercase words enter the WordPiece vocabulary whole
 IDS = {"bert": "bert-mini", "gpt2": "gpt2-mini", "elmo": "elmo-mini", "nnlm": "nnlm-mini",
        "cbow": "word2vec-cbow", "sg": "word2vec-skipgram", "glove": "glove-100d"}
-
-
-JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
-
-
-def fast_malloc_env():
-    """jemalloc that keeps freed pages: on this kind of sandboxed machine a fresh 100 MB allocation costs ~0.4 s of
-    page faults under glibc malloc (measured: clone of a 4096x8192 fp32 tensor 497 ms vs 7 ms), which made every
-    training step 3-4x slower (GPT-2 step 4.7 s -> 1.2 s)."""
-    if not os.path.exists(JEMALLOC):
-        return {}
-    return {"LD_PRELOAD": JEMALLOC, "MALLOC_CONF": "dirty_decay_ms:-1,muzzy_decay_ms:-1"}
 
 
 def install_inputs(smoke):
