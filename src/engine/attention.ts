@@ -12,15 +12,13 @@
  *   3. post-process: copy the attention outputs into one [layer][head][query][key] array; for causal models
  *      also each token's surprisal and the top-k next tokens at each position, from the same run's logits.
  */
-import type { AttentionRequest, AttentionResult, TokenCandidate } from './api';
+import type { AttentionRequest, AttentionResult, ModelInfo, TokenCandidate } from './api';
 import { ATTENTION_KINDS, attentionOutputNames, collectAttentions } from './attentionTensor';
-import type { WorkerServices } from './embed';
 import { badInput, modelCorrupt } from './errors';
 import { firstPositiveInt } from './models/configNumbers';
 import { findLogitsOutput, tokenFeeds, tokenInputs } from './models/io';
 import { cacheLayoutOf, isPastInput } from './models/kvCache';
-import type { AttentionParams } from './runtime/protocol';
-import type { RequestContext } from './runtime/server';
+import type { RequestContext, WorkerServices } from './runtime/context';
 import type { HostTensor, ModelSession } from './runtime/session';
 import { loadTokenizer, type Tokenizer } from './tokenizer';
 
@@ -34,6 +32,15 @@ const MAX_TOP_K = 50;
 export interface CheckedAttentionRequest {
   text: string;
   model: string | undefined;
+  focus: number;
+  maxTokens: number | undefined;
+  topK: number;
+}
+
+/** `attention` in the worker: the checked request with the resolved model. */
+export interface AttentionParams {
+  model: ModelInfo;
+  text: string;
   focus: number;
   maxTokens: number | undefined;
   topK: number;

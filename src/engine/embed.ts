@@ -6,17 +6,19 @@
 import type { EmbedRequest, EmbedResult, LayerVector, ModelInfo, ModelKind } from './api';
 import { badInput } from './errors';
 import { elmoHiddenStates, elmoLayersAt, parseElmoConfig, type ElmoHidden } from './elmo';
-import type { EmbedParams } from './runtime/protocol';
-import type { RequestContext } from './runtime/server';
-import type { ModelSession, SessionOptions } from './runtime/session';
+import type { RequestContext, WorkerServices } from './runtime/context';
 import { tagWordAt } from './tasks/tag/wordTag';
 import { findWord, splitWords, windowAround } from './words';
 
-/** What the worker gives model code: memoised sessions and configs. */
-export interface WorkerServices {
-  /** `options.expose`: a session that also outputs attentions / hidden states (the graph rewritten if need be). */
-  session(model: ModelInfo, options?: SessionOptions): Promise<ModelSession>;
-  config(model: ModelInfo): Promise<Record<string, unknown>>;
+/** `embed`: the host has already resolved the model and checked the request. */
+export interface EmbedParams {
+  model: ModelInfo;
+  text: string;
+  word: string;
+  occurrence: number;
+  /** Also tag the word (the hover): a part-of-speech tagger, and an ELMo head's base ELMo. */
+  tagger?: ModelInfo;
+  taggerBase?: ModelInfo;
 }
 
 type Embedder = (

@@ -15,11 +15,9 @@
 import type { FillMask, FillPrediction, FillRequest, FillResult, FillSequence, ModelInfo, ModelKind } from './api';
 import { LensError, badInput, modelCorrupt } from './errors';
 import { findMaskMarkers, type MarkerSpan } from './maskMarkers';
-import type { WorkerServices } from './embed';
 import { positiveInt } from './models/configNumbers';
 import { findLogitsOutput, noLogitsError, tokenFeeds, tokenInputs, type TokenInputs } from './models/io';
-import type { FillParams } from './runtime/protocol';
-import type { RequestContext } from './runtime/server';
+import type { RequestContext, WorkerServices } from './runtime/context';
 import type { ModelSession } from './runtime/session';
 import { logSoftmax, topKIndices } from './sampling';
 import { loadTokenizer, type Tokenizer } from './tokenizer';
@@ -38,6 +36,9 @@ export interface CheckedFillRequest {
   topK: number;
   model: string | undefined;
 }
+
+/** `fill` in the worker: the checked request (defaults filled in) with the resolved model. */
+export type FillParams = Omit<CheckedFillRequest, 'model'> & { model: ModelInfo };
 
 /** Host side: BAD_INPUT for empty text, no mask, too many masks, a bad top-k. */
 export function checkFillRequest(request: FillRequest): CheckedFillRequest {

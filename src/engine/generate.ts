@@ -11,10 +11,8 @@
 import type { GenerateProgress, GenerateRequest, GenerateResult, ModelInfo, ModelKind } from './api';
 import { CausalLm, logitsRow, parseCausalConfig, type CausalConfig, type KvCache } from './causalLm';
 import { badInput } from './errors';
-import type { GenerateParams } from './runtime/protocol';
-import type { RequestContext } from './runtime/server';
+import type { RequestContext, WorkerServices } from './runtime/context';
 import { chooseToken, isSampling, logSumExp, mulberry32, penalizeRepeats, type SamplingOptions } from './sampling';
-import type { WorkerServices } from './embed';
 import { loadTokenizer, tokenTexts, type Tokenizer } from './tokenizer';
 
 /**
@@ -50,6 +48,9 @@ export interface CheckedGenerateRequest {
   heal: boolean;
   model: string | undefined;
 }
+
+/** `generate` in the worker: the checked request (defaults filled in) with the resolved model. */
+export type GenerateParams = Omit<CheckedGenerateRequest, 'model'> & { model: ModelInfo };
 
 function isNumber(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);

@@ -7,8 +7,8 @@
  * Words before the first are the begin-of-sentence token `<S>`.
  */
 import type { ModelInfo } from './api';
-import type { WorkerServices } from './embed';
 import { modelCorrupt } from './errors';
+import type { WorkerServices } from './runtime/context';
 import type { ModelSession } from './runtime/session';
 import { logSumExp } from './sampling';
 import { loadTokenizer, type Tokenizer } from './tokenizer';

@@ -7,13 +7,11 @@
  * Three phases: tokenize (with the begin-of-text token in front, so the first token is scored too), run
  * window by window (checking for a cancel between windows), place each token back in the text.
  */
-import type { ModelKind, ScoreProgress, ScoreRequest, ScoreResult } from './api';
+import type { ModelInfo, ModelKind, ScoreProgress, ScoreRequest, ScoreResult } from './api';
 import { logitsRow, type CausalLm } from './causalLm';
-import type { WorkerServices } from './embed';
 import { badInput, modelCorrupt } from './errors';
 import { IncrementalDecoder, loadCausalLm } from './generate';
-import type { ScoreParams } from './runtime/protocol';
-import type { RequestContext } from './runtime/server';
+import type { RequestContext, WorkerServices } from './runtime/context';
 import { logSumExp } from './sampling';
 
 export const SCORE_KINDS: readonly ModelKind[] = ['causal-lm'];
@@ -24,6 +22,9 @@ export interface CheckedScoreRequest {
   text: string;
   model: string | undefined;
 }
+
+/** `score` in the worker: the checked request (defaults filled in) with the resolved model. */
+export type ScoreParams = Omit<CheckedScoreRequest, 'model'> & { model: ModelInfo };
 
 export function checkScoreRequest(request: ScoreRequest): CheckedScoreRequest {
   const { text, model } = request;

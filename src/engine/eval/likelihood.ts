@@ -10,13 +10,11 @@
  * A cancel takes effect between sentences and between the runs of a long sentence.
  */
 import type { ModelInfo, ModelKind } from '../api';
-import type { WorkerServices } from '../embed';
 import { LensError, badInput } from '../errors';
 import { loadMaskedLm, runBatch } from '../fill';
 import { loadCausalLm } from '../generate';
 import { loadNnlm } from '../nnlm';
-import type { LogLikelihoodParams } from '../runtime/protocol';
-import type { RequestContext } from '../runtime/server';
+import type { RequestContext, WorkerServices } from '../runtime/context';
 import { logSumExp } from '../sampling';
 import { tokenLogProbs, withBeginOfText } from '../score';
 import type { LikelihoodMethod, LogLikelihoodProgress, LogLikelihoodRequest, LogLikelihoodResult } from './types';
@@ -49,6 +47,9 @@ export interface CheckedLogLikelihoodRequest {
   sentences: string[];
   model: string | undefined;
 }
+
+/** `logLikelihoods` in the worker: the checked sentences with the resolved model. */
+export type LogLikelihoodParams = Omit<CheckedLogLikelihoodRequest, 'model'> & { model: ModelInfo };
 
 /** Host side: BAD_INPUT for no sentences, an empty or overlong one, an empty model id. */
 export function checkLogLikelihoodRequest(request: LogLikelihoodRequest): CheckedLogLikelihoodRequest {

@@ -22,11 +22,13 @@ import type {
   ScoreResult,
   TagResult,
 } from '../api';
-import type { CheckedLogLikelihoodRequest } from '../eval/likelihood';
-import type { CheckedFillRequest } from '../fill';
-import type { CheckedGenerateRequest } from '../generate';
-import type { CheckedScoreRequest } from '../score';
+import type { AttentionParams } from '../attention';
+import type { EmbedParams } from '../embed';
 import type { SerializedError } from '../errors';
+import type { LogLikelihoodParams } from '../eval/likelihood';
+import type { FillParams } from '../fill';
+import type { GenerateParams } from '../generate';
+import type { ScoreParams } from '../score';
 import type { BuildSenseIndexParams } from '../senses/buildIndex';
 import type { ContextVectors } from '../senses/contextual';
 import type { SenseParams } from '../senses/sense';
@@ -69,33 +71,6 @@ export interface WorkerOptions {
   threads?: number;
   /** Where graphs rewritten to expose attentions / hidden states are cached (see runtime/exposed.ts). */
   cacheDir?: string;
-}
-
-/** `embed`: the host has already resolved the model and checked the request. */
-export interface EmbedParams {
-  model: ModelInfo;
-  text: string;
-  word: string;
-  occurrence: number;
-  /** Also tag the word (the hover): a part-of-speech tagger, and an ELMo head's base ELMo. */
-  tagger?: ModelInfo;
-  taggerBase?: ModelInfo;
-}
-
-/** `fill`, `generate`, `score`: the checked request (defaults filled in) with the resolved model. */
-export type FillParams = Omit<CheckedFillRequest, 'model'> & { model: ModelInfo };
-export type GenerateParams = Omit<CheckedGenerateRequest, 'model'> & { model: ModelInfo };
-export type ScoreParams = Omit<CheckedScoreRequest, 'model'> & { model: ModelInfo };
-/** `logLikelihoods`: the checked sentences with the resolved model. */
-export type LogLikelihoodParams = Omit<CheckedLogLikelihoodRequest, 'model'> & { model: ModelInfo };
-
-/** `attention`: the checked request with the resolved model. */
-export interface AttentionParams {
-  model: ModelInfo;
-  text: string;
-  focus: number;
-  maxTokens: number | undefined;
-  topK: number;
 }
 
 /** `contextVectors`: contextual vectors of words in sentences, batched (for sense-vector builds). */

@@ -5,16 +5,8 @@
  */
 import { parentPort, type MessagePort } from 'node:worker_threads';
 import { LensError, cancelled, serializeError } from '../errors';
+import type { RequestContext } from './context';
 import type { MethodMap, ProgressOf, ReplyMessage, ToWorker } from './protocol';
-
-export interface RequestContext<G = never> {
-  /** Aborted when the host cancels this request. */
-  readonly signal: AbortSignal;
-  /** Lets pending messages (a cancel) arrive, then throws CANCELLED if this request was cancelled. */
-  checkpoint(): Promise<void>;
-  /** Sends a partial result (streamed tokens, ...) to the caller ahead of the reply; dropped after a cancel. */
-  progress(value: G): void;
-}
 
 export type Handler<P, R, G = never> = (params: P, ctx: RequestContext<G>) => Promise<R>;
 

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { workerData } from 'node:worker_threads';
 import { attention } from '../attention';
-import { embed, type WorkerServices } from '../embed';
+import { embed } from '../embed';
 import { modelCorrupt, toLensError } from '../errors';
 import { logLikelihoods } from '../eval/likelihood';
 import { fill } from '../fill';
@@ -18,6 +18,7 @@ import { contextVectors } from '../senses/contextual';
 import { sense } from '../senses/sense';
 import { score } from '../score';
 import { tag } from '../tasks/tag/tag';
+import type { WorkerServices } from './context';
 import { exposedModelFile } from './exposed';
 import { loadSession } from './ort';
 import type { EngineMethods, WorkerOptions } from './protocol';

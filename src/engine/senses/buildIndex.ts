@@ -5,9 +5,8 @@
  * offline build (training/senses/build.mjs), which also evaluates.
  */
 import type { ModelInfo } from '../api';
-import type { WorkerServices } from '../embed';
 import { badInput } from '../errors';
-import type { RequestContext } from '../runtime/server';
+import type { RequestContext, WorkerServices } from '../runtime/context';
 import { fitModelProjection, KeyedSums, modelFingerprint, projectAll } from './centroids';
 import { contextVectors } from './contextual';
 import { loadTables, taggedExamples } from './examples';

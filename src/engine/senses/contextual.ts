@@ -7,9 +7,9 @@
  */
 import type { ModelInfo } from '../api';
 import { ELMO_INPUTS, ELMO_OUTPUT, elmoBoundaryCharIds, elmoCharIds, parseElmoConfig } from '../elmo';
-import type { WorkerServices } from '../embed';
 import { badInput, modelCorrupt } from '../errors';
 import { tokenFeeds, tokenInputs } from '../models/io';
+import type { WorkerServices } from '../runtime/context';
 import type { HostTensor, ModelSession } from '../runtime/session';
 import { loadTokenizer } from '../tokenizer';
 

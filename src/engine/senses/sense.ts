@@ -9,11 +9,10 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ModelInfo } from '../api';
-import type { WorkerServices } from '../embed';
 import { elmoHiddenStates, elmoLayerViews, parseElmoConfig, type ElmoHidden } from '../elmo';
 import { badInput } from '../errors';
 import { PromiseCache } from '../promiseCache';
-import type { RequestContext } from '../runtime/server';
+import type { RequestContext, WorkerServices } from '../runtime/context';
 import { WordNet, type Sense } from '../wordnet';
 import { tagWordAt, type WordTag } from '../tasks/tag/wordTag';
 import { findWord, splitWords, windowAround } from '../words';

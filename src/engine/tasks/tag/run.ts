@@ -11,10 +11,10 @@
  */
 import type { ModelInfo, TagCandidate, TaggerInfo } from '../../api';
 import { specialAffixes } from '../../attention';
-import type { WorkerServices } from '../../embed';
 import { elmoHiddenStates, parseElmoConfig, type ElmoHidden } from '../../elmo';
 import { LensError, modelCorrupt } from '../../errors';
 import { tokenFeeds, tokenInputs } from '../../models/io';
+import type { WorkerServices } from '../../runtime/context';
 import type { HostTensor, ModelSession } from '../../runtime/session';
 import { loadTokenizer } from '../../tokenizer';
 import type { Word } from '../../words';

@@ -4,10 +4,9 @@
  * (cancel) before each window's runs, then the per-word decode.
  */
 import type { ModelInfo, TaggedWord, TagRequest, TagResult } from '../../api';
-import type { WorkerServices } from '../../embed';
 import { badInput, LensError } from '../../errors';
 import type { ModelStore } from '../../modelStore';
-import type { RequestContext } from '../../runtime/server';
+import type { RequestContext, WorkerServices } from '../../runtime/context';
 import { MAX_WINDOW_WORDS, splitWords, type Word } from '../../words';
 import { elmoHeadTags, pieceWindows, tokenClassifier, tokenClassifierProbabilities, topTags } from './run';
 import { DEFAULT_TAGGERS, defaultTagger } from './taggers';

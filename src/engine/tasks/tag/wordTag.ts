@@ -4,9 +4,9 @@
  * few small matrix products. Any other tagger runs on the window itself.
  */
 import type { ModelInfo, WordTagResult } from '../../api';
-import type { WorkerServices } from '../../embed';
 import type { ElmoHidden } from '../../elmo';
 import { badInput } from '../../errors';
+import type { WorkerServices } from '../../runtime/context';
 import type { Word } from '../../words';
 import { elmoHeadProbabilities, elmoHeadTags, pieceWindowAround, tokenClassifier, tokenClassifierProbabilities, topTags } from './run';
 
