@@ -543,6 +543,7 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
         task.use_rng(np.random.default_rng((1234, *history)))
         torch.manual_seed(1_000_003 * history[0] + history[1])
         say(f"{name}: random streams for session {history[0] + 1}, step {history[1]} (no batch of an earlier run replayed)")
+    state["params"] = nparams  # in every checkpoint: a run stopped between two still exports a complete card
     streams = ShardStreams(task, ranks.shards, device, history)
     net = ranks.wrap(Objective(task), find_unused=name == "elmo") if ranks.on else None  # adaptive softmax: a
     # tail cluster without a target in the batch gets no gradient
