@@ -462,8 +462,8 @@ async function completionSteps(page) {
   check('the first completion with the shipped mini model shows its notice', /parameters/.test(completionNotice.text), completionNotice.text);
   if (completionNotice.buttons.includes("Don't Show Again")) await completionNotice.click("Don't Show Again");
 
-  // half-way through a word: token healing takes the typed " Yo" back and the model writes " York" itself (gpt2-mini:
-  // "rk City." at 0.9997, 0.30, 0.34); sent as typed, it goes on from "Yo" with "llywoods."
+  // half-way through a word: token healing takes the typed " Yo" back and the model writes " York" itself (the
+  // gpt2-mini of 2026-12-01: "rk, and"); sent as typed, a model goes on from "Yo" as if it were a word start
   await page.keyboard.press('Escape');
   await page.keyboard.press('Control+End');
   await page.keyboard.press('Enter');
