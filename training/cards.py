@@ -49,6 +49,37 @@ def fmt(x):
     return f"{x:,}" if isinstance(x, int) else str(x)
 
 
+RUNS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "runs.json")
+RUN_MEASURES = (("blimp", "BLiMP"), ("cloze_top5", "cloze top-5"), ("modern_ppl", "modern ppl"))
+
+
+def runs_table(model=None, path=RUNS):
+    """The sessions' runs (runs.json) as a Markdown table: every model's, or one model's for its card."""
+    runs = [r for r in json.load(open(path))["runs"] if model in (None, r["model"])]
+    if not runs:
+        return []
+
+    def size(r):
+        parts = [f"{r['minutes']} min"] + ([f"{r['tokens'] / 1e6:.1f}M tokens"] if r.get("tokens") else []) \
+            + ([f"{r['tokens_per_s']:,} tok/s"] if r.get("tokens_per_s") else [])
+        return ", ".join(parts)
+
+    def measured(r):
+        num = lambda v: f"{v:.3f}" if v < 1 else str(v)  # noqa: E731
+        out = [f"{label} {num(r[k][0])} -> {num(r[k][1])}" for k, label in RUN_MEASURES if k in r]
+        return "; ".join(out + ([r["test"]] if r.get("test") else []))
+
+    def shipped(r):
+        if r["shipped"]:
+            return "yes"
+        return "no" + (f" ({r['why']})" if r.get("why") else "") + (f"; `work/ckpt/{r['checkpoint']}/`" if r.get("checkpoint") else "")
+
+    head = ["| session |" + (" model |" if model is None else "") + " what was tried | run | measured (before -> after) | shipped |",
+            "|---|" + ("---|" if model is None else "") + "---|---|---|---|"]
+    return head + [f"| {r['session']} |" + (f" {r['model']} |" if model is None else "")
+                   + f" {r['tried']} | {size(r)} | {measured(r)} | {shipped(r)} |" for r in runs]
+
+
 def static_glove_general():
     import static
     return static.GLOVE_GENERAL_WORDS
@@ -121,6 +152,10 @@ def write_all(meta, out, work, ids, smoke, names=("bert", "gpt2", "elmo", "nnlm"
                 lines += ["", "Published anchors (full BLiMP): 5-gram 61.2, LSTM on 83M tokens 69.8, GPT-2 large 83.0, "
                           "BERT-base 84.2; BabyLM 2023 strict-small (10M words): OPT-125m 62.6, RoBERTa-base 69.5, "
                           "ELC-BERT 75.8. This is a 100-per-paradigm development slice, not the full set."]
+        history = runs_table(name)
+        if history:
+            lines += ["", "## What each session's run tried (training/runs.json)", "",
+                      "Warm starts from the model shipped before; before = that model rerun in the same session.", ""] + history
         if name == "elmo" and meta.get("probes"):
             lines += ["", "## Layer probes", "", meta["probes"].get("markdown", "")]
         if tr.get("curve"):
@@ -156,3 +191,10 @@ def write_all(meta, out, work, ids, smoke, names=("bert", "gpt2", "elmo", "nnlm"
         if smoke:
             lines.insert(2, "**Smoke build: not usable vectors.**\n")
         open(os.path.join(d, "MODEL_CARD.md"), "w").write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":  # python3 training/cards.py runs: the table of every session's runs, for training/README.md
+    import sys
+    if sys.argv[1:] != ["runs"]:
+        raise SystemExit("usage: cards.py runs")
+    print("\n".join(runs_table()))
