@@ -152,7 +152,7 @@ def write_all(meta, out, work, ids, smoke, names=("bert", "gpt2", "elmo", "nnlm"
                 lines += ["", "Published anchors (full BLiMP): 5-gram 61.2, LSTM on 83M tokens 69.8, GPT-2 large 83.0, "
                           "BERT-base 84.2; BabyLM 2023 strict-small (10M words): OPT-125m 62.6, RoBERTa-base 69.5, "
                           "ELC-BERT 75.8. This is a 100-per-paradigm development slice, not the full set."]
-        history = runs_table(name)
+        history = [] if smoke else runs_table(name)  # a smoke model has no history of its own
         if history:
             lines += ["", "## What each session's run tried (training/runs.json)", "",
                       "Warm starts from the model shipped before; before = that model rerun in the same session.", ""] + history

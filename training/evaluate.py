@@ -34,18 +34,23 @@ def bert(task, work, max_windows=400):
 
 
 @torch.no_grad()
-def gpt(task, work, W=128):
+def gpt(task, work):
+    """Test-split perplexity in back-to-back windows of 128 tokens (the figure every session since the first reports)
+    and of the model's whole context (what a long prompt in the editor meets)."""
     m = task.model.eval()
     s = T.gpt_stream(work, "test", task.eos)
-    nll = n = 0.0
-    for i in range(0, len(s) - 1, W):
-        x = torch.from_numpy(s[i:i + W + 1])[None]
-        if x.shape[1] < 2:
-            break
-        h = m.lm_hidden(x[:, :-1])
-        nll += float(F.cross_entropy(h[0] @ m.tok.weight.t(), x[0, 1:], reduction="sum"))
-        n += x.shape[1] - 1
-    return {"tokens": int(n), "perplexity": round(math.exp(nll / n), 2)}
+    out = {}
+    for key, W in (("perplexity", 128), ("perplexity_full_context", m.cfg["n_positions"])):
+        nll = n = 0.0
+        for i in range(0, len(s) - 1, W):
+            x = torch.from_numpy(s[i:i + W + 1])[None]
+            if x.shape[1] < 2:
+                break
+            h = m.lm_hidden(x[:, :-1])
+            nll += float(F.cross_entropy(h[0] @ m.tok.weight.t(), x[0, 1:], reduction="sum"))
+            n += x.shape[1] - 1
+        out["tokens"], out[key] = int(n), round(math.exp(nll / n), 2)
+    return out
 
 
 @torch.no_grad()
