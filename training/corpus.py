@@ -84,8 +84,10 @@ CAPS = {"kjv_bible": 150_000, "web_bible": 350_000, "sotu": 600_000, "moby_dick"
 
 # Everyday prose is what users hover and type (first-person mail, fiction, news, desktop help), and it is the scarcest
 # text here, so its training paragraphs are seen this many times per pass (valid and test are never repeated). Each
-# copy keeps the source's order, so consecutive lines stay consecutive text for next-sentence prediction.
-REPEAT = {"brown": 3, "spam_ham": 2, "gnome_help": 2}
+# copy keeps the source's order, so consecutive lines stay consecutive text for next-sentence prediction. Weighting by
+# repetition in the training file is how The Pile weights its components ("epochs", Gao et al. 2020, table 1); every
+# reader of train.txt (the tokenizers of a fresh build, the static vectors) sees the same weights.
+REPEAT = {"brown": 5, "spam_ham": 3, "gnome_help": 3}
 
 
 def need(path):
