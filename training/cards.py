@@ -27,7 +27,9 @@ DESCRIPTIONS = {
     "gpt2": "GPT-2-style causal LM (continued from the shipped weights, same tokenizer and size; the corpus is the "
             "one under Training): pre-LayerNorm Transformer decoder with a final LayerNorm, tied input/output "
             "embeddings and residual projections initialised with std 0.02/sqrt(2 x layers) (Radford et al. 2019). "
-            "`train.py gpt1` trains the post-LayerNorm GPT-1 variant of the same code.",
+            "Training windows span the whole 256-token context (since 2026-12-01, evening: seven sessions of 128-token "
+            "windows had left positions 128-255 untrained, and prompts longer than 128 tokens were scored and continued "
+            "badly). `train.py gpt1` trains the post-LayerNorm GPT-1 variant of the same code.",
     "elmo": "ELMo-style biLM (Peters et al. 2018): character CNN token layer (filters 1-5 wide, 512 maps, highway, "
             "projection), then two forward and two backward LSTM layers, each followed by a linear projection, with a "
             "residual connection into layer 2. Trained with a shared adaptive softmax over the word vocabulary. "
