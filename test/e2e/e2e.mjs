@@ -482,7 +482,8 @@ async function completionSteps(page) {
   await progress.waitFor({ state: 'hidden', timeout: 120000 }).catch(() => {});
   const after = (await page.locator('.monaco-editor .view-lines').first().innerText()).length;
   await page.screenshot({ path: path.join(shots, 'continue-text.png') });
-  check('Continue Text inserts generated text', after > before, `${before} -> ${after} characters`);
+  // end-of-text is held back for 16 new tokens (a small model samples it right after a finished sentence)
+  check('Continue Text inserts generated text, a sentence or so at least', after >= before + 16, `${before} -> ${after} characters`);
 
   // Show Surprisal: the paragraph's perplexity in the status bar, tokens coloured
   await palette(page, 'LM Lens: Show Surprisal');

@@ -1,7 +1,7 @@
 /** Text rules of ghost text and Continue Text (pure helpers of src/features/completion, no `vscode`). */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { inlineEnabledFor, promptBefore, tidyCompletion, wantsGhostText } from '../../src/features/completion/completionText';
+import { continueMinTokens, inlineEnabledFor, promptBefore, tidyCompletion, wantsGhostText } from '../../src/features/completion/completionText';
 
 describe('completion text rules', () => {
   test('inlineEnabledFor: the language entry, else "*", else off', () => {
@@ -18,6 +18,12 @@ describe('completion text rules', () => {
     assert.equal(wantsGhostText('The dog', '   '), true);
     assert.equal(wantsGhostText('The', ' dog'), false);
     assert.equal(wantsGhostText('   ', ''), false);
+  });
+
+  test('continueMinTokens: Continue Text holds end-of-text back for 16 new tokens, or all it asks for when fewer', () => {
+    assert.equal(continueMinTokens(64), 16);
+    assert.equal(continueMinTokens(16), 16);
+    assert.equal(continueMinTokens(5), 5);
   });
 
   test('promptBefore: the text before the cursor, cut at a word boundary when long', () => {

@@ -26,3 +26,8 @@ export function tidyCompletion(prompt: string, completion: string, singleLine = 
   text = text.replace(/[ \t]+$/, '');
   return text.trim() === '' ? '' : text;
 }
+
+/** Continue Text holds back end-of-text for this many new tokens (transformers' `min_new_tokens`): a sentence or so. */
+export function continueMinTokens(continueTokens: number): number {
+  return Math.max(0, Math.min(continueTokens, 16));
+}

@@ -5,7 +5,7 @@ import { describeError, log } from '../../log';
 import { abortSignalFor, isCancellation } from '../cancellation';
 import type { EngineService } from '../engineService';
 import type { MiniModelNotices } from '../models/miniModelNotice';
-import { promptBefore } from './completionText';
+import { continueMinTokens, promptBefore } from './completionText';
 
 /**
  * `lmLens.continueText`: continues the text before the cursor with the causal LM, streaming each piece into
@@ -44,9 +44,10 @@ export async function continueTextCommand(engines: EngineService, notices?: Mini
               // token healing: the model re-writes the half-typed word (or typed space) at the end, as it would tokenize it
               heal: true,
               maxTokens: config.continueTokens,
-              // asked to continue, the model may not end the text at once (a small model often samples
-              // end-of-text first after a finished sentence, and the command then inserted nothing)
-              minTokens: 1,
+              // asked to continue, the model may not end the text at once: the shipped models were trained with
+              // end-of-text between paragraphs and often sample it right after a finished sentence (or after the
+              // healed word), and the command then inserted a word or nothing
+              minTokens: continueMinTokens(config.continueTokens),
               temperature: config.temperature,
               topP: config.topP,
               repetitionPenalty: config.repetitionPenalty,
