@@ -28,11 +28,12 @@ SIZES = {  # (full, smoke)
     "elmo": (dict(proj=128, hidden=256), dict(proj=16, hidden=32)),
     "nnlm": (dict(context=4, dim=100, hidden=128), dict(context=4, dim=100, hidden=16)),
 }
-# GPT windows span the whole context (max_pos): a position no window reaches keeps its random embedding, and the
-# model then fails on long prompts. gpt2-mini trained seven sessions on 128-token windows of its 256: modern text
-# scored in 256-token windows had perplexity 226.9, the same model capped at 128 positions 98.9 (2026-12-01).
+# (rows, tokens). GPT windows (None) span the model's whole context (n_positions): a position no window reaches keeps
+# its random embedding, and the model then fails on long prompts. gpt2-mini trained seven sessions on 128-token windows
+# of its 256: modern text scored in 256-token windows had perplexity 226.9, the same model capped at 128 positions 98.9
+# (2026-12-01).
 BATCH = {"bert": (16, 64),  # bert: many small steps (the masked LM leaves its plateau after ~5k steps; measured)
-         "gpt2": (16, 256), "gpt1": (16, 256), "elmo": (32, 64), "nnlm": (256, 5)}
+         "gpt2": (16, None), "gpt1": (16, None), "elmo": (32, 64), "nnlm": (256, 5)}
 LR = {"bert": 1e-3, "gpt2": 1e-3, "gpt1": 5e-4, "elmo": 2e-3, "nnlm": 2e-3}
 WARM_LR = 0.5  # a warm-started run (weights from the shipped model) peaks at half the learning rate
 # Masked LM: whole words are masked, content words far more often than function words (frequency-based masking).
@@ -365,9 +366,8 @@ class Task:
         if name == "bert" and not smoke and main:  # other ranks receive rank 0's weights when DDP starts
             log(f"bert: {glove_init_subwords(self.model, work)} of {self.vocab_size} token rows from GloVe")
         self.B, self.T = BATCH[name]
-        if name in ("gpt2", "gpt1") and self.T != self.model.cfg["n_positions"]:
-            raise SystemExit(f"{name}: training windows of {self.T} tokens would leave positions of its "
-                             f"{self.model.cfg['n_positions']}-token context untrained")
+        if self.T is None:  # GPT: every position of the context is trained
+            self.T = self.model.cfg["n_positions"]
         self.frac = 0.0  # fraction of the time budget spent, set by the training loop
         if smoke:
             self.B = min(self.B, 8)
