@@ -45,6 +45,9 @@ MASK_RATE = {"content": 0.30, "function": 0.04}
 # them from context: a share of sequences is masked uniformly (15% of words, BERT's recipe) instead.
 UNIFORM_SHARE, UNIFORM_RATE = 0.25, 0.15
 NSP_WEIGHT = 0.1  # next-sentence prediction kept as the seed's objective, weighted down (RoBERTa: NSP does not help)
+# Fill Mask and pseudo-log-likelihood scoring (BLiMP) send one segment, [CLS] sentence [SEP], but pairs cut A at any
+# token, so the model only ever saw [SEP] mid-sentence: a share of sequences is one segment ending at a sentence end.
+SINGLE_SHARE = 0.5
 
 
 # ------------------------------------------------------------------------------------------------ data
@@ -73,6 +76,8 @@ class BertData:
         for t, i in pieces.items():
             if t.startswith("##") and i < vocab:
                 self.cont[i] = True
+        self.stops = np.array([pieces[t] for t in (".", "?", "!") if pieces.get(t, vocab) < vocab], np.int64)
+        self.ends = ends
         counts = np.bincount(self.ids, minlength=vocab)
         rank = np.empty(vocab, np.int64)
         rank[np.argsort(-counts, kind="stable")] = np.arange(vocab)
@@ -94,6 +99,21 @@ class BertData:
         toks = np.concatenate([[self.CLS], a, [self.SEP], b, [self.SEP]])
         types = np.concatenate([np.zeros(len(a) + 2, np.int64), np.ones(len(b) + 1, np.int64)])
         return toks, types, nxt
+
+    def single(self):
+        """[CLS] text [SEP]: from a paragraph start to the last sentence end that fits (the paragraph's end, or the
+        whole budget when no sentence ends inside it); NSP label -100, which the loss ignores."""
+        r = self.rng
+        budget = self.seq - 2
+        k = int(r.integers(0, len(self.starts)))
+        s, e = int(self.starts[k]), int(min(self.ends[k], self.starts[k] + budget))
+        text = self.ids[s:e]
+        if e < self.ends[k]:  # the paragraph goes on: stop after its last full sentence here, if there is one
+            stop = np.where(np.isin(text, self.stops))[0]
+            if len(stop):
+                text = text[:stop[-1] + 1]
+        toks = np.concatenate([[self.CLS], text, [self.SEP]])
+        return toks, np.zeros(len(toks), np.int64), -100
 
     def mask(self, toks):
         """Whole-word masking by frequency: each word (first piece + its ## pieces) is chosen with the rate of its
@@ -126,7 +146,7 @@ class BertData:
         labels = np.full((B, T), -100, np.int64)
         nsp = np.zeros(B, np.int64)
         for i in range(B):
-            toks, ty, nx = self.pair()
+            toks, ty, nx = self.single() if self.rng.random() < SINGLE_SHARE else self.pair()
             m, lab = self.mask(toks)
             n = len(toks)
             ids[i, :n], types[i, :n], am[i, :n], labels[i, :n], nsp[i] = m, ty, 1, lab, nx
@@ -389,7 +409,11 @@ class Task:
             x, _, _ = m.encode(ids, am, ty)
             sel = labels >= 0
             mlm = F.cross_entropy(m.mlm_logits(x[sel]).float(), labels[sel])  # project only masked positions
-            return mlm + NSP_WEIGHT * F.cross_entropy(m.nsp_logits(x).float(), nsp), int(am.sum())
+            # one-segment rows have no next-sentence label (-100, ignored); summed and divided by hand so that a
+            # batch of only such rows adds 0 and the NSP head stays in the graph (DDP wants every parameter used)
+            pairs = max(1, int((nsp >= 0).sum()))
+            nsp_loss = F.cross_entropy(m.nsp_logits(x).float(), nsp, ignore_index=-100, reduction="sum") / pairs
+            return mlm + NSP_WEIGHT * nsp_loss, int(am.sum())
         if self.name in ("gpt2", "gpt1"):
             w = windows(self.stream, self.B, self.T, self.rng).to(dev)
             h = m.lm_hidden(w[:, :-1])
@@ -523,7 +547,7 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
              "peak_lr": peak, "layers": layers}
     if name == "bert":  # the masking recipe this run used (cards report it)
         state["masking"] = {"content": MASK_RATE["content"], "function": MASK_RATE["function"],
-                            "function_rank": MASK_FUNCTION_RANK, "uniform_share": UNIFORM_SHARE,
+                            "function_rank": MASK_FUNCTION_RANK, "uniform_share": UNIFORM_SHARE, "single_share": SINGLE_SHARE,
                             "uniform_rate": UNIFORM_RATE, "nsp_weight": NSP_WEIGHT}
     resume = os.path.exists(ckpt) and not smoke
     if ranks.on and ranks.total(float(resume))[0] not in (0, ranks.world):
