@@ -33,28 +33,29 @@ def bert(task, work, max_windows=400):
     return {"masked_tokens": n, "top1": round(n1 / n, 4), "top5": round(n5 / n, 4)}
 
 
+def window_perplexity(m, s, W):
+    """(tokens, perplexity) of a token stream read in back-to-back windows of W tokens."""
+    nll = n = 0.0
+    for i in range(0, len(s) - 1, W):
+        x = torch.from_numpy(s[i:i + W + 1])[None]
+        if x.shape[1] < 2:
+            break
+        h = m.lm_hidden(x[:, :-1])
+        nll += float(F.cross_entropy(h[0] @ m.tok.weight.t(), x[0, 1:], reduction="sum"))
+        n += x.shape[1] - 1
+    return int(n), round(math.exp(nll / n), 2)
+
+
 @torch.no_grad()
 def gpt(task, work):
     """Test-split perplexity in back-to-back windows of 128 tokens (the figure every session since the first reports)
-    and of the model's whole context (what a long prompt in the editor meets)."""
+    and of the model's whole context (what a long prompt in the editor meets; one pass when the context is 128)."""
     m = task.model.eval()
     s = T.gpt_stream(work, "test", task.eos)
-    out = {}
-    sizes = {"perplexity": 128, "perplexity_full_context": m.cfg["n_positions"]}
-    for key, W in sizes.items():
-        if key != "perplexity" and W == sizes["perplexity"]:  # a 128-token model: the same windows, not run twice
-            out[key] = out["perplexity"]
-            continue
-        nll = n = 0.0
-        for i in range(0, len(s) - 1, W):
-            x = torch.from_numpy(s[i:i + W + 1])[None]
-            if x.shape[1] < 2:
-                break
-            h = m.lm_hidden(x[:, :-1])
-            nll += float(F.cross_entropy(h[0] @ m.tok.weight.t(), x[0, 1:], reduction="sum"))
-            n += x.shape[1] - 1
-        out["tokens"], out[key] = int(n), round(math.exp(nll / n), 2)
-    return out
+    full = m.cfg["n_positions"]
+    by_window = {W: window_perplexity(m, s, W) for W in {128, full}}
+    tokens, perplexity = by_window[128]
+    return {"tokens": tokens, "perplexity": perplexity, "perplexity_full_context": by_window[full][1]}
 
 
 @torch.no_grad()

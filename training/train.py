@@ -547,8 +547,8 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
              "peak_lr": peak, "layers": layers}
     if name == "bert":  # the masking recipe this run used (cards report it)
         state["masking"] = {"content": MASK_RATE["content"], "function": MASK_RATE["function"],
-                            "function_rank": MASK_FUNCTION_RANK, "uniform_share": UNIFORM_SHARE, "single_share": SINGLE_SHARE,
-                            "uniform_rate": UNIFORM_RATE, "nsp_weight": NSP_WEIGHT}
+                            "function_rank": MASK_FUNCTION_RANK, "uniform_share": UNIFORM_SHARE,
+                            "uniform_rate": UNIFORM_RATE, "nsp_weight": NSP_WEIGHT, "single_share": SINGLE_SHARE}
     resume = os.path.exists(ckpt) and not smoke
     if ranks.on and ranks.total(float(resume))[0] not in (0, ranks.world):
         raise SystemExit(f"{name}: {ckpt} is visible to some ranks only; every rank resumes from it "
