@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { CompletionEvalRequest, EvalProgress, GenerateProgress, GenerateRequest, ScoreProgress } from './engine/api';
+import type { CompletionEvalRequest, EvalProgress, PairsEvalRequest, GenerateProgress, GenerateRequest, ScoreProgress } from './engine/api';
 import { nestAttentions } from './engine/attentionTensor';
 import { Engine } from './engine/engine';
 import { LensError, badInput, isInputError, toLensError } from './engine/errors';
@@ -304,12 +304,13 @@ const COMMANDS: Record<string, Command> = {
   eval: {
     summary:
       'Scoreboards over a file: pairs (BLiMP-style .jsonl minimal pairs, or a folder of them: accuracy overall and by ' +
-      'linguistics_term; causal LM, masked LM by pseudo-log-likelihood, or NNLM), cloze (lines "answer|answer<TAB>sentence ' +
+      'linguistics_term; causal LM, masked LM by pseudo-log-likelihood (--pll within-word-l2r: masking the rest of ' +
+      'a word\'s pieces with each, Kauf & Ivanova 2023), or NNLM), cloze (lines "answer|answer<TAB>sentence ' +
       'with one [MASK]": top-1 / top-5 of a masked LM), perplexity (a causal LM over a text file), tags ("word<TAB>tag" ' +
       'lines, a blank line between sentences: a tagger\'s accuracy, by tag, and its confusions), completion (running ' +
       'text: ghost text at every Nth word against what the line goes on with, cut at several confidence thresholds). ' +
       'Progress on stderr.',
-    usage: 'pairs|cloze|perplexity|tags|completion --file FILE [--model ID] [completion: --every N --max-tokens N --repetition-penalty X --cursor word-end|after-space|mid-word --healing token|space|none]',
+    usage: 'pairs|cloze|perplexity|tags|completion --file FILE [--model ID] [pairs: --pll original|within-word-l2r] [completion: --every N --max-tokens N --repetition-penalty X --cursor word-end|after-space|mid-word --healing token|space|none]',
     positional: 'task',
     options: {
       file: { type: 'string' },
@@ -319,6 +320,7 @@ const COMMANDS: Record<string, Command> = {
       'repetition-penalty': { type: 'string' },
       cursor: { type: 'string' },
       healing: { type: 'string' },
+      pll: { type: 'string' },
     },
     async run(values, { engine, signal }) {
       const task = values['task'];
@@ -326,7 +328,10 @@ const COMMANDS: Record<string, Command> = {
       const model = optional(values, 'model');
       const request = { file, ...definedOnly({ model }) };
       const onProgress = evalProgressLines();
-      if (task === 'pairs') return engine.evalPairs(request, signal, onProgress);
+      if (task === 'pairs') {
+        const pll = optional(values, 'pll') as PairsEvalRequest['pll']; // checked by the engine
+        return engine.evalPairs({ ...request, ...definedOnly({ pll }) }, signal, onProgress);
+      }
       if (task === 'cloze') return engine.evalCloze(request, signal, onProgress);
       if (task === 'perplexity') return engine.evalPerplexity(request, signal, onProgress);
       if (task === 'tags') return engine.evalTags(request, signal, onProgress);

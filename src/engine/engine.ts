@@ -12,6 +12,7 @@ import type {
   EmbedRequest,
   EmbedResult,
   EvalFileRequest,
+  PairsEvalRequest,
   EvalProgress,
   FillRequest,
   FillResult,
@@ -148,14 +149,14 @@ export class Engine {
    */
   logLikelihoods(request: LogLikelihoodRequest, signal?: AbortSignal, onProgress?: (progress: LogLikelihoodProgress) => void): Promise<LogLikelihoodResult> {
     return lensErrors(async () => {
-      const { model: id, sentences } = checkLogLikelihoodRequest(request);
+      const { model: id, sentences, pll } = checkLogLikelihoodRequest(request);
       const model = await this.models.resolve(id, LIKELIHOOD_KINDS, 'logLikelihoods');
-      return this.client.request('logLikelihoods', { sentences, model }, signal, onProgress);
+      return this.client.request('logLikelihoods', { sentences, model, pll }, signal, onProgress);
     });
   }
 
   /** Minimal pairs (a BLiMP-format .jsonl file or a folder of them): how often the good sentence scores higher. */
-  evalPairs(request: EvalFileRequest, signal?: AbortSignal, onProgress?: (progress: EvalProgress) => void): Promise<PairsEvalResult> {
+  evalPairs(request: PairsEvalRequest, signal?: AbortSignal, onProgress?: (progress: EvalProgress) => void): Promise<PairsEvalResult> {
     return lensErrors(() => evalPairs(this.evalOperations(), request, signal, onProgress));
   }
 

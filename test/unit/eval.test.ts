@@ -28,7 +28,7 @@ import {
   MAX_TAG_CONFUSIONS,
   type PairItem,
 } from '../../src/engine/eval/items';
-import { textPositions } from '../../src/engine/eval/likelihood';
+import { continuesWord, maskedTogether, textPositions } from '../../src/engine/eval/likelihood';
 import { logSoftmax } from '../../src/engine/sampling';
 import { loadTokenizer } from '../../src/engine/tokenizer';
 import { DIST, SHIPPED_MODELS, tempDir } from './helpers/modelFolders';
@@ -213,6 +213,19 @@ describe('tallying', () => {
     assert.deepEqual(textPositions([101, 7, 100, 9, 102], [7, 100, 9], special), [1, 2, 3]); // an [UNK] in the text is masked
     assert.deepEqual(textPositions([101, 7, 9, 102], [], special), [1, 2]); // fallback: every non-special token
   });
+
+  test('within-word-l2r: which tokens go on a word (from their texts) and what is masked with each', () => {
+    // WordPiece-like texts: '' for special tokens, a space before a word's first piece, none before "##" pieces
+    const texts = ['', '', ' the', ' mail', 'man', '.', ' don', "'", 't', ' 3', '5', ' é', 'té'];
+    const ids = [0, 2, 3, 4, 5, 6, 7, 8, 9, 5, 10, 11, 12, 1];
+    const continues = continuesWord(ids, texts);
+    assert.deepEqual(continues, [false, false, false, true, false, false, false, false, false, false, false, false, true, false]);
+    assert.deepEqual(maskedTogether(2, continues), [2, 3]); // "mail" with "man"
+    assert.deepEqual(maskedTogether(3, continues), [3]); // "man" alone: nothing of its word after it
+    assert.deepEqual(maskedTogether(5, continues), [5]); // "don" ' t and 3 . 5: punctuation splits words, as pre-tokenizers do
+    assert.deepEqual(maskedTogether(11, continues), [11, 12]); // letters beyond ASCII
+    assert.deepEqual(maskedTogether(2, undefined), [2]); // the original PLL
+  });
 });
 
 const shipped = (id: string): boolean => existsSync(path.join(SHIPPED_MODELS, id, 'onnx', 'model.onnx'));
@@ -286,12 +299,13 @@ describe('eval on the shipped models', { skip: haveModels ? false : 'gpt2-mini, 
     assert.equal(one.byFile, undefined);
   });
 
-  test('masked LM: pseudo-log-likelihood = the sum over tokens of log p(token | the rest), each masked alone', async () => {
-    const sentence = 'The dog barked at the mailman in the garden.';
-    const result = await engine.logLikelihoods({ sentences: [sentence], model: 'bert-mini' });
-    assert.equal(result.method, 'pseudo-log-likelihood');
+  /**
+   * A pseudo-log-likelihood computed here with ONNX Runtime, one masked copy per run: for each token between [CLS] and
+   * [SEP], the tokens `masked(i, tokens)` replaced by [MASK] and the log-probability of token i at i.
+   */
+  async function pllByHand(sentence: string, masked: (i: number, tokens: string[]) => number[]): Promise<{ sum: number; tokens: number }> {
     const tokenizer = await loadTokenizer(path.join(SHIPPED_MODELS, 'bert-mini'));
-    const ids = tokenizer.encode(sentence).ids;
+    const { ids, tokens } = tokenizer.encode(sentence);
     const maskId = tokenizer.token_to_id('[MASK]')!;
     const session = await ort.InferenceSession.create(path.join(SHIPPED_MODELS, 'bert-mini', 'onnx', 'model.onnx'));
     const feedsFor = (row: number[]): Record<string, import('onnxruntime-node').Tensor> => {
@@ -302,16 +316,47 @@ describe('eval on the shipped models', { skip: haveModels ? false : 'gpt2-mini, 
       };
       return Object.fromEntries(session.inputNames.map((name) => [name, all[name]!]));
     };
-    let expected = 0;
+    let sum = 0;
     for (let i = 1; i < ids.length - 1; i++) {
-      // one masked copy per run, [CLS] and [SEP] never masked
-      const { logits } = await session.run(feedsFor(ids.map((id, j) => (j === i ? maskId : id))));
+      const row = [...ids];
+      for (const j of masked(i, tokens)) row[j] = maskId;
+      const { logits } = await session.run(feedsFor(row));
       const vocab = logits!.dims[2]!;
-      const row = (logits!.data as Float32Array).subarray(i * vocab, (i + 1) * vocab);
-      expected += logSoftmax(row)[ids[i]!]!;
+      sum += logSoftmax((logits!.data as Float32Array).subarray(i * vocab, (i + 1) * vocab))[ids[i]!]!;
     }
-    assert.equal(result.tokens[0], ids.length - 2);
-    assert.ok(Math.abs(result.logLikelihoods[0]! - expected) < 1e-4, `${result.logLikelihoods[0]} vs ${expected}`);
+    await session.release();
+    return { sum, tokens: ids.length - 2 };
+  }
+
+  test('masked LM: pseudo-log-likelihood = the sum over tokens of log p(token | the rest), each masked alone', async () => {
+    const sentence = 'The dog barked at the mailman in the garden.';
+    const result = await engine.logLikelihoods({ sentences: [sentence], model: 'bert-mini' });
+    assert.equal(result.method, 'pseudo-log-likelihood');
+    const expected = await pllByHand(sentence, (i) => [i]); // [CLS] and [SEP] never masked
+    assert.equal(result.tokens[0], expected.tokens);
+    assert.ok(Math.abs(result.logLikelihoods[0]! - expected.sum) < 1e-4, `${result.logLikelihoods[0]} vs ${expected.sum}`);
+  });
+
+  test("masked LM, within-word-l2r: each token masked with the later pieces of its word (WordPiece's ## pieces)", async () => {
+    const sentences = ['The dog barked at the mailman in the garden.', "She didn't unbutton the overcoat."];
+    const result = await engine.logLikelihoods({ sentences, model: 'bert-mini', pll: 'within-word-l2r' });
+    assert.equal(result.method, 'pseudo-log-likelihood-within-word-l2r');
+    const original = await engine.logLikelihoods({ sentences, model: 'bert-mini' });
+    for (const [n, sentence] of sentences.entries()) {
+      // the word's later pieces, from the tokens' spelling here (the engine reads them off the decoded texts)
+      const expected = await pllByHand(sentence, (i, tokens) => {
+        const masked = [i];
+        for (let j = i + 1; tokens[j]?.startsWith('##'); j++) masked.push(j);
+        return masked;
+      });
+      assert.equal(result.tokens[n], expected.tokens);
+      assert.ok(Math.abs(result.logLikelihoods[n]! - expected.sum) < 1e-4, `${sentence}: ${result.logLikelihoods[n]} vs ${expected.sum}`);
+      // "bark ##ed", "mail ##man", "unb ##ut ##ton", "over ##co ##at": other masks, another sum
+      assert.notEqual(result.logLikelihoods[n], original.logLikelihoods[n], sentence);
+    }
+    const single = await engine.logLikelihoods({ sentences: ['he was in the house .'], model: 'bert-mini', pll: 'within-word-l2r' });
+    const same = await engine.logLikelihoods({ sentences: ['he was in the house .'], model: 'bert-mini' });
+    assert.equal(single.logLikelihoods[0], same.logLikelihoods[0], 'no word in pieces: the same masks, the same sum');
   });
 
   test("masked LM: pseudo-log-likelihood = the sum of fill's probability of each word at its mask", async () => {
@@ -410,6 +455,9 @@ describe('eval on the shipped models', { skip: haveModels ? false : 'gpt2-mini, 
     await assert.rejects(engine.evalPairs({ file: pairs, model: 'no-such-model' }), (e: unknown) => e instanceof LensError && e.code === 'MODEL_NOT_FOUND');
     await assert.rejects(engine.evalPairs({ file: pairs, model: 'glove-100d' }), badInput(/eval pairs needs a causal-lm or masked-lm or nnlm model/));
     await assert.rejects(engine.evalCloze({ file: write('c.tsv', 'a\tThe [MASK].'), model: 'gpt2-mini' }), badInput(/eval cloze needs a masked-lm model/));
+    await assert.rejects(engine.evalPairs({ file: pairs, model: 'gpt2-mini', pll: 'within-word-l2r' }), badInput(/"within-word-l2r" is for masked LMs; "gpt2-mini" is a causal-lm/));
+    await assert.rejects(engine.evalPairs({ file: pairs, model: 'bert-mini', pll: 'word' as 'original' }), badInput(/Unknown pseudo-log-likelihood "word"; use original or within-word-l2r/));
+    await assert.rejects(engine.logLikelihoods({ sentences: ['A.'], pll: 'word' as 'original' }), badInput(/Unknown pseudo-log-likelihood "word"/));
     await assert.rejects(engine.evalPerplexity({ file: pairs, model: 'bert-mini' }), badInput(/eval perplexity needs a causal-lm model/));
   });
 
@@ -444,6 +492,12 @@ describe('lm-lens eval (the CLI)', { skip: haveModels ? false : 'the shipped mod
     assert.equal(result['pairs'], 2);
     assert.equal(result['ties'], 1);
     assert.deepEqual(Object.keys(result['byTerm'] as object), ['order', 'p']);
+    const l2r = cli(['eval', 'pairs', '--model', 'bert-mini', '--pll', 'within-word-l2r', '--file', file]);
+    assert.equal(l2r.status, 0, l2r.stderr);
+    assert.equal((JSON.parse(l2r.stdout) as Record<string, unknown>)['method'], 'pseudo-log-likelihood-within-word-l2r');
+    const badPll = cli(['eval', 'pairs', '--model', 'bert-mini', '--pll', 'l2r', '--file', file]);
+    assert.equal(badPll.status, 2);
+    assert.match(badPll.stderr, /"code":"BAD_INPUT".*Unknown pseudo-log-likelihood \\"l2r\\"/);
 
     const unknown = cli(['eval', 'scores', '--file', file]);
     assert.equal(unknown.status, 2);

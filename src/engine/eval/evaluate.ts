@@ -13,7 +13,7 @@ import { GENERATE_KINDS, GENERATE_LIMITS } from '../generate';
 import { SCORE_KINDS } from '../score';
 import { isSpecialTokenText, pairSentences, pairsScored, parseCloze, parsePairs, parseTagged, tallyCloze, tallyPairs, tallyTags, type PairItem } from './items';
 import { COMPLETION_THRESHOLDS, completionPoints, completionSample, tallyCompletion, type Suggestion } from './completion';
-import { LIKELIHOOD_KINDS } from './likelihood';
+import { LIKELIHOOD_KINDS, PLL_METRICS } from './likelihood';
 import type {
   ClozeEvalResult,
   CompletionEvalRequest,
@@ -24,6 +24,7 @@ import type {
   LogLikelihoodProgress,
   LogLikelihoodRequest,
   LogLikelihoodResult,
+  PairsEvalRequest,
   PairsEvalResult,
   PerplexityEvalResult,
   TagsEvalResult,
@@ -82,14 +83,18 @@ async function pairFiles(target: string): Promise<{ files: string[]; folder: boo
  * Minimal pairs (BLiMP format): accuracy of "the good sentence gets the higher log-likelihood", overall, by
  * linguistics term and (a folder) by file.
  */
-export async function evalPairs(ops: EvalOperations, request: EvalFileRequest, signal?: AbortSignal, onProgress?: OnProgress): Promise<PairsEvalResult> {
+export async function evalPairs(ops: EvalOperations, request: PairsEvalRequest, signal?: AbortSignal, onProgress?: OnProgress): Promise<PairsEvalResult> {
   const { file, model } = checkEvalRequest(request);
+  const { pll } = request;
+  if (pll !== undefined && !PLL_METRICS.includes(pll)) {
+    throw badInput(`Unknown pseudo-log-likelihood "${String(pll)}"; use ${PLL_METRICS.join(' or ')}.`);
+  }
   const { files, folder } = await pairFiles(file);
   const items: PairItem[] = [];
   for (const each of files) items.push(...parsePairs(await readEvalFile(each), each));
   const id = await ops.resolveModel(model, LIKELIHOOD_KINDS, 'eval pairs');
   const { sentences, good, bad } = pairSentences(items);
-  const scored = await ops.logLikelihoods({ sentences, model: id }, signal, (progress) =>
+  const scored = await ops.logLikelihoods({ sentences, model: id, ...(pll ? { pll } : {}) }, signal, (progress) =>
     onProgress?.({ unit: 'pairs', done: pairsScored(good, bad, progress.sentences), total: items.length }),
   );
   const scores = scored.logLikelihoods;

@@ -4,7 +4,8 @@
  *
  *   causal-lm   the sum of the tokens' log-probabilities, the first given the begin-of-text token (score's path)
  *   masked-lm   pseudo-log-likelihood: each token masked in turn, all masked copies of a sentence in one
- *               batch (at most BATCH_ROWS rows a run), the log-probability of each original token summed
+ *               batch (at most BATCH_ROWS rows a run), the log-probability of each original token summed;
+ *               `within-word-l2r` masks the later pieces of the token's word with it (Kauf & Ivanova 2023)
  *   nnlm        the sum of each word's log-probability given the words before it, `<S>` before the first
  *
  * A cancel takes effect between sentences and between the runs of a long sentence.
@@ -17,12 +18,15 @@ import { loadNnlm } from '../nnlm';
 import type { RequestContext, WorkerServices } from '../runtime/context';
 import { logSumExp } from '../sampling';
 import { tokenLogProbs, withBeginOfText } from '../score';
-import type { LikelihoodMethod, LogLikelihoodProgress, LogLikelihoodRequest, LogLikelihoodResult } from './types';
+import { tokenTexts } from '../tokenizer';
+import type { LikelihoodMethod, LogLikelihoodProgress, LogLikelihoodRequest, LogLikelihoodResult, PllMetric } from './types';
 
 /** Rows of one session.run at most (masked copies of a sentence, NNLM contexts). */
 export const BATCH_ROWS = 64;
 
 export const LIKELIHOOD_LIMITS = { maxSentences: 1_000_000, maxSentenceLength: 10_000 } as const;
+
+export const PLL_METRICS: readonly PllMetric[] = ['original', 'within-word-l2r'];
 
 const PROGRESS_MS = 500;
 
@@ -32,7 +36,7 @@ interface SentenceScorer {
   score(sentence: string, checkpoint: () => Promise<void>): Promise<{ logLikelihood: number; tokens: number }>;
 }
 
-type ScorerLoader = (model: ModelInfo, services: WorkerServices) => Promise<SentenceScorer>;
+type ScorerLoader = (model: ModelInfo, services: WorkerServices, pll: PllMetric) => Promise<SentenceScorer>;
 
 const SCORERS: Partial<Record<ModelKind, ScorerLoader>> = {
   'causal-lm': causalScorer,
@@ -46,14 +50,15 @@ export const LIKELIHOOD_KINDS = Object.keys(SCORERS) as ModelKind[];
 export interface CheckedLogLikelihoodRequest {
   sentences: string[];
   model: string | undefined;
+  pll: PllMetric;
 }
 
 /** `logLikelihoods` in the worker: the checked sentences with the resolved model. */
 export type LogLikelihoodParams = Omit<CheckedLogLikelihoodRequest, 'model'> & { model: ModelInfo };
 
-/** Host side: BAD_INPUT for no sentences, an empty or overlong one, an empty model id. */
+/** Host side: BAD_INPUT for no sentences, an empty or overlong one, an empty model id, an unknown `pll`. */
 export function checkLogLikelihoodRequest(request: LogLikelihoodRequest): CheckedLogLikelihoodRequest {
-  const { sentences, model } = request;
+  const { sentences, model, pll = 'original' } = request;
   if (!Array.isArray(sentences) || sentences.length === 0) throw badInput('No sentences to score.');
   if (sentences.length > LIKELIHOOD_LIMITS.maxSentences) {
     throw badInput(`Too many sentences (${sentences.length}; at most ${LIKELIHOOD_LIMITS.maxSentences} at once).`);
@@ -65,7 +70,8 @@ export function checkLogLikelihoodRequest(request: LogLikelihoodRequest): Checke
     }
   });
   if (model !== undefined && (typeof model !== 'string' || model === '')) throw badInput('The model id is empty.');
-  return { sentences, model };
+  if (!PLL_METRICS.includes(pll)) throw badInput(`Unknown pseudo-log-likelihood "${String(pll)}"; use ${PLL_METRICS.join(' or ')}.`);
+  return { sentences, model, pll };
 }
 
 /** Worker side: each sentence's log-likelihood, with progress at most twice a second and at the end. */
@@ -74,10 +80,13 @@ export async function logLikelihoods(
   ctx: RequestContext<LogLikelihoodProgress>,
   services: WorkerServices,
 ): Promise<LogLikelihoodResult> {
-  const { model, sentences } = params;
+  const { model, sentences, pll } = params;
   const load = SCORERS[model.kind];
   if (!load) throw badInput(`Model "${model.id}" (${model.kind}) cannot score sentences; use a ${LIKELIHOOD_KINDS.join(', ')} model.`);
-  const scorer = await load(model, services);
+  if (pll !== 'original' && model.kind !== 'masked-lm') {
+    throw badInput(`The pseudo-log-likelihood "${pll}" is for masked LMs; "${model.id}" is a ${model.kind}.`);
+  }
+  const scorer = await load(model, services, pll);
   const checkpoint = (): Promise<void> => ctx.checkpoint();
   const scores: number[] = [];
   const tokens: number[] = [];
@@ -127,11 +136,32 @@ export function textPositions(ids: readonly number[], bare: readonly number[], s
   return ids.flatMap((id, i) => (specialIds.has(id) ? [] : [i]));
 }
 
-async function maskedScorer(model: ModelInfo, services: WorkerServices): Promise<SentenceScorer> {
+/**
+ * For each token of `ids`, whether it goes on the word of the token before it: its text starts with a letter or digit
+ * and the text before it ends with one, no space between ("##ing", BPE's "ing" without "Ġ", SentencePiece's pieces
+ * without "▁"). Punctuation is a word of its own, as the usual pre-tokenizers split it. Read off the token texts
+ * because @huggingface/tokenizers' encodings carry no word ids (the Python library's `word_ids`).
+ */
+export function continuesWord(ids: readonly number[], texts: readonly string[]): boolean[] {
+  return ids.map((id, i) => i > 0 && /^[\p{L}\p{N}\p{M}]/u.test(texts[id] ?? '') && /[\p{L}\p{N}\p{M}]$/u.test(texts[ids[i - 1]!] ?? ''));
+}
+
+/**
+ * The positions masked to score `positions[k]`: itself, and for `within-word-l2r` the tokens after it that go on its
+ * word (Kauf & Ivanova 2023: a word's pieces scored left to right, never from the word's own later pieces).
+ */
+export function maskedTogether(position: number, continues: readonly boolean[] | undefined): number[] {
+  const masked = [position];
+  if (continues) for (let next = position + 1; continues[next]; next++) masked.push(next);
+  return masked;
+}
+
+async function maskedScorer(model: ModelInfo, services: WorkerServices, pll: PllMetric): Promise<SentenceScorer> {
   const lm = await loadMaskedLm(model, services);
   const { tokenizer, maskId, specialIds, maxLength } = lm;
+  const texts = pll === 'within-word-l2r' ? tokenTexts(tokenizer) : undefined;
   return {
-    method: 'pseudo-log-likelihood',
+    method: pll === 'within-word-l2r' ? 'pseudo-log-likelihood-within-word-l2r' : 'pseudo-log-likelihood',
     async score(sentence, checkpoint) {
       const ids = tokenizer.encode(sentence).ids;
       if (ids.length > maxLength) {
@@ -139,11 +169,16 @@ async function maskedScorer(model: ModelInfo, services: WorkerServices): Promise
       }
       const positions = textPositions(ids, tokenizer.encode(sentence, { add_special_tokens: false }).ids, specialIds);
       if (positions.length === 0) throw badInput(`${quote(sentence)} has no tokens for "${model.id}".`);
+      const continues = texts && continuesWord(ids, texts); // special tokens' texts are '': never part of a word
       let total = 0;
       for (let at = 0; at < positions.length; at += BATCH_ROWS) {
         if (at > 0) await checkpoint();
         const chunk = positions.slice(at, at + BATCH_ROWS);
-        const rows = chunk.map((position) => ids.map((id, i) => (i === position ? maskId : id)));
+        const rows = chunk.map((position) => {
+          const row = [...ids];
+          for (const masked of maskedTogether(position, continues)) row[masked] = maskId;
+          return row;
+        });
         const { logits, vocab } = await runBatch(lm, rows, model.id);
         chunk.forEach((position, b) => {
           const offset = (b * ids.length + position) * vocab;

@@ -9,13 +9,26 @@ export type LikelihoodMethod =
   | 'token-log-probs'
   /** Masked LM: pseudo-log-likelihood, each token masked in turn (Salazar et al. 2020). */
   | 'pseudo-log-likelihood'
+  /**
+   * Masked LM: pseudo-log-likelihood with each token masked together with the rest of its word to its right
+   * (Kauf & Ivanova 2023, "PLL-word-l2r"): a word split into pieces is no longer scored from its own later pieces.
+   */
+  | 'pseudo-log-likelihood-within-word-l2r'
   /** NNLM: the sum of each word's log-probability given the n-1 words before it, padded with <S>. */
   | 'ngram-log-probs';
+
+/**
+ * A masked LM's pseudo-log-likelihood: `original` masks each token alone (Salazar et al. 2020, the BLiMP anchors'
+ * metric); `within-word-l2r` also masks the pieces of the same word to its right (Kauf & Ivanova 2023).
+ */
+export type PllMetric = 'original' | 'within-word-l2r';
 
 /** `logLikelihoods`: one log-likelihood per sentence (causal LM, masked LM or NNLM). */
 export interface LogLikelihoodRequest {
   sentences: string[];
   model?: string;
+  /** Masked LMs only (default `original`). */
+  pll?: PllMetric;
 }
 
 export interface LogLikelihoodResult {
@@ -37,6 +50,11 @@ export interface LogLikelihoodProgress {
 export interface EvalFileRequest {
   file: string;
   model?: string;
+}
+
+/** `evalPairs`: a file or folder, a model, and for a masked LM which pseudo-log-likelihood (default `original`). */
+export interface PairsEvalRequest extends EvalFileRequest {
+  pll?: PllMetric;
 }
 
 /** How far an evaluation is: `done` of `total` in `unit` (pairs, items, windows). */
