@@ -119,6 +119,10 @@ def scoreboard(out, chosen, smoke):
             r = lm_lens_eval(out, ["pairs", "--model", mid, "--file", BLIMP_DEV])
             b["blimp"] = {"pairs": r["pairs"], "accuracy": r["accuracy"], "method": r.get("method"),
                           "byTerm": {k: v["accuracy"] for k, v in r["byTerm"].items()}, "seconds": r["seconds"]}
+            if name == "bert":  # the masked LM also by PLL-word-l2r (Kauf & Ivanova 2023): a word's later pieces masked too
+                r = lm_lens_eval(out, ["pairs", "--model", mid, "--file", BLIMP_DEV, "--pll", "within-word-l2r"])
+                b["blimp_word_l2r"] = {"pairs": r["pairs"], "accuracy": r["accuracy"], "method": r.get("method"),
+                                       "byTerm": {k: v["accuracy"] for k, v in r["byTerm"].items()}, "seconds": r["seconds"]}
         if name == "bert":
             r = lm_lens_eval(out, ["cloze", "--model", mid, "--file", os.path.join(EVAL_FIXTURES, "cloze.tsv")])
             b["cloze"] = {k: r[k] for k in ("items", "top1", "top5")}
@@ -126,7 +130,8 @@ def scoreboard(out, chosen, smoke):
             r = lm_lens_eval(out, ["perplexity", "--model", mid, "--file", os.path.join(EVAL_FIXTURES, "modern-heldout.txt")])
             b["modern_perplexity"] = {k: r[k] for k in ("tokens", "perplexity")}
         log(f"scoreboard: {mid} {json.dumps({k: v for k, v in b.items() if k != 'blimp'})} "
-            f"BLiMP {b.get('blimp', {}).get('accuracy')}")
+            f"BLiMP {b.get('blimp', {}).get('accuracy')}"
+            + (f" (word-l2r {b['blimp_word_l2r']['accuracy']})" if "blimp_word_l2r" in b else ""))
         board[name] = b
     return board
 
