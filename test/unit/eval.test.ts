@@ -30,7 +30,7 @@ import {
 } from '../../src/engine/eval/items';
 import { continuesWord, maskedTogether, textPositions } from '../../src/engine/eval/likelihood';
 import { logSoftmax } from '../../src/engine/sampling';
-import { loadTokenizer } from '../../src/engine/tokenizer';
+import { loadTokenizer, tokenTexts } from '../../src/engine/tokenizer';
 import { DIST, SHIPPED_MODELS, tempDir } from './helpers/modelFolders';
 import { lensError } from './helpers/lensError';
 
@@ -380,6 +380,30 @@ describe('eval on the shipped models', { skip: haveModels ? false : 'gpt2-mini, 
       checked++;
     }
     assert.ok(checked > 0, 'no candidate sentence had every word among the 50 fills');
+  });
+
+  test("within-word-l2r's words are the pre-tokenizers' words, for WordPiece (bert-mini) and byte-level BPE (gpt2-mini)", async () => {
+    const sentences = [
+      "The mailman's unbuttoned overcoat, 3.5 times as heavy as Zxqvbert's.",
+      'A naïve café-goer said: "déjà vu" (twice)!',
+      'snake_case and camelCase identifiers, e.g. getElementById()',
+    ];
+    for (const id of ['bert-mini', 'gpt2-mini']) {
+      const tokenizer = await loadTokenizer(path.join(SHIPPED_MODELS, id));
+      const texts = tokenTexts(tokenizer);
+      for (const sentence of sentences) {
+        const { ids } = tokenizer.encode(sentence, { add_special_tokens: false });
+        const continues = continuesWord(ids, texts);
+        const groups: number[][] = [];
+        ids.forEach((token, i) => (continues[i] ? groups[groups.length - 1]!.push(token) : groups.push([token])));
+        const words = groups.map((group) => tokenizer.decode(group).trim());
+        // letters, digits and marks in runs, any other character a word of its own; bert-mini lower-cases and strips
+        // accents, GPT-2's pre-tokenizer keeps English contractions ('s, 't, 're, ...) whole
+        const normalised = id === 'bert-mini' ? sentence.toLowerCase().normalize('NFD').replace(/\p{M}/gu, '') : sentence;
+        const word = id === 'bert-mini' ? /[\p{L}\p{N}\p{M}]+|[^\s\p{L}\p{N}\p{M}]/gu : /'(?:s|t|re|ve|m|ll|d)\b|[\p{L}\p{N}\p{M}]+|[^\s\p{L}\p{N}\p{M}]/gu;
+        assert.deepEqual(words, normalised.match(word), `${id}: ${sentence}`);
+      }
+    }
   });
 
   test('masked LM: pairs compare the pseudo-log-likelihoods', async () => {

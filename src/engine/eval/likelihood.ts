@@ -139,12 +139,16 @@ export function textPositions(ids: readonly number[], bare: readonly number[], s
 /**
  * For each token of `ids`, whether it goes on the word of the token before it: its text starts with a letter or digit
  * and the text before it ends with one, no space between ("##ing", BPE's "ing" without "Ġ", SentencePiece's pieces
- * without "▁"). Punctuation is a word of its own, as the usual pre-tokenizers split it. Read off the token texts
- * because @huggingface/tokenizers' encodings carry no word ids (the Python library's `word_ids`).
+ * without "▁"). Punctuation is a word of its own, as the usual pre-tokenizers split it; U+FFFD (a byte-level token
+ * that holds part of a character) counts as a letter. Read off the token texts because @huggingface/tokenizers'
+ * encodings carry no word ids (the Python library's `word_ids`).
  */
 export function continuesWord(ids: readonly number[], texts: readonly string[]): boolean[] {
-  return ids.map((id, i) => i > 0 && /^[\p{L}\p{N}\p{M}]/u.test(texts[id] ?? '') && /[\p{L}\p{N}\p{M}]$/u.test(texts[ids[i - 1]!] ?? ''));
+  return ids.map((id, i) => i > 0 && WORD_START.test(texts[id] ?? '') && WORD_END.test(texts[ids[i - 1]!] ?? ''));
 }
+
+const WORD_START = /^[\p{L}\p{N}\p{M}\uFFFD]/u;
+const WORD_END = /[\p{L}\p{N}\p{M}\uFFFD]$/u;
 
 /**
  * The positions masked to score `positions[k]`: itself, and for `within-word-l2r` the tokens after it that go on its
