@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { CompletionEvalRequest, EvalProgress, PairsEvalRequest, GenerateProgress, GenerateRequest, ScoreProgress } from './engine/api';
+import type { CompletionEvalRequest, EvalProgress, GenerateProgress, GenerateRequest, PairsEvalRequest, ScoreProgress } from './engine/api';
 import { nestAttentions } from './engine/attentionTensor';
 import { Engine } from './engine/engine';
 import { LensError, badInput, isInputError, toLensError } from './engine/errors';

@@ -13,7 +13,7 @@ import { GENERATE_KINDS, GENERATE_LIMITS } from '../generate';
 import { SCORE_KINDS } from '../score';
 import { isSpecialTokenText, pairSentences, pairsScored, parseCloze, parsePairs, parseTagged, tallyCloze, tallyPairs, tallyTags, type PairItem } from './items';
 import { COMPLETION_THRESHOLDS, completionPoints, completionSample, tallyCompletion, type Suggestion } from './completion';
-import { LIKELIHOOD_KINDS, PLL_METRICS } from './likelihood';
+import { checkPll, LIKELIHOOD_KINDS } from './likelihood';
 import type {
   ClozeEvalResult,
   CompletionEvalRequest,
@@ -85,16 +85,13 @@ async function pairFiles(target: string): Promise<{ files: string[]; folder: boo
  */
 export async function evalPairs(ops: EvalOperations, request: PairsEvalRequest, signal?: AbortSignal, onProgress?: OnProgress): Promise<PairsEvalResult> {
   const { file, model } = checkEvalRequest(request);
-  const { pll } = request;
-  if (pll !== undefined && !PLL_METRICS.includes(pll)) {
-    throw badInput(`Unknown pseudo-log-likelihood "${String(pll)}"; use ${PLL_METRICS.join(' or ')}.`);
-  }
+  const pll = checkPll(request.pll); // before the files are read
   const { files, folder } = await pairFiles(file);
   const items: PairItem[] = [];
   for (const each of files) items.push(...parsePairs(await readEvalFile(each), each));
   const id = await ops.resolveModel(model, LIKELIHOOD_KINDS, 'eval pairs');
   const { sentences, good, bad } = pairSentences(items);
-  const scored = await ops.logLikelihoods({ sentences, model: id, ...(pll ? { pll } : {}) }, signal, (progress) =>
+  const scored = await ops.logLikelihoods({ sentences, model: id, pll }, signal, (progress) =>
     onProgress?.({ unit: 'pairs', done: pairsScored(good, bad, progress.sentences), total: items.length }),
   );
   const scores = scored.logLikelihoods;

@@ -28,6 +28,12 @@ export const LIKELIHOOD_LIMITS = { maxSentences: 1_000_000, maxSentenceLength: 1
 
 export const PLL_METRICS: readonly PllMetric[] = ['original', 'within-word-l2r'];
 
+/** BAD_INPUT unless `pll` is one of PLL_METRICS; the metric (`original` when not given). */
+export function checkPll(pll: PllMetric | undefined = 'original'): PllMetric {
+  if (!PLL_METRICS.includes(pll)) throw badInput(`Unknown pseudo-log-likelihood "${String(pll)}"; use ${PLL_METRICS.join(' or ')}.`);
+  return pll;
+}
+
 const PROGRESS_MS = 500;
 
 interface SentenceScorer {
@@ -58,7 +64,7 @@ export type LogLikelihoodParams = Omit<CheckedLogLikelihoodRequest, 'model'> & {
 
 /** Host side: BAD_INPUT for no sentences, an empty or overlong one, an empty model id, an unknown `pll`. */
 export function checkLogLikelihoodRequest(request: LogLikelihoodRequest): CheckedLogLikelihoodRequest {
-  const { sentences, model, pll = 'original' } = request;
+  const { sentences, model } = request;
   if (!Array.isArray(sentences) || sentences.length === 0) throw badInput('No sentences to score.');
   if (sentences.length > LIKELIHOOD_LIMITS.maxSentences) {
     throw badInput(`Too many sentences (${sentences.length}; at most ${LIKELIHOOD_LIMITS.maxSentences} at once).`);
@@ -70,8 +76,7 @@ export function checkLogLikelihoodRequest(request: LogLikelihoodRequest): Checke
     }
   });
   if (model !== undefined && (typeof model !== 'string' || model === '')) throw badInput('The model id is empty.');
-  if (!PLL_METRICS.includes(pll)) throw badInput(`Unknown pseudo-log-likelihood "${String(pll)}"; use ${PLL_METRICS.join(' or ')}.`);
-  return { sentences, model, pll };
+  return { sentences, model, pll: checkPll(request.pll) };
 }
 
 /** Worker side: each sentence's log-likelihood, with progress at most twice a second and at the end. */
@@ -151,8 +156,8 @@ const WORD_START = /^[\p{L}\p{N}\p{M}\uFFFD]/u;
 const WORD_END = /[\p{L}\p{N}\p{M}\uFFFD]$/u;
 
 /**
- * The positions masked to score `positions[k]`: itself, and for `within-word-l2r` the tokens after it that go on its
- * word (Kauf & Ivanova 2023: a word's pieces scored left to right, never from the word's own later pieces).
+ * The positions masked to score the token at `position`: itself, and for `within-word-l2r` the tokens after it that
+ * go on its word (Kauf & Ivanova 2023: a word's pieces scored left to right, never from the word's own later pieces).
  */
 export function maskedTogether(position: number, continues: readonly boolean[] | undefined): number[] {
   const masked = [position];
