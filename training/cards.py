@@ -153,11 +153,11 @@ def write_all(meta, out, work, ids, smoke, names=("bert", "gpt2", "elmo", "nnlm"
                 if l2r:  # a masked LM: also with each token's later word pieces masked (Kauf & Ivanova 2023)
                     lines.append(f"- BLiMP dev by {l2r.get('method')} (`--pll within-word-l2r`: each token masked with the "
                                  f"later pieces of its word): accuracy {l2r['accuracy']:.3f}")
-                    lines += ["", "| phenomenon (BLiMP linguistics_term) | accuracy | word-l2r |", "|---|---:|---:|"]
-                    lines += [f"| {k} | {v:.3f} | {l2r['byTerm'].get(k, float('nan')):.3f} |" for k, v in sorted(bl["byTerm"].items())]
-                else:
-                    lines += ["", "| phenomenon (BLiMP linguistics_term) | accuracy |", "|---|---:|"]
-                    lines += [f"| {k} | {v:.3f} |" for k, v in sorted(bl["byTerm"].items())]
+                columns = [bl] + ([l2r] if l2r else [])
+                lines += ["", "| phenomenon (BLiMP linguistics_term) | accuracy |" + (" word-l2r |" if l2r else ""),
+                          "|---|" + "---:|" * len(columns)]
+                lines += ["| " + " | ".join([k] + [f"{c['byTerm'].get(k, float('nan')):.3f}" for c in columns]) + " |"
+                          for k in sorted(bl["byTerm"])]
                 lines += ["", "Published anchors (full BLiMP): 5-gram 61.2, LSTM on 83M tokens 69.8, GPT-2 large 83.0, "
                           "BERT-base 84.2; BabyLM 2023 strict-small (10M words): OPT-125m 62.6, RoBERTa-base 69.5, "
                           "ELC-BERT 75.8. This is a 100-per-paradigm development slice, not the full set."]
