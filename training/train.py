@@ -35,7 +35,7 @@ SIZES = {  # (full, smoke)
 BATCH = {"bert": (16, 64),  # bert: many small steps (the masked LM leaves its plateau after ~5k steps; measured)
          "gpt2": (16, None), "gpt1": (16, None), "elmo": (32, 64), "nnlm": (256, 5)}
 LR = {"bert": 1e-3, "gpt2": 1e-3, "gpt1": 5e-4, "elmo": 2e-3, "nnlm": 2e-3}
-WARM_LR = 0.5  # a warm-started run (weights from the shipped model) peaks at half the learning rate
+WARM_LR = 0.5  # a warm-started run (weights from the shipped model or a checkpoint) peaks at half the learning rate
 # Masked LM: whole words are masked, content words far more often than function words (frequency-based masking).
 # Uniform 15% masking spends most predictions on "the", "," and "of", which the model learns first and which make
 # masked-token accuracy look good while cloze on content words stays at zero (measured, training-notes turn 2).
@@ -503,7 +503,8 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
     say = log if ranks.main else (lambda msg: None)
     torch.manual_seed(0)
     warm_onnx = init_from if init_from and init_from.endswith(".onnx") else None
-    old_layers = shipped_layers(name, warm_onnx) if warm_onnx else None
+    warm_ckpt = torch.load(init_from, map_location=device) if init_from and not warm_onnx else None
+    old_layers = shipped_layers(name, warm_onnx) if warm_onnx else (warm_ckpt or {}).get("state", {}).get("layers")
     layers = layers or old_layers  # a warm start keeps the shipped depth unless --layers grows it
     if warm_onnx and layers and old_layers and layers < old_layers:
         raise SystemExit(f"{name}: --layers {layers} is below the shipped model's {old_layers}")
@@ -524,9 +525,19 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
         prior = prior_training(os.path.dirname(os.path.dirname(init_from)))
         peak *= WARM_LR
         say(f"{name}: all {total} tensors from {init_from} (earlier: {prior['tokens']} tokens, {prior['minutes']} min)")
-    elif init_from:  # warm start from another run's checkpoint
-        m.load_state_dict(torch.load(init_from, map_location=device)["model"])
-        say(f"{name}: weights initialised from {init_from}")
+    elif warm_ckpt:  # warm start from another run's checkpoint (one not shipped): its history goes on from there
+        try:
+            m.load_state_dict(warm_ckpt["model"])
+        except RuntimeError as e:  # another depth or vocabulary: torch lists every tensor that differs
+            raise SystemExit(f"{name}: {init_from} does not fit this model (--layers {layers}): {(str(e).splitlines() + [''])[1].strip()[:160]} "
+                             "(a checkpoint continues at its own size; grow from an ONNX file)")
+        was = warm_ckpt.get("state", {})
+        before = was.get("prior") or prior
+        prior = {"tokens": int(before["tokens"]) + int(was.get("tokens", 0)),
+                 "minutes": round(float(before["minutes"]) + float(was.get("elapsed", 0)) / 60, 1),
+                 "sessions": int(before.get("sessions", 0)) + 1}
+        peak *= WARM_LR
+        say(f"{name}: weights initialised from {init_from} (earlier: {prior['tokens']} tokens, {prior['minutes']} min)")
     amp = torch.autocast(device_type="cuda" if str(device).startswith("cuda") else "cpu", dtype=torch.bfloat16,
                          enabled=bf16)
     nparams = sum(p.numel() for p in m.parameters())
