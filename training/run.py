@@ -295,6 +295,17 @@ def main():
         if a.smoke and checked:  # two DDP ranks on loopback against one process with the same global batch
             subprocess.run([sys.executable, os.path.join(TRAINING_DIR, "ddp_check.py"), "--work", work, "--models",
                             ",".join(checked)], env=env, check=True)
+        if a.smoke and "gpt2" in chosen:  # a run continued from a checkpoint that was not shipped counts its history
+            subprocess.run([sys.executable, train_py, "gpt2", "--work", work, "--smoke", "--max-steps", "2",
+                            "--init-from", os.path.join(work, "ckpt", "gpt2.pt"), "--tag", "gpt2-continued"],
+                           env=env, check=True)
+            import torch
+            first, then = (torch.load(os.path.join(work, "ckpt", f"{t}.pt"))["state"] for t in ("gpt2", "gpt2-continued"))
+            want = {"tokens": first["prior"]["tokens"] + first["tokens"], "sessions": first["prior"]["sessions"] + 1}
+            if {k: then["prior"][k] for k in want} != want or then["peak_lr"] != first["peak_lr"] * 0.5:
+                raise SystemExit(f"continued from a checkpoint: prior {then['prior']}, peak {then['peak_lr']}; "
+                                 f"expected {want}, peak {first['peak_lr'] * 0.5}")
+            log(f"train: a run continued from a checkpoint starts from its history ({want['tokens']} tokens)")
 
     import torch
     import export
