@@ -302,7 +302,7 @@ def main():
             import torch
             first, then = (torch.load(os.path.join(work, "ckpt", f"{t}.pt"))["state"] for t in ("gpt2", "gpt2-continued"))
             want = {"tokens": first["prior"]["tokens"] + first["tokens"], "sessions": first["prior"]["sessions"] + 1}
-            if {k: then["prior"][k] for k in want} != want or then["peak_lr"] != first["peak_lr"] * 0.5:
+            if {k: then["prior"][k] for k in want} != want or abs(then["peak_lr"] - first["peak_lr"] * 0.5) > 1e-12:
                 raise SystemExit(f"continued from a checkpoint: prior {then['prior']}, peak {then['peak_lr']}; "
                                  f"expected {want}, peak {first['peak_lr'] * 0.5}")
             log(f"train: a run continued from a checkpoint starts from its history ({want['tokens']} tokens)")

@@ -41,12 +41,12 @@ WARM_LR = 0.5  # a warm-started run (weights from the shipped model or a checkpo
 # masked-token accuracy look good while cloze on content words stays at zero (measured, training-notes turn 2).
 MASK_FUNCTION_RANK = 100  # the corpus' 100 most frequent tokens count as function words / punctuation
 MASK_RATE = {"content": 0.30, "function": 0.04}
-# A run with function words at 0.12 in every sequence (2026-12-01 17:26, runs.json) went the way of the uniform share
-# below: BLiMP 0.582 -> 0.586, cloze top-1 0.179 -> 0.214 but top-5 0.500 -> 0.446. 0.04 stays.
 # ...but pseudo-log-likelihood scoring (BLiMP) masks function words too, and at 4% the model never learns to predict
 # them from context: a share of sequences is masked uniformly (15% of words, BERT's recipe) instead. A run at 0.5
 # (2026-12-01 afternoon, runs.json) raised BLiMP 0.582 -> 0.589 but lost cloze top-5 0.500 -> 0.446: 0.25 stays.
 UNIFORM_SHARE, UNIFORM_RATE = 0.25, 0.15
+# Function words at 12% instead of 4% in every sequence (2026-12-01 17:26) went the same way: BLiMP 0.582 -> 0.586,
+# cloze top-1 0.179 -> 0.214, top-5 0.500 -> 0.446. MASK_RATE keeps 4%.
 NSP_WEIGHT = 0.1  # next-sentence prediction kept as the seed's objective, weighted down (RoBERTa: NSP does not help)
 # Fill Mask and pseudo-log-likelihood scoring (BLiMP) send one segment, [CLS] sentence [SEP], but pairs cut A at any
 # token, so the model only ever saw [SEP] mid-sentence: a share of sequences is one segment ending at a sentence end.
@@ -531,8 +531,9 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
         try:
             m.load_state_dict(warm_ckpt["model"])
         except RuntimeError as e:  # another depth or vocabulary: torch lists every tensor that differs
-            raise SystemExit(f"{name}: {init_from} does not fit this model (--layers {layers}): {(str(e).splitlines() + [''])[1].strip()[:160]} "
-                             "(a checkpoint continues at its own size; grow from an ONNX file)")
+            first = (str(e).splitlines() + [""])[1].strip()[:160]
+            raise SystemExit(f"{name}: {init_from} does not fit this model (--layers {layers}): {first} (a checkpoint "
+                             "continues at its own size; grow from an ONNX file)")
         was = warm_ckpt.get("state", {})
         before = was.get("prior") or prior
         prior = {"tokens": int(before["tokens"]) + int(was.get("tokens", 0)),
