@@ -300,11 +300,12 @@ def main():
                             "--init-from", os.path.join(work, "ckpt", "gpt2.pt"), "--tag", "gpt2-continued"],
                            env=env, check=True)
             import torch
+            from train import WARM_LR
             first, then = (torch.load(os.path.join(work, "ckpt", f"{t}.pt"))["state"] for t in ("gpt2", "gpt2-continued"))
             want = {"tokens": first["prior"]["tokens"] + first["tokens"], "sessions": first["prior"]["sessions"] + 1}
-            if {k: then["prior"][k] for k in want} != want or abs(then["peak_lr"] - first["peak_lr"] * 0.5) > 1e-12:
+            if {k: then["prior"][k] for k in want} != want or abs(then["peak_lr"] - first["peak_lr"] * WARM_LR) > 1e-12:
                 raise SystemExit(f"continued from a checkpoint: prior {then['prior']}, peak {then['peak_lr']}; "
-                                 f"expected {want}, peak {first['peak_lr'] * 0.5}")
+                                 f"expected {want}, peak {first['peak_lr'] * WARM_LR}")
             log(f"train: a run continued from a checkpoint starts from its history ({want['tokens']} tokens)")
 
     import torch
@@ -318,13 +319,13 @@ def main():
             d = os.path.join(out, IDS[name])
             tokd = os.path.join(work, "tok", name)
             ref = os.path.join(parity, f"{IDS[name]}.json")
-            prior = st.get("prior") or {"tokens": 0, "minutes": 0.0, "sessions": 0}
+            after = T.history_after(st)
             fp16 = a.weights == "fp16"
             extra = {"lm_lens_training": {"tokens_seen": st["tokens"], "steps": st["step"],
                                           "wall_minutes": round(st["elapsed"] / 60, 1), "parameters": st.get("params"),
-                                          "cumulative_tokens": st["tokens"] + prior["tokens"],
-                                          "cumulative_wall_minutes": round(st["elapsed"] / 60 + prior["minutes"], 1),
-                                          "sessions": prior["sessions"] + 1},
+                                          "cumulative_tokens": after["tokens"],
+                                          "cumulative_wall_minutes": after["minutes"],
+                                          "sessions": after["sessions"]},
                      "lm_lens_weights": {"stored": "float16", "min_elements": export.FP16_MIN_ELEMENTS,
                                          "arithmetic": "float32"} if fp16 else {"stored": "float32"}}
             if name == "bert":

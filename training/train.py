@@ -350,6 +350,15 @@ def unnamed_onnx_weights(graph, inits):
     return out
 
 
+def history_after(state):
+    """The training history a run leaves behind: the one it started from plus its own tokens, minutes and session
+    (what an export records as cumulative, and what a run continued from its checkpoint starts from)."""
+    before = state.get("prior") or {"tokens": 0, "minutes": 0.0, "sessions": 0}
+    return {"tokens": int(before["tokens"]) + int(state.get("tokens", 0)),
+            "minutes": round(float(before["minutes"]) + float(state.get("elapsed", 0)) / 60, 1),
+            "sessions": int(before.get("sessions", 0)) + 1}
+
+
 def prior_training(model_dir):
     """Tokens and wall minutes of the shipped model's earlier sessions (from its config.json)."""
     try:
@@ -534,11 +543,7 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
             first = (str(e).splitlines() + [""])[1].strip()[:160]
             raise SystemExit(f"{name}: {init_from} does not fit this model (--layers {layers}): {first} (a checkpoint "
                              "continues at its own size; grow from an ONNX file)")
-        was = warm_ckpt.get("state", {})
-        before = was.get("prior") or prior
-        prior = {"tokens": int(before["tokens"]) + int(was.get("tokens", 0)),
-                 "minutes": round(float(before["minutes"]) + float(was.get("elapsed", 0)) / 60, 1),
-                 "sessions": int(before.get("sessions", 0)) + 1}
+        prior = history_after(warm_ckpt.get("state", {}))
         peak *= WARM_LR
         say(f"{name}: weights initialised from {init_from} (earlier: {prior['tokens']} tokens, {prior['minutes']} min)")
     amp = torch.autocast(device_type="cuda" if str(device).startswith("cuda") else "cpu", dtype=torch.bfloat16,
