@@ -1,7 +1,8 @@
 // Issue 12 in a real VS Code: cancel a long model run. A masked LM that takes seconds per run (a chain of MatMuls,
 // test/unit/helpers/lmModels.ts) is put in a models folder through the workspace settings; Fill Mask starts on it,
 // Esc closes the QuickPick while ONNX Runtime is inside the run. The extension host must stay the same process,
-// show no error, and answer the next request (a hover) once the run it cannot interrupt has ended.
+// show no error, and answer the next request (a hover): ONNX Runtime cannot interrupt the run, so the engine
+// retires that worker and a fresh one serves the hover while the old one finishes the run nobody wants.
 import * as esbuild from 'esbuild';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -69,7 +70,7 @@ export async function cancelLongRunSteps(page, { root, runDir, ws, shots, palett
   }
   try {
     rmSync(settingsFile, { force: true });
-    // the next request is served once the run ONNX Runtime cannot interrupt has ended
+    // the next request is served by a fresh worker, without waiting for the run ONNX Runtime cannot interrupt
     const tab = page.locator('.tabs-container .tab', { hasText: 'README.md' }).first();
     if (await tab.count()) await tab.click();
     else await openNewFile('README.md', 'Banks, masks and completions');

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { cpuMsOf } from './helpers/cli';
-import { writeSlowBert } from './helpers/lmModels';
+import { writeLeftNeighbourBert, writeSlowBert } from './helpers/lmModels';
 import { DIST, FIXTURES, tempDir } from './helpers/modelFolders';
 
 interface Exit {
@@ -54,7 +54,10 @@ const CANCEL_AT_CPU_MS = 2000;
 
 describe('cancelling a long session.run', { timeout: 300_000 }, () => {
   const models = tempDir();
-  before(() => writeSlowBert(models.dir, 'slow-bert', STEPS, 1024));
+  before(() => {
+    writeSlowBert(models.dir, 'slow-bert', STEPS, 1024);
+    writeLeftNeighbourBert(models.dir, 'quick-bert');
+  });
   after(() => models.remove());
 
   test('Engine.dispose() during the run: the process survives and exits by itself once the run is over', async () => {
@@ -84,5 +87,22 @@ describe('cancelling a long session.run', { timeout: 300_000 }, () => {
     for (const line of rest) assert.match(line, /^lm-lens: stopping after the model's current step/);
     // the error is printed at once; the process ends when the run does (seconds later)
     assert.ok(exit.firstStderrMs! < exit.exitMs - 1000, `error at ${exit.firstStderrMs} ms, exit at ${exit.exitMs} ms`);
+  });
+
+  test('the next request after a cancelled run is answered by a fresh worker, not after the run', async () => {
+    const exit = await run([path.join(FIXTURES, 'retireDuringRun.js'), models.dir, path.join(DIST, 'worker.js'), String(CANCEL_AT_CPU_MS)]);
+    assert.doesNotMatch(exit.stderr, /terminate called|FATAL ERROR|Napi::Error/);
+    assert.equal(exit.signal, null, exit.stderr);
+    assert.equal(exit.code, 0, exit.stderr);
+    const events = exit.stdout.trim().split('\n').map((line) => JSON.parse(line) as { log?: string });
+    const at = (predicate: (e: { log?: string }) => boolean): number => events.findIndex(predicate);
+    const retired = at((e) => /a fresh worker serves from now on/.test(e.log ?? ''));
+    const quick = at((e) => 'quick' in e);
+    const stopped = at((e) => /retired engine worker has left its cancelled run/.test(e.log ?? ''));
+    assert.deepEqual(events[0], { slow: 'CANCELLED' });
+    assert.deepEqual(events[quick], { quick: 'dog' });
+    // in this order: the old worker retired, the quick answer, the old worker out of its run and stopped
+    assert.ok(retired > 0 && retired < quick && quick < stopped, JSON.stringify(events));
+    assert.deepEqual(events.at(-1), { disposed: true });
   });
 });

@@ -19,8 +19,8 @@ function rejectsWith(promise: Promise<unknown>, code: string, message?: RegExp):
 
 describe('EngineClient', () => {
   const clients: EngineClient<TestMethods>[] = [];
-  const newClient = (logs: string[] = []): EngineClient<TestMethods> => {
-    const client = new EngineClient<TestMethods>({ workerPath, log: (m) => logs.push(m) });
+  const newClient = (logs: string[] = [], retireAfterMs?: number): EngineClient<TestMethods> => {
+    const client = new EngineClient<TestMethods>({ workerPath, log: (m) => logs.push(m), ...(retireAfterMs === undefined ? {} : { retireAfterMs }) });
     clients.push(client);
     return client;
   };
@@ -81,6 +81,76 @@ describe('EngineClient', () => {
     await rejectsWith(late, 'CANCELLED');
     await new Promise((resolve) => setTimeout(resolve, 120)); // the late reply arrives now, and is ignored
     assert.deepEqual((await client.request('echo', { value: 'still here' })).value, 'still here');
+  });
+
+  test('a worker stuck in a cancelled run is retired: its queue and new requests go to a fresh worker', async () => {
+    const logs: string[] = [];
+    const client = newClient(logs, 100);
+    const first = await client.request('echo', { value: 0 });
+    const controller = new AbortController();
+    const stuck = client.request('block', { ms: 2000 }, controller.signal);
+    const queued = client.request('echo', { value: 'queued behind the run' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    controller.abort();
+    await rejectsWith(stuck, 'CANCELLED');
+    const moved = await queued;
+    assert.equal(moved.value, 'queued behind the run');
+    assert.notEqual(moved.threadId, first.threadId, 'answered by a fresh worker');
+    assert.doesNotMatch(logs.join('\n'), /left its cancelled run/, 'before the old worker left the run');
+    assert.equal(client.workerCount, 2);
+    assert.equal((await client.request('echo', { value: 1 })).threadId, moved.threadId, 'the fresh worker serves from now on');
+    // the old worker is terminated once it has left the run, not before
+    for (const started = Date.now(); client.workerCount > 1 && Date.now() - started < 20_000; ) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(client.workerCount, 1);
+    assert.match(logs.join('\n'), /still inside a cancelled model run; a fresh worker serves from now on \(1 queued request\(s\) moved to it\)/);
+    assert.match(logs.join('\n'), /The retired engine worker has left its cancelled run and stopped/);
+    assert.doesNotMatch(logs.join('\n'), /request\(s\) failed/);
+  });
+
+  test('a cancel the worker honours at its next checkpoint keeps the same worker', async () => {
+    const client = newClient([], 1000);
+    const first = await client.request('echo', { value: 0 });
+    const controller = new AbortController();
+    const running = client.request('slow', { steps: 100, stepMs: 20 }, controller.signal);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    controller.abort();
+    await rejectsWith(running, 'CANCELLED');
+    await new Promise((resolve) => setTimeout(resolve, 1200)); // past retireAfterMs
+    assert.equal((await client.request('echo', { value: 1 })).threadId, first.threadId);
+    assert.equal(client.workerCount, 1);
+  });
+
+  test('only one worker retires at a time', async () => {
+    const logs: string[] = [];
+    const client = newClient(logs, 50);
+    const stuckOnce = new AbortController();
+    const one = client.request('block', { ms: 1500 }, stuckOnce.signal);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    stuckOnce.abort();
+    await rejectsWith(one, 'CANCELLED');
+    const fresh = await client.request('echo', { value: 'fresh' }); // after the retirement
+    const stuckTwice = new AbortController();
+    const two = client.request('block', { ms: 300 }, stuckTwice.signal);
+    stuckTwice.abort();
+    await rejectsWith(two, 'CANCELLED');
+    await new Promise((resolve) => setTimeout(resolve, 150)); // past retireAfterMs, the first still retiring
+    assert.equal(client.workerCount, 2, 'no third worker');
+    assert.equal((await client.request('echo', { value: 'waits' })).threadId, fresh.threadId);
+  });
+
+  test('dispose waits for a retiring worker too', async () => {
+    const client = newClient([], 50);
+    const controller = new AbortController();
+    const stuck = client.request('block', { ms: 800 }, controller.signal);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    controller.abort();
+    await rejectsWith(stuck, 'CANCELLED');
+    await client.request('echo', { value: 'fresh' });
+    assert.equal(client.workerCount, 2);
+    await client.dispose();
+    assert.equal(client.workerCount, 0);
   });
 
   test('a worker that exits fails every pending request with WORKER_CRASHED, then restarts', async () => {

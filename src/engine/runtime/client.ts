@@ -2,6 +2,13 @@
  * The host side of the protocol: `EngineClient` starts the engine worker on the first request, matches
  * replies to requests by id, turns an AbortSignal into a cancel message, and survives a worker crash
  * (pending requests fail with WORKER_CRASHED; the next request starts a fresh worker).
+ *
+ * A cancelled request stops at the worker's next checkpoint, but a `session.run` cannot be interrupted: a
+ * worker inside a long run would make every later request (the next hover) wait for a result nobody wants.
+ * So a worker that is still inside a cancelled request `retireAfterMs` after the cancel is retired: its
+ * queued requests move to a fresh worker, which serves from then on, and the old one is terminated once it
+ * has left the run (never before: see `draining`). At most one worker is retiring at a time, so a user who
+ * cancels several slow runs in a row never has more than two copies of the models loaded.
  */
 import { Worker } from 'node:worker_threads';
 import { LensError, cancelled, deserializeError } from '../errors';
@@ -14,6 +21,11 @@ export interface EngineClientOptions {
   workerData?: unknown;
   /** Where to report worker crashes and restarts (an output channel, stderr, ...). */
   log?: (message: string) => void;
+  /**
+   * How long a worker may stay inside a cancelled request before a fresh worker takes over (default 500 ms:
+   * far longer than one step of the shipped models, far shorter than a user waits for a hover).
+   */
+  retireAfterMs?: number;
 }
 
 /**
@@ -28,14 +40,6 @@ export function disableOrtTelemetry(env: NodeJS.ProcessEnv = process.env): void 
   env['ORT_DISABLE_TELEMETRY'] ??= '1';
 }
 
-interface Pending {
-  resolve(result: unknown): void;
-  progress?: ((value: unknown) => void) | undefined;
-  reject(error: LensError): void;
-  /** Removes the abort listener. */
-  detach(): void;
-}
-
 /**
  * The worker's stack size. onnxruntime-node 1.30, creating its first session in a worker thread, recurses
  * about twice per byte of the process's command line (seen in gdb: thousands of frames inside
@@ -48,25 +52,55 @@ export function workerStackMb(args: readonly string[] = [...process.execArgv, ..
   return Math.min(1024, 4 + Math.ceil((bytes * 512) / 2 ** 20));
 }
 
-export class EngineClient<M extends MethodMap<M> = EngineMethods> {
-  private worker: Worker | undefined;
-  private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
+/** One worker thread and the requests it holds. */
+interface Lane {
+  readonly worker: Worker;
+  /** Requests sent to this worker that are still wanted. */
+  readonly live: Set<number>;
   /**
-   * Cancelled requests the worker has not answered yet: it is still inside them, perhaps in a session.run.
+   * Cancelled requests this worker has not answered yet: it is still inside them, perhaps in a session.run.
    * Terminating a worker inside a run aborts the whole process when the run returns (onnxruntime-node 1.30:
    * "terminate called after throwing an instance of 'Napi::Error'", or "FATAL ERROR: Error::Error
-   * napi_define_properties"), so `dispose` waits for these first, however long that takes.
+   * napi_define_properties"), so a worker is terminated only once this is empty, however long that takes.
    */
-  private readonly draining = new Set<number>();
+  readonly draining: Set<number>;
+  /** No longer serving: terminated once `draining` is empty. */
+  retired: boolean;
+}
+
+/** A request that is still wanted. Its id and lane change when it moves to a fresh worker. */
+interface Call {
+  id: number;
+  lane: Lane;
+  readonly message: Omit<Extract<ToWorker, { method: string }>, 'id'>;
+  resolve(result: unknown): void;
+  progress?: ((value: unknown) => void) | undefined;
+  reject(error: LensError): void;
+  /** Removes the abort listener. */
+  detach(): void;
+}
+
+export class EngineClient<M extends MethodMap<M> = EngineMethods> {
+  /** The lane new requests go to; undefined until the first request, after a crash or a retirement. */
+  private current: Lane | undefined;
+  private readonly lanes = new Set<Lane>();
+  private nextId = 1;
+  private readonly calls = new Map<number, Call>();
+  /** Which lane each cancelled, unanswered request is in. */
+  private readonly drainingIn = new Map<number, Lane>();
   private drainWaiters: (() => void)[] = [];
   private disposed = false;
 
   constructor(private readonly options: EngineClientOptions) {}
 
-  /** Whether a worker is running now (it starts on the first request). */
+  /** Whether a worker is serving now (it starts on the first request). */
   get started(): boolean {
-    return this.worker !== undefined;
+    return this.current !== undefined;
+  }
+
+  /** Worker threads alive now: the serving one, and one still inside a cancelled run. */
+  get workerCount(): number {
+    return this.lanes.size;
   }
 
   /**
@@ -83,140 +117,199 @@ export class EngineClient<M extends MethodMap<M> = EngineMethods> {
     if (this.disposed) return Promise.reject(new LensError('CANCELLED', 'The engine has been shut down.'));
     if (signal?.aborted) return Promise.reject(cancelled());
     return new Promise<M[K]['result']>((resolve, reject) => {
-      let worker: Worker;
+      let lane: Lane;
       try {
-        worker = this.ensureWorker();
+        lane = this.ensureLane();
       } catch (error) {
         reject(new LensError('WORKER_CRASHED', `The engine worker could not start: ${String(error)}`));
         return;
       }
-      const id = this.nextId++;
-      const onAbort = (): void => {
-        if (!this.settle(id)) return;
-        this.draining.add(id);
-        this.updateRef();
-        this.post(worker, { id, cancel: true });
-        reject(cancelled());
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.pending.set(id, {
+      const onAbort = (): void => this.cancel(call);
+      const call: Call = {
+        id: 0,
+        lane,
+        message: { method, params } as Call['message'],
         resolve: resolve as (result: unknown) => void,
         progress: onProgress as ((value: unknown) => void) | undefined,
         reject,
         detach: () => signal?.removeEventListener('abort', onAbort),
-      });
-      this.updateRef();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
       try {
-        worker.postMessage({ id, method, params } satisfies ToWorker);
+        this.send(call, lane);
       } catch (error) {
-        this.settle(id);
+        this.settle(call);
         reject(new LensError('INTERNAL', `Could not send "${method}" to the engine worker: ${String(error)}`));
       }
     });
   }
 
   /**
-   * Stops the worker; pending requests fail with CANCELLED at once. The worker is told to cancel them and is
-   * terminated once it has left them (at their next checkpoint) — never before: a `session.run` cannot be
-   * interrupted, and terminating the worker while ONNX Runtime is inside one kills the whole process (the
+   * Stops every worker; pending requests fail with CANCELLED at once. The workers are told to cancel them and
+   * are terminated once they have left them (at their next checkpoint) — never before: a `session.run` cannot
+   * be interrupted, and terminating a worker while ONNX Runtime is inside one kills the whole process (the
    * extension host, the CLI) when the run returns. So this resolves after the current step, however long it
    * takes (every handler replies, even when cancelled); after `slowMs` it logs that it is still waiting.
    */
   async dispose(slowMs = 5000): Promise<void> {
     this.disposed = true;
-    const worker = this.worker;
-    if (worker) {
-      for (const id of this.pending.keys()) {
-        this.draining.add(id);
-        this.post(worker, { id, cancel: true });
-      }
-    }
-    this.rejectAll(new LensError('CANCELLED', 'The engine has been shut down.'));
-    if (!worker) return;
-    this.updateRef();
+    const calls = [...this.calls.values()];
+    for (const call of calls) this.abandon(call);
+    for (const call of calls) call.reject(new LensError('CANCELLED', 'The engine has been shut down.'));
+    this.current = undefined;
+    if (this.lanes.size === 0) return;
     const slow = setTimeout(() => {
       this.options.log?.('Shutting down: waiting for the engine worker to finish its current step (ONNX Runtime cannot stop a run midway).');
     }, slowMs).unref();
     await this.drained();
     clearTimeout(slow);
-    this.worker = undefined;
-    await worker.terminate();
+    const lanes = [...this.lanes];
+    this.lanes.clear();
+    await Promise.all(lanes.map((lane) => lane.worker.terminate()));
   }
 
-  /** Resolves when the worker has answered every cancelled request (or has died). */
+  /** Posts `call` to `lane` under a fresh id. */
+  private send(call: Call, lane: Lane): void {
+    call.id = this.nextId++;
+    call.lane = lane;
+    this.calls.set(call.id, call);
+    lane.live.add(call.id);
+    this.updateRef(lane);
+    lane.worker.postMessage({ id: call.id, ...call.message } as ToWorker);
+  }
+
+  /** The signal aborted: reject at once; the worker stops at its next checkpoint, or gets retired. */
+  private cancel(call: Call): void {
+    if (this.calls.get(call.id) !== call) return;
+    const { lane, id } = call;
+    this.abandon(call);
+    call.reject(cancelled());
+    const retireAfterMs = this.options.retireAfterMs ?? 500;
+    setTimeout(() => {
+      if (lane.draining.has(id)) this.retire(lane);
+    }, retireAfterMs).unref();
+  }
+
+  /** Forgets `call` and tells its worker to stop it; the worker's late answer is awaited, then dropped. */
+  private abandon(call: Call): void {
+    const { lane, id } = call;
+    this.settle(call);
+    lane.draining.add(id);
+    this.drainingIn.set(id, lane);
+    this.updateRef(lane);
+    this.post(lane.worker, { id, cancel: true });
+  }
+
+  /**
+   * `lane`'s worker is stuck inside a cancelled request: a fresh worker takes its queued requests and the new
+   * ones; this one is terminated when it has left its cancelled runs. Not while another worker is retiring.
+   */
+  private retire(lane: Lane): void {
+    if (lane.retired || this.disposed || lane !== this.current) return;
+    if ([...this.lanes].some((other) => other.retired)) return;
+    lane.retired = true;
+    this.current = undefined;
+    const queued = [...lane.live].map((id) => this.calls.get(id)!);
+    this.options.log?.(
+      `The engine worker is still inside a cancelled model run; a fresh worker serves from now on${queued.length ? ` (${queued.length} queued request(s) moved to it)` : ''}.`,
+    );
+    let fresh: Lane | undefined;
+    for (const call of queued) {
+      lane.live.delete(call.id);
+      this.calls.delete(call.id);
+      lane.draining.add(call.id);
+      this.drainingIn.set(call.id, lane);
+      this.post(lane.worker, { id: call.id, cancel: true });
+      try {
+        fresh ??= this.ensureLane();
+        this.send(call, fresh);
+      } catch (error) {
+        call.detach();
+        call.reject(new LensError('WORKER_CRASHED', `The engine worker could not start: ${String(error)}`));
+      }
+    }
+    this.updateRef(lane);
+  }
+
+  /** Resolves when every worker has answered every cancelled request (or has died). */
   private drained(): Promise<void> {
-    if (this.draining.size === 0) return Promise.resolve();
+    if (this.drainingIn.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
+  /** Request `id` has been answered (late) or its worker died: the worker has left it. */
   private forget(id: number): void {
-    if (!this.draining.delete(id)) return;
-    this.updateRef();
-    if (this.draining.size > 0) return;
+    const lane = this.drainingIn.get(id);
+    if (!lane) return;
+    this.drainingIn.delete(id);
+    lane.draining.delete(id);
+    this.updateRef(lane);
+    if (lane.retired && lane.draining.size === 0 && lane.live.size === 0 && !this.disposed) {
+      this.lanes.delete(lane);
+      this.options.log?.('The retired engine worker has left its cancelled run and stopped.');
+      void lane.worker.terminate();
+    }
+    if (this.drainingIn.size > 0) return;
     const waiters = this.drainWaiters;
     this.drainWaiters = [];
     for (const done of waiters) done();
   }
 
-  private ensureWorker(): Worker {
-    if (this.worker) return this.worker;
+  private ensureLane(): Lane {
+    if (this.current) return this.current;
     disableOrtTelemetry();
     const worker = new Worker(this.options.workerPath, {
       workerData: this.options.workerData,
       resourceLimits: { stackSizeMb: workerStackMb() },
     });
+    const lane: Lane = { worker, live: new Set(), draining: new Set(), retired: false };
     worker.on('message', (message: ReplyMessage) => this.onReply(message));
-    worker.on('error', (error) => this.onCrash(worker, `it threw ${error.name}: ${error.message}`));
-    worker.on('exit', (code) => this.onCrash(worker, `it exited with code ${code}`));
-    this.worker = worker;
-    return worker;
+    worker.on('error', (error) => this.onCrash(lane, `it threw ${error.name}: ${error.message}`));
+    worker.on('exit', (code) => this.onCrash(lane, `it exited with code ${code}`));
+    this.lanes.add(lane);
+    this.current = lane;
+    return lane;
   }
 
   private onReply(message: ReplyMessage): void {
-    const pending = this.pending.get(message.id);
-    if (!pending) {
+    const call = this.calls.get(message.id);
+    if (!call) {
       // cancelled: the reply came too late (and the worker has left the request)
       if (!('progress' in message)) this.forget(message.id);
       return;
     }
     if ('progress' in message) {
       try {
-        pending.progress?.(message.progress);
+        call.progress?.(message.progress);
       } catch (error) {
         this.options.log?.(`A progress listener threw: ${String(error)}`);
       }
       return;
     }
-    this.settle(message.id);
-    if ('error' in message) pending.reject(deserializeError(message.error));
-    else pending.resolve(message.result);
+    this.settle(call);
+    if ('error' in message) call.reject(deserializeError(message.error));
+    else call.resolve(message.result);
   }
 
-  private onCrash(worker: Worker, reason: string): void {
-    if (this.worker !== worker) return; // an old worker, or one we terminated on purpose
-    this.worker = undefined;
-    void worker.terminate(); // after 'error' it is exiting anyway; make sure
-    for (const id of [...this.draining]) this.forget(id);
-    const count = this.pending.size;
-    this.options.log?.(`Engine worker stopped: ${reason}. ${count} request(s) failed; it restarts on the next request.`);
-    this.rejectAll(new LensError('WORKER_CRASHED', `The engine worker stopped (${reason}); it restarts on the next request.`));
+  private onCrash(lane: Lane, reason: string): void {
+    if (!this.lanes.delete(lane)) return; // one we terminated on purpose
+    if (this.current === lane) this.current = undefined;
+    void lane.worker.terminate(); // after 'error' it is exiting anyway; make sure
+    for (const id of [...lane.draining]) this.forget(id);
+    const failed = [...lane.live].map((id) => this.calls.get(id)!);
+    for (const call of failed) this.settle(call);
+    if (lane.retired && failed.length === 0) return; // it only held runs nobody wants
+    this.options.log?.(`Engine worker stopped: ${reason}. ${failed.length} request(s) failed; it restarts on the next request.`);
+    const error = new LensError('WORKER_CRASHED', `The engine worker stopped (${reason}); it restarts on the next request.`);
+    for (const call of failed) call.reject(error);
   }
 
-  /** Forgets request `id`; false when it was already settled. */
-  private settle(id: number): boolean {
-    const pending = this.pending.get(id);
-    if (!pending) return false;
-    pending.detach();
-    this.pending.delete(id);
-    this.updateRef();
-    return true;
-  }
-
-  private rejectAll(error: LensError): void {
-    const all = [...this.pending.values()];
-    for (const pending of all) pending.detach();
-    this.pending.clear();
-    for (const pending of all) pending.reject(error);
+  /** Forgets `call` (its listener, its place in its lane). */
+  private settle(call: Call): void {
+    call.detach();
+    this.calls.delete(call.id);
+    call.lane.live.delete(call.id);
+    this.updateRef(call.lane);
   }
 
   private post(worker: Worker, message: ToWorker): void {
@@ -231,9 +324,9 @@ export class EngineClient<M extends MethodMap<M> = EngineMethods> {
    * An idle worker must not keep a CLI process (or a test run) alive; one still inside a cancelled request
    * must, since a process that exits while the worker is inside a session.run aborts.
    */
-  private updateRef(): void {
-    if (!this.worker) return;
-    if (this.pending.size > 0 || this.draining.size > 0) this.worker.ref();
-    else this.worker.unref();
+  private updateRef(lane: Lane): void {
+    if (!this.lanes.has(lane)) return;
+    if (lane.live.size > 0 || lane.draining.size > 0) lane.worker.ref();
+    else lane.worker.unref();
   }
 }
