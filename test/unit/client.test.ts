@@ -137,7 +137,15 @@ describe('EngineClient', () => {
     await rejectsWith(two, 'CANCELLED');
     await new Promise((resolve) => setTimeout(resolve, 150)); // past retireAfterMs, the first still retiring
     assert.equal(client.workerCount, 2, 'no third worker');
-    assert.equal((await client.request('echo', { value: 'waits' })).threadId, fresh.threadId);
+    const stuckLong = new AbortController();
+    const three = client.request('block', { ms: 3000 }, stuckLong.signal);
+    const queued = client.request('echo', { value: 'queued' });
+    stuckLong.abort();
+    await rejectsWith(three, 'CANCELLED');
+    // once the first has left its run and stopped, the stuck serving worker retires: the queued request moves on
+    const moved = await queued;
+    assert.notEqual(moved.threadId, fresh.threadId);
+    assert.equal((logs.join('\n').match(/a fresh worker serves from now on/g) ?? []).length, 2);
   });
 
   test('dispose waits for a retiring worker too', async () => {

@@ -8,8 +8,10 @@
  * So a worker that is still inside a cancelled request `retireAfterMs` after the cancel is retired: its
  * queued requests move to a fresh worker, which serves from then on, and the old one is terminated once it
  * has left the run (never before: see `draining`). At most one worker is retiring at a time, so a user who
- * cancels several slow runs in a row never has more than two copies of the models loaded.
+ * cancels several slow runs in a row never has more than two copies of the models loaded; a serving worker that
+ * got stuck meanwhile retires when the other has stopped.
  */
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { LensError, cancelled, deserializeError } from '../errors';
 import type { EngineMethods, MethodMap, MethodName, ProgressOf, ReplyMessage, ToWorker } from './protocol';
@@ -62,8 +64,9 @@ interface Lane {
    * Terminating a worker inside a run aborts the whole process when the run returns (onnxruntime-node 1.30:
    * "terminate called after throwing an instance of 'Napi::Error'", or "FATAL ERROR: Error::Error
    * napi_define_properties"), so a worker is terminated only once this is empty, however long that takes.
+   * Each with the time of its cancel.
    */
-  readonly draining: Set<number>;
+  readonly draining: Map<number, number>;
   /** No longer serving: terminated once `draining` is empty. */
   retired: boolean;
 }
@@ -96,6 +99,10 @@ export class EngineClient<M extends MethodMap<M> = EngineMethods> {
   /** Whether a worker is serving now (it starts on the first request). */
   get started(): boolean {
     return this.current !== undefined;
+  }
+
+  private get retireAfterMs(): number {
+    return this.options.retireAfterMs ?? 500;
   }
 
   /** Worker threads alive now: the serving one, and one still inside a cancelled run. */
@@ -184,17 +191,16 @@ export class EngineClient<M extends MethodMap<M> = EngineMethods> {
     const { lane, id } = call;
     this.abandon(call);
     call.reject(cancelled());
-    const retireAfterMs = this.options.retireAfterMs ?? 500;
     setTimeout(() => {
       if (lane.draining.has(id)) this.retire(lane);
-    }, retireAfterMs).unref();
+    }, this.retireAfterMs).unref();
   }
 
   /** Forgets `call` and tells its worker to stop it; the worker's late answer is awaited, then dropped. */
   private abandon(call: Call): void {
     const { lane, id } = call;
     this.settle(call);
-    lane.draining.add(id);
+    lane.draining.set(id, performance.now());
     this.drainingIn.set(id, lane);
     this.updateRef(lane);
     this.post(lane.worker, { id, cancel: true });
@@ -217,7 +223,7 @@ export class EngineClient<M extends MethodMap<M> = EngineMethods> {
     for (const call of queued) {
       lane.live.delete(call.id);
       this.calls.delete(call.id);
-      lane.draining.add(call.id);
+      lane.draining.set(call.id, performance.now());
       this.drainingIn.set(call.id, lane);
       this.post(lane.worker, { id: call.id, cancel: true });
       try {
@@ -248,6 +254,10 @@ export class EngineClient<M extends MethodMap<M> = EngineMethods> {
       this.lanes.delete(lane);
       this.options.log?.('The retired engine worker has left its cancelled run and stopped.');
       void lane.worker.terminate();
+      // the serving worker may have got stuck meanwhile, when it could not retire
+      const current = this.current;
+      const stuckSince = current ? Math.min(...current.draining.values()) : Infinity;
+      if (current && performance.now() - stuckSince >= this.retireAfterMs) this.retire(current);
     }
     if (this.drainingIn.size > 0) return;
     const waiters = this.drainWaiters;
@@ -262,7 +272,7 @@ export class EngineClient<M extends MethodMap<M> = EngineMethods> {
       workerData: this.options.workerData,
       resourceLimits: { stackSizeMb: workerStackMb() },
     });
-    const lane: Lane = { worker, live: new Set(), draining: new Set(), retired: false };
+    const lane: Lane = { worker, live: new Set(), draining: new Map(), retired: false };
     worker.on('message', (message: ReplyMessage) => this.onReply(message));
     worker.on('error', (error) => this.onCrash(lane, `it threw ${error.name}: ${error.message}`));
     worker.on('exit', (code) => this.onCrash(lane, `it exited with code ${code}`));
@@ -295,7 +305,7 @@ export class EngineClient<M extends MethodMap<M> = EngineMethods> {
     if (!this.lanes.delete(lane)) return; // one we terminated on purpose
     if (this.current === lane) this.current = undefined;
     void lane.worker.terminate(); // after 'error' it is exiting anyway; make sure
-    for (const id of [...lane.draining]) this.forget(id);
+    for (const id of [...lane.draining.keys()]) this.forget(id);
     const failed = [...lane.live].map((id) => this.calls.get(id)!);
     for (const call of failed) this.settle(call);
     if (lane.retired && failed.length === 0) return; // it only held runs nobody wants
