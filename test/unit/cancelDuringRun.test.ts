@@ -61,12 +61,12 @@ describe('cancelling a long session.run', { timeout: 300_000 }, () => {
   after(() => models.remove());
 
   test('Engine.dispose() during the run: the process survives and exits by itself once the run is over', async () => {
-    const exit = await run([path.join(FIXTURES, 'disposeDuringRun.js'), models.dir, path.join(DIST, 'worker.js'), String(CANCEL_AT_CPU_MS)]);
+    const exit = await run([path.join(FIXTURES, 'slowRun.js'), models.dir, path.join(DIST, 'worker.js'), String(CANCEL_AT_CPU_MS), 'dispose']);
     assert.doesNotMatch(exit.stderr, /terminate called|FATAL ERROR|Napi::Error/);
     assert.equal(exit.signal, null, exit.stderr);
     assert.equal(exit.code, 0, exit.stderr);
     const events = exit.stdout.trim().split('\n').map((line) => JSON.parse(line) as object);
-    assert.deepEqual(events, [{ disposing: true }, { fill: 'CANCELLED' }, { disposed: true }]);
+    assert.deepEqual(events, [{ disposing: true }, { slow: 'CANCELLED' }, { disposed: true }]);
   });
 
   test('Ctrl+C on the CLI during the run: CANCELLED at once, exit 1 after the run, no abort', async () => {
@@ -90,7 +90,7 @@ describe('cancelling a long session.run', { timeout: 300_000 }, () => {
   });
 
   test('the next request after a cancelled run is answered by a fresh worker, not after the run', async () => {
-    const exit = await run([path.join(FIXTURES, 'retireDuringRun.js'), models.dir, path.join(DIST, 'worker.js'), String(CANCEL_AT_CPU_MS)]);
+    const exit = await run([path.join(FIXTURES, 'slowRun.js'), models.dir, path.join(DIST, 'worker.js'), String(CANCEL_AT_CPU_MS), 'retire']);
     assert.doesNotMatch(exit.stderr, /terminate called|FATAL ERROR|Napi::Error/);
     assert.equal(exit.signal, null, exit.stderr);
     assert.equal(exit.code, 0, exit.stderr);
