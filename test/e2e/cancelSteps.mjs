@@ -8,7 +8,10 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
-/** MatMuls of 512x512 in the slow model: ~7 s of one core here, so Esc lands inside the run on a fast machine too. */
+/**
+ * MatMuls of 512x512 in the slow model: ~11 s of one core here (measured with training beside), so Esc lands inside
+ * the run on a fast machine too, and the next hover, served by a fresh worker, comes back before the run ends.
+ */
 const SLOW_STEPS = 4000;
 
 /** The slow model's writer and the /proc CPU clock of the unit tests' helpers (TypeScript), bundled for this run. */
@@ -27,7 +30,7 @@ async function loadHelpers(root, runDir) {
 }
 
 /** Never throws: a failure is a failed check, so the steps after these still run. */
-export async function cancelLongRunSteps(page, { root, runDir, ws, shots, palette, openNewFile, hoverWord, extensionHosts, check, lap }) {
+export async function cancelLongRunSteps(page, { root, runDir, ws, shots, palette, openNewFile, hoverWord, lensLogText, extensionHosts, check, lap }) {
   const settingsFile = path.join(ws, '.vscode', 'settings.json');
   try {
     const { writeSlowBert, cpuMsOf } = await loadHelpers(root, runDir);
@@ -69,19 +72,26 @@ export async function cancelLongRunSteps(page, { root, runDir, ws, shots, palett
     check('cancel a long run', false, String(e && e.stack || e));
   }
   try {
-    rmSync(settingsFile, { force: true });
-    // the next request is served by a fresh worker, without waiting for the run ONNX Runtime cannot interrupt
+    // the next request, with the slow model's folder still in the settings (the same engine): a fresh worker serves
+    // it while the old one is still inside the run ONNX Runtime cannot interrupt
     const tab = page.locator('.tabs-container .tab', { hasText: 'README.md' }).first();
     if (await tab.count()) await tab.click();
     else await openNewFile('README.md', 'Banks, masks and completions');
     await page.locator('.monaco-editor .view-lines').filter({ hasText: 'We sat on the bank' }).first().waitFor();
     const t0 = Date.now();
     const hover = await hoverWord(page, 'We sat on the bank of the river.', 'bank', 'LM Lens', 120000);
-    lap(`hover after the cancelled run in ${Date.now() - t0} ms`);
+    const logAtHover = lensLogText();
+    const fresh = logAtHover.includes('a fresh worker serves from now on');
+    const oldLeft = logAtHover.includes('retired engine worker has left its cancelled run');
+    lap(`hover after the cancelled run in ${Date.now() - t0} ms (${fresh ? 'a fresh worker' : 'no fresh worker'}; the old one ${oldLeft ? 'had left' : 'still inside'} the run)`);
     check('cancel a long run: the next hover answers', hover.text.includes('LM Lens — "bank"'), `${Date.now() - t0} ms`);
+    check('cancel a long run: a fresh worker answers it while the old one is still inside the run', fresh && !oldLeft,
+      `log: fresh worker ${fresh}, old worker out of the run ${oldLeft}`);
     await page.mouse.move(5, 400);
     await page.keyboard.press('Escape');
   } catch (e) {
     check('cancel a long run: the next hover answers', false, String(e && e.stack || e));
+  } finally {
+    rmSync(settingsFile, { force: true });
   }
 }

@@ -316,7 +316,7 @@ try {
   await addModelSteps(page, { root, runDir, ws, shots, modelDirs, palette, check, lap }); // issue 7: Add / Remove Model (never throws)
   await fillAndCompletionSteps(page); // issue 5: Fill Mask, ghost text, Continue Text, Show Surprisal
   await cancelLongRunSteps(page, { root, runDir, ws, shots, palette, openNewFile: editorHelpers(page).openNewFile,
-    hoverWord, extensionHosts: extensionHostsWithOrt, check, lap }); // issue 12: Esc during a slow run (never throws)
+    hoverWord, lensLogText, extensionHosts: extensionHostsWithOrt, check, lap }); // issue 12: Esc during a slow run (never throws)
   // issue 6: the attention view and the Layers panel (last: it reloads the window)
   await attentionAndLayersSteps(page, { ws, shots, modelDirs, palette, wordPoint, check, lap, results }); // issue 6
 

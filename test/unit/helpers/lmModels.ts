@@ -290,7 +290,9 @@ export function writeLeftNeighbourBert(
  * The left-neighbour masked LM with a deliberately slow side chain, for cancelling a long `session.run`:
  * X_0 = I * sum(input_ids), X_{i+1} = X_i @ I (`steps` MatMuls of size x size), and the logits get
  * sum(X_steps) * 0 added, so the answers stay the left-neighbour model's. The chain depends on the input, so
- * ONNX Runtime cannot fold it away when it loads the model; one shared weight keeps the file small.
+ * ONNX Runtime cannot fold it away when it loads the model; one shared weight keeps the file small. The I that
+ * the MatMuls take is computed at run time (I * (s / s)): a constant one would be pre-packed by every MatMul
+ * node when the session loads (seconds of CPU and size^2 floats per node), and a cancel would land in the load.
  */
 export function slowLeftNeighbourMaskedModel(steps: number, size: number): Uint8Array {
   const v = BERT_VOCAB.length;
@@ -301,8 +303,10 @@ export function slowLeftNeighbourMaskedModel(steps: number, size: number): Uint8
     { op: 'Cast', inputs: ['input_ids'], outputs: ['ids_f'], attributes: [{ name: 'to', i: FLOAT }] },
     { op: 'ReduceSum', inputs: ['ids_f'], outputs: ['seed'], attributes: [{ name: 'keepdims', i: 0 }] },
     { op: 'Mul', inputs: ['I', 'seed'], outputs: ['x0'] },
+    { op: 'Div', inputs: ['seed', 'seed'], outputs: ['unit'] },
+    { op: 'Mul', inputs: ['I', 'unit'], outputs: ['I_run'] },
   ];
-  for (let i = 0; i < steps; i++) chain.push({ op: 'MatMul', inputs: [`x${i}`, 'I'], outputs: [`x${i + 1}`] });
+  for (let i = 0; i < steps; i++) chain.push({ op: 'MatMul', inputs: [`x${i}`, 'I_run'], outputs: [`x${i + 1}`] });
   chain.push(
     { op: 'ReduceSum', inputs: [`x${steps}`], outputs: ['total'], attributes: [{ name: 'keepdims', i: 0 }] },
     { op: 'Mul', inputs: ['total', 'zero_f'], outputs: ['nothing'] },
