@@ -4,6 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { writeLeftNeighbourBert } from './helpers/lmModels';
 import { DIST, REPO_ROOT, SHIPPED_MODELS, tempDir, writeElmoFolder } from './helpers/modelFolders';
 
 const CLI = path.join(DIST, 'cli.js');
@@ -60,6 +61,26 @@ describe('lm-lens sense', () => {
     assert.equal(r.candidates[0]!.senseKey, r['senseKey']);
     const total = r.candidates.reduce((s, c) => s + c.score, 0);
     assert.ok(Math.abs(total - 1) < 1e-2, `probabilities sum to ${total}`);
+  });
+
+  test('a BERT without sense vectors is not run: one that cannot give its hidden states does not fail the sense', () => {
+    const only = tempDir();
+    try {
+      writeElmoFolder(only.dir, 'elmo-test');
+      writeLeftNeighbourBert(only.dir, 'bert-no-layers'); // no transformer blocks to expose
+      const env = { ...process.env, LM_LENS_HOME: path.join(only.dir, 'home') };
+      const build = cli(['senses', 'build', '--only-models-dir', only.dir, '--model', 'bert-no-layers', '--limit', '2'], env);
+      assert.equal(build.status, 2, build.stderr);
+      assert.match(build.stderr.trim().split('\n').at(-1)!, /"code":"BAD_INPUT".*does not expose its hidden states/); // after progress lines
+      const run = cli(['sense', '--only-models-dir', only.dir, '--text', 'We sat on the bank of the river.', '--word', 'bank', '--model', 'bert-no-layers'], env);
+      assert.equal(run.status, 0, run.stderr);
+      const r = JSON.parse(run.stdout) as { senseKey: string; models: Record<string, string>; missingSenseVectors: string[] };
+      assert.equal(r.senseKey, 'bank%1:17:01::');
+      assert.deepEqual(r.models, {});
+      assert.deepEqual(r.missingSenseVectors, ['elmo-test', 'bert-no-layers']);
+    } finally {
+      only.remove();
+    }
   });
 
   test('--layer without sense vectors backs off to the most frequent sense', () => {

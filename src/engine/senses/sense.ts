@@ -166,13 +166,16 @@ export async function sense(params: SenseParams, ctx: RequestContext, services: 
   const elmoRun = params.elmo ? await runElmo(params.elmo, tokens, services, ctx) : undefined;
   const contextual = async (model: ModelInfo | undefined, ownLayers?: Float32Array[]) => {
     if (!model) return undefined;
+    const store = await storeFor(model, params.resources);
+    if (!store) missing.push(model.id);
+    // without sense vectors a model's own run says nothing here: not run (a big BERT, or one that cannot give its
+    // hidden states, would slow or fail the hover for no signal); the ELMo's run is shared and made anyway
+    if (!store && !ownLayers) return undefined;
     let layers = ownLayers;
     if (!layers) {
       const vectors = await contextVectors(model, [tokens], [[index]], services, () => ctx.checkpoint());
       layers = vectors.layers.map((_, l) => vectors.data.subarray(l * vectors.dim, (l + 1) * vectors.dim));
     }
-    const store = await storeFor(model, params.resources);
-    if (!store) missing.push(model.id);
     return { model, layers, store, projected: store?.projectLayers(layers) };
   };
   const elmo = await contextual(params.elmo, elmoRun ? elmoLayerViews(elmoRun, index) : undefined);
