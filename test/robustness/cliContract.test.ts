@@ -34,7 +34,7 @@ describe('the CLI contract', { concurrency: 6 }, () => {
   before(async () => {
     writeCountingGpt2(models.dir, 'counting');
     writeLeftNeighbourBert(models.dir, 'bert-test');
-    writeSlowBert(models.dir, 'slow-bert', 60, 512);
+    writeSlowBert(models.dir, 'slow-bert', 1500, 512); // a run of ~4 s of one core: Ctrl+C lands inside it
     hub = await FakeHub.start({ repo: 'Test/tiny-bert', files: bertLikeFiles(4000), mode: 'static' });
     // redirects every file to a URL given in the path: /to/<encoded URL>/Test/tiny-bert/resolve/main/<file>
     hostile = http.createServer((req, res) => {
