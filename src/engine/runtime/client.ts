@@ -230,7 +230,7 @@ export class EngineClient<M extends MethodMap<M> = EngineMethods> {
         fresh ??= this.ensureLane();
         this.send(call, fresh);
       } catch (error) {
-        call.detach();
+        this.settle(call);
         call.reject(new LensError('WORKER_CRASHED', `The engine worker could not start: ${String(error)}`));
       }
     }
