@@ -463,7 +463,8 @@ async function completionSteps(page) {
   if (completionNotice.buttons.includes("Don't Show Again")) await completionNotice.click("Don't Show Again");
 
   // half-way through a word: token healing takes the typed " Yo" back and the model writes " York" itself (the
-  // gpt2-mini of the 2026-12-01 20:24 session writes "rk City." for the line alone; the CI screenshot shows what it gets here);
+  // gpt2-mini of the 2026-12-01 20:24 session: "rk City." for the line alone, "rk," below the President line, as the CI
+  // screenshot shows);
   // sent as typed, a model goes on from "Yo" as if it were a word start
   await page.keyboard.press('Escape');
   await page.keyboard.press('Control+End');
