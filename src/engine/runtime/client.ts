@@ -89,8 +89,6 @@ export class EngineClient<M extends MethodMap<M> = EngineMethods> {
   private readonly lanes = new Set<Lane>();
   private nextId = 1;
   private readonly calls = new Map<number, Call>();
-  /** Which lane each cancelled, unanswered request is in. */
-  private readonly drainingIn = new Map<number, Lane>();
   private drainWaiters: (() => void)[] = [];
   private disposed = false;
 
@@ -200,8 +198,12 @@ export class EngineClient<M extends MethodMap<M> = EngineMethods> {
   private abandon(call: Call): void {
     const { lane, id } = call;
     this.settle(call);
+    this.drain(lane, id);
+  }
+
+  /** Tells `lane`'s worker to stop request `id`, which it is left to drain (it is no longer anybody's call). */
+  private drain(lane: Lane, id: number): void {
     lane.draining.set(id, performance.now());
-    this.drainingIn.set(id, lane);
     this.updateRef(lane);
     this.post(lane.worker, { id, cancel: true });
   }
@@ -223,9 +225,7 @@ export class EngineClient<M extends MethodMap<M> = EngineMethods> {
     for (const call of queued) {
       lane.live.delete(call.id);
       this.calls.delete(call.id);
-      lane.draining.set(call.id, performance.now());
-      this.drainingIn.set(call.id, lane);
-      this.post(lane.worker, { id: call.id, cancel: true });
+      this.drain(lane, call.id);
       try {
         fresh ??= this.ensureLane();
         this.send(call, fresh);
@@ -234,20 +234,29 @@ export class EngineClient<M extends MethodMap<M> = EngineMethods> {
         call.reject(new LensError('WORKER_CRASHED', `The engine worker could not start: ${String(error)}`));
       }
     }
-    this.updateRef(lane);
+  }
+
+  private get draining(): boolean {
+    return [...this.lanes].some((lane) => lane.draining.size > 0);
   }
 
   /** Resolves when every worker has answered every cancelled request (or has died). */
   private drained(): Promise<void> {
-    if (this.drainingIn.size === 0) return Promise.resolve();
+    if (!this.draining) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  private wakeDrainWaiters(): void {
+    if (this.draining) return;
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const done of waiters) done();
   }
 
   /** Request `id` has been answered (late) or its worker died: the worker has left it. */
   private forget(id: number): void {
-    const lane = this.drainingIn.get(id);
+    const lane = [...this.lanes].find((l) => l.draining.has(id));
     if (!lane) return;
-    this.drainingIn.delete(id);
     lane.draining.delete(id);
     this.updateRef(lane);
     if (lane.retired && lane.draining.size === 0 && lane.live.size === 0 && !this.disposed) {
@@ -259,10 +268,7 @@ export class EngineClient<M extends MethodMap<M> = EngineMethods> {
       const stuckSince = current ? Math.min(...current.draining.values()) : Infinity;
       if (current && performance.now() - stuckSince >= this.retireAfterMs) this.retire(current);
     }
-    if (this.drainingIn.size > 0) return;
-    const waiters = this.drainWaiters;
-    this.drainWaiters = [];
-    for (const done of waiters) done();
+    this.wakeDrainWaiters();
   }
 
   private ensureLane(): Lane {
@@ -305,7 +311,8 @@ export class EngineClient<M extends MethodMap<M> = EngineMethods> {
     if (!this.lanes.delete(lane)) return; // one we terminated on purpose
     if (this.current === lane) this.current = undefined;
     void lane.worker.terminate(); // after 'error' it is exiting anyway; make sure
-    for (const id of [...lane.draining.keys()]) this.forget(id);
+    lane.draining.clear(); // a dead worker is inside nothing
+    this.wakeDrainWaiters();
     const failed = [...lane.live].map((id) => this.calls.get(id)!);
     for (const call of failed) this.settle(call);
     if (lane.retired && failed.length === 0) return; // it only held runs nobody wants
