@@ -4,7 +4,7 @@
 // Screenshots go to test-results/e2e/. Exit code 0 when every check passed.
 import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { attentionAndLayersSteps } from './attentionSteps.mjs';
 import { addModelSteps } from './addModelSteps.mjs';
@@ -486,6 +486,38 @@ async function completionSteps(page) {
   await page.screenshot({ path: path.join(shots, 'continue-text.png') });
   // end-of-text is held back for 16 new tokens (a small model samples it right after a finished sentence)
   check('Continue Text inserts generated text, a sentence or so at least', after >= before + 16, `${before} -> ${after} characters`);
+
+  // lmLens.completion.topK 1 keeps only the most likely token at each step: two runs from the same place write the
+  // same text (at the default top-k 0, temperature 0.8 and top-p 0.95 draw a different continuation each time)
+  const settingsFile = path.join(ws, '.vscode', 'settings.json');
+  const savedSettings = existsSync(settingsFile) ? readFileSync(settingsFile, 'utf8') : undefined;
+  mkdirSync(path.dirname(settingsFile), { recursive: true });
+  writeFileSync(settingsFile, JSON.stringify({ ...(savedSettings ? JSON.parse(savedSettings) : {}), 'lmLens.completion.topK': 1 }, null, 2));
+  await page.waitForTimeout(10000); // the workspace file watcher (see addModelSteps)
+  const docText = async () => (await page.locator('.monaco-editor .view-lines').first().innerText()).replace(/\u00a0/g, ' ');
+  const logged = lensLogText().length;
+  const base = await docText();
+  const continueOnce = async () => {
+    await palette(page, 'LM Lens: Continue Text');
+    await progress.waitFor({ timeout: 30000 }).catch(() => {});
+    await progress.waitFor({ state: 'hidden', timeout: 120000 }).catch(() => {});
+    const text = await docText();
+    await page.keyboard.press('Control+Z'); // the whole continuation is one undo step
+    await page.waitForFunction(
+      (length) => document.querySelector('.monaco-editor .view-lines')?.innerText.length === length, base.length, { timeout: 10000 },
+    ).catch(() => {});
+    return text;
+  };
+  const first = await continueOnce();
+  const second = await continueOnce();
+  if (savedSettings === undefined) rmSync(settingsFile, { force: true });
+  else writeFileSync(settingsFile, savedSettings);
+  const sampled = lensLogText().slice(logged).split('\n').filter((l) => l.includes('continue with')).map((l) => /\(temperature [^)]*\)/.exec(l)?.[0]);
+  check(
+    'lmLens.completion.topK 1: Continue Text writes the same continuation twice',
+    first.length >= base.length + 16 && first === second && sampled.length === 2 && sampled.every((s) => s?.includes('top-k 1,')),
+    `${JSON.stringify(first.slice(base.length, base.length + 60))} / ${JSON.stringify(second.slice(base.length, base.length + 60))}; ${sampled.join(' ')}`,
+  );
 
   // Show Surprisal: the paragraph's perplexity in the status bar, tokens coloured
   await palette(page, 'LM Lens: Show Surprisal');

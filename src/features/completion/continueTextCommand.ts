@@ -49,6 +49,7 @@ export async function continueTextCommand(engines: EngineService, notices?: Mini
               // healed word), and the command then inserted a word or nothing
               minTokens: continueMinTokens(config.continueTokens),
               temperature: config.temperature,
+              topK: config.topK,
               topP: config.topP,
               repetitionPenalty: config.repetitionPenalty,
               ...(config.model ? { model: config.model } : {}),
@@ -68,7 +69,7 @@ export async function continueTextCommand(engines: EngineService, notices?: Mini
       },
     );
     log.info(
-      `continue with ${result.model}: ${result.tokens} tokens in ${result.ms} ms (${result.tokensPerSecond} tokens/s, ` +
+      `continue with ${result.model} (temperature ${config.temperature}, top-k ${config.topK}, top-p ${config.topP}): ${result.tokens} tokens in ${result.ms} ms (${result.tokensPerSecond} tokens/s, ` +
         `first after ${result.firstTokenMs} ms, ${result.finishReason}${result.truncated ? ', prompt cut' : ''}, seed ${result.seed ?? '-'})`,
     );
   } catch (error) {
