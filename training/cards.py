@@ -120,6 +120,9 @@ def write_all(meta, out, work, ids, smoke, names=("bert", "gpt2", "elmo", "nnlm"
                     if tr.get('bf16') else "fp32 (OpenBLAS); ") + "jemalloc keeps freed pages (see training/README.md)",
                  f"- continued from: {tr['init_from']} (earlier sessions: {fmt(tr.get('prior', {}).get('tokens', 0))} tokens, "
                  f"{tr.get('prior', {}).get('minutes', 0)} min)" if tr.get("init_from") else "- trained from scratch this session",
+                 *([f"- weights: the mean of {len(tr['averaged'])} session-end checkpoints of this lineage (training/average.py: "
+                    + ", ".join(f"{x['file']} at {fmt(x['cumulative_tokens'])} cumulative tokens" for x in tr["averaged"])
+                    + "); the figures below are the average's"] if tr.get("averaged") else []),
                  f"- cumulative: {fmt(tr.get('tokens', 0) + tr.get('prior', {}).get('tokens', 0))} tokens, "
                  f"{round((tr.get('elapsed', 0) / 60 + tr.get('prior', {}).get('minutes', 0)) / 60, 2)} hours of training",
                  f"- ONNX file: {meta.get('onnx_bytes', {}).get(name, 0) / 1e6:.1f} MB, opset 14; " + (

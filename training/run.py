@@ -307,6 +307,17 @@ def main():
                 raise SystemExit(f"continued from a checkpoint: prior {then['prior']}, peak {then['peak_lr']}; "
                                  f"expected {want}, peak {first['peak_lr'] * WARM_LR}")
             log(f"train: a run continued from a checkpoint starts from its history ({want['tokens']} tokens)")
+            # averaging the two ends of that lineage (training/average.py): the mean of the weights, the newer history
+            both = [os.path.join(work, "ckpt", f"{t}.pt") for t in ("gpt2-continued", "gpt2")]
+            avg_path = os.path.join(work, "ckpt", "gpt2-averaged.pt")
+            subprocess.run([sys.executable, os.path.join(TRAINING_DIR, "average.py"), "--out", avg_path, *both],
+                           env=env, check=True)
+            weights, avg = [torch.load(p)["model"] for p in both], torch.load(avg_path)
+            worst = max(float((avg["model"][k] - (weights[0][k] + weights[1][k]) / 2).abs().max())
+                        for k in weights[0] if weights[0][k].is_floating_point())
+            if worst > 1e-6 or avg["state"]["prior"] != then["prior"] or len(avg["state"]["averaged"]) != 2:
+                raise SystemExit(f"average: max difference from the mean {worst}, state {avg['state'].get('averaged')}")
+            log("train: two checkpoints of one lineage average to the mean of their weights, the newer one's history")
 
     import torch
     import export
@@ -339,7 +350,7 @@ def main():
             meta["onnx_bytes"][name] = size
             meta.setdefault("training", {})[name] = {k: st[k] for k in ("step", "tokens", "elapsed", "curve", "prior",
                                                                           "bf16", "threads", "init_from", "ranks", "accum",
-                                                                          "global_batch", "peak_lr") if k in st}
+                                                                          "global_batch", "peak_lr", "averaged") if k in st}
             meta["training"][name]["params"] = st.get("params")
             log(f"export: {IDS[name]} {size / 1e6:.1f} MB")
             check_warm_start(name, task, os.path.join(d, "onnx", "model.onnx"), a.smoke)

@@ -1,0 +1,89 @@
+"""Averages the weights of one model's lineage into one checkpoint: stochastic weight averaging over session ends
+(Izmailov et al. 2018; "latest weight averaging", Kaddour 2022).
+
+  cd training/work && /usr/bin/python3 ../average.py --model bert --out ckpt/bert.pt \\
+      ../../media/models/bert-mini/onnx/model.onnx ckpt/done-2026-12-01m/bert.pt ckpt/done-2026-12-01n/bert.pt
+
+Every session ends its run at a small learning rate, near a minimum of its own; the next warm restart climbs off it
+and settles in a neighbouring one, and the average of such ends tends to generalise better than any one of them
+(measured in the 2026-12-01 23:14 session on bert-mini; training/README.md has the figures).
+
+Inputs are training checkpoints (WORK/ckpt/*.pt) or a shipped ONNX export (its weights read back as a warm start
+reads them; its history from config.json). They must be one architecture and one lineage: each continued from the
+one before it (its recorded history holds the earlier one's tokens). The written checkpoint has the newest input's
+state (its history is the lineage's) with `averaged` listing what went in; `run.py --from export` exports it like any
+other, and its card says it is an average. Tensors an export leaves out (BERT's next-sentence head) are the newest's.
+"""
+import argparse
+import json
+import os
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import train as T  # noqa: E402
+from common import log  # noqa: E402
+
+
+def load(path, model):
+    """A checkpoint as {"model", "opt", "state"}; a shipped ONNX export as one with its weights and history."""
+    if not path.endswith(".onnx"):
+        return torch.load(path, map_location="cpu")
+    if model is None:
+        raise SystemExit(f"average: {path} is an ONNX export: say which model it is (--model bert, gpt2, ...)")
+    model_dir = os.path.dirname(os.path.dirname(path))
+    layers = T.shipped_layers(model, path)
+    net = T.build(model, json.load(open(os.path.join(model_dir, "config.json")))["vocab_size"], False, layers)
+    loaded, total = T.init_from_onnx(net, path)
+    if loaded < total:
+        raise SystemExit(f"average: only {loaded} of {total} tensors of {path} fit a {model}")
+    # the shipped history as a state whose history_after() is that history
+    history = T.prior_training(model_dir)
+    state = {"prior": {**history, "sessions": history["sessions"] - 1}, "tokens": 0, "elapsed": 0.0, "layers": layers}
+    return {"model": net.state_dict(), "opt": None, "state": state}
+
+
+def cumulative_tokens(state):
+    return T.history_after(state)["tokens"]
+
+
+def average(paths, model=None):
+    """The mean of the inputs' weights (float tensors in fp32) and the newest one's state plus `averaged`; the inputs
+    sorted oldest first by their history. Refuses inputs of other shapes or of two lineages."""
+    if len(paths) < 2:
+        raise SystemExit("average: give two checkpoints or more")
+    cs = sorted(((load(p, model), p) for p in paths), key=lambda cp: cumulative_tokens(cp[0]["state"]))
+    newest = cs[-1][0]
+    for (older, p_old), (newer, p_new) in zip(cs, cs[1:]):
+        if set(older["model"]) != set(newer["model"]) or any(
+                older["model"][k].shape != newer["model"][k].shape for k in newer["model"]):
+            raise SystemExit(f"average: {p_old} and {p_new} are not the same architecture")
+        started = (newer["state"].get("prior") or {}).get("tokens", 0)
+        if started < cumulative_tokens(older["state"]):
+            raise SystemExit(f"average: {p_new} did not continue from {p_old} (its history starts at {started} tokens, "
+                             f"before the other's {cumulative_tokens(older['state'])}): not one lineage")
+    weights = {}
+    for k, v in newest["model"].items():
+        if v.is_floating_point() and not k.startswith(T.TRAINING_ONLY):
+            weights[k] = (sum(c["model"][k].float() for c, _ in cs) / len(cs)).to(v.dtype)
+        else:
+            weights[k] = v
+    state = dict(newest["state"])
+    state["averaged"] = [{"file": os.path.relpath(p), "cumulative_tokens": cumulative_tokens(c["state"])}
+                         for c, p in cs]
+    return {"model": weights, "opt": newest["opt"], "state": state}
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("inputs", nargs="+", help="checkpoints (.pt) and at most one shipped ONNX export (.onnx)")
+    ap.add_argument("--model", choices=list(T.SIZES), help="which model an ONNX input is")
+    ap.add_argument("--out", required=True, help="the checkpoint to write (WORK/ckpt/<model>.pt for an export)")
+    a = ap.parse_args()
+    c = average(a.inputs, a.model)
+    tmp = a.out + ".tmp"
+    torch.save(c, tmp)
+    os.replace(tmp, a.out)
+    went_in = ", ".join(f"{x['file']} ({x['cumulative_tokens']:,} tokens)" for x in c["state"]["averaged"])
+    log(f"average: the mean of {len(a.inputs)} -> {a.out} ({went_in})")
