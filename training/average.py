@@ -23,7 +23,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import train as T  # noqa: E402
-from common import log  # noqa: E402
+from common import REPO, log  # noqa: E402
 
 
 def load(path, model):
@@ -42,6 +42,13 @@ def load(path, model):
     history = T.prior_training(model_dir)
     state = {"prior": {**history, "sessions": history["sessions"] - 1}, "tokens": 0, "elapsed": 0.0, "layers": layers}
     return {"model": net.state_dict(), "opt": None, "state": state}
+
+
+def named(path):
+    """How a card names an input: a checkpoint by its path in the repository, an ONNX export by its model folder."""
+    if path.endswith(".onnx"):
+        return f"the {os.path.basename(os.path.dirname(os.path.dirname(os.path.abspath(path))))} ONNX export"
+    return os.path.relpath(os.path.abspath(path), REPO)
 
 
 def cumulative_tokens(state):
@@ -70,8 +77,7 @@ def average(paths, model=None):
         else:
             weights[k] = v
     state = dict(newest["state"])
-    state["averaged"] = [{"file": os.path.relpath(p), "cumulative_tokens": cumulative_tokens(c["state"])}
-                         for c, p in cs]
+    state["averaged"] = [{"file": named(p), "cumulative_tokens": cumulative_tokens(c["state"])} for c, p in cs]
     return {"model": weights, "opt": newest["opt"], "state": state}
 
 
