@@ -427,7 +427,7 @@ async function completionSteps(page) {
   writeFileSync(path.join(ws, 'ghost.md'), '# Ghost text\n\n');
   await openNewFile('ghost.md', 'Ghost text');
   await page.keyboard.press('Control+End');
-  // gpt2-mini gives " States" 0.94 after "The President of the United", then guesses (the next token < 0.2): the
+  // gpt2-mini gives " States" 0.95 after "The President of the United", then guesses (the next token < 0.2): the
   // ghost text is cut to the sure word; typed with the space a writer leaves before pausing (the prompt is healed)
   const typed = 'The President of the United';
   await page.keyboard.type(typed, { delay: 40 });
@@ -463,8 +463,7 @@ async function completionSteps(page) {
   if (completionNotice.buttons.includes("Don't Show Again")) await completionNotice.click("Don't Show Again");
 
   // half-way through a word: token healing takes the typed " Yo" back and the model writes " York" itself (the
-  // gpt2-mini of the 2026-12-01 20:24 session: "rk City." for the line alone, "rk," below the President line, as the CI
-  // screenshot shows);
+  // gpt2-mini of the 2026-12-01 23:14 session: "rk City." for the line alone);
   // sent as typed, a model goes on from "Yo" as if it were a word start
   await page.keyboard.press('Escape');
   await page.keyboard.press('Control+End');
