@@ -476,12 +476,17 @@ async function completionSteps(page) {
   // Continue Text streams into the document under a progress notification
   await page.keyboard.press('Escape');
   await page.keyboard.press('Control+End');
-  const before = (await page.locator('.monaco-editor .view-lines').first().innerText()).length;
-  await palette(page, 'LM Lens: Continue Text');
+  const docText = async () => (await page.locator('.monaco-editor .view-lines').first().innerText()).replace(/\u00a0/g, ' ');
   const progress = page.locator('.notifications-toasts .notification-list-item-message', { hasText: 'continuing the text' }).first();
-  await progress.waitFor({ timeout: 30000 }).catch(() => {});
-  await progress.waitFor({ state: 'hidden', timeout: 120000 }).catch(() => {});
-  const after = (await page.locator('.monaco-editor .view-lines').first().innerText()).length;
+  /** Runs Continue Text at the cursor and waits for its progress notification to close: the document's text then. */
+  const continueText = async () => {
+    await palette(page, 'LM Lens: Continue Text');
+    await progress.waitFor({ timeout: 30000 }).catch(() => {});
+    await progress.waitFor({ state: 'hidden', timeout: 120000 }).catch(() => {});
+    return docText();
+  };
+  const before = (await docText()).length;
+  const after = (await continueText()).length;
   await page.screenshot({ path: path.join(shots, 'continue-text.png') });
   // end-of-text is held back for 16 new tokens (a small model samples it right after a finished sentence)
   check('Continue Text inserts generated text, a sentence or so at least', after >= before + 16, `${before} -> ${after} characters`);
@@ -493,14 +498,10 @@ async function completionSteps(page) {
   mkdirSync(path.dirname(settingsFile), { recursive: true });
   writeFileSync(settingsFile, JSON.stringify({ ...(savedSettings ? JSON.parse(savedSettings) : {}), 'lmLens.completion.topK': 1 }, null, 2));
   await page.waitForTimeout(10000); // the workspace file watcher (see addModelSteps)
-  const docText = async () => (await page.locator('.monaco-editor .view-lines').first().innerText()).replace(/\u00a0/g, ' ');
   const logged = lensLogText().length;
   const base = await docText();
   const continueOnce = async () => {
-    await palette(page, 'LM Lens: Continue Text');
-    await progress.waitFor({ timeout: 30000 }).catch(() => {});
-    await progress.waitFor({ state: 'hidden', timeout: 120000 }).catch(() => {});
-    const text = await docText();
+    const text = await continueText();
     await page.keyboard.press('Control+Z'); // the whole continuation is one undo step
     await page.waitForFunction(
       (length) => document.querySelector('.monaco-editor .view-lines')?.innerText.length === length, base.length, { timeout: 10000 },
