@@ -318,6 +318,16 @@ def main():
             if worst > 1e-6 or avg["state"]["prior"] != then["prior"] or len(avg["state"]["averaged"]) != 2:
                 raise SystemExit(f"average: max difference from the mean {worst}, state {avg['state'].get('averaged')}")
             log("train: two checkpoints of one lineage average to the mean of their weights, the newer one's history")
+            # a run from the average and a run from its newest input share a history; their random streams must differ
+            starts = {}
+            for src, tag in ((avg_path, "gpt2-from-average"), (both[0], "gpt2-from-newest")):
+                subprocess.run([sys.executable, train_py, "gpt2", "--work", work, "--smoke", "--max-steps", "1",
+                                "--init-from", src, "--tag", tag], env=env, check=True)
+                st = torch.load(os.path.join(work, "ckpt", f"{tag}.pt"))["state"]
+                starts[tag] = (st["prior"]["sessions"], st["prior"]["tokens"], st["start"])
+            if len({v[:2] for v in starts.values()}) != 1 or len({v[2] for v in starts.values()}) != 2:
+                raise SystemExit(f"runs from an average and from its newest input: (sessions, tokens, start) {starts}")
+            log("train: runs from an average and from its newest input share a history and draw different streams")
 
     import torch
     import export

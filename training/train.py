@@ -12,6 +12,7 @@ import json
 import math
 import os
 import time
+import zlib
 
 import numpy as np
 import torch
@@ -350,6 +351,20 @@ def unnamed_onnx_weights(graph, inits):
     return out
 
 
+def weights_digest(model):
+    """A 32-bit digest of a model's weights (CRC-32 of their bytes in parameter order): what a run started from."""
+    crc = 0
+    for p in model.state_dict().values():
+        crc = zlib.crc32(p.detach().float().cpu().contiguous().numpy().tobytes(), crc)
+    return crc
+
+
+def torch_seed(history, per_session):
+    """The torch seed of a run's place in its history (session, step[, start digest]); () is a fresh run's."""
+    sessions, step, start = (tuple(history) + (0, 0, 0))[:3]
+    return per_session * sessions + step + 104_729 * start
+
+
 def history_after(state):
     """The training history a run leaves behind: the one it started from plus its own tokens, minutes and session
     (what an export records as cumulative, and what a run continued from its checkpoint starts from)."""
@@ -460,16 +475,16 @@ class ShardStreams:
     a plain run is unchanged; shard s > 0 is seeded from s (and from the run's history, see train). With one shard, `use`
     never switches anything."""
 
-    def __init__(self, task, shards, device, history=(0, 0)):
+    def __init__(self, task, shards, device, history=()):
         self.task, self.cuda = task, str(device).startswith("cuda")
         self.np, self.torch, self.current = {}, {}, None
         for s in shards:
-            self.np[s] = task.rng if s == 0 else np.random.default_rng((1234, s, *history) if any(history) else (1234, s))
+            self.np[s] = task.rng if s == 0 else np.random.default_rng((1234, s, *history))
             if s == 0:
                 self.torch[s] = self._get()
             else:
                 g = torch.Generator(device=device if self.cuda else "cpu")
-                g.manual_seed(1_000_003 * s + 7_919 * history[0] + history[1])
+                g.manual_seed(1_000_003 * s + torch_seed(history, 7_919))
                 self.torch[s] = g.get_state()
 
     def _get(self):
@@ -588,11 +603,18 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
     # resume, would otherwise draw again the very samples, masks and dropout of the run before it (every session did
     # until 2026-12-01, which is why bert-mini's training loss rose within each run: its first batches were the ones
     # every earlier session had trained on). A fresh run (history (0, 0)) keeps the streams it always had.
-    history = (int((state.get("prior") or {}).get("sessions", 0)), int(state["step"]))
-    if history != (0, 0):
+    # Two runs with one history can still start from different weights: a run from an average of checkpoints carries
+    # the history of its newest input, so it drew the same streams as a sibling run from that input (2026-12-02). The
+    # start's weights name the streams too (a digest kept in the state, so a resume draws what the run would have).
+    if init_from and not resume:
+        state["start"] = weights_digest(m)
+    sessions, step, start = int((state.get("prior") or {}).get("sessions", 0)), int(state["step"]), state.get("start")
+    history = () if (sessions, step, start) == (0, 0, None) else (sessions, step) + ((start,) if start else ())
+    if history:
         task.use_rng(np.random.default_rng((1234, *history)))
-        torch.manual_seed(1_000_003 * history[0] + history[1])
-        say(f"{name}: random streams for session {history[0] + 1}, step {history[1]} (no batch of an earlier run replayed)")
+        torch.manual_seed(torch_seed(history, 1_000_003))
+        say(f"{name}: random streams for session {sessions + 1}, step {step}"
+            + (f", start {start:08x}" if start else "") + " (no batch of an earlier run replayed)")
     state["params"] = nparams  # in every checkpoint: a run stopped between two still exports a complete card
     streams = ShardStreams(task, ranks.shards, device, history)
     net = ranks.wrap(Objective(task), find_unused=name == "elmo") if ranks.on else None  # adaptive softmax: a
