@@ -2,9 +2,10 @@
 // bert-mini stripped of its attention outputs, like a Hugging Face export), Show Models lists it, and
 // "LM Lens: Remove Model" deletes it. Needs bert-mini in media/models or E2E_MODELS_DIR; skipped without it.
 import * as esbuild from 'esbuild';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { setWorkspaceSettings } from './workspaceSettings.mjs';
 
 /** The fake hub and the fixture helpers are TypeScript: bundle them once for this run. */
 async function loadFixtures(root, runDir) {
@@ -33,16 +34,14 @@ export async function addModelSteps(page, { root, runDir, ws, shots, modelDirs, 
     return;
   }
   let hub;
+  let restoreSettings = () => {};
   const downloads = path.join(runDir, 'data', 'User', 'globalStorage', 'lm-lens.lm-lens', 'models');
   const toast = (text) => page.locator('.notifications-toasts .notification-list-item', { hasText: text }).first();
   try {
     const { FakeHub, hubFilesFromFolder } = await loadFixtures(root, runDir);
     hub = await FakeHub.start({ repo: 'Test/bert-mini', files: hubFilesFromFolder(bertDir) });
-    // the endpoint as a workspace setting (VS Code watches the workspace; a rewritten user settings file went unnoticed)
-    mkdirSync(path.join(ws, '.vscode'), { recursive: true });
-    const settingsFile = path.join(ws, '.vscode', 'settings.json');
-    const settings = existsSync(settingsFile) ? JSON.parse(readFileSync(settingsFile, 'utf8')) : {};
-    writeFileSync(settingsFile, JSON.stringify({ ...settings, 'lmLens.hub.endpoint': hub.url }, null, 2));
+    // the endpoint as a workspace setting
+    restoreSettings = setWorkspaceSettings(ws, { 'lmLens.hub.endpoint': hub.url });
     // the file watcher can take seconds on a busy machine (a 3 s wait once read the old endpoint in CI)
     await page.waitForTimeout(10000);
 
@@ -89,6 +88,7 @@ export async function addModelSteps(page, { root, runDir, ws, shots, modelDirs, 
     check('Add Model / Remove Model steps finished', false, String(error?.stack ?? error));
     await page.screenshot({ path: path.join(shots, 'add-model-failure.png') }).catch(() => {});
   } finally {
+    restoreSettings();
     await hub?.close();
   }
 }

@@ -4,9 +4,10 @@
 // show no error, and answer the next request (a hover): ONNX Runtime cannot interrupt the run, so the engine
 // retires that worker and a fresh one serves the hover while the old one finishes the run nobody wants.
 import * as esbuild from 'esbuild';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { setWorkspaceSettings } from './workspaceSettings.mjs';
 
 /**
  * MatMuls of 512x512 in the slow model: ~11 s of one core here (measured with training beside), so Esc lands inside
@@ -31,15 +32,14 @@ async function loadHelpers(root, runDir) {
 
 /** Never throws: a failure is a failed check, so the steps after these still run. */
 export async function cancelLongRunSteps(page, { root, runDir, ws, shots, palette, openNewFile, hoverWord, lensLogText, extensionHosts, check, lap }) {
-  const settingsFile = path.join(ws, '.vscode', 'settings.json');
+  let restoreSettings = () => {};
   try {
     const { writeSlowBert, cpuMsOf } = await loadHelpers(root, runDir);
     const slowDir = path.join(runDir, 'slow-models');
     mkdirSync(slowDir, { recursive: true });
     writeSlowBert(slowDir, 'slow-bert', SLOW_STEPS);
     const hostCpuMs = (hosts) => hosts.map((h) => cpuMsOf(Number(h.pid)) ?? 0).reduce((a, b) => a + b, 0);
-    mkdirSync(path.dirname(settingsFile), { recursive: true });
-    writeFileSync(settingsFile, JSON.stringify({ 'lmLens.models.folders': [slowDir], 'lmLens.fillMask.model': 'slow-bert' }, null, 2));
+    restoreSettings = setWorkspaceSettings(ws, { 'lmLens.models.folders': [slowDir], 'lmLens.fillMask.model': 'slow-bert' });
     await page.waitForTimeout(1500); // the configuration change reaches the extension host
 
     writeFileSync(path.join(ws, 'slow-fill.md'), 'The [MASK] barked at the slow model.\n');
@@ -92,6 +92,6 @@ export async function cancelLongRunSteps(page, { root, runDir, ws, shots, palett
   } catch (e) {
     check('cancel a long run: the next hover answers', false, String(e && e.stack || e));
   } finally {
-    rmSync(settingsFile, { force: true });
+    restoreSettings();
   }
 }

@@ -4,8 +4,9 @@
 // Screenshots go to test-results/e2e/. Exit code 0 when every check passed.
 import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { setWorkspaceSettings } from './workspaceSettings.mjs';
 import { attentionAndLayersSteps } from './attentionSteps.mjs';
 import { addModelSteps } from './addModelSteps.mjs';
 import { cancelLongRunSteps } from './cancelSteps.mjs';
@@ -493,10 +494,7 @@ async function completionSteps(page) {
 
   // lmLens.completion.topK 1 keeps only the most likely token at each step: two runs from the same place write the
   // same text (at the default top-k 0, temperature 0.8 and top-p 0.95 draw a different continuation each time)
-  const settingsFile = path.join(ws, '.vscode', 'settings.json');
-  const savedSettings = existsSync(settingsFile) ? readFileSync(settingsFile, 'utf8') : undefined;
-  mkdirSync(path.dirname(settingsFile), { recursive: true });
-  writeFileSync(settingsFile, JSON.stringify({ ...(savedSettings ? JSON.parse(savedSettings) : {}), 'lmLens.completion.topK': 1 }, null, 2));
+  const restoreSettings = setWorkspaceSettings(ws, { 'lmLens.completion.topK': 1 });
   await page.waitForTimeout(10000); // the workspace file watcher (see addModelSteps)
   const logged = lensLogText().length;
   const base = await docText();
@@ -510,8 +508,7 @@ async function completionSteps(page) {
   };
   const first = await continueOnce();
   const second = await continueOnce();
-  if (savedSettings === undefined) rmSync(settingsFile, { force: true });
-  else writeFileSync(settingsFile, savedSettings);
+  restoreSettings();
   const sampled = lensLogText().slice(logged).split('\n').filter((l) => l.includes('continue with')).map((l) => /\(temperature [^)]*\)/.exec(l)?.[0]);
   check(
     'lmLens.completion.topK 1: Continue Text writes the same continuation twice',
