@@ -8,13 +8,13 @@
 // Not included: the 200 ms pause after the cursor stops (by design), and the webview's drawing.
 // Every timing is the median of --runs runs after one warm-up; ONNX Runtime uses one intra-op thread.
 // Usage: npm run build && node test/bench/attention.mjs [--models-dir DIR] [--runs 5] [--json]
-import * as esbuild from 'esbuild';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { requireTs } from '../requireTs.mjs';
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
@@ -36,22 +36,11 @@ if (!bertDir) throw new Error('no bert-mini in media/models or training/work-smo
 // the engine (dist/engine.js) and, bundled here, the host's payload builders and the test ONNX writer
 if (!existsSync(path.join(root, 'dist', 'engine.js'))) throw new Error('run npm run build first');
 const { Engine, modelDirectories } = require(path.join(root, 'dist', 'engine.js'));
-const libFile = path.join(root, 'out', 'bench', 'attention-lib.cjs');
-await esbuild.build({
-  stdin: {
-    contents:
-      "export { readySummary, headsPayload, thumbnailsPayload } from './src/features/attention/attentionPayload';\n" +
-      "export { encodeModel, FLOAT, INT64 } from './test/unit/helpers/onnxWriter';\n",
-    resolveDir: root,
-    loader: 'ts',
-  },
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  outfile: libFile,
-  logLevel: 'warning',
-});
-const { readySummary, headsPayload, thumbnailsPayload, encodeModel, FLOAT, INT64 } = require(libFile);
+const { readySummary, headsPayload, thumbnailsPayload, encodeModel, FLOAT, INT64 } = await requireTs(
+  root, path.join(root, 'out', 'bench', 'attention-lib.cjs'), {
+    './src/features/attention/attentionPayload': ['readySummary', 'headsPayload', 'thumbnailsPayload'],
+    './test/unit/helpers/onnxWriter': ['encodeModel', 'FLOAT', 'INT64'],
+  });
 
 /** A BERT-shaped graph with `layers` x `heads` attention outputs: softmax(scale_lh * ids ⊗ ids), stacked. */
 function syntheticModel(layers, heads) {

@@ -6,13 +6,13 @@
 // this thread (onnxruntime-node, one intra-op thread like the engine's default): the rest is our overhead.
 // Usage: npm run build && node test/bench/hover.mjs [--models-dir DIR]... [--runs 30] [--warmup 10] [--json]
 //   DIR defaults to media/models (then training/work-smoke/models for models missing there: speed only).
-import * as esbuild from 'esbuild';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { requireTs } from '../requireTs.mjs';
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
@@ -34,18 +34,11 @@ const dirs = values['models-dir']?.length
 
 // the pure TypeScript the hover runs before the engine, bundled for this script
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'lm-lens-bench-'));
-const helper = path.join(tmp, 'helper.cjs');
-await esbuild.build({
-  stdin: {
-    contents: `export { wordContextAt } from './src/features/hover/wordContext';
-export { elmoFeeds, parseElmoConfig } from './src/engine/elmo';
-export { loadTokenizer } from './src/engine/tokenizer';`,
-    resolveDir: root,
-    loader: 'ts',
-  },
-  bundle: true, platform: 'node', format: 'cjs', outfile: helper, logLevel: 'warning',
+const H = await requireTs(root, path.join(tmp, 'helper.cjs'), {
+  './src/features/hover/wordContext': ['wordContextAt'],
+  './src/engine/elmo': ['elmoFeeds', 'parseElmoConfig'],
+  './src/engine/tokenizer': ['loadTokenizer'],
 });
-const H = require(helper);
 const { Engine, modelDirectories } = require(path.join(root, 'dist', 'engine.js'));
 const ort = require('onnxruntime-node');
 

@@ -1,29 +1,17 @@
 // Issue 7 in a real VS Code: "LM Lens: Add Model…" downloads a Hub-shaped repository served on loopback (our
 // bert-mini stripped of its attention outputs, like a Hugging Face export), Show Models lists it, and
 // "LM Lens: Remove Model" deletes it. Needs bert-mini in media/models or E2E_MODELS_DIR; skipped without it.
-import * as esbuild from 'esbuild';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
+import { requireTs } from '../requireTs.mjs';
 import { setWorkspaceSettings } from './workspaceSettings.mjs';
 
 /** The fake hub and the fixture helpers are TypeScript: bundle them once for this run. */
-async function loadFixtures(root, runDir) {
-  const outfile = path.join(runDir, 'add-model-fixtures.cjs');
-  await esbuild.build({
-    stdin: {
-      contents: `export { FakeHub } from './test/fixtures/hub/fakeHub';
-                 export { hubFilesFromFolder } from './test/fixtures/hub/plainExport';`,
-      resolveDir: root,
-      loader: 'ts',
-    },
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    outfile,
-    logLevel: 'warning',
+function loadFixtures(root, runDir) {
+  return requireTs(root, path.join(runDir, 'add-model-fixtures.cjs'), {
+    './test/fixtures/hub/fakeHub': ['FakeHub'],
+    './test/fixtures/hub/plainExport': ['hubFilesFromFolder'],
   });
-  return createRequire(import.meta.url)(outfile);
 }
 
 /** Never throws: a failure is a failed check, so the steps after these still run. */

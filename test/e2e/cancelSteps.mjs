@@ -3,10 +3,9 @@
 // Esc closes the QuickPick while ONNX Runtime is inside the run. The extension host must stay the same process,
 // show no error, and answer the next request (a hover): ONNX Runtime cannot interrupt the run, so the engine
 // retires that worker and a fresh one serves the hover while the old one finishes the run nobody wants.
-import * as esbuild from 'esbuild';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
+import { requireTs } from '../requireTs.mjs';
 import { setWorkspaceSettings } from './workspaceSettings.mjs';
 
 /**
@@ -16,18 +15,11 @@ import { setWorkspaceSettings } from './workspaceSettings.mjs';
 const SLOW_STEPS = 4000;
 
 /** The slow model's writer and the /proc CPU clock of the unit tests' helpers (TypeScript), bundled for this run. */
-async function loadHelpers(root, runDir) {
-  const outfile = path.join(runDir, 'cancel-helpers.cjs');
-  await esbuild.build({
-    stdin: {
-      contents: `export { writeSlowBert } from './test/unit/helpers/lmModels';
-                 export { cpuMsOf } from './test/unit/helpers/cli';`,
-      resolveDir: root,
-      loader: 'ts',
-    },
-    bundle: true, platform: 'node', format: 'cjs', outfile, logLevel: 'warning',
+function loadHelpers(root, runDir) {
+  return requireTs(root, path.join(runDir, 'cancel-helpers.cjs'), {
+    './test/unit/helpers/lmModels': ['writeSlowBert'],
+    './test/unit/helpers/cli': ['cpuMsOf'],
   });
-  return createRequire(import.meta.url)(outfile);
 }
 
 /** Never throws: a failure is a failed check, so the steps after these still run. */
