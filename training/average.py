@@ -10,7 +10,7 @@ and settles in a neighbouring one, and the average of such ends tends to general
 
 Inputs are training checkpoints (WORK/ckpt/*.pt) or a shipped ONNX export (its weights read back as a warm start
 reads them; its history from config.json). They must be one architecture and one lineage: each continued from the
-one before it (its recorded history holds the earlier one's tokens). The written checkpoint has the newest input's
+one before it (its recorded history holds the earlier one's tokens), or was taken later in the same run. The written checkpoint has the newest input's
 state (its history is the lineage's) with `averaged` listing what went in; `run.py --from export` exports it like any
 other, and its card says it is an average. Tensors an export leaves out (BERT's next-sentence head) are the newest's.
 """
@@ -55,6 +55,15 @@ def cumulative_tokens(state):
     return T.history_after(state)["tokens"]
 
 
+def same_run(older, newer):
+    """Two checkpoints of one run (say, copies of its checkpoint taken along the way, for an average over the run's
+    tail): the same history and start, and the older one's training curve a prefix of the newer one's."""
+    a, b = older["state"], newer["state"]
+    curve_a, curve_b = a.get("curve") or [], b.get("curve") or []
+    return (a.get("prior") == b.get("prior") and a.get("start") == b.get("start") and bool(curve_a)
+            and curve_b[:len(curve_a)] == curve_a)
+
+
 def average(paths, model=None):
     """The mean of the inputs' weights (float tensors in fp32) and the newest one's state plus `averaged`; the inputs
     sorted oldest first by their history. Refuses inputs of other shapes or of two lineages."""
@@ -67,7 +76,7 @@ def average(paths, model=None):
                 older["model"][k].shape != newer["model"][k].shape for k in newer["model"]):
             raise SystemExit(f"average: {p_old} and {p_new} are not the same architecture")
         started = (newer["state"].get("prior") or {}).get("tokens", 0)
-        if started < cumulative_tokens(older["state"]):
+        if started < cumulative_tokens(older["state"]) and not same_run(older, newer):
             raise SystemExit(f"average: {p_new} did not continue from {p_old} (its history starts at {started} tokens, "
                              f"before the other's {cumulative_tokens(older['state'])}): not one lineage")
     weights = {}
@@ -77,7 +86,8 @@ def average(paths, model=None):
         else:
             weights[k] = v
     state = dict(newest["state"])
-    state["averaged"] = [{"file": named(p), "cumulative_tokens": cumulative_tokens(c["state"])} for c, p in cs]
+    state["averaged"] = [{"file": named(p), "cumulative_tokens": cumulative_tokens(c["state"]),
+                          **({"of": c["state"]["averaged"]} if c["state"].get("averaged") else {})} for c, p in cs]
     return {"model": weights, "opt": newest["opt"], "state": state}
 
 

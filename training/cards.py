@@ -98,6 +98,12 @@ def write_all(meta, out, work, ids, smoke, names=("bert", "gpt2", "elmo", "nnlm"
     corpus_line = (f"Training text: {corpus.get('train_words', 0):,} words a pass (repeats counted) of public-domain and permissively licensed "
                    f"English — {src}. "
                    f"Test split: {corpus.get('test_words', 0):,} words (held out by a hash of each paragraph).")
+    def averaged_line(went_in):
+        """What an averaged checkpoint is the mean of (training/average.py), an input that is itself a mean spelt out."""
+        return (f"the mean of {len(went_in)} checkpoints of this lineage (training/average.py: "
+                + ", ".join((averaged_line(x["of"]) if x.get("of") else x["file"])
+                            + f" at {fmt(x['cumulative_tokens'])} cumulative tokens" for x in went_in) + ")")
+
     for name in names:
         d = os.path.join(out, ids[name])
         if not os.path.isdir(d):
@@ -121,9 +127,8 @@ def write_all(meta, out, work, ids, smoke, names=("bert", "gpt2", "elmo", "nnlm"
                     if tr.get('bf16') else "fp32 (OpenBLAS); ") + "jemalloc keeps freed pages (see training/README.md)",
                  f"- continued from: {tr['init_from']} (earlier sessions: {fmt(tr.get('prior', {}).get('tokens', 0))} tokens, "
                  f"{tr.get('prior', {}).get('minutes', 0)} min)" if tr.get("init_from") else "- trained from scratch this session",
-                 *([f"- weights: the mean of {len(tr['averaged'])} session-end checkpoints of this lineage (training/average.py: "
-                    + ", ".join(f"{x['file']} at {fmt(x['cumulative_tokens'])} cumulative tokens" for x in tr["averaged"])
-                    + "); the figures below are the average's"] if tr.get("averaged") else []),
+                 *([f"- weights: {averaged_line(tr['averaged'])}; the figures below are the average's"]
+                   if tr.get("averaged") else []),
                  f"- cumulative: {fmt(tr.get('tokens', 0) + tr.get('prior', {}).get('tokens', 0))} tokens, "
                  f"{round((tr.get('elapsed', 0) / 60 + tr.get('prior', {}).get('minutes', 0)) / 60, 2)} hours of training",
                  f"- ONNX file: {meta.get('onnx_bytes', {}).get(name, 0) / 1e6:.1f} MB, opset 14; " + (

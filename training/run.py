@@ -328,6 +328,25 @@ def main():
             if len({v[:2] for v in starts.values()}) != 1 or len({v[2] for v in starts.values()}) != 2:
                 raise SystemExit(f"runs from an average and from its newest input: (sessions, tokens, start) {starts}")
             log("train: runs from an average and from its newest input share a history and draw different streams")
+            # copies of one run's checkpoint taken along the way average (a run's tail), a sibling's do not: the rule
+            # is the older one's training curve being a prefix of the newer one's (smoke runs are too short to log
+            # one, so the curves are written here)
+            run_end = torch.load(os.path.join(work, "ckpt", "gpt2-from-newest.pt"))
+            curve = [[0.1, 1028, 5.0], [0.2, 2056, 4.9]]
+            taken = {"early": (curve[:1], 1028), "end": (curve, 2056), "sibling": ([[0.1, 1028, 5.1]], 1028)}
+            for tag, (c, tokens) in taken.items():
+                torch.save({**run_end, "state": {**run_end["state"], "curve": c, "tokens": tokens}},
+                           os.path.join(work, "ckpt", f"gpt2-taken-{tag}.pt"))
+            tail = [os.path.join(work, "ckpt", f"gpt2-taken-{t}.pt") for t in ("early", "end")]
+            ok = subprocess.run([sys.executable, os.path.join(TRAINING_DIR, "average.py"), "--out",
+                                 os.path.join(work, "ckpt", "gpt2-tail.pt"), *tail], env=env)
+            bad = subprocess.run([sys.executable, os.path.join(TRAINING_DIR, "average.py"), "--out",
+                                  os.path.join(work, "ckpt", "gpt2-tail.pt"), tail[1],
+                                  os.path.join(work, "ckpt", "gpt2-taken-sibling.pt")], env=env, capture_output=True)
+            if ok.returncode != 0 or bad.returncode == 0:
+                raise SystemExit(f"average over a run's tail: one run's copies exit {ok.returncode}, a sibling's "
+                                 f"{bad.returncode} (want 0 and not 0)")
+            log("train: copies of one run's checkpoint average; a sibling run's copy is refused")
 
     import torch
     import export
