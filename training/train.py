@@ -590,6 +590,9 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
                          "(put WORK on a file system all nodes share)")
     if resume:  # every rank resumes from the checkpoint rank 0 wrote
         c = torch.load(ckpt, map_location=device)
+        if c.get("opt") is None or c["state"].get("averaged"):
+            raise SystemExit(f"{name}: {ckpt} is a mean of checkpoints (training/average.py), not a run to resume: "
+                             f"start a run from it with --init-from {ckpt} --tag NEW, or move it away")
         m.load_state_dict(c["model"])
         opt.load_state_dict(c["opt"])
         state = c["state"]
