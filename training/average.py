@@ -10,9 +10,10 @@ and settles in a neighbouring one, and the average of such ends tends to general
 
 Inputs are training checkpoints (WORK/ckpt/*.pt) or a shipped ONNX export (its weights read back as a warm start
 reads them; its history from config.json). They must be one architecture and one lineage: each continued from the
-one before it (its recorded history holds the earlier one's tokens), or was taken later in the same run. The written checkpoint has the newest input's
-state (its history is the lineage's) with `averaged` listing what went in; `run.py --from export` exports it like any
-other, and its card says it is an average. Tensors an export leaves out (BERT's next-sentence head) are the newest's.
+one before it (its recorded history holds the earlier one's tokens), or was taken later in the same run. The written
+checkpoint has the newest input's state (its history is the lineage's) with `averaged` listing what went in (an input
+that is itself an average, with what it was the mean of); `run.py --from export` exports it like any other, and its
+card says it is an average. Tensors an export leaves out (BERT's next-sentence head) are the newest's.
 """
 import argparse
 import json
