@@ -296,22 +296,30 @@ def main():
             subprocess.run([sys.executable, os.path.join(TRAINING_DIR, "ddp_check.py"), "--work", work, "--models",
                             ",".join(checked)], env=env, check=True)
         if a.smoke and "gpt2" in chosen:  # a run continued from a checkpoint that was not shipped counts its history
-            subprocess.run([sys.executable, train_py, "gpt2", "--work", work, "--smoke", "--max-steps", "2",
-                            "--init-from", os.path.join(work, "ckpt", "gpt2.pt"), "--tag", "gpt2-continued"],
-                           env=env, check=True)
+            def ck(tag):  # the smoke gpt2's checkpoint of that tag
+                return os.path.join(work, "ckpt", f"{tag}.pt")
+
+            def gpt2_from(src, tag, steps):  # a few smoke steps of gpt2 warm-started from a checkpoint
+                subprocess.run([sys.executable, train_py, "gpt2", "--work", work, "--smoke", "--max-steps", str(steps),
+                                "--init-from", src, "--tag", tag], env=env, check=True)
+
+            def average(out, *inputs, **run_args):  # training/average.py as a command
+                return subprocess.run([sys.executable, os.path.join(TRAINING_DIR, "average.py"), "--out", out, *inputs],
+                                      env=env, **run_args)
+
+            gpt2_from(ck("gpt2"), "gpt2-continued", 2)
             import torch
             from train import WARM_LR
-            first, then = (torch.load(os.path.join(work, "ckpt", f"{t}.pt"))["state"] for t in ("gpt2", "gpt2-continued"))
+            first, then = (torch.load(ck(t))["state"] for t in ("gpt2", "gpt2-continued"))
             want = {"tokens": first["prior"]["tokens"] + first["tokens"], "sessions": first["prior"]["sessions"] + 1}
             if {k: then["prior"][k] for k in want} != want or abs(then["peak_lr"] - first["peak_lr"] * WARM_LR) > 1e-12:
                 raise SystemExit(f"continued from a checkpoint: prior {then['prior']}, peak {then['peak_lr']}; "
                                  f"expected {want}, peak {first['peak_lr'] * WARM_LR}")
             log(f"train: a run continued from a checkpoint starts from its history ({want['tokens']} tokens)")
             # averaging the two ends of that lineage (training/average.py): the mean of the weights, the newer history
-            both = [os.path.join(work, "ckpt", f"{t}.pt") for t in ("gpt2-continued", "gpt2")]
-            avg_path = os.path.join(work, "ckpt", "gpt2-averaged.pt")
-            subprocess.run([sys.executable, os.path.join(TRAINING_DIR, "average.py"), "--out", avg_path, *both],
-                           env=env, check=True)
+            both = [ck(t) for t in ("gpt2-continued", "gpt2")]
+            avg_path = ck("gpt2-averaged")
+            average(avg_path, *both, check=True)
             weights, avg = [torch.load(p)["model"] for p in both], torch.load(avg_path)
             worst = max(float((avg["model"][k] - (weights[0][k] + weights[1][k]) / 2).abs().max())
                         for k in weights[0] if weights[0][k].is_floating_point())
@@ -321,9 +329,8 @@ def main():
             # a run from the average and a run from its newest input share a history; their random streams must differ
             starts = {}
             for src, tag in ((avg_path, "gpt2-from-average"), (both[0], "gpt2-from-newest")):
-                subprocess.run([sys.executable, train_py, "gpt2", "--work", work, "--smoke", "--max-steps", "1",
-                                "--init-from", src, "--tag", tag], env=env, check=True)
-                st = torch.load(os.path.join(work, "ckpt", f"{tag}.pt"))["state"]
+                gpt2_from(src, tag, 1)
+                st = torch.load(ck(tag))["state"]
                 starts[tag] = (st["prior"]["sessions"], st["prior"]["tokens"], st["start"])
             if len({v[:2] for v in starts.values()}) != 1 or len({v[2] for v in starts.values()}) != 2:
                 raise SystemExit(f"runs from an average and from its newest input: (sessions, tokens, start) {starts}")
@@ -331,18 +338,14 @@ def main():
             # copies of one run's checkpoint taken along the way average (a run's tail), a sibling's do not: the rule
             # is the older one's training curve being a prefix of the newer one's (smoke runs are too short to log
             # one, so the curves are written here)
-            run_end = torch.load(os.path.join(work, "ckpt", "gpt2-from-newest.pt"))
+            run_end = torch.load(ck("gpt2-from-newest"))
             curve = [[0.1, 1028, 5.0], [0.2, 2056, 4.9]]
             taken = {"early": (curve[:1], 1028), "end": (curve, 2056), "sibling": ([[0.1, 1028, 5.1]], 1028)}
             for tag, (c, tokens) in taken.items():
-                torch.save({**run_end, "state": {**run_end["state"], "curve": c, "tokens": tokens}},
-                           os.path.join(work, "ckpt", f"gpt2-taken-{tag}.pt"))
-            tail = [os.path.join(work, "ckpt", f"gpt2-taken-{t}.pt") for t in ("early", "end")]
-            ok = subprocess.run([sys.executable, os.path.join(TRAINING_DIR, "average.py"), "--out",
-                                 os.path.join(work, "ckpt", "gpt2-tail.pt"), *tail], env=env)
-            bad = subprocess.run([sys.executable, os.path.join(TRAINING_DIR, "average.py"), "--out",
-                                  os.path.join(work, "ckpt", "gpt2-tail.pt"), tail[1],
-                                  os.path.join(work, "ckpt", "gpt2-taken-sibling.pt")], env=env, capture_output=True)
+                torch.save({**run_end, "state": {**run_end["state"], "curve": c, "tokens": tokens}}, ck(f"gpt2-taken-{tag}"))
+            tail = [ck(f"gpt2-taken-{t}") for t in ("early", "end")]
+            ok = average(ck("gpt2-tail"), *tail)
+            bad = average(ck("gpt2-tail"), tail[1], ck("gpt2-taken-sibling"), capture_output=True)
             if ok.returncode != 0 or bad.returncode == 0:
                 raise SystemExit(f"average over a run's tail: one run's copies exit {ok.returncode}, a sibling's "
                                  f"{bad.returncode} (want 0 and not 0)")
