@@ -37,6 +37,7 @@ export function activate(context: vscode.ExtensionContext): void {
     }));
     engineService = engines;
     const notices = new MiniModelNotices(context.globalState);
+    const settingKeys = Object.keys(context.extension.packageJSON?.contributes?.configuration?.properties ?? {});
     context.subscriptions.push(
       { dispose: () => void engines.dispose() },
       registerEmbeddingHover(engines, path.join(context.globalStorageUri.fsPath, 'senses')),
@@ -53,6 +54,9 @@ export function activate(context: vscode.ExtensionContext): void {
       registerAttentionView(context, engines),
       registerLayersPanel(context, engines),
       vscode.workspace.onDidChangeConfiguration((event) => {
+        // which settings changed, as VS Code saw them: a user (and the e2e suite) can tell an edit has reached us
+        const changed = settingKeys.filter((key) => event.affectsConfiguration(key));
+        if (changed.length) log.info(`settings changed: ${changed.join(', ')}`);
         if (affectsEngine(event)) {
           log.info('model folders changed: the engine restarts on next use');
           void engines.restart();

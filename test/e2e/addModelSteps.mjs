@@ -15,23 +15,21 @@ function loadFixtures(root, runDir) {
 }
 
 /** Never throws: a failure is a failed check, so the steps after these still run. */
-export async function addModelSteps(page, { root, runDir, ws, shots, modelDirs, palette, check, lap }) {
+export async function addModelSteps(page, { root, runDir, ws, shots, modelDirs, palette, lensLogText, check, lap }) {
   const bertDir = modelDirs.map((dir) => path.join(dir, 'bert-mini')).find((dir) => existsSync(path.join(dir, 'config.json')));
   if (!bertDir) {
     check('Add Model (skipped: no bert-mini in media/models or E2E_MODELS_DIR)', true);
     return;
   }
   let hub;
-  let restoreSettings = () => {};
+  let restoreSettings = async () => {};
   const downloads = path.join(runDir, 'data', 'User', 'globalStorage', 'lm-lens.lm-lens', 'models');
   const toast = (text) => page.locator('.notifications-toasts .notification-list-item', { hasText: text }).first();
   try {
     const { FakeHub, hubFilesFromFolder } = await loadFixtures(root, runDir);
     hub = await FakeHub.start({ repo: 'Test/bert-mini', files: hubFilesFromFolder(bertDir) });
     // the endpoint as a workspace setting
-    restoreSettings = setWorkspaceSettings(ws, { 'lmLens.hub.endpoint': hub.url });
-    // the file watcher can take seconds on a busy machine (a 3 s wait once read the old endpoint in CI)
-    await page.waitForTimeout(10000);
+    restoreSettings = await setWorkspaceSettings(ws, { 'lmLens.hub.endpoint': hub.url }, lensLogText);
 
     // 1. the repository: typed, not one of the suggestions
     await palette(page, 'LM Lens: Add Model…');
@@ -76,7 +74,7 @@ export async function addModelSteps(page, { root, runDir, ws, shots, modelDirs, 
     check('Add Model / Remove Model steps finished', false, String(error?.stack ?? error));
     await page.screenshot({ path: path.join(shots, 'add-model-failure.png') }).catch(() => {});
   } finally {
-    restoreSettings();
+    await restoreSettings().catch((error) => check('Add Model: the workspace settings are put back', false, String(error)));
     await hub?.close();
   }
 }

@@ -24,15 +24,14 @@ function loadHelpers(root, runDir) {
 
 /** Never throws: a failure is a failed check, so the steps after these still run. */
 export async function cancelLongRunSteps(page, { root, runDir, ws, shots, palette, openNewFile, hoverWord, lensLogText, extensionHosts, check, lap }) {
-  let restoreSettings = () => {};
+  let restoreSettings = async () => {};
   try {
     const { writeSlowBert, cpuMsOf } = await loadHelpers(root, runDir);
     const slowDir = path.join(runDir, 'slow-models');
     mkdirSync(slowDir, { recursive: true });
     writeSlowBert(slowDir, 'slow-bert', SLOW_STEPS);
     const hostCpuMs = (hosts) => hosts.map((h) => cpuMsOf(Number(h.pid)) ?? 0).reduce((a, b) => a + b, 0);
-    restoreSettings = setWorkspaceSettings(ws, { 'lmLens.models.folders': [slowDir], 'lmLens.fillMask.model': 'slow-bert' });
-    await page.waitForTimeout(1500); // the configuration change reaches the extension host
+    restoreSettings = await setWorkspaceSettings(ws, { 'lmLens.models.folders': [slowDir], 'lmLens.fillMask.model': 'slow-bert' }, lensLogText);
 
     writeFileSync(path.join(ws, 'slow-fill.md'), 'The [MASK] barked at the slow model.\n');
     await openNewFile('slow-fill.md', 'barked at the slow model');
@@ -66,6 +65,7 @@ export async function cancelLongRunSteps(page, { root, runDir, ws, shots, palett
   try {
     // the next request, with the slow model's folder still in the settings (the same engine): a fresh worker serves
     // it while the old one is still inside the run ONNX Runtime cannot interrupt
+    await page.keyboard.press('Escape'); // a QuickPick left open by a failed step above would take the click
     const tab = page.locator('.tabs-container .tab', { hasText: 'README.md' }).first();
     if (await tab.count()) await tab.click();
     else await openNewFile('README.md', 'Banks, masks and completions');
@@ -84,6 +84,6 @@ export async function cancelLongRunSteps(page, { root, runDir, ws, shots, palett
   } catch (e) {
     check('cancel a long run: the next hover answers', false, String(e && e.stack || e));
   } finally {
-    restoreSettings();
+    await restoreSettings().catch((error) => check('cancel a long run: the workspace settings are put back', false, String(error)));
   }
 }

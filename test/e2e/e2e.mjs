@@ -314,7 +314,7 @@ try {
 
   await senseHoverSteps(page); // issue 4: the WordNet sense in the hover
   await partOfSpeechHoverSteps(page); // issue 14: the tagger's part of speech in the hover
-  await addModelSteps(page, { root, runDir, ws, shots, modelDirs, palette, check, lap }); // issue 7: Add / Remove Model (never throws)
+  await addModelSteps(page, { root, runDir, ws, shots, modelDirs, palette, lensLogText, check, lap }); // issue 7: Add / Remove Model (never throws)
   await fillAndCompletionSteps(page); // issue 5: Fill Mask, ghost text, Continue Text, Show Surprisal
   await cancelLongRunSteps(page, { root, runDir, ws, shots, palette, openNewFile: editorHelpers(page).openNewFile,
     hoverWord, lensLogText, extensionHosts: extensionHostsWithOrt, check, lap }); // issue 12: Esc during a slow run (never throws)
@@ -494,8 +494,7 @@ async function completionSteps(page) {
 
   // lmLens.completion.topK 1 keeps only the most likely token at each step: two runs from the same place write the
   // same text (at the default top-k 0, temperature 0.8 and top-p 0.95 draw a different continuation each time)
-  const restoreSettings = setWorkspaceSettings(ws, { 'lmLens.completion.topK': 1 });
-  await page.waitForTimeout(10000); // the workspace file watcher (see addModelSteps)
+  const restoreSettings = await setWorkspaceSettings(ws, { 'lmLens.completion.topK': 1 }, lensLogText);
   const logged = lensLogText().length;
   const base = await docText();
   const continueOnce = async () => {
@@ -508,7 +507,7 @@ async function completionSteps(page) {
   };
   const first = await continueOnce();
   const second = await continueOnce();
-  restoreSettings();
+  await restoreSettings();
   const sampled = lensLogText().slice(logged).split('\n').filter((l) => l.includes('continue with')).map((l) => /\(temperature [^)]*\)/.exec(l)?.[0]);
   check(
     'lmLens.completion.topK 1: Continue Text writes the same continuation twice',

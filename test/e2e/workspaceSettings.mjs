@@ -1,26 +1,54 @@
 // The e2e steps change settings through the workspace's .vscode/settings.json: VS Code watches the workspace folder,
-// while a rewritten user settings file once went unnoticed. One helper, so every step leaves the file as it found it.
+// while a rewritten user settings file once went unnoticed. One helper, so every step leaves the file as it found it
+// and goes on only once the extension has seen the change.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
- * Merges `values` into the workspace settings of `ws` and returns a function that puts the file back as it was
- * (removed when there was none, with the .vscode folder when this made it and it is empty again, so the explorer
- * of later screenshots shows the workspace as it was). The caller waits for VS Code to see the change: seconds on
- * a busy machine.
+ * The file watcher takes from under a second to many seconds on a busy machine (a fixed 1.5 s wait once let Fill Mask
+ * run on the old model in CI, a 3 s one read the old hub endpoint), so the steps wait for the extension's log line
+ * "settings changed: <keys>" instead of a guess.
  */
-export function setWorkspaceSettings(ws, values) {
+const SEEN_TIMEOUT_MS = 60000;
+
+/**
+ * Merges `values` into the workspace settings of `ws` and resolves once the LM Lens log (`logText()`) says every
+ * key that changed value reached the extension. Resolves to a function that puts the file back as it was (removed
+ * when there was none, with the .vscode folder when this made it and it is empty again, so the explorer of later
+ * screenshots shows the workspace as it was) and waits for that change in the same way.
+ */
+export async function setWorkspaceSettings(ws, values, logText) {
   const file = path.join(ws, '.vscode', 'settings.json');
   const saved = existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+  const before = saved ? JSON.parse(saved) : {};
+  const changed = Object.keys(values).filter((key) => JSON.stringify(before[key]) !== JSON.stringify(values[key]));
   const madeFolder = !existsSync(path.dirname(file));
   mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify({ ...(saved ? JSON.parse(saved) : {}), ...values }, null, 2));
-  return () => {
+  await writeAndWait(logText, changed, () => writeFileSync(file, JSON.stringify({ ...before, ...values }, null, 2)));
+  return () => writeAndWait(logText, changed, () => {
     if (saved !== undefined) {
       writeFileSync(file, saved);
       return;
     }
     rmSync(file, { force: true });
     if (madeFolder && readdirSync(path.dirname(file)).length === 0) rmSync(path.dirname(file), { recursive: true });
-  };
+  });
+}
+
+async function writeAndWait(logText, keys, write) {
+  const mark = logText().length;
+  write();
+  const end = Date.now() + SEEN_TIMEOUT_MS;
+  let missing = keys;
+  while (missing.length) {
+    const seen = new Set(logText().slice(mark).split('\n')
+      .flatMap((line) => line.includes('settings changed: ') ? line.split('settings changed: ')[1].split(', ') : []));
+    missing = keys.filter((key) => !seen.has(key.trim()) && !seen.has(key));
+    if (!missing.length) break;
+    if (Date.now() > end) {
+      throw new Error(`the extension did not see the settings change of ${missing.join(', ')} within ${SEEN_TIMEOUT_MS / 1000} s`);
+    }
+    await sleep(100);
+  }
 }
