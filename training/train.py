@@ -717,7 +717,14 @@ if __name__ == "__main__":
                     "warm-started at the recipe's peak can climb off its minimum first: bert-mini did at batch 16)")
     ap.add_argument("--step-schedule", action="store_true", help="learning-rate schedule over --max-steps instead "
                     "of the wall clock (reproducible comparisons)")
+    ap.add_argument("--uniform-share", type=float, default=None, help=f"bert: the share of sequences masked "
+                    f"uniformly ({UNIFORM_RATE:.0%} of words, BERT's recipe) instead of by frequency class (default "
+                    f"{UNIFORM_SHARE}); the checkpoint and card record it")
     a = ap.parse_args()
+    if a.uniform_share is not None:
+        if not 0 <= a.uniform_share <= 1:
+            ap.error("--uniform-share is a share: 0 to 1")
+        UNIFORM_SHARE = a.uniform_share  # module level: BertData and the state read it
     torch.set_num_threads(a.threads)
     try:
         train(a.model, a.work, a.minutes, a.device, a.smoke, a.max_steps, a.init_from, a.tag, bf16=not a.fp32,
