@@ -453,7 +453,7 @@ def norm(p):
 
 
 def eval_sentences():
-    """LM Lens's own evaluation sentences (the cloze set with each answer filled in, the modern held-out text), as
+    """LM Lens's own evaluation sentences (the cloze set with each answer filled in, the modern held-out texts), as
     normalised keys of 5+ words: a training paragraph that holds one of them is dropped."""
     out = set()
     cloze = os.path.join(EVAL_DIR, "cloze.tsv")
@@ -463,9 +463,10 @@ def eval_sentences():
                 continue
             answers, sentence = line.split("\t", 1)
             out.update(norm(sentence.replace("[MASK]", a)) for a in answers.split("|"))
-    modern = os.path.join(EVAL_DIR, "modern-heldout.txt")
-    if os.path.exists(modern):
-        out.update(norm(s) for p in paras_of(read(modern)) for s in SENT.split(p))
+    for held_out in ("modern-heldout.txt", "modern-ghost.txt"):  # perplexity; ghost-text calibration
+        modern = os.path.join(EVAL_DIR, held_out)
+        if os.path.exists(modern):
+            out.update(norm(s) for p in paras_of(read(modern)) for s in SENT.split(p))
     return {s for s in out if len(s.split()) >= 5}
 
 
