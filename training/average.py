@@ -10,8 +10,9 @@ and settles in a neighbouring one, and the average of such ends tends to general
 
 Inputs are training checkpoints (WORK/ckpt/*.pt) or a shipped ONNX export (its weights read back as a warm start
 reads them; its history from config.json). They must be one architecture and one lineage: each continued from the
-one before it (its recorded history holds the earlier one's tokens), or was taken later in the same run. The written
-checkpoint has the newest input's state (its history is the lineage's) with `averaged` listing what went in (an input
+one before it (its recorded history holds the earlier one's tokens), was taken later in the same run, or is a sibling
+run from the newest input's start (a model soup; the history then adds every sibling run's tokens and minutes). The
+written checkpoint has the newest input's state (its history is the lineage's) with `averaged` listing what went in (an input
 that is itself an average, with what it was the mean of); `run.py --from export` exports it like any other, and its
 card says it is an average. Tensors an export leaves out (BERT's next-sentence head) are the newest's.
 """
@@ -65,9 +66,16 @@ def same_run(older, newer):
             and curve_b[:len(curve_a)] == curve_a)
 
 
+def siblings(a, b):
+    """Two runs from one start (a "model soup", Wortsman et al. 2022: fine-tunings of one model average well): the
+    same history before them, different runs."""
+    return a["state"].get("prior") is not None and a["state"].get("prior") == b["state"].get("prior")
+
+
 def average(paths, model=None):
     """The mean of the inputs' weights (float tensors in fp32) and the newest one's state plus `averaged`; the inputs
-    sorted oldest first by their history. Refuses inputs of other shapes or of two lineages."""
+    sorted oldest first by their history. Refuses inputs of other shapes or of two lineages. Sibling runs (from the
+    newest one's start) count their tokens and minutes once each in the written history; copies of one run once."""
     if len(paths) < 2:
         raise SystemExit("average: give two checkpoints or more")
     cs = sorted(((load(p, model), p) for p in paths), key=lambda cp: cumulative_tokens(cp[0]["state"]))
@@ -77,9 +85,19 @@ def average(paths, model=None):
                 older["model"][k].shape != newer["model"][k].shape for k in newer["model"]):
             raise SystemExit(f"average: {p_old} and {p_new} are not the same architecture")
         started = (newer["state"].get("prior") or {}).get("tokens", 0)
-        if started < cumulative_tokens(older["state"]) and not same_run(older, newer):
-            raise SystemExit(f"average: {p_new} did not continue from {p_old} (its history starts at {started} tokens, "
-                             f"before the other's {cumulative_tokens(older['state'])}): not one lineage")
+        if started >= cumulative_tokens(older["state"]) or same_run(older, newer):
+            continue
+        if siblings(older, newer) and siblings(older, newest):
+            continue
+        raise SystemExit(f"average: {p_new} did not continue from {p_old} (its history starts at {started} tokens, "
+                         f"before the other's {cumulative_tokens(older['state'])})"
+                         + (", and they are siblings of an older start than the newest input's: their tokens would "
+                            "not all count" if siblings(older, newer) else "") + ": not one lineage")
+    # one run per sibling: the newest copy of each stands for it (a run's tail counts once)
+    runs = []
+    for c, _ in reversed(cs):
+        if siblings(c, newest) and not any(same_run(c, r) for r in runs):
+            runs.append(c)
     weights = {}
     for k, v in newest["model"].items():
         if v.is_floating_point() and not k.startswith(T.TRAINING_ONLY):
@@ -87,6 +105,11 @@ def average(paths, model=None):
         else:
             weights[k] = v
     state = dict(newest["state"])
+    others = [r["state"] for r in runs if r is not newest]
+    if others:  # the soup's history: the start's, then every sibling run's tokens and minutes
+        state["tokens"] = newest["state"]["tokens"] + sum(o["tokens"] for o in others)
+        state["elapsed"] = newest["state"]["elapsed"] + sum(o["elapsed"] for o in others)
+        state["runs"] = sum(int(o.get("runs", 1)) for o in [newest["state"], *others])
     state["averaged"] = [{"file": named(p), "cumulative_tokens": cumulative_tokens(c["state"]),
                           **({"of": c["state"]["averaged"]} if c["state"].get("averaged") else {})} for c, p in cs]
     return {"model": weights, "opt": newest["opt"], "state": state}

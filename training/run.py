@@ -309,6 +309,7 @@ def main():
 
             gpt2_from(ck("gpt2"), "gpt2-continued", 2)
             import torch
+            import train as T
             from train import WARM_LR
             first, then = (torch.load(ck(t))["state"] for t in ("gpt2", "gpt2-continued"))
             want = {"tokens": first["prior"]["tokens"] + first["tokens"], "sessions": first["prior"]["sessions"] + 1}
@@ -335,21 +336,31 @@ def main():
             if len({v[:2] for v in starts.values()}) != 1 or len({v[2] for v in starts.values()}) != 2:
                 raise SystemExit(f"runs from an average and from its newest input: (sessions, tokens, start) {starts}")
             log("train: runs from an average and from its newest input share a history and draw different streams")
-            # copies of one run's checkpoint taken along the way average (a run's tail), a sibling's do not: the rule
-            # is the older one's training curve being a prefix of the newer one's (smoke runs are too short to log
-            # one, so the curves are written here)
+            # copies of one run's checkpoint taken along the way average (a run's tail) and count the run once; a
+            # sibling run from the same start averages too (a soup) and adds its tokens and its session; a run of
+            # another history does not average. One run's copies: the older one's training curve a prefix of the
+            # newer one's (smoke runs are too short to log one, so the curves are written here)
             run_end = torch.load(ck("gpt2-from-newest"))
+            prior = run_end["state"]["prior"]
             curve = [[0.1, 1028, 5.0], [0.2, 2056, 4.9]]
-            taken = {"early": (curve[:1], 1028), "end": (curve, 2056), "sibling": ([[0.1, 1028, 5.1]], 1028)}
-            for tag, (c, tokens) in taken.items():
-                torch.save({**run_end, "state": {**run_end["state"], "curve": c, "tokens": tokens}}, ck(f"gpt2-taken-{tag}"))
+            taken = {"early": (curve[:1], 1028, prior), "end": (curve, 2056, prior),
+                     "sibling": ([[0.1, 1028, 5.1]], 1028, prior),
+                     "stranger": ([[0.1, 1028, 5.1]], 1028, {**prior, "tokens": prior["tokens"] - 1})}
+            for tag, (c, tokens, p) in taken.items():
+                state = {**run_end["state"], "curve": c, "tokens": tokens, "elapsed": 60.0, "prior": p}
+                torch.save({**run_end, "state": state}, ck(f"gpt2-taken-{tag}"))
             tail = [ck(f"gpt2-taken-{t}") for t in ("early", "end")]
-            ok = average(ck("gpt2-tail"), *tail)
-            bad = average(ck("gpt2-tail"), tail[1], ck("gpt2-taken-sibling"), capture_output=True)
-            if ok.returncode != 0 or bad.returncode == 0:
-                raise SystemExit(f"average over a run's tail: one run's copies exit {ok.returncode}, a sibling's "
-                                 f"{bad.returncode} (want 0 and not 0)")
-            log("train: copies of one run's checkpoint average; a sibling run's copy is refused")
+            histories = {}
+            for tag, inputs in (("tail", tail), ("soup", [*tail, ck("gpt2-taken-sibling")])):
+                average(ck(f"gpt2-{tag}"), *inputs, check=True)
+                h = T.history_after(torch.load(ck(f"gpt2-{tag}"))["state"])
+                histories[tag] = (h["tokens"] - prior["tokens"], h["sessions"] - prior["sessions"])
+            bad = average(ck("gpt2-stranger"), tail[1], ck("gpt2-taken-stranger"), capture_output=True)
+            if histories != {"tail": (2056, 1), "soup": (2056 + 1028, 2)} or bad.returncode == 0:
+                raise SystemExit(f"average: (tokens, sessions) added {histories}, want tail (2056, 1) and soup "
+                                 f"(3084, 2); another history's run exits {bad.returncode} (want not 0)")
+            log("train: one run's copies average and count once, a sibling run averages and counts, a stranger is "
+                "refused")
 
     import torch
     import export

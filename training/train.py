@@ -371,7 +371,7 @@ def history_after(state):
     before = state.get("prior") or {"tokens": 0, "minutes": 0.0, "sessions": 0}
     return {"tokens": int(before["tokens"]) + int(state.get("tokens", 0)),
             "minutes": round(float(before["minutes"]) + float(state.get("elapsed", 0)) / 60, 1),
-            "sessions": int(before.get("sessions", 0)) + 1}
+            "sessions": int(before.get("sessions", 0)) + int(state.get("runs", 1))}  # a soup of sibling runs: each
 
 
 def prior_training(model_dir):
