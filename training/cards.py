@@ -113,7 +113,9 @@ def write_all(meta, out, work, ids, smoke, names=("bert", "gpt2", "elmo", "nnlm"
         lines = [f"# {ids[name]}", "", DESCRIPTIONS[name], "",
                  "## Training", "", corpus_line, "",
                  f"- parameters: {fmt(tr.get('params'))}; steps: {fmt(tr.get('step'))}; tokens seen "
-                 + ("in the newest averaged checkpoint's run" if tr.get("averaged") else "this session") + f": {fmt(tr.get('tokens'))}; "
+                 + (f"in the {tr['runs']} averaged sibling runs" if tr.get("runs", 1) > 1
+                    else "in the newest averaged checkpoint's run" if tr.get("averaged") else "this session")
+                 + f": {fmt(tr.get('tokens'))}; "
                  f"wall time: {round(tr.get('elapsed', 0) / 60, 1)} min " + (
                      f"on {tr['ranks']} DistributedDataParallel ranks of one thread (global batch {tr.get('global_batch')}, "
                      f"gradient accumulation {tr.get('accum', 1)})" if tr.get("ranks", 1) > 1
