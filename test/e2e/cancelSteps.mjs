@@ -9,10 +9,12 @@ import { requireTs } from '../requireTs.mjs';
 import { setWorkspaceSettings } from './workspaceSettings.mjs';
 
 /**
- * MatMuls of 512x512 in the slow model: ~11 s of one core here (measured with training beside), so Esc lands inside
- * the run on a fast machine too, and the next hover, served by a fresh worker, comes back before the run ends.
+ * MatMuls of 512x512 in the slow model: 30 s of CPU (29.7 s for lm-lens fill beside two trainings), so Esc lands
+ * inside the run on a fast machine too, and the next hover, served by a fresh worker, comes back before the run ends
+ * on a busy one (4,000 steps, ~11 s, once did not: two trainings, a calibration and a CI run on 2 cores, the hover
+ * 6.1 s, the old run over before it).
  */
-const SLOW_STEPS = 4000;
+const SLOW_STEPS = 10000;
 
 /** The slow model's writer and the /proc CPU clock of the unit tests' helpers (TypeScript), bundled for this run. */
 function loadHelpers(root, runDir) {
