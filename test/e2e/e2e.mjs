@@ -464,7 +464,7 @@ async function completionSteps(page) {
   if (completionNotice.buttons.includes("Don't Show Again")) await completionNotice.click("Don't Show Again");
 
   // half-way through a word: token healing takes the typed " Yo" back and the model writes " York" itself (the
-  // gpt2-mini of the 2026-12-01 23:14 session: "rk City." for the line alone);
+  // shipped gpt2-mini: "rk City." for the line alone, `lm-lens complete --heal`);
   // sent as typed, a model goes on from "Yo" as if it were a word start
   await page.keyboard.press('Escape');
   await page.keyboard.press('Control+End');
