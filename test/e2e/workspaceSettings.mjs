@@ -1,6 +1,6 @@
 // The e2e steps change settings through the workspace's .vscode/settings.json: VS Code watches the workspace folder,
-// while a rewritten user settings file once went unnoticed. One helper, so every step leaves the file as it found it
-// and goes on only once the extension has seen the change.
+// while a rewritten user settings file once went unnoticed. One helper, so every step puts the settings back as it
+// found them and goes on only once the extension has seen the change.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -38,7 +38,7 @@ async function writeAndWait(logText, keys, write) {
   while (missing.length) {
     const seen = new Set(logText().slice(mark).split('\n')
       .flatMap((line) => line.includes('settings changed: ') ? line.split('settings changed: ')[1].split(', ') : []));
-    missing = keys.filter((key) => !seen.has(key.trim()) && !seen.has(key));
+    missing = keys.filter((key) => !seen.has(key));
     if (!missing.length) break;
     if (Date.now() > end) {
       throw new Error(`the extension did not see the settings change of ${missing.join(', ')} within ${SEEN_TIMEOUT_MS / 1000} s`);
