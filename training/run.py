@@ -336,6 +336,13 @@ def main():
             if len({v[:2] for v in starts.values()}) != 1 or len({v[2] for v in starts.values()}) != 2:
                 raise SystemExit(f"runs from an average and from its newest input: (sessions, tokens, start) {starts}")
             log("train: runs from an average and from its newest input share a history and draw different streams")
+            # a second run from the same start (nothing shipped between) is a sibling: the next index, other streams
+            gpt2_from(both[0], "gpt2-from-newest-again", 1)
+            siblings = [torch.load(ck(t))["state"].get("sibling", 0) for t in ("gpt2-from-newest",
+                                                                                "gpt2-from-newest-again")]
+            if siblings != [0, 1]:
+                raise SystemExit(f"two runs from one start: sibling indices {siblings}, want [0, 1]")
+            log("train: a second run from the same start is sibling run 1 and draws its own streams")
             # copies of one run's checkpoint taken along the way average (a run's tail) and count the run once; a
             # sibling run from the same start averages too (a soup) and adds its tokens and its session; a run of
             # another history does not average. One run's copies: the older one's training curve a prefix of the

@@ -8,6 +8,7 @@ One process, or one of N DistributedDataParallel ranks when WORLD_SIZE > 1 is in
 """
 import argparse
 import contextlib
+import glob
 import json
 import math
 import os
@@ -360,9 +361,30 @@ def weights_digest(model):
 
 
 def torch_seed(history, per_session):
-    """The torch seed of a run's place in its history (session, step[, start digest]); () is a fresh run's."""
-    sessions, step, start = (tuple(history) + (0, 0, 0))[:3]
-    return per_session * sessions + step + 104_729 * start
+    """The torch seed of a run's place in its history (session, step[, start digest[, sibling]]); () is a fresh
+    run's."""
+    sessions, step, start, sibling = (tuple(history) + (0, 0, 0, 0))[:4]
+    return per_session * sessions + step + 104_729 * start + 15_485_863 * sibling
+
+
+def sibling_index(work, name, start, prior, own):
+    """Which sibling run this is: 0 for the first run from a start (these weights, this history), else one more than
+    the highest index among the runs from the same start whose checkpoints are under work/ckpt (the resume slots and
+    the kept ones, copies of one run counted once; not `own`, the slot this run writes). Two sessions that trained from the same shipped model without
+    shipping in between drew the very same batches, masks and dropout until 2026-12-02; a soup of such runs is only
+    worth as much as they differ."""
+    seen = []
+    for path in sorted(glob.glob(os.path.join(work, "ckpt", "*.pt")) + glob.glob(os.path.join(work, "ckpt", "*",
+                                                                                              f"{name}.pt"))):
+        if os.path.abspath(path) == os.path.abspath(own):
+            continue
+        try:
+            st = torch.load(path, map_location="cpu").get("state", {})
+        except Exception:  # a half-written or foreign file is not a sibling
+            continue
+        if st.get("start") == start and st.get("prior") == prior and not st.get("averaged"):
+            seen.append(int(st.get("sibling", 0)))
+    return max(seen) + 1 if seen else 0
 
 
 def history_after(state):
@@ -609,15 +631,25 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
     # Two runs with one history can still start from different weights: a run from an average of checkpoints carries
     # the history of its newest input, so it drew the same streams as a sibling run from that input (2026-12-02). The
     # start's weights name the streams too (a digest kept in the state, so a resume draws what the run would have).
+    # A second run from the same start (no model shipped in between) is a sibling: its index names its streams too.
     if init_from and not resume:
         state["start"] = weights_digest(m)
+        if ranks.main:
+            state["sibling"] = sibling_index(work, name, state["start"], state["prior"], ckpt)
+        if ranks.on:  # every rank draws the streams rank 0 chose
+            state["sibling"] = int(ranks.total(float(state.get("sibling", 0)) if ranks.main else 0.0)[0])
+        if not state.get("sibling"):
+            state.pop("sibling", None)
     sessions, step, start = int((state.get("prior") or {}).get("sessions", 0)), int(state["step"]), state.get("start")
+    sibling = int(state.get("sibling", 0))
     history = () if (sessions, step, start) == (0, 0, None) else (sessions, step) + ((start,) if start else ())
+    history += (sibling,) if sibling else ()  # the first run from a start keeps the streams it always had
     if history:
         task.use_rng(np.random.default_rng((1234, *history)))
         torch.manual_seed(torch_seed(history, 1_000_003))
         say(f"{name}: random streams for session {sessions + 1}, step {step}"
-            + (f", start {start:08x}" if start else "") + " (no batch of an earlier run replayed)")
+            + (f", start {start:08x}" if start else "") + (f", sibling run {sibling}" if sibling else "")
+            + " (no batch of an earlier run replayed)")
     state["params"] = nparams  # in every checkpoint: a run stopped between two still exports a complete card
     streams = ShardStreams(task, ranks.shards, device, history)
     net = ranks.wrap(Objective(task), find_unused=name == "elmo") if ranks.on else None  # adaptive softmax: a
@@ -718,7 +750,7 @@ if __name__ == "__main__":
     ap.add_argument("--step-schedule", action="store_true", help="learning-rate schedule over --max-steps instead "
                     "of the wall clock (reproducible comparisons)")
     ap.add_argument("--uniform-share", type=float, default=None, help=f"bert: the share of sequences masked "
-                    f"uniformly ({UNIFORM_RATE:.0%} of words, BERT's recipe) instead of by frequency class (default "
+                    f"uniformly ({UNIFORM_RATE * 100:.0f}%% of words, BERT's recipe) instead of by frequency class (default "
                     f"{UNIFORM_SHARE}); the checkpoint and card record it")
     a = ap.parse_args()
     if a.uniform_share is not None:
