@@ -4,6 +4,7 @@
 // Screenshots (test-results/e2e/): attention-{head,model,matrix,gpt2}-dark.png, attention-layers-{dark,light}.png.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { quickOpen } from './quickOpen.mjs';
 
 export async function attentionAndLayersSteps(page, { ws, shots, modelDirs, palette, wordPoint, check, lap, results }) {
   const has = (id) => modelDirs.some((dir) => existsSync(path.join(dir, id, 'config.json')));
@@ -24,16 +25,7 @@ export async function attentionAndLayersSteps(page, { ws, shots, modelDirs, pale
     throw new Error(`no webview with ${selector}`);
   }
   const waitFor = async (test) => { for (let i = 0; i < 100 && !(await test()); i++) await page.waitForTimeout(100); };
-  /** Quick Open, waiting until the first row is `name` (the list filters asynchronously), then Enter. */
-  const quickOpen = async (name) => {
-    await page.keyboard.press('Control+P');
-    const input = page.locator('.quick-input-widget .quick-input-box input');
-    await input.waitFor({ state: 'visible' });
-    await input.fill(name);
-    await page.locator('.quick-input-list .monaco-list-row').first().filter({ hasText: name }).waitFor();
-    await page.keyboard.press('Enter');
-    await page.locator('.tabs-container .tab.active', { hasText: name }).waitFor();
-  };
+  const open = (name) => quickOpen(page, name, { lap });
   const squash = (tokens) => tokens.filter((t) => !/^\[(CLS|SEP)\]$/.test(t)).join('').replace(/##|\s|␣/g, '').toLowerCase();
   const stripTokens = (frame) => frame.locator('#strip .tok').allInnerTexts();
   const opacities = (frame) => frame.locator('#drawing svg .lines line').evaluateAll((ls) => ls.map((l) => l.getAttribute('stroke-opacity')).join(','));
@@ -50,7 +42,7 @@ export async function attentionAndLayersSteps(page, { ws, shots, modelDirs, pale
 
   // the cursor on "bank" in the first sentence; the view opened from the keyboard (palette)
   await page.keyboard.press('Escape');
-  await quickOpen('README.md');
+  await open('README.md');
   await page.locator('.monaco-editor .view-lines').filter({ hasText: 'Banks, masks and completions' }).first().waitFor();
   const river = 'We sat on the bank of the river.';
   const money = 'She paid the money into her bank account.';
@@ -141,7 +133,7 @@ export async function attentionAndLayersSteps(page, { ws, shots, modelDirs, pale
   if (existsSync(path.join(ws, 'huge.md'))) {
     at = await wordPoint(page, money, 'account'); // back to the editor (the keyboard is in the view)
     await page.mouse.click(at.x, at.y);
-    await quickOpen('huge.md');
+    await open('huge.md');
     await page.keyboard.press('Control+G');
     await page.keyboard.type('2500');
     await page.keyboard.press('Enter');
@@ -155,7 +147,7 @@ export async function attentionAndLayersSteps(page, { ws, shots, modelDirs, pale
     check('a long paragraph is windowed around the cursor, not refused',
       /cut to a window/.test(caption) && tokens.length <= 130 && squash(tokens).includes('line2500'),
       `${Date.now() - started} ms; ${caption}; ${tokens.length} tokens`);
-    await quickOpen('README.md');
+    await open('README.md');
   }
 
   // the Layers panel for "bank" (both senses in the document), from the palette

@@ -10,6 +10,7 @@ import { setWorkspaceSettings } from './workspaceSettings.mjs';
 import { attentionAndLayersSteps } from './attentionSteps.mjs';
 import { addModelSteps } from './addModelSteps.mjs';
 import { cancelLongRunSteps } from './cancelSteps.mjs';
+import { quickOpen } from './quickOpen.mjs';
 
 const [base, runDir] = process.argv.slice(2);
 if (!base || !runDir) throw new Error('usage: e2e.mjs <baseUrl> <runDir>');
@@ -57,13 +58,7 @@ async function palette(page, title) {
 }
 
 async function openFile(page, name, firstLineText) {
-  await page.keyboard.press('Control+P');
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(name);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor();
-  await page.keyboard.press('Enter');
-  await page.locator('.monaco-editor .view-lines').filter({ hasText: firstLineText }).first().waitFor();
+  await quickOpen(page, name, { line: firstLineText, lap });
 }
 
 /** Screen point in the middle of the `occurrence`-th `word` on the rendered line that contains `lineText`. */
@@ -316,7 +311,7 @@ try {
   await partOfSpeechHoverSteps(page); // issue 14: the tagger's part of speech in the hover
   await addModelSteps(page, { root, runDir, ws, shots, modelDirs, palette, lensLogText, check, lap }); // issue 7: Add / Remove Model (never throws)
   await fillAndCompletionSteps(page); // issue 5: Fill Mask, ghost text, Continue Text, Show Surprisal
-  await cancelLongRunSteps(page, { root, runDir, ws, shots, palette, openNewFile: editorHelpers(page).openNewFile,
+  await cancelLongRunSteps(page, { root, runDir, ws, shots, palette, openFile: (name, line) => openFile(page, name, line),
     hoverWord, lensLogText, extensionHosts: extensionHostsWithOrt, check, lap }); // issue 12: Esc during a slow run (never throws)
   // issue 6: the attention view and the Layers panel (last: it reloads the window)
   await attentionAndLayersSteps(page, { ws, shots, modelDirs, palette, wordPoint, check, lap, results }); // issue 6
@@ -346,13 +341,12 @@ async function fillAndCompletionSteps(page) {
 
 /** Fill Mask on "The [MASK] barked at the mailman.": the QuickPick of candidates, the edit, its undo. */
 async function fillMaskSteps(page) {
-  const { openNewFile, lineText } = editorHelpers(page);
   if (!hasModel('bert-mini')) {
     check('Fill Mask (skipped: no bert-mini in the model folders)', true);
     return;
   }
   writeFileSync(path.join(ws, 'fill-mask.md'), 'The [MASK] barked at the mailman.\n');
-  await openNewFile('fill-mask.md', 'barked at the mailman');
+  await openFile(page, 'fill-mask.md', 'barked at the mailman');
   const at = await wordPoint(page, 'The [MASK] barked at the mailman.', 'barked');
   await page.mouse.click(at.x, at.y);
   await palette(page, 'LM Lens: Fill Mask');
@@ -369,11 +363,11 @@ async function fillMaskSteps(page) {
   const first = (await scored.first().locator('.label-name').first().innerText()).trim();
   await page.keyboard.press('Enter');
   await page.locator('.monaco-editor .view-line', { hasText: `The ${first} barked` }).first().waitFor({ timeout: 10000 }).catch(() => {});
-  const filled = await lineText('barked at the mailman');
+  const filled = await lineText(page, 'barked at the mailman');
   check('picking a candidate edits the document', filled.trim() === `The ${first} barked at the mailman.`, filled);
   await page.keyboard.press('Control+Z');
   await page.locator('.monaco-editor .view-line', { hasText: 'The [MASK] barked' }).first().waitFor({ timeout: 5000 }).catch(() => {});
-  check('the fill is one undoable edit', (await lineText('barked at the mailman')).includes('[MASK]'));
+  check('the fill is one undoable edit', (await lineText(page, 'barked at the mailman')).includes('[MASK]'));
 
   // issue 13: the first fill with a shipped mini model says what the model is and offers a larger one
   const notice = await miniModelNotice(page, 'Fill Mask is using bert-mini');
@@ -390,43 +384,20 @@ async function fillMaskSteps(page) {
   }
 }
 
-function editorHelpers(page) {
-  // a file written now reaches Quick Open once the file watcher has seen it: retry for a while
-  const openNewFile = async (name, firstLineText) => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await page.keyboard.press('Control+P');
-        const input = page.locator('.quick-input-widget .quick-input-box input');
-        await input.waitFor({ state: 'visible' });
-        await input.fill(name);
-        await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 15000 });
-        await page.keyboard.press('Enter');
-        await page.locator('.monaco-editor .view-lines').filter({ hasText: firstLineText }).first().waitFor({ timeout: 30000 });
-        return;
-      } catch (error) {
-        if (attempt === 6) throw error;
-        lap(`Quick Open does not list ${name} yet (${attempt})`);
-        await page.keyboard.press('Escape');
-        await page.waitForTimeout(2000);
-      }
-    }
-  };
-  const lineText = async (contains) => (await page.locator('.monaco-editor .view-line', { hasText: contains }).first().innerText())
-    .replace(/\u00a0/g, ' ');
-
-  return { openNewFile, lineText };
+/** The text of the first rendered editor line that contains `contains` (non-breaking spaces as spaces). */
+async function lineText(page, contains) {
+  return (await page.locator('.monaco-editor .view-line', { hasText: contains }).first().innerText()).replace(/\u00a0/g, ' ');
 }
 
 /** Ghost text, Continue Text and Show Surprisal with gpt2-mini. */
 async function completionSteps(page) {
-  const { openNewFile, lineText } = editorHelpers(page);
   if (!hasModel('gpt2-mini')) {
     check('ghost text, Continue Text, Show Surprisal (skipped: no gpt2-mini in the model folders)', true);
     return;
   }
   // ghost text in a Markdown file: type, wait for the suggestion, Tab accepts it
   writeFileSync(path.join(ws, 'ghost.md'), '# Ghost text\n\n');
-  await openNewFile('ghost.md', 'Ghost text');
+  await openFile(page, 'ghost.md', 'Ghost text');
   await page.keyboard.press('Control+End');
   // gpt2-mini gives " States" 0.95 after "The President of the United", then guesses (the next token < 0.2): the
   // ghost text is cut to the sure word; typed with the space a writer leaves before pausing (the prompt is healed)
@@ -454,7 +425,7 @@ async function completionSteps(page) {
   if (ghostText) {
     await page.keyboard.press('Tab');
     await page.waitForTimeout(300);
-    const accepted = await lineText(typed);
+    const accepted = await lineText(page, typed);
     check('Tab accepts the ghost text', accepted.length > typed.length + 1, JSON.stringify(accepted));
   }
 
