@@ -4,12 +4,12 @@
  *
  * Commands are a table: to add one, add an entry to COMMANDS (options, usage, run).
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { CompletionEvalRequest, EvalProgress, GenerateProgress, GenerateRequest, PairsEvalRequest, ScoreProgress } from './engine/api';
 import { nestAttentions } from './engine/attentionTensor';
 import { Engine } from './engine/engine';
+import { readTextFile } from './engine/textFile';
 import { LensError, badInput, isInputError, toLensError } from './engine/errors';
 import { throttledProgress } from './progressLines';
 import { SENSE_LAYERS, type SenseIndexProgress, type SenseLayer } from './engine/senses/types';
@@ -398,14 +398,6 @@ function decimal(values: Values, name: string): number {
   const value = Number(text);
   if (text.trim() === '' || !Number.isFinite(value)) throw badInput(`--${name} must be a number (got "${text}").`);
   return value;
-}
-
-async function readTextFile(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (error) {
-    throw badInput(`Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`);
-  }
 }
 
 function required(values: Values, name: string): string {

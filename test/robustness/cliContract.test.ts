@@ -69,6 +69,8 @@ describe('the CLI contract', { concurrency: 6 }, () => {
     [['score'], /either --text or --file/],
     [['score', '--text', 'a', '--file', 'b'], /either --text or --file/],
     [['score', '--file', '/nonexistent/file.txt'], /ENOENT/],
+    [['score', '--file', process.execPath], /looks like a binary file/], // node itself: an executable
+    [['eval', 'perplexity', '--file', process.execPath], /looks like a binary file/],
     [['embed', '--text', 'a bank', '--word', 'bank', '--occurrence', '0'], /whole number/],
     [['eval', 'nonsense', '--file', 'x'], /pairs\|cloze\|perplexity\|tags\|completion/],
     [['eval', 'tags', '--file', '/nonexistent/gold.tsv'], /ENOENT/],

@@ -476,6 +476,11 @@ describe('eval on the shipped models', { skip: haveModels ? false : 'gpt2-mini, 
     await assert.rejects(engine.evalCloze({ file: write('two.tsv', 'a\tOne [MASK].\nb\tTwo [MASK] [MASK].'), model: 'bert-mini' }), badInput(/two\.tsv:2: the sentence has 2/));
     await assert.rejects(engine.evalPerplexity({ file: write('empty.txt', ' \n'), model: 'gpt2-mini' }), badInput(/empty\.txt is empty/));
     await assert.rejects(engine.evalCloze({ file: files.dir, model: 'bert-mini' }), badInput(/is a folder; give a file/));
+    const nulAt = (at: number) => Buffer.concat([Buffer.alloc(at, 0x61), Buffer.from([0]), Buffer.from(' The end.\n')]);
+    writeFileSync(path.join(files.dir, 'late-nul.txt'), nulAt(7999)); // the last byte git's test looks at
+    await assert.rejects(engine.evalPerplexity({ file: path.join(files.dir, 'late-nul.txt'), model: 'gpt2-mini' }), badInput(/late-nul\.txt looks like a binary file/));
+    writeFileSync(path.join(files.dir, 'later-nul.txt'), nulAt(8000)); // past it: read as text
+    assert.equal((await engine.evalPerplexity({ file: path.join(files.dir, 'later-nul.txt'), model: 'gpt2-mini' })).model, 'gpt2-mini');
     await assert.rejects(engine.evalPairs({ file: pairs, model: 'no-such-model' }), (e: unknown) => e instanceof LensError && e.code === 'MODEL_NOT_FOUND');
     await assert.rejects(engine.evalPairs({ file: pairs, model: 'glove-100d' }), badInput(/eval pairs needs a causal-lm or masked-lm or nnlm model/));
     await assert.rejects(engine.evalCloze({ file: write('c.tsv', 'a\tThe [MASK].'), model: 'gpt2-mini' }), badInput(/eval cloze needs a masked-lm model/));

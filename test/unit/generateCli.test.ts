@@ -73,6 +73,8 @@ describe('lm-lens fill / complete / score', () => {
   });
 
   test('bad input: exit 2 and a clear BAD_INPUT message, never a stack trace', () => {
+    const binary = path.join(models.dir, 'binary.bin'); // a few words, then what an executable has
+    writeFileSync(binary, Buffer.concat([Buffer.from('1234 words first, '), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 0, 1]), Buffer.alloc(9000, 0x31)]));
     const cases: [string[], RegExp][] = [
       [['fill', '--text', ''], /empty/],
       [['fill', '--text', 'no mask here'], /no mask/],
@@ -82,6 +84,7 @@ describe('lm-lens fill / complete / score', () => {
       [['complete', '--text', 'Hi', '--repetition-penalty', '0.9'], /repetitionPenalty must be from 1/],
       [['score'], /either --text or --file/],
       [['score', '--file', path.join(models.dir, 'missing.txt')], /Cannot read/],
+      [['score', '--file', binary], /binary\.bin looks like a binary file \(a NUL byte in its first 8000 bytes\)/],
     ];
     for (const [args, message] of cases) {
       const run = cli([...args, ...dir()]);

@@ -3,10 +3,11 @@
  * items (items.ts), ask the worker what the model makes of them (logLikelihoods, fill, score, tag), tally.
  * A cancel (the signal) stops the run between sentences or items with CANCELLED.
  */
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FillRequest, FillResult, GenerateRequest, GenerateResult, ModelKind, ScoreProgress, ScoreRequest, ScoreResult, TagRequest, TagResult } from '../api';
 import { LensError, badInput, cancelled } from '../errors';
+import { readTextFile } from '../textFile';
 import { GHOST_TEXT_DEFAULTS, healedPrompt, promptBefore } from '../confidence';
 import { FILL_KINDS } from '../fill';
 import { GENERATE_KINDS, GENERATE_LIMITS } from '../generate';
@@ -55,16 +56,6 @@ function checkEvalRequest(request: EvalFileRequest): { file: string; model: stri
   return { file, model };
 }
 
-async function readEvalFile(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EISDIR') throw badInput(`${file} is a folder; give a file.`);
-    throw badInput(`Cannot read ${file}: ${code ?? String(error)}.`);
-  }
-}
-
 /** `target` itself, or the .jsonl files in it (sorted) when it is a folder. */
 async function pairFiles(target: string): Promise<{ files: string[]; folder: boolean }> {
   let isFolder: boolean;
@@ -88,7 +79,7 @@ export async function evalPairs(ops: EvalOperations, request: PairsEvalRequest, 
   const pll = checkPll(request.pll); // before the files are read
   const { files, folder } = await pairFiles(file);
   const items: PairItem[] = [];
-  for (const each of files) items.push(...parsePairs(await readEvalFile(each), each));
+  for (const each of files) items.push(...parsePairs(await readTextFile(each), each));
   const id = await ops.resolveModel(model, LIKELIHOOD_KINDS, 'eval pairs');
   const { sentences, good, bad } = pairSentences(items);
   const scored = await ops.logLikelihoods({ sentences, model: id, pll }, signal, (progress) =>
@@ -102,7 +93,7 @@ export async function evalPairs(ops: EvalOperations, request: PairsEvalRequest, 
 /** Cloze lines: top-1 and top-5 accuracy of a masked LM's fills for the one [MASK] of each line. */
 export async function evalCloze(ops: EvalOperations, request: EvalFileRequest, signal?: AbortSignal, onProgress?: OnProgress): Promise<ClozeEvalResult> {
   const { file, model } = checkEvalRequest(request);
-  const items = parseCloze(await readEvalFile(file), file);
+  const items = parseCloze(await readTextFile(file), file);
   const id = await ops.resolveModel(model, FILL_KINDS, 'eval cloze');
   const predictions: string[][] = [];
   for (const item of items) {
@@ -131,7 +122,7 @@ export async function evalPerplexity(
   onProgress?: OnProgress,
 ): Promise<PerplexityEvalResult> {
   const { file, model } = checkEvalRequest(request);
-  const text = await readEvalFile(file);
+  const text = await readTextFile(file);
   if (text.trim() === '') throw badInput(`${file} is empty.`);
   const id = await ops.resolveModel(model, SCORE_KINDS, 'eval perplexity');
   const result = await ops.score({ text, model: id }, signal, (progress) =>
@@ -146,7 +137,7 @@ export async function evalPerplexity(
  */
 export async function evalTags(ops: EvalOperations, request: EvalFileRequest, signal?: AbortSignal, onProgress?: OnProgress): Promise<TagsEvalResult> {
   const { file, model } = checkEvalRequest(request);
-  const sentences = parseTagged(await readEvalFile(file), file);
+  const sentences = parseTagged(await readTextFile(file), file);
   const tagger = await ops.resolveTagger(model);
   const predicted: string[][] = [];
   for (const sentence of sentences) {
@@ -194,7 +185,7 @@ export async function evalCompletion(
     throw badInput(`cursor must be "word-end", "after-space" or "mid-word" (got ${JSON.stringify(cursor)}).`);
   }
   if (!['token', 'space', 'none'].includes(healing)) throw badInput(`healing must be "token", "space" or "none" (got ${JSON.stringify(healing)}).`);
-  const text = (await readEvalFile(file)).replace(/\r\n?/g, '\n');
+  const text = (await readTextFile(file)).replace(/\r\n?/g, '\n');
   const points = completionPoints(text, every, cursor);
   if (points.length === 0) throw badInput(`${file} has no line with more than ${every} words to complete.`);
   const id = await ops.resolveModel(model, GENERATE_KINDS, 'eval completion');
