@@ -370,9 +370,9 @@ def torch_seed(history, per_session):
 def sibling_index(work, name, start, prior, own):
     """Which sibling run this is: 0 for the first run from a start (these weights, this history), else one more than
     the highest index among the runs from the same start whose checkpoints are under work/ckpt (the resume slots and
-    the kept ones, copies of one run counted once; not `own`, the slot this run writes). Two sessions that trained from the same shipped model without
-    shipping in between drew the very same batches, masks and dropout until 2026-12-02; a soup of such runs is only
-    worth as much as they differ."""
+    the kept ones, copies of one run counted once; not `own`, the slot this run writes). Two sessions that trained
+    from the same shipped model without shipping in between drew the very same batches, masks and dropout until
+    2026-12-02; a soup of such runs is only worth as much as they differ."""
     seen = []
     for path in sorted(glob.glob(os.path.join(work, "ckpt", "*.pt")) + glob.glob(os.path.join(work, "ckpt", "*",
                                                                                               f"{name}.pt"))):
@@ -750,8 +750,8 @@ if __name__ == "__main__":
     ap.add_argument("--step-schedule", action="store_true", help="learning-rate schedule over --max-steps instead "
                     "of the wall clock (reproducible comparisons)")
     ap.add_argument("--uniform-share", type=float, default=None, help=f"bert: the share of sequences masked "
-                    f"uniformly ({UNIFORM_RATE * 100:.0f}%% of words, BERT's recipe) instead of by frequency class (default "
-                    f"{UNIFORM_SHARE}); the checkpoint and card record it")
+                    f"uniformly ({UNIFORM_RATE * 100:.0f}%% of words, BERT's recipe) instead of by frequency class "
+                    f"(default {UNIFORM_SHARE}); the checkpoint and card record it")
     a = ap.parse_args()
     if a.uniform_share is not None:
         if not 0 <= a.uniform_share <= 1:

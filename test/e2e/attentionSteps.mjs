@@ -25,7 +25,7 @@ export async function attentionAndLayersSteps(page, { ws, shots, modelDirs, pale
     throw new Error(`no webview with ${selector}`);
   }
   const waitFor = async (test) => { for (let i = 0; i < 100 && !(await test()); i++) await page.waitForTimeout(100); };
-  const open = (name) => quickOpen(page, name, { lap });
+  const open = (name, line) => quickOpen(page, name, { line, lap });
   const squash = (tokens) => tokens.filter((t) => !/^\[(CLS|SEP)\]$/.test(t)).join('').replace(/##|\s|␣/g, '').toLowerCase();
   const stripTokens = (frame) => frame.locator('#strip .tok').allInnerTexts();
   const opacities = (frame) => frame.locator('#drawing svg .lines line').evaluateAll((ls) => ls.map((l) => l.getAttribute('stroke-opacity')).join(','));
@@ -42,8 +42,7 @@ export async function attentionAndLayersSteps(page, { ws, shots, modelDirs, pale
 
   // the cursor on "bank" in the first sentence; the view opened from the keyboard (palette)
   await page.keyboard.press('Escape');
-  await open('README.md');
-  await page.locator('.monaco-editor .view-lines').filter({ hasText: 'Banks, masks and completions' }).first().waitFor();
+  await open('README.md', 'Banks, masks and completions');
   const river = 'We sat on the bank of the river.';
   const money = 'She paid the money into her bank account.';
   let at = await wordPoint(page, river, 'bank');

@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { requireTs } from '../requireTs.mjs';
+import { quickOpen } from './quickOpen.mjs';
 import { setWorkspaceSettings } from './workspaceSettings.mjs';
 
 /**
@@ -25,7 +26,7 @@ function loadHelpers(root, runDir) {
 }
 
 /** Never throws: a failure is a failed check, so the steps after these still run. */
-export async function cancelLongRunSteps(page, { root, runDir, ws, shots, palette, openFile, hoverWord, lensLogText, extensionHosts, check, lap }) {
+export async function cancelLongRunSteps(page, { root, runDir, ws, shots, palette, hoverWord, lensLogText, extensionHosts, check, lap }) {
   let restoreSettings = async () => {};
   try {
     const { writeSlowBert, cpuMsOf } = await loadHelpers(root, runDir);
@@ -36,7 +37,7 @@ export async function cancelLongRunSteps(page, { root, runDir, ws, shots, palett
     restoreSettings = await setWorkspaceSettings(ws, { 'lmLens.models.folders': [slowDir], 'lmLens.fillMask.model': 'slow-bert' }, lensLogText);
 
     writeFileSync(path.join(ws, 'slow-fill.md'), 'The [MASK] barked at the slow model.\n');
-    await openFile('slow-fill.md', 'barked at the slow model');
+    await quickOpen(page, 'slow-fill.md', { line: 'barked at the slow model', lap });
     const hostsBefore = extensionHosts();
     const cpuBefore = hostCpuMs(hostsBefore);
     await palette(page, 'LM Lens: Fill Mask');
@@ -70,7 +71,7 @@ export async function cancelLongRunSteps(page, { root, runDir, ws, shots, palett
     await page.keyboard.press('Escape'); // a QuickPick left open by a failed step above would take the click
     const tab = page.locator('.tabs-container .tab', { hasText: 'README.md' }).first();
     if (await tab.count()) await tab.click();
-    else await openFile('README.md', 'Banks, masks and completions');
+    else await quickOpen(page, 'README.md', { line: 'Banks, masks and completions', lap });
     await page.locator('.monaco-editor .view-lines').filter({ hasText: 'We sat on the bank' }).first().waitFor();
     const t0 = Date.now();
     const hover = await hoverWord(page, 'We sat on the bank of the river.', 'bank', 'LM Lens', 120000);

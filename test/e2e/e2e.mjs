@@ -311,8 +311,7 @@ try {
   await partOfSpeechHoverSteps(page); // issue 14: the tagger's part of speech in the hover
   await addModelSteps(page, { root, runDir, ws, shots, modelDirs, palette, lensLogText, check, lap }); // issue 7: Add / Remove Model (never throws)
   await fillAndCompletionSteps(page); // issue 5: Fill Mask, ghost text, Continue Text, Show Surprisal
-  await cancelLongRunSteps(page, { root, runDir, ws, shots, palette, openFile: (name, line) => openFile(page, name, line),
-    hoverWord, lensLogText, extensionHosts: extensionHostsWithOrt, check, lap }); // issue 12: Esc during a slow run (never throws)
+  await cancelLongRunSteps(page, { root, runDir, ws, shots, palette, hoverWord, lensLogText, extensionHosts: extensionHostsWithOrt, check, lap }); // issue 12: Esc during a slow run (never throws)
   // issue 6: the attention view and the Layers panel (last: it reloads the window)
   await attentionAndLayersSteps(page, { ws, shots, modelDirs, palette, wordPoint, check, lap, results }); // issue 6
 
