@@ -70,8 +70,9 @@ def gpt_stream(work, split, eos):
 class BertData:
     SPECIAL = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 
-    def __init__(self, work, split, vocab, seq=128, rng=None):
+    def __init__(self, work, split, vocab, seq=128, rng=None, uniform_share=UNIFORM_SHARE):
         self.ids, ends = load_ids(work, "bert", split)
+        self.uniform_share = uniform_share
         self.starts = np.concatenate([[0], ends[:-1]])
         self.seq, self.vocab = seq, vocab
         self.PAD, self.UNK, self.CLS, self.SEP, self.MASK = range(5)
@@ -122,10 +123,10 @@ class BertData:
 
     def mask(self, toks):
         """Whole-word masking by frequency: each word (first piece + its ## pieces) is chosen with the rate of its
-        first piece's frequency class (or, for UNIFORM_SHARE of the sequences, at UNIFORM_RATE whatever the word);
+        first piece's frequency class (or, for uniform_share of the sequences, at UNIFORM_RATE whatever the word);
         chosen positions are 80% [MASK], 10% a random token, 10% unchanged."""
         r = self.rng
-        rate = self.rate[toks] if r.random() >= UNIFORM_SHARE else np.full(len(toks), UNIFORM_RATE)
+        rate = self.rate[toks] if r.random() >= self.uniform_share else np.full(len(toks), UNIFORM_RATE)
         labels = np.full_like(toks, -100)
         special = toks < 5
         word = np.cumsum(~self.cont[toks] | special)  # word index of every position
@@ -408,14 +409,15 @@ def prior_training(model_dir):
 
 
 class Task:
-    def __init__(self, name, work, smoke, device, main=True, layers=None):
+    def __init__(self, name, work, smoke, device, main=True, layers=None, uniform_share=UNIFORM_SHARE):
         self.name, self.work, self.device = name, work, device
         self.rng = np.random.default_rng(1234)
         tok_dir = os.path.join(work, "tok")
         if name == "bert":
             self.vocab_size = len(json.load(open(os.path.join(tok_dir, "bert", "tokenizer.json")))["model"]["vocab"])
-            self.data = BertData(work, "train", self.vocab_size, seq=BATCH["bert"][1], rng=self.rng)
-            self.long = BertData(work, "train", self.vocab_size, seq=128, rng=self.rng)
+            self.data = BertData(work, "train", self.vocab_size, seq=BATCH["bert"][1], rng=self.rng,
+                                 uniform_share=uniform_share)
+            self.long = BertData(work, "train", self.vocab_size, seq=128, rng=self.rng, uniform_share=uniform_share)
         elif name in ("gpt2", "gpt1"):
             tj = json.load(open(os.path.join(tok_dir, "gpt2", "tokenizer.json")))
             self.vocab_size = len(tj["model"]["vocab"])
@@ -542,7 +544,8 @@ class Objective(torch.nn.Module):
 
 
 def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_from=None, tag=None, bf16=True,
-          accum=1, step_schedule=False, batch=None, lr_scale=1.0, layers=None):
+          accum=1, step_schedule=False, batch=None, lr_scale=1.0, layers=None,
+          uniform_share=UNIFORM_SHARE):
     """One model for `minutes` of wall clock (or `max_steps`). Under torchrun / WORLD_SIZE > 1 this is one DDP rank:
     the global batch (`batch`, default BATCH[name]) is split over ranks x `accum` shards. `step_schedule`: the learning-rate schedule
     (and BERT's long phase) follows step / max_steps instead of the wall clock, so runs can be compared."""
@@ -556,7 +559,7 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
     layers = layers or old_layers  # a warm start keeps the shipped depth unless --layers grows it
     if warm_onnx and layers and old_layers and layers < old_layers:
         raise SystemExit(f"{name}: --layers {layers} is below the shipped model's {old_layers}")
-    task = Task(name, work, smoke, device, main=ranks.main, layers=layers)
+    task = Task(name, work, smoke, device, main=ranks.main, layers=layers, uniform_share=uniform_share)
     m = task.model
     prior = {"tokens": 0, "minutes": 0.0, "sessions": 0}
     peak = LR[name]
@@ -604,7 +607,7 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
              "peak_lr": peak, "layers": layers}
     if name == "bert":  # the masking recipe this run used (cards report it)
         state["masking"] = {"content": MASK_RATE["content"], "function": MASK_RATE["function"],
-                            "function_rank": MASK_FUNCTION_RANK, "uniform_share": UNIFORM_SHARE,
+                            "function_rank": MASK_FUNCTION_RANK, "uniform_share": uniform_share,
                             "uniform_rate": UNIFORM_RATE, "nsp_weight": NSP_WEIGHT, "single_share": SINGLE_SHARE}
     resume = os.path.exists(ckpt) and not smoke
     if ranks.on and ranks.total(float(resume))[0] not in (0, ranks.world):
@@ -749,17 +752,16 @@ if __name__ == "__main__":
                     "warm-started at the recipe's peak can climb off its minimum first: bert-mini did at batch 16)")
     ap.add_argument("--step-schedule", action="store_true", help="learning-rate schedule over --max-steps instead "
                     "of the wall clock (reproducible comparisons)")
-    ap.add_argument("--uniform-share", type=float, default=None, help=f"bert: the share of sequences masked "
+    ap.add_argument("--uniform-share", type=float, default=UNIFORM_SHARE, help=f"bert: the share of sequences masked "
                     f"uniformly ({UNIFORM_RATE * 100:.0f}%% of words, BERT's recipe) instead of by frequency class "
                     f"(default {UNIFORM_SHARE}); the checkpoint and card record it")
     a = ap.parse_args()
-    if a.uniform_share is not None:
-        if not 0 <= a.uniform_share <= 1:
-            ap.error("--uniform-share is a share: 0 to 1")
-        UNIFORM_SHARE = a.uniform_share  # module level: BertData and the state read it
+    if not 0 <= a.uniform_share <= 1:
+        ap.error("--uniform-share is a share: 0 to 1")
     torch.set_num_threads(a.threads)
     try:
         train(a.model, a.work, a.minutes, a.device, a.smoke, a.max_steps, a.init_from, a.tag, bf16=not a.fp32,
-              accum=a.accum, step_schedule=a.step_schedule, batch=a.batch, lr_scale=a.lr_scale, layers=a.layers)
+              accum=a.accum, step_schedule=a.step_schedule, batch=a.batch, lr_scale=a.lr_scale, layers=a.layers,
+              uniform_share=a.uniform_share)
     finally:
         ddp.finish()
