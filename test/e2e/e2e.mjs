@@ -61,15 +61,15 @@ async function openFile(page, name, firstLineText) {
   await quickOpen(page, name, { line: firstLineText, lap });
 }
 
-/** Screen point in the middle of the `occurrence`-th `word` on the rendered line that contains `lineText`. */
-async function wordPoint(page, lineText, word) {
-  return page.evaluate(([lineText, word]) => {
+/** Screen point in the middle of the `occurrence`-th `word` on the rendered line that contains `lineHas`. */
+async function wordPoint(page, lineHas, word) {
+  return page.evaluate(([lineHas, word]) => {
     const norm = (s) => s.replace(/\u00a0/g, ' ');
     for (const line of document.querySelectorAll('.monaco-editor .view-line')) {
       const text = norm(line.textContent ?? '');
-      const at = text.indexOf(lineText);
+      const at = text.indexOf(lineHas);
       if (at < 0) continue;
-      const target = at + lineText.indexOf(word) + Math.floor(word.length / 2);
+      const target = at + lineHas.indexOf(word) + Math.floor(word.length / 2);
       const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
       let offset = 0;
       for (let node = walker.nextNode(); node; node = walker.nextNode()) {
@@ -85,7 +85,7 @@ async function wordPoint(page, lineText, word) {
       }
     }
     return null;
-  }, [lineText, word]);
+  }, [lineHas, word]);
 }
 
 /** The LM Lens log (output channel file) of this server, once it exists. */
@@ -96,18 +96,18 @@ function lensLogText() {
 }
 
 /**
- * Hovers `word` in the line containing `lineText` until a hover containing `expect` shows; returns its text.
+ * Hovers `word` in the line containing `lineHas` until a hover containing `expect` shows; returns its text.
  * Fails at once when the extension logs that this hover failed (e.g. MODEL_NOT_FOUND).
  */
-async function hoverWord(page, lineText, word, expect, timeoutMs) {
+async function hoverWord(page, lineHas, word, expect, timeoutMs) {
   const logged = lensLogText().length;
   const hover = page.locator('.monaco-hover .hover-contents, .monaco-hover .monaco-hover-content')
     .filter({ hasText: expect }).first();
   const end = Date.now() + timeoutMs;
   const started = Date.now();
   for (let i = 0; Date.now() < end; i++) {
-    const p = await wordPoint(page, lineText, word);
-    if (!p) throw new Error(`line not rendered: ${lineText}`);
+    const p = await wordPoint(page, lineHas, word);
+    if (!p) throw new Error(`line not rendered: ${lineHas}`);
     await page.mouse.move(p.x - 40, p.y + 60);
     await page.mouse.move(p.x, p.y, { steps: 3 });
     try {
