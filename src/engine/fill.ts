@@ -62,18 +62,21 @@ interface MaskVocabulary {
   maskId: number;
   /** Special tokens ([CLS], [PAD], ...): kept at the ends of a window, never offered as a fill. */
   specialIds: Set<number>;
-  /** Never offered as a fill: the special tokens and the vocabulary's placeholders ([unused0], ...). */
+  /** Never offered as a fill: the special tokens, the vocabulary's placeholders ([unused0], ...) and word-piece continuations. */
   excludedIds: Set<number>;
 }
 
 const excludedByTokenizer = new WeakMap<Tokenizer, Set<number>>();
 
-/** The special ids and every vocabulary entry that is a placeholder or a special name (one scan per tokenizer). */
+/**
+ * The special ids and every vocabulary entry that is a placeholder, a special name or a WordPiece continuation ("##s":
+ * a mask stands for a whole word), one scan per tokenizer.
+ */
 function excludedIds(tokenizer: Tokenizer, specialIds: ReadonlySet<number>): Set<number> {
   let excluded = excludedByTokenizer.get(tokenizer);
   if (!excluded) {
     excluded = new Set(specialIds);
-    for (const [token, id] of tokenizer.get_vocab(true)) if (NEVER_A_FILL.test(token)) excluded.add(id);
+    for (const [token, id] of tokenizer.get_vocab(true)) if (token.startsWith('##') || NEVER_A_FILL.test(token)) excluded.add(id);
     excludedByTokenizer.set(tokenizer, excluded);
   }
   return excluded;
@@ -173,20 +176,23 @@ interface Candidate {
 }
 
 /**
- * The `k` most likely fills at one position (log-probabilities), skipping special tokens, placeholders
- * ([unused0]), empty tokens and WordPiece continuations ("##s"): a mask stands for a whole word.
+ * The `k` most likely fills at one position (log-probabilities), skipping the excluded ids and entries that decode
+ * to nothing or to part of a character (a byte-level piece). Where the model puts its mass on such entries (a mask
+ * between masks, a mask inside a word) the look goes deeper, down to the whole vocabulary, so that a mask always
+ * gets `k` fills when the vocabulary has them.
  */
 function bestFills(row: Float32Array, k: number, tokenizer: Tokenizer, excluded: ReadonlySet<number>): Candidate[] {
   const logProbs = logSoftmax(row);
-  const out: Candidate[] = [];
-  for (const id of topKIndices(logProbs, 4 * k + 16, excluded)) {
-    if (tokenizer.id_to_token(id)?.startsWith('##')) continue;
-    const token = tokenText(tokenizer, id);
-    if (token === '' || token.includes('\uFFFD')) continue;
-    out.push({ id, token, logProb: logProbs[id]! });
-    if (out.length === k) break;
+  for (let depth = 4 * k + 16; ; depth *= 4) {
+    const out: Candidate[] = [];
+    for (const id of topKIndices(logProbs, depth, excluded)) {
+      const token = tokenText(tokenizer, id);
+      if (token === '' || token.includes('\uFFFD')) continue;
+      out.push({ id, token, logProb: logProbs[id]! });
+      if (out.length === k) return out;
+    }
+    if (depth >= logProbs.length) return out;
   }
-  return out;
 }
 
 /** A masked LM ready to run: its tokenizer, session, inputs, logits output, mask token, special tokens and longest input. */

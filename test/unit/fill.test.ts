@@ -181,4 +181,15 @@ describe('fill with the real BERT (bert-mini)', { skip: realBert() ? false : 'no
     for (const s of result.sequences) assert.equal(s.tokens.length, 2);
     assertWellFormed(result);
   });
+
+  test('masks side by side still get top-k whole words each', async () => {
+    // the middle mask got 1 fill of 5 when only the top 36 entries were looked at
+    const result = await engine.fill({ text: '[MASK] [MASK] [MASK]', topK: 5, model: 'bert-mini' });
+    for (const mask of result.masks) {
+      assert.equal(mask.predictions.length, 5, `mask ${mask.index}: ${mask.predictions.map((p) => p.token).join(' ')}`);
+      for (const p of mask.predictions) assert.ok(p.token !== '' && !p.token.startsWith('##'), p.token);
+    }
+    assert.equal(result.sequences.length, 5);
+    assertWellFormed(result);
+  });
 });
