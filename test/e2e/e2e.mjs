@@ -287,6 +287,8 @@ try {
   await openFile(page, 'example.py', 'In code, the hover works');
   const inComment = await hoverWord(page, 'only: the bank of a river.', 'river', 'LM Lens', 30000);
   check('hover inside a code comment', inComment.text.includes('LM Lens — "river"'), `${inComment.ms} ms`);
+  check('its context line reads as the comment is written (no space before ":" or ".")',
+    inComment.text.includes('only: the bank of a river.'), inComment.text.split('\n').find((l) => l.includes('bank of')));
   await page.screenshot({ path: path.join(shots, 'hover-code-comment.png') });
   await page.mouse.move(5, 400);
   await page.keyboard.press('Escape');

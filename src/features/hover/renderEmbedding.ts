@@ -87,13 +87,26 @@ export function renderEmbeddingHover(word: string, result: EmbedResult): string 
   return lines.join('\n');
 }
 
-/** A few tokens either side of the word, the word in bold. */
+/** Tokens written against the word before them ("river ." -> "river.", "do n't" -> "don't"). */
+const CLOSES = /^([.,;:!?%)\]}»”’]+|'s|'re|'ve|'ll|'d|'m|n't)$/i;
+/** Tokens the next word is written against ("( a" -> "(a"). */
+const OPENS = /^[([{«“‘$]$/;
+
+/**
+ * A few tokens either side of the word, the word in bold, spaced as text is written: the biLM's tokens are words
+ * and punctuation, and a space before every "," or "." reads as a tokenizer's output, not as the sentence.
+ */
 export function contextSnippet(tokens: readonly string[], index: number, side = 6): string {
   if (index < 0 || index >= tokens.length) return '';
   const from = Math.max(0, index - side);
   const to = Math.min(tokens.length, index + side + 1);
-  const parts = tokens.slice(from, to).map((t, i) => (from + i === index ? `**${escapeMarkdown(t)}**` : escapeMarkdown(t)));
-  return (from > 0 ? '… ' : '') + parts.join(' ') + (to < tokens.length ? ' …' : '');
+  let text = from > 0 ? '…' : '';
+  for (let i = from; i < to; i++) {
+    const token = tokens[i]!;
+    const joined = text === '' || CLOSES.test(token) || (i > from && OPENS.test(tokens[i - 1]!));
+    text += (joined ? '' : ' ') + (i === index ? `**${escapeMarkdown(token)}**` : escapeMarkdown(token));
+  }
+  return text + (to < tokens.length ? ' …' : '');
 }
 
 function formatDim(x: number): string {
