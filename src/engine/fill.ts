@@ -76,7 +76,9 @@ function excludedIds(tokenizer: Tokenizer, specialIds: ReadonlySet<number>): Set
   let excluded = excludedByTokenizer.get(tokenizer);
   if (!excluded) {
     excluded = new Set(specialIds);
-    for (const [token, id] of tokenizer.get_vocab(true)) if (token.startsWith('##') || NEVER_A_FILL.test(token)) excluded.add(id);
+    for (const [token, id] of tokenizer.get_vocab(true)) {
+      if (token.startsWith('##') || NEVER_A_FILL.test(token)) excluded.add(id);
+    }
     excludedByTokenizer.set(tokenizer, excluded);
   }
   return excluded;
@@ -177,9 +179,10 @@ interface Candidate {
 
 /**
  * The `k` most likely fills at one position (log-probabilities), skipping the excluded ids and entries that decode
- * to nothing or to part of a character (a byte-level piece). Where the model puts its mass on such entries (a mask
- * between masks, a mask inside a word) the look goes deeper, down to the whole vocabulary, so that a mask always
- * gets `k` fills when the vocabulary has them.
+ * to nothing or to part of a character (a byte-level BPE piece). Where many of the top entries are such pieces the
+ * look goes deeper, down to the whole vocabulary, so that a mask always gets `k` fills when the vocabulary has them
+ * (word pieces are excluded up front: at the middle of three masks they and empty entries had taken all but one of
+ * the first 4k + 16 places).
  */
 function bestFills(row: Float32Array, k: number, tokenizer: Tokenizer, excluded: ReadonlySet<number>): Candidate[] {
   const logProbs = logSoftmax(row);
