@@ -1,6 +1,7 @@
 /** The hover's context line: the biLM's tokens back as written text (pure renderer; no vscode import). */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { splitWords } from '../../src/engine/words';
 import { contextSnippet } from '../../src/features/hover/renderEmbedding';
 
 describe('hover: the context snippet', () => {
@@ -12,9 +13,10 @@ describe('hover: the context snippet', () => {
     assert.equal(contextSnippet(tokens, 1), 'In **code**, it works in strings only …');
   });
 
-  test('clitics and brackets join as written; the word keeps its bold', () => {
-    const t = ['I', 'do', "n't", 'know', '(', 'the', 'bank', ')', "'s", 'hours', '!'];
-    assert.equal(contextSnippet(t, 6, 20), "I don't know \\(the **bank**\\)'s hours\\!");
+  test('brackets join as written, apostrophe words stay whole; the word keeps its bold', () => {
+    // the tokens as the engine makes them (embed and sense both split with splitWords)
+    const t = splitWords("We don't sit (by the bank), we walk!").map((w) => w.text);
+    assert.equal(contextSnippet(t, t.indexOf('bank'), 20), "We don't sit \\(by the **bank**\\), we walk\\!");
     assert.equal(contextSnippet(['a', '.'], 1), 'a**\\.**');
   });
 

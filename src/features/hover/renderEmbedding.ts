@@ -87,8 +87,11 @@ export function renderEmbeddingHover(word: string, result: EmbedResult): string 
   return lines.join('\n');
 }
 
-/** Tokens written against the word before them ("river ." -> "river.", "do n't" -> "don't"). */
-const CLOSES = /^([.,;:!?%)\]}»”’]+|'s|'re|'ve|'ll|'d|'m|n't)$/i;
+/**
+ * Tokens written against the word before them ("river ." -> "river."). The tokens are `splitWords`' (engine/words):
+ * punctuation one character a token, "don't" and "river's" one word, so no clitic ever stands alone.
+ */
+const CLOSES = /^[.,;:!?%)\]}»”’]$/;
 /** Tokens the next word is written against ("( a" -> "(a"). */
 const OPENS = /^[([{«“‘$]$/;
 
