@@ -83,12 +83,17 @@ export interface WordTagResult {
   sharedRun: boolean;
 }
 
+/** `[start, end)` of each token in the text a request sent, in UTF-16 code units. */
+export type TokenOffsets = Array<[start: number, end: number]>;
+
 export interface EmbedResult {
   model: string;
   /** The tokens the model saw (after truncation around the word). */
   tokens: string[];
   /** Index of the word in `tokens`. */
   index: number;
+  /** Where each token is in the request's text: `[start, end)` in UTF-16 code units (what `String#slice` takes). */
+  offsets: TokenOffsets;
   layers: LayerVector[];
   /** True when the text was cut to a window around the word. */
   truncated: boolean;

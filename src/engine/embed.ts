@@ -8,7 +8,7 @@ import { badInput } from './errors';
 import { elmoHiddenStates, elmoLayersAt, parseElmoConfig, type ElmoHidden } from './elmo';
 import type { RequestContext, WorkerServices } from './runtime/context';
 import { tagWordAt } from './tasks/tag/wordTag';
-import { findWord, splitWords, windowAround } from './words';
+import { findWord, offsetsOf, splitWords, windowAround } from './words';
 
 /** `embed`: the host has already resolved the model and checked the request. */
 export interface EmbedParams {
@@ -69,18 +69,19 @@ export async function embed(params: EmbedParams, ctx: RequestContext, services: 
   const words = splitWords(params.text);
   const target = findWord(words, params.word, params.occurrence);
   const { start, end } = windowAround(words.length, target);
-  const tokens = words.slice(start, end).map((w) => w.text);
+  const window = words.slice(start, end);
+  const tokens = window.map((w) => w.text);
   const index = target - start;
 
   // 2-3. run the model, pick the word's vectors (and the word's tag, from the same ELMo run for an ELMo head)
   const { layers, elmoRun } = await embedder(model, tokens, index, ctx, services);
   const tag = params.tagger
     ? await tagWordAt(
-        { tagger: params.tagger, ...(params.taggerBase ? { base: params.taggerBase } : {}), text: params.text, words: words.slice(start, end), index },
+        { tagger: params.tagger, ...(params.taggerBase ? { base: params.taggerBase } : {}), text: params.text, words: window, index },
         elmoRun ? { model, run: elmoRun } : undefined,
         services,
         () => ctx.checkpoint(),
       )
     : undefined;
-  return { model: model.id, tokens, index, layers, truncated: end - start < words.length, ...(tag ? { tag } : {}) };
+  return { model: model.id, tokens, index, offsets: offsetsOf(window), layers, truncated: end - start < words.length, ...(tag ? { tag } : {}) };
 }

@@ -9,6 +9,7 @@
  * letter or digit, so text without marks (plain English) splits exactly as it did without them. The training
  * scripts use the same pattern (training/tokenizers_build.py WORD_SPLIT, training/tokenize_corpus.mjs WORD).
  */
+import type { TokenOffsets } from './api';
 import { badInput } from './errors';
 
 const WORD_PATTERN = /[\p{L}\p{N}][\p{L}\p{N}\p{M}]*(?:['’]\p{L}[\p{L}\p{M}]*)*|[^\s\p{L}\p{N}]\p{M}*/gu;
@@ -77,4 +78,9 @@ export function windowAround(count: number, center: number, max = MAX_WINDOW_WOR
   if (count <= max) return { start: 0, end: count };
   const start = Math.min(Math.max(center - Math.floor(max / 2), 0), count - max);
   return { start, end: start + max };
+}
+
+/** Each word's `[start, end)` in its text: what a result gives back so a caller can show the user's own text. */
+export function offsetsOf(words: readonly Word[]): TokenOffsets {
+  return words.map((w) => [w.start, w.end]);
 }

@@ -1,28 +1,46 @@
-/** The hover's context line: the biLM's tokens back as written text (pure renderer; no vscode import). */
+/** The hover's context line: the user's own text around the word, sliced at the engine's token offsets (pure renderer). */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { TokenOffsets } from '../../src/engine/api';
 import { splitWords } from '../../src/engine/words';
 import { contextSnippet } from '../../src/features/hover/renderEmbedding';
 
+/** The offsets the engine returns for `text` (embed and sense both split with splitWords) and the target's index. */
+function at(text: string, word: string): [TokenOffsets, number] {
+  const words = splitWords(text);
+  return [words.map((w) => [w.start, w.end]), words.findIndex((w) => w.text === word)];
+}
+
 describe('hover: the context snippet', () => {
-  const tokens = ['In', 'code', ',', 'it', 'works', 'in', 'strings', 'only', ':', 'the', 'bank', 'of', 'a', 'river', '.'];
+  const comment = 'In code, it works in strings only: the bank of a river.';
 
   // Markdown punctuation comes back escaped (\.), which the hover renders as the character
-  test('punctuation is written against the word before it, not after a space', () => {
-    assert.equal(contextSnippet(tokens, 13), '… only: the bank of a **river**\\.');
-    assert.equal(contextSnippet(tokens, 1), 'In **code**, it works in strings only …');
+  test('six tokens either side, the word in bold, the text as written', () => {
+    assert.equal(contextSnippet(comment, ...at(comment, 'river')), '… only: the bank of a **river**\\.');
+    assert.equal(contextSnippet(comment, ...at(comment, 'code')), 'In **code**, it works in strings only …');
   });
 
-  test('brackets join as written, apostrophe words stay whole; the word keeps its bold', () => {
-    // the tokens as the engine makes them (embed and sense both split with splitWords)
-    const t = splitWords("We don't sit (by the bank), we walk!").map((w) => w.text);
-    assert.equal(contextSnippet(t, t.indexOf('bank'), 20), "We don't sit \\(by the **bank**\\), we walk\\!");
-    assert.equal(contextSnippet(['a', '.'], 1), 'a**\\.**');
+  test("the writer's spacing and script survive: brackets, apostrophes, spaced punctuation, no-space scripts", () => {
+    const brackets = "We don't sit (by the bank), we walk!";
+    assert.equal(contextSnippet(brackets, ...at(brackets, 'bank'), 20), "We don't sit \\(by the **bank**\\), we walk\\!");
+    // French puts a space before "!" and ":"; a rule that joins punctuation to the word before would lose it
+    const french = 'Il est assis sur la rive : quelle vue !';
+    assert.equal(contextSnippet(french, ...at(french, 'rive'), 20), 'Il est assis sur la **rive** : quelle vue \\!');
+    // Japanese writes no space before its full stop; joining tokens by rule would add one ("川の岸 。")
+    const japanese = '川の岸。銀行の窓口。';
+    assert.equal(contextSnippet(japanese, ...at(japanese, '川の岸')), '**川の岸**。銀行の窓口。');
   });
 
-  test('a bad index gives nothing; Markdown in tokens is escaped', () => {
-    assert.equal(contextSnippet(tokens, -1), '');
-    assert.equal(contextSnippet(tokens, tokens.length), '');
-    assert.equal(contextSnippet(['a', '*b*'], 0), '**a** \\*b\\*');
+  test('line breaks and runs of spaces become one space: the snippet stays one line', () => {
+    const text = 'the bank\n   of the\t\triver';
+    assert.equal(contextSnippet(text, ...at(text, 'river')), 'the bank of the **river**');
+  });
+
+  test('a bad index gives nothing; Markdown in the text is escaped', () => {
+    const [offsets] = at(comment, '');
+    assert.equal(contextSnippet(comment, offsets, -1), '');
+    assert.equal(contextSnippet(comment, offsets, offsets.length), '');
+    const markdown = 'a *b*';
+    assert.equal(contextSnippet(markdown, ...at(markdown, 'a')), '**a** \\*b\\*');
   });
 });

@@ -59,6 +59,7 @@ describe('Engine (real ONNX Runtime in the worker)', () => {
     assert.equal(result.model, 'elmo-test');
     assert.deepEqual(result.tokens, ['We', 'sat', 'on', 'the', 'river', 'bank', '.']);
     assert.equal(result.index, 5);
+    assert.deepEqual(result.offsets.map(([start, end]) => 'We sat on the river bank.'.slice(start, end)), result.tokens);
     assert.equal(result.truncated, false);
     assert.deepEqual(result.layers.map((l) => l.layer), ['token', 'lstm1', 'lstm2']);
     assert.deepEqual(result.layers[0]!.vector, tokenLayer(elmoCharIds('bank')));
@@ -99,6 +100,10 @@ describe('Engine (real ONNX Runtime in the worker)', () => {
     assert.equal(result.tokens.length, 128);
     assert.equal(result.tokens[result.index], 'target');
     assert.equal(result.index, 64);
+    // the offsets point into the text sent, not into the window
+    const [start, end] = result.offsets[result.index]!;
+    assert.equal(words.join(' ').slice(start, end), 'target');
+    assert.equal(start, words.slice(0, 300).join(' ').length + 1);
   });
 
   test('input errors come back as BAD_INPUT before any model is touched', async () => {

@@ -2,7 +2,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { SenseResult } from '../../src/engine/api';
+import { splitWords } from '../../src/engine/words';
 import { renderLayers, renderLinks, renderSense, SHOW_ALL_SENSES, SHOW_LAYERS, FILL_MASK } from '../../src/features/hover/renderSense';
+
+/** Two spaces and a line break: the context line makes each one space. */
+const TEXT = 'We sat  on the bank\nof the river.';
 
 const result: SenseResult = {
   word: 'bank',
@@ -25,6 +29,7 @@ const result: SenseResult = {
     model: 'elmo-mini',
     tokens: ['We', 'sat', 'on', 'the', 'bank', 'of', 'the', 'river', '.'],
     index: 4,
+    offsets: splitWords(TEXT).map((w) => [w.start, w.end]),
     layers: [
       { layer: 'token', norm: 10.5, cosToToken: 1, cosToUsual: 0.99, neighbours: [{ word: 'banks', cosine: 0.9 }] },
       { layer: 'lstm1', norm: 8.25, cosToToken: 0.4123, cosToUsual: 0.71, neighbours: [{ word: 'shore', cosine: 0.6 }] },
@@ -55,13 +60,14 @@ describe('sense hover markdown', () => {
   });
 
   test('layers: one table row per layer (norm, cos to token, cos to usual, neighbours) and static neighbours', () => {
-    const md = renderLayers(result).join('\n');
+    const md = renderLayers(result, TEXT).join('\n');
     assert.match(md, /model `elmo-mini` · 3 layers/);
+    assert.match(md, /^We sat on the \*\*bank\*\* of the river\\\.$/m, 'the context line is the text as written');
     assert.match(md, /\| token \| 10\.50 \| 1\.000 \| 0\.990 \| banks \|/);
     assert.match(md, /\| LSTM 1 \| 8\.25 \| 0\.412 \| 0\.710 \| shore \|/);
     assert.match(md, /\| LSTM 2 \| 7\.00 \| 0\.200 \| – \| – \|/);
     assert.match(md, /static `glove-100d` neighbours \(same in every context\): banks, financial/);
-    assert.deepEqual(renderLayers({ ...result, details: undefined } as SenseResult), []);
+    assert.deepEqual(renderLayers({ ...result, details: undefined } as SenseResult, TEXT), []);
   });
 
   test('links only for commands that exist', () => {

@@ -25,12 +25,13 @@ describe('hover: the part of speech', () => {
       model: 'elmo-mini',
       tokens: ['on', 'the', 'bank'],
       index: 1,
+      offsets: [[0, 2], [3, 6], [7, 11]],
       layers: [{ layer: 'token', vector: [1, 0] }],
       truncated: false,
       tag: { model: 'pos-elmo-mini', tag: 'DET', probability: 0.99, sharedRun: true },
     };
-    const lines = renderEmbeddingHover('the', result).split('\n');
+    const lines = renderEmbeddingHover('the', result, 'on the bank').split('\n');
     assert.equal(lines[2], 'Part of speech: **determiner** 99% · tagger `pos-elmo-mini`');
-    assert.doesNotMatch(renderEmbeddingHover('the', { ...result, tag: undefined }), /Part of speech/);
+    assert.doesNotMatch(renderEmbeddingHover('the', { ...result, tag: undefined }, 'on the bank'), /Part of speech/);
   });
 });

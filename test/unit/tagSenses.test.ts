@@ -203,6 +203,8 @@ describe('senses filtered by the tagged part of speech (Engine, WordNet, real wo
 
   test('the default tagger (the hover): pos-elmo-mini, from the ELMo run the sense already made', async () => {
     const result = await engine.sense({ text: 'We sat on the river bank.', word: 'bank', details: true });
+    const d = result.details!;
+    assert.deepEqual(d.offsets.map(([start, end]) => 'We sat on the river bank.'.slice(start, end)), d.tokens, 'the details point into the text');
     assert.deepEqual([result.tag?.model, result.tag?.tag, result.tag?.sharedRun], ['pos-elmo-mini', 'NOUN', true]);
     const embedded = await engine.embed({ text: 'We sat on the river bank.', word: 'the', tag: true });
     assert.deepEqual([embedded.tag?.model, embedded.tag?.tag, embedded.tag?.sharedRun], ['pos-elmo-mini', 'DET', true]);

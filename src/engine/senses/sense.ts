@@ -8,14 +8,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ModelInfo } from '../api';
+import type { ModelInfo, TokenOffsets } from '../api';
 import { elmoHiddenStates, elmoLayerViews, parseElmoConfig, type ElmoHidden } from '../elmo';
 import { badInput } from '../errors';
 import { PromiseCache } from '../promiseCache';
 import type { RequestContext, WorkerServices } from '../runtime/context';
 import { WordNet, type Sense } from '../wordnet';
 import { tagWordAt, type WordTag } from '../tasks/tag/wordTag';
-import { findWord, splitWords, windowAround } from '../words';
+import { findWord, offsetsOf, splitWords, windowAround } from '../words';
 import { modelFingerprint } from './centroids';
 import { contextVectors } from './contextual';
 import {
@@ -153,7 +153,8 @@ export async function sense(params: SenseParams, ctx: RequestContext, services: 
   const all = splitWords(params.text);
   const target = findWord(all, params.word, params.occurrence);
   const { start, end } = windowAround(all.length, target);
-  const tokens = all.slice(start, end).map((w) => w.text);
+  const window = all.slice(start, end);
+  const tokens = window.map((w) => w.text);
   const index = target - start;
   const word = tokens[index]!;
   const wordnet = await wordnetFor(params.resources);
@@ -182,7 +183,7 @@ export async function sense(params: SenseParams, ctx: RequestContext, services: 
   const bert = await contextual(params.bert);
   const tagged = params.tagger
     ? await tagWordAt(
-        { tagger: params.tagger, ...(params.taggerBase ? { base: params.taggerBase } : {}), text: params.text, words: all.slice(start, end), index },
+        { tagger: params.tagger, ...(params.taggerBase ? { base: params.taggerBase } : {}), text: params.text, words: window, index },
         params.elmo && elmoRun ? { model: params.elmo, run: elmoRun } : undefined,
         services,
         () => ctx.checkpoint(),
@@ -278,7 +279,7 @@ export async function sense(params: SenseParams, ctx: RequestContext, services: 
     missingSenseVectors: missing,
     ...(tagged ? { tag: senseTag(params.tagger!, tagged, decision) } : {}),
   };
-  if (params.details && elmo) result.details = await details(elmo, tokens, index, params.statics);
+  if (params.details && elmo) result.details = await details(elmo, tokens, offsetsOf(window), index, params.statics);
   return result;
 }
 
@@ -334,6 +335,7 @@ const round = (x: number): number => Math.round(x * 1e4) / 1e4;
 async function details(
   elmo: { model: ModelInfo; layers: Float32Array[]; store: SenseStore | undefined; projected: Float32Array[] | undefined },
   tokens: string[],
+  offsets: TokenOffsets,
   index: number,
   statics: readonly ModelInfo[],
 ): Promise<SenseDetails> {
@@ -359,5 +361,5 @@ async function details(
     if (!neighbours) continue;
     staticNeighbours.push({ model: model.id, neighbours: neighbours.map((n) => ({ word: n.word, cosine: round(n.cosine) })) });
   }
-  return { model: elmo.model.id, tokens, index, layers, staticNeighbours };
+  return { model: elmo.model.id, tokens, index, offsets, layers, staticNeighbours };
 }

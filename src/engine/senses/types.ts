@@ -3,6 +3,8 @@
  * Types only: no Node, vscode or ORT import (the webview project includes api.ts).
  */
 
+import type { TokenOffsets } from '../api';
+
 /** `--layer`: pure nearest-sense lookup on one ELMo layer, or on the mean of the three. */
 export type SenseLayer = 'token' | 'lstm1' | 'lstm2' | 'mean';
 
@@ -90,6 +92,8 @@ export interface SenseDetails {
   model: string;
   tokens: string[];
   index: number;
+  /** Where each token is in the request's text, `[start, end)` in UTF-16 code units. */
+  offsets: TokenOffsets;
   layers: SenseLayerDetail[];
   /** Static embeddings' nearest neighbours of the word (no context), per static model. */
   staticNeighbours: { model: string; neighbours: { word: string; cosine: number }[] }[];

@@ -71,10 +71,10 @@ export class EmbeddingHoverProvider implements vscode.HoverProvider {
         });
       let markdown: string;
       if (sense?.details) {
-        markdown = await this.render(context.word, sense, { uri: document.uri.toString(), line: context.line, start: context.start, end: context.end });
+        markdown = await this.render(context.word, context.text, sense, { uri: document.uri.toString(), line: context.line, start: context.start, end: context.end });
       } else {
         const embedded = await engine.embed({ ...request, model: config.models.elmo, tag: true }, signal);
-        markdown = renderEmbeddingHover(context.word, embedded);
+        markdown = renderEmbeddingHover(context.word, embedded, context.text);
       }
       if (signal.aborted) return undefined; // a reply that arrives after a cancel is dropped
       log.debug(
@@ -101,6 +101,7 @@ export class EmbeddingHoverProvider implements vscode.HoverProvider {
 
   private async render(
     word: string,
+    text: string,
     sense: SenseResult,
     at: { uri: string; line: number; start: number; end: number },
   ): Promise<string> {
@@ -111,7 +112,7 @@ export class EmbeddingHoverProvider implements vscode.HoverProvider {
       '',
       ...renderTag(sense.tag),
       ...renderSense(sense, links),
-      ...renderLayers(sense),
+      ...renderLayers(sense, text),
       ...renderLinks(links, at),
     ].join('\n');
   }

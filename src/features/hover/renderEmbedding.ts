@@ -2,7 +2,7 @@
  * Turns an embedding result into the hover's markdown. Pure (no `vscode`): the provider wraps the string in a
  * MarkdownString. Kept apart from the provider so later issues (senses, neighbours) can add sections here.
  */
-import type { EmbedResult, LayerVector } from '../../engine/api';
+import type { EmbedResult, LayerVector, TokenOffsets } from '../../engine/api';
 import { escapeMarkdown } from './markdown';
 import { renderTag } from './renderTag';
 
@@ -65,7 +65,8 @@ export function layerStats(layers: readonly LayerVector[]): LayerStats[] {
   }));
 }
 
-export function renderEmbeddingHover(word: string, result: EmbedResult): string {
+/** `text` is the text the request sent (the result's offsets point into it). */
+export function renderEmbeddingHover(word: string, result: EmbedResult, text: string): string {
   const lines: string[] = [];
   lines.push(`**LM Lens — "${escapeMarkdown(word)}"**`, '');
   lines.push(...renderTag(result.tag));
@@ -75,7 +76,7 @@ export function renderEmbeddingHover(word: string, result: EmbedResult): string 
       (result.truncated ? ' · sentence cut to a window around the word' : ''),
     '',
   );
-  const context = contextSnippet(result.tokens, result.index);
+  const context = contextSnippet(text, result.offsets, result.index);
   if (context) lines.push(context, '');
   lines.push('| layer | norm | cos to token | first dims |', '|:--|--:|--:|:--|');
   for (const s of layerStats(result.layers)) {
@@ -88,28 +89,23 @@ export function renderEmbeddingHover(word: string, result: EmbedResult): string 
 }
 
 /**
- * Tokens written against the word before them ("river ." -> "river."). The tokens are `splitWords`' (engine/words):
- * punctuation one character a token, "don't" and "river's" one word, so no clitic ever stands alone.
+ * A few tokens either side of the word, the word in bold, sliced from the user's own text (`offsets` are the
+ * engine's, into `text`): their spacing, punctuation and script, not tokens joined by a rule. Line breaks and runs
+ * of spaces become one space, so the line stays one line in the hover.
  */
-const CLOSES = /^[.,;:!?%)\]}»”’]$/;
-/** Tokens the next word is written against ("( a" -> "(a"). */
-const OPENS = /^[([{«“‘$]$/;
-
-/**
- * A few tokens either side of the word, the word in bold, spaced as text is written: the biLM's tokens are words
- * and punctuation, and a space before every "," or "." reads as a tokenizer's output, not as the sentence.
- */
-export function contextSnippet(tokens: readonly string[], index: number, side = 6): string {
-  if (index < 0 || index >= tokens.length) return '';
+export function contextSnippet(text: string, offsets: TokenOffsets, index: number, side = 6): string {
+  const word = offsets[index];
+  if (!word) return '';
   const from = Math.max(0, index - side);
-  const to = Math.min(tokens.length, index + side + 1);
-  let text = from > 0 ? '…' : '';
-  for (let i = from; i < to; i++) {
-    const token = tokens[i]!;
-    const joined = text === '' || CLOSES.test(token) || (i > from && OPENS.test(tokens[i - 1]!));
-    text += (joined ? '' : ' ') + (i === index ? `**${escapeMarkdown(token)}**` : escapeMarkdown(token));
-  }
-  return text + (to < tokens.length ? ' …' : '');
+  const to = Math.min(offsets.length, index + side + 1);
+  const piece = (start: number, end: number): string => escapeMarkdown(text.slice(start, end).replace(/\s+/g, ' '));
+  return (
+    (from > 0 ? '… ' : '') +
+    piece(offsets[from]![0], word[0]) +
+    `**${piece(word[0], word[1])}**` +
+    piece(word[1], offsets[to - 1]![1]) +
+    (to < offsets.length ? ' …' : '')
+  );
 }
 
 function formatDim(x: number): string {

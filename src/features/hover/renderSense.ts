@@ -87,8 +87,11 @@ function shorten(text: string, max: number): string {
   return text.length <= max ? text : text.slice(0, max - 1).replace(/\s+\S*$/, '') + '…';
 }
 
-/** The layers section: per layer, how far the vector moved, and its neighbours in context vs static ones. */
-export function renderLayers(result: SenseResult, dims?: number): string[] {
+/**
+ * The layers section: per layer, how far the vector moved, and its neighbours in context vs static ones. `text` is
+ * the text the request sent (the details' offsets point into it).
+ */
+export function renderLayers(result: SenseResult, text: string, dims?: number): string[] {
   const d = result.details;
   if (!d) return [];
   const lines: string[] = [];
@@ -96,7 +99,7 @@ export function renderLayers(result: SenseResult, dims?: number): string[] {
     `model ${code(d.model)} · ${d.layers.length} layers${dims ? ` × ${dims} dims` : ''}`,
     '',
   );
-  const snippet = contextSnippet(d.tokens, d.index);
+  const snippet = contextSnippet(text, d.offsets, d.index);
   if (snippet) lines.push(snippet, '');
   lines.push('| layer | norm | cos to token | cos to usual | nearest words in this context |', '|:--|--:|--:|--:|:--|');
   for (const l of d.layers) {
