@@ -8,7 +8,7 @@ import { badInput } from './errors';
 import { elmoHiddenStates, elmoLayersAt, parseElmoConfig, type ElmoHidden } from './elmo';
 import type { RequestContext, WorkerServices } from './runtime/context';
 import { tagWordAt } from './tasks/tag/wordTag';
-import { findWord, offsetsOf, splitWords, windowAround } from './words';
+import { findWord, splitWords, wordWindow } from './words';
 
 /** `embed`: the host has already resolved the model and checked the request. */
 export interface EmbedParams {
@@ -66,22 +66,18 @@ export async function embed(params: EmbedParams, ctx: RequestContext, services: 
   if (!embedder) throw badInput(`Model "${model.id}" (${model.kind}) cannot embed words.`);
 
   // 1. words: find the target, keep a window around it
-  const words = splitWords(params.text);
-  const target = findWord(words, params.word, params.occurrence);
-  const { start, end } = windowAround(words.length, target);
-  const window = words.slice(start, end);
-  const tokens = window.map((w) => w.text);
-  const index = target - start;
+  const window = wordWindow(params.text, params.word, params.occurrence);
+  const { tokens, index } = window;
 
   // 2-3. run the model, pick the word's vectors (and the word's tag, from the same ELMo run for an ELMo head)
   const { layers, elmoRun } = await embedder(model, tokens, index, ctx, services);
   const tag = params.tagger
     ? await tagWordAt(
-        { tagger: params.tagger, ...(params.taggerBase ? { base: params.taggerBase } : {}), text: params.text, words: window, index },
+        { tagger: params.tagger, ...(params.taggerBase ? { base: params.taggerBase } : {}), text: params.text, words: window.words, index },
         elmoRun ? { model, run: elmoRun } : undefined,
         services,
         () => ctx.checkpoint(),
       )
     : undefined;
-  return { model: model.id, tokens, index, offsets: offsetsOf(window), layers, truncated: end - start < words.length, ...(tag ? { tag } : {}) };
+  return { model: model.id, tokens, index, offsets: window.offsets, layers, truncated: window.truncated, ...(tag ? { tag } : {}) };
 }

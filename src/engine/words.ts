@@ -80,7 +80,31 @@ export function windowAround(count: number, center: number, max = MAX_WINDOW_WOR
   return { start, end: start + max };
 }
 
-/** Each word's `[start, end)` in its text: what a result gives back so a caller can show the user's own text. */
-export function offsetsOf(words: readonly Word[]): TokenOffsets {
-  return words.map((w) => [w.start, w.end]);
+/** The words a word-level request runs on: the `occurrence`-th `word` of `text` and a window of words around it. */
+export interface WordWindow {
+  /** The window's words (all of them when the text is short enough), with their offsets into `text`. */
+  words: Word[];
+  /** The window's words as plain strings, what a model is given. */
+  tokens: string[];
+  /** Index of the target in the window. */
+  index: number;
+  /** Each window word's `[start, end)` in `text`, for results that let a caller show the user's own text. */
+  offsets: TokenOffsets;
+  /** True when the text had more words than the window. */
+  truncated: boolean;
+}
+
+/** Splits `text`, finds the word (BAD_INPUT as `findWord`) and keeps at most `max` words around it. */
+export function wordWindow(text: string, word: string, occurrence = 1, max = MAX_WINDOW_WORDS): WordWindow {
+  const all = splitWords(text);
+  const target = findWord(all, word, occurrence);
+  const { start, end } = windowAround(all.length, target, max);
+  const words = all.slice(start, end);
+  return {
+    words,
+    tokens: words.map((w) => w.text),
+    index: target - start,
+    offsets: words.map((w) => [w.start, w.end]),
+    truncated: words.length < all.length,
+  };
 }

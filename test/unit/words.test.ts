@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { LensError } from '../../src/engine/errors';
-import { MAX_WINDOW_WORDS, findWord, splitWords, windowAround } from '../../src/engine/words';
+import { MAX_WINDOW_WORDS, findWord, splitWords, windowAround, wordWindow } from '../../src/engine/words';
 import { wordAt as hoverWordAt } from '../../src/features/hover/wordContext';
 
 const texts = (text: string): string[] => splitWords(text).map((w) => w.text);
@@ -108,5 +108,26 @@ describe('windowAround', () => {
         assert.ok(start <= target && target < end && end - start === Math.min(count, MAX_WINDOW_WORDS));
       }
     }
+  });
+});
+
+describe('wordWindow', () => {
+  test("the words around the target, with offsets into the caller's text", () => {
+    const text = 'Bank on it:  the river\nbank, the bank.';
+    const w = wordWindow(text, 'bank', 2);
+    assert.deepEqual(w.tokens, ['Bank', 'on', 'it', ':', 'the', 'river', 'bank', ',', 'the', 'bank', '.']);
+    assert.equal(w.index, 9);
+    assert.deepEqual(w.offsets.map(([start, end]) => text.slice(start, end)), w.tokens);
+    assert.equal(w.truncated, false);
+  });
+
+  test('a long text keeps a window; the offsets still point into the whole text', () => {
+    const text = Array.from({ length: 20 }, (_, i) => `w${i}`).join(' ');
+    const w = wordWindow(text, 'w15', 1, 4);
+    assert.deepEqual(w.tokens, ['w13', 'w14', 'w15', 'w16']);
+    assert.equal(w.index, 2);
+    assert.equal(text.slice(...w.offsets[2]!), 'w15');
+    assert.equal(w.truncated, true);
+    assert.throws(() => wordWindow(text, 'w99'), /does not occur/);
   });
 });

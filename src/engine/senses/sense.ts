@@ -15,7 +15,7 @@ import { PromiseCache } from '../promiseCache';
 import type { RequestContext, WorkerServices } from '../runtime/context';
 import { WordNet, type Sense } from '../wordnet';
 import { tagWordAt, type WordTag } from '../tasks/tag/wordTag';
-import { findWord, offsetsOf, splitWords, windowAround } from '../words';
+import { wordWindow } from '../words';
 import { modelFingerprint } from './centroids';
 import { contextVectors } from './contextual';
 import {
@@ -150,12 +150,8 @@ const ELMO_LAYERS = 3;
 
 export async function sense(params: SenseParams, ctx: RequestContext, services: WorkerServices): Promise<SenseResult> {
   // 1. words and candidates
-  const all = splitWords(params.text);
-  const target = findWord(all, params.word, params.occurrence);
-  const { start, end } = windowAround(all.length, target);
-  const window = all.slice(start, end);
-  const tokens = window.map((w) => w.text);
-  const index = target - start;
+  const window = wordWindow(params.text, params.word, params.occurrence);
+  const { tokens, index } = window;
   const word = tokens[index]!;
   const wordnet = await wordnetFor(params.resources);
   const candidates = await candidatesOf(wordnet, word);
@@ -183,7 +179,7 @@ export async function sense(params: SenseParams, ctx: RequestContext, services: 
   const bert = await contextual(params.bert);
   const tagged = params.tagger
     ? await tagWordAt(
-        { tagger: params.tagger, ...(params.taggerBase ? { base: params.taggerBase } : {}), text: params.text, words: window, index },
+        { tagger: params.tagger, ...(params.taggerBase ? { base: params.taggerBase } : {}), text: params.text, words: window.words, index },
         params.elmo && elmoRun ? { model: params.elmo, run: elmoRun } : undefined,
         services,
         () => ctx.checkpoint(),
@@ -279,7 +275,7 @@ export async function sense(params: SenseParams, ctx: RequestContext, services: 
     missingSenseVectors: missing,
     ...(tagged ? { tag: senseTag(params.tagger!, tagged, decision) } : {}),
   };
-  if (params.details && elmo) result.details = await details(elmo, tokens, offsetsOf(window), index, params.statics);
+  if (params.details && elmo) result.details = await details(elmo, tokens, window.offsets, index, params.statics);
   return result;
 }
 
