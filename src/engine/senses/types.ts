@@ -3,8 +3,6 @@
  * Types only: no Node, vscode or ORT import (the webview project includes api.ts).
  */
 
-import type { TokenOffsets } from '../api';
-
 /** `--layer`: pure nearest-sense lookup on one ELMo layer, or on the mean of the three. */
 export type SenseLayer = 'token' | 'lstm1' | 'lstm2' | 'mean';
 
@@ -92,8 +90,8 @@ export interface SenseDetails {
   model: string;
   tokens: string[];
   index: number;
-  /** Where each token is in the request's text, `[start, end)` in UTF-16 code units. */
-  offsets: TokenOffsets;
+  /** Where each token is in the request's text, `[start, end)` in UTF-16 code units (api.ts' TokenOffsets). */
+  offsets: Array<[start: number, end: number]>;
   layers: SenseLayerDetail[];
   /** Static embeddings' nearest neighbours of the word (no context), per static model. */
   staticNeighbours: { model: string; neighbours: { word: string; cosine: number }[] }[];
