@@ -34,7 +34,7 @@ import type {
 } from './api';
 import { checkAttentionRequest } from './attention';
 import { ATTENTION_KINDS } from './attentionTensor';
-import { checkEmbedRequest, EMBED_KINDS } from './embed';
+import { checkEmbedRequest, EMBED_KINDS } from './tasks/embed/embed';
 import { evalCloze, evalCompletion, evalPairs, evalPerplexity, evalTags, type EvalOperations } from './eval/evaluate';
 import { checkLogLikelihoodRequest, LIKELIHOOD_KINDS } from './eval/likelihood';
 import { checkFillRequest, FILL_KINDS } from './fill';

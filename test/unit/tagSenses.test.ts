@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ModelInfo } from '../../src/engine/api';
-import { embed } from '../../src/engine/embed';
+import { embed } from '../../src/engine/tasks/embed/embed';
 import { Engine, modelDirectories } from '../../src/engine/engine';
 import { cancelled } from '../../src/engine/errors';
 import { ModelStore, readModelConfig } from '../../src/engine/modelStore';

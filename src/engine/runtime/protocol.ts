@@ -23,7 +23,7 @@ import type {
   TagResult,
 } from '../api';
 import type { AttentionParams } from '../attention';
-import type { EmbedParams } from '../embed';
+import type { EmbedParams } from '../tasks/embed/embed';
 import type { SerializedError } from '../errors';
 import type { LogLikelihoodParams } from '../eval/likelihood';
 import type { FillParams } from '../fill';

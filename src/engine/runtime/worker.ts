@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { workerData } from 'node:worker_threads';
 import { attention } from '../attention';
-import { embed } from '../embed';
+import { embed } from '../tasks/embed/embed';
 import { modelCorrupt, toLensError } from '../errors';
 import { logLikelihoods } from '../eval/likelihood';
 import { fill } from '../fill';

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import type { ModelInfo } from '../api';
-import { checkEmbedRequest } from '../embed';
+import { checkEmbedRequest } from '../tasks/embed/embed';
 import { badInput, LensError, toLensError } from '../errors';
 import type { ModelStore } from '../modelStore';
 import type { EngineClient } from '../runtime/client';

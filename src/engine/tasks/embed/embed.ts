@@ -3,12 +3,12 @@
  * dispatching on the model's kind. Adding a contextual embedder for another kind (BERT, ...) means adding
  * one entry to EMBEDDERS.
  */
-import type { EmbedRequest, EmbedResult, LayerVector, ModelInfo, ModelKind } from './api';
-import { badInput } from './errors';
-import { elmoHiddenStates, elmoLayersAt, parseElmoConfig, type ElmoHidden } from './elmo';
-import type { RequestContext, WorkerServices } from './runtime/context';
-import { tagWordAt } from './tasks/tag/wordTag';
-import { findWord, splitWords, wordWindow } from './words';
+import type { EmbedRequest, EmbedResult, LayerVector, ModelInfo, ModelKind } from '../../api';
+import { badInput } from '../../errors';
+import { elmoHiddenStates, elmoLayersAt, parseElmoConfig, type ElmoHidden } from '../../elmo';
+import type { RequestContext, WorkerServices } from '../../runtime/context';
+import { tagWordAt } from '../tag/wordTag';
+import { findWord, splitWords, wordWindow } from '../../words';
 
 /** `embed`: the host has already resolved the model and checked the request. */
 export interface EmbedParams {
