@@ -30,6 +30,7 @@ import {
   makeNode,
   makeTensorValueInfo,
 } from '../../src/engine/onnx/build';
+import { HEAD_POSITIONS_INPUT } from '../../src/engine/onnx/headGather';
 import { AttributeType, DataType, type GraphProto } from '../../src/engine/onnx/proto';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -504,6 +505,99 @@ describe('exposeOutputsCached', () => {
 
       const outputs = await run(new Uint8Array(await readFile(second.path)));
       assert.ok(outputs['attentions.1'] && outputs['hidden_states.1']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('head gather: a masked LM whose head runs at one position per row', () => {
+  /** Two rows of the tiny model's input, and each row's position to keep. */
+  const ROWS = [IDS, [3, 3, 8, 1, 5]];
+  const POSITIONS = [1, 3];
+  async function runRows(bytes: Uint8Array, positions?: number[]): Promise<import('onnxruntime-node').Tensor> {
+    const session = await ort.InferenceSession.create(bytes);
+    try {
+      const feeds: Record<string, import('onnxruntime-node').Tensor> = {
+        input_ids: new ort.Tensor('int64', BigInt64Array.from(ROWS.flat().map(BigInt)), [ROWS.length, SEQ]),
+        attention_mask: new ort.Tensor('int64', new BigInt64Array(ROWS.length * SEQ).fill(1n), [ROWS.length, SEQ]),
+      };
+      if (positions) feeds[HEAD_POSITIONS_INPUT] = new ort.Tensor('int64', BigInt64Array.from(positions.map(BigInt)), [positions.length]);
+      assert.deepEqual(session.outputNames, ['logits']);
+      return (await session.run(feeds)).logits!;
+    } finally {
+      await session.release();
+    }
+  }
+
+  for (const style of ['bert', 'unnamed'] as const) {
+    it(`the logits at the kept positions equal the whole graph's there (${style})`, async () => {
+      const original = encodeModel(tinyTransformer(style, 2).model);
+      const result = exposeOutputs(original, { headGather: 'logits' });
+      assert.equal(result.changed, true);
+      assert.deepEqual(result.attentions, [], 'a head gather adds no other outputs');
+      assert.equal(result.headGather?.input, HEAD_POSITIONS_INPUT);
+      const full = await runRows(original);
+      const gathered = await runRows(result.bytes, POSITIONS);
+      assert.deepEqual(gathered.dims, [ROWS.length, 1, VOCAB]);
+      POSITIONS.forEach((position, b) => {
+        const at = (full.data as Float32Array).subarray((b * SEQ + position) * VOCAB, (b * SEQ + position + 1) * VOCAB);
+        assertClose((gathered.data as Float32Array).subarray(b * VOCAB, (b + 1) * VOCAB), at, 1e-5, `row ${b}`);
+      });
+    });
+  }
+
+  it('drops the outputs and nodes the logits do not need (exposed attentions, hidden states)', () => {
+    const exposed = exposeOutputs(encodeModel(tinyTransformer('bert', 2).model), { attentions: true, hiddenStates: true });
+    const before = decodeModel(exposed.bytes);
+    const after = decodeModel(exposeOutputs(exposed.bytes, { headGather: 'logits' }).bytes);
+    assert.deepEqual(after.graph!.output!.map((o) => o.name), ['logits']);
+    const made = (graph: ModelProto): string[] => graph.graph!.node!.flatMap((n) => n.output!);
+    assert.ok(made(before).includes('attentions.0'));
+    assert.deepEqual(made(after).filter((o) => /^(attentions|hidden_states)\./.test(o)), [], 'their Identity copies are gone');
+    assert.deepEqual(after.graph!.input!.map((i) => i.name), ['input_ids', 'attention_mask', HEAD_POSITIONS_INPUT]);
+  });
+
+  it('says why it cannot, and leaves the model as it was: no such output, an old opset', () => {
+    const bytes = encodeModel(tinyTransformer('bert', 2).model);
+    const missing = exposeOutputs(bytes, { headGather: 'prediction_scores' });
+    assert.equal(missing.changed, false);
+    assert.equal(missing.bytes, bytes);
+    assert.equal(missing.headGather, undefined);
+    assert.match(missing.explanations.headGather!, /no output "prediction_scores"/);
+    const old = tinyTransformer('bert', 2).model;
+    old.opset_import = [{ version: 10 }];
+    assert.match(exposeOutputs(encodeModel(old), { headGather: 'logits' }).explanations.headGather!, /opset is below 11/);
+  });
+
+  it('a head that mixes positions gives other numbers after the rewrite: why the engine checks the copy first', async () => {
+    // after the last block, the mean over the sequence is added to every position (a graph no BERT has)
+    const { model, blockOutputs } = tinyTransformer('bert', 2);
+    const graph = model.graph!;
+    const last = blockOutputs.at(-1)!;
+    const head = graph.node!.find((n) => n.input!.includes(last) && n.op_type === 'MatMul')!;
+    graph.node!.splice(graph.node!.indexOf(head), 0,
+      makeNode('ReduceMean', [last], ['mixed_mean'], '/mix/ReduceMean', { axes: [1], keepdims: 1 }),
+      makeNode('Add', [last, 'mixed_mean'], ['mixed'], '/mix/Add'));
+    head.input = head.input!.map((x) => (x === last ? 'mixed' : x));
+    const original = encodeModel(model);
+    const full = await runRows(original);
+    const gathered = await runRows(exposeOutputs(original, { headGather: 'logits' }).bytes, POSITIONS);
+    const at = (full.data as Float32Array).subarray(POSITIONS[0]! * VOCAB, (POSITIONS[0]! + 1) * VOCAB);
+    const got = (gathered.data as Float32Array).subarray(0, VOCAB);
+    assert.ok(at.some((x, v) => Math.abs(x - got[v]!) > 1e-3), 'the mean over one position is not the mean over the row');
+  });
+
+  it('is cached under its own key beside the exposed copies', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'lm-lens-head-cache-'));
+    try {
+      const modelPath = path.join(dir, 'model.onnx');
+      await writeFile(modelPath, encodeModel(tinyTransformer('bert').model));
+      const cached = await exposeOutputsCached(modelPath, path.join(dir, 'cache'), { headGather: 'logits' });
+      assert.match(path.basename(cached.path), new RegExp(`^[0-9a-f]{64}\\.head-logits\\.v${REWRITE_VERSION}\\.onnx$`));
+      assert.equal(cached.mapping.headGather?.input, HEAD_POSITIONS_INPUT);
+      const exposed = await exposeOutputsCached(modelPath, path.join(dir, 'cache'));
+      assert.notEqual(exposed.path, cached.path);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -11,8 +11,10 @@
  * A cancel takes effect between sentences and between the runs of a long sentence.
  */
 import type { ModelInfo, ModelKind } from '../api';
-import { LensError, badInput } from '../errors';
-import { loadMaskedLm, runBatch } from '../fill';
+import { LensError, badInput, modelCorrupt } from '../errors';
+import { loadMaskedLm, runBatch, type MaskedLm } from '../fill';
+import { intTensor, tokenFeeds } from '../models/io';
+import { HEAD_POSITIONS_INPUT } from '../onnx/headGather';
 import { loadCausalLm } from '../generate';
 import { loadNnlm } from '../nnlm';
 import type { RequestContext, WorkerServices } from '../runtime/context';
@@ -40,6 +42,8 @@ interface SentenceScorer {
   method: LikelihoodMethod;
   /** The sentence's log-likelihood and how many tokens it summed; `checkpoint` between runs. */
   score(sentence: string, checkpoint: () => Promise<void>): Promise<{ logLikelihood: number; tokens: number }>;
+  /** Masked LMs: whether the rewritten head is in use (LogLikelihoodResult.headAtScoredPositions). */
+  headAtScoredPositions?(): boolean;
 }
 
 type ScorerLoader = (model: ModelInfo, services: WorkerServices, pll: PllMetric) => Promise<SentenceScorer>;
@@ -107,7 +111,8 @@ export async function logLikelihoods(
     }
   }
   ctx.progress({ sentences: scores.length, total: sentences.length });
-  return { model: model.id, method: scorer.method, logLikelihoods: scores, tokens };
+  const head = scorer.headAtScoredPositions?.();
+  return { model: model.id, method: scorer.method, logLikelihoods: scores, tokens, ...(head === undefined ? {} : { headAtScoredPositions: head }) };
 }
 
 /** A sentence in a message: its first 60 characters. */
@@ -169,6 +174,7 @@ async function maskedScorer(model: ModelInfo, services: WorkerServices, pll: Pll
   const lm = await loadMaskedLm(model, services);
   const { tokenizer, maskId, specialIds, maxLength } = lm;
   const texts = pll === 'within-word-l2r' ? tokenTexts(tokenizer) : undefined;
+  const head = await headAtPositions(lm, model, services);
   return {
     method: pll === 'within-word-l2r' ? 'pseudo-log-likelihood-within-word-l2r' : 'pseudo-log-likelihood',
     async score(sentence, checkpoint) {
@@ -188,16 +194,63 @@ async function maskedScorer(model: ModelInfo, services: WorkerServices, pll: Pll
           for (const masked of maskedTogether(position, continues)) row[masked] = maskId;
           return row;
         });
-        const { logits, vocab } = await runBatch(lm, rows, model.id);
-        chunk.forEach((position, b) => {
-          const offset = (b * ids.length + position) * vocab;
-          const row = logits.subarray(offset, offset + vocab);
-          total += row[ids[position]!]! - logSumExp(row);
-        });
+        for (const logProb of await head.logProbs(rows, chunk, ids)) total += logProb;
       }
       return { logLikelihood: total, tokens: positions.length };
     },
+    headAtScoredPositions: () => head.gathered(),
   };
+}
+
+/** Each row's log-probability of `ids[positions[b]]` at `positions[b]`. */
+type PositionLogProbs = (rows: number[][], positions: readonly number[], ids: readonly number[]) => Promise<number[]>;
+
+/** Largest difference in a log-probability between the rewritten head and the whole graph that still counts as equal. */
+const HEAD_CHECK_TOLERANCE = 1e-3;
+
+/**
+ * Log-probabilities at one position per row, from a copy of the graph whose head runs at those positions only
+ * (onnx/headGather.ts: about half of a small BERT's time is its vocabulary-sized head at positions nobody reads).
+ * The copy's first batch is checked against the whole graph's; where the rewrite is not possible or the numbers
+ * differ, every batch runs the whole graph, as before.
+ */
+async function headAtPositions(
+  lm: MaskedLm,
+  model: ModelInfo,
+  services: WorkerServices,
+): Promise<{ logProbs: PositionLogProbs; gathered(): boolean }> {
+  const full: PositionLogProbs = async (rows, positions, ids) => {
+    const { logits, vocab } = await runBatch(lm, rows, model.id);
+    return positions.map((position, b) => {
+      const offset = (b * ids.length + position) * vocab;
+      const row = logits.subarray(offset, offset + vocab);
+      return row[ids[position]!]! - logSumExp(row);
+    });
+  };
+  const session = await services.session(model, { headGather: lm.logitsName }).catch(() => undefined);
+  if (!session) return { logProbs: full, gathered: () => false };
+  const gathered: PositionLogProbs = async (rows, positions, ids) => {
+    const all = tokenFeeds(lm.inputs, { ids: rows.flat(), batch: rows.length, length: ids.length }, model.id);
+    all[HEAD_POSITIONS_INPUT] = intTensor('int64', positions, [positions.length]);
+    // the rewrite drops inputs the logits never read
+    const feeds = Object.fromEntries(session.inputNames.map((name) => [name, all[name]!]));
+    const { [lm.logitsName]: logits } = await session.run(feeds, [lm.logitsName]);
+    if (!logits || logits.type !== 'float32' || logits.dims.join() !== `${rows.length},1,${logits.dims[2]}`) {
+      throw modelCorrupt(`Model "${model.id}": its rewritten head gave ${logits ? `[${logits.dims.join(', ')}]` : 'nothing'}.`);
+    }
+    const vocab = logits.dims[2]!;
+    return positions.map((position, b) => {
+      const row = logits.data.subarray(b * vocab, (b + 1) * vocab);
+      return row[ids[position]!]! - logSumExp(row);
+    });
+  };
+  let use: PositionLogProbs = async (rows, positions, ids) => {
+    const expected = await full(rows, positions, ids);
+    const got = await gathered(rows, positions, ids).catch(() => undefined);
+    use = got && got.every((x, i) => Math.abs(x - expected[i]!) <= HEAD_CHECK_TOLERANCE) ? gathered : full;
+    return expected;
+  };
+  return { logProbs: (rows, positions, ids) => use(rows, positions, ids), gathered: () => use === gathered };
 }
 
 async function nnlmScorer(model: ModelInfo, services: WorkerServices): Promise<SentenceScorer> {

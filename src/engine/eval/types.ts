@@ -38,6 +38,11 @@ export interface LogLikelihoodResult {
   logLikelihoods: number[];
   /** Tokens scored in each sentence. */
   tokens: number[];
+  /**
+   * Masked LMs: true when the sums came from a copy of the graph whose head runs at the masked positions only
+   * (onnx/headGather.ts; checked against the whole graph on the first batch), false when from the whole graph.
+   */
+  headAtScoredPositions?: boolean;
 }
 
 /** Sent while sentences are scored (at most about twice a second, and once at the end). */

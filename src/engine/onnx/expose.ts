@@ -12,6 +12,7 @@ import { AttentionSoftmax, FusedAttentionNode, findAttentionSoftmaxesIn, findFus
 import { makeInt64Tensor, makeNode, makeTensorValueInfo } from './build';
 import { decomposeFusedAttention, type AttentionDecomposition } from './fusedAttention';
 import { GraphIndex } from './graph';
+import { gatherBeforeHead, type HeadGather } from './headGather';
 import { LayerOutput, findLayerOutputsIn } from './layers';
 import { GraphProto, ModelProto, NodeProto, ValueInfoProto, decodeModel, encodeModel } from './proto';
 
@@ -25,6 +26,11 @@ export interface ExposeOptions {
   hiddenStates?: boolean;
   /** sha256 (hex) of `modelBytes` when the caller already has it (saves hashing a large file twice). */
   sourceSha256?: string;
+  /**
+   * The name of a masked LM's logits output: rewrite the graph so its head runs at one position per row (see
+   * headGather.ts). Alone: attentions and hidden states are not added then, and every other output is dropped.
+   */
+  headGather?: string;
 }
 
 export interface ExposedOutput {
@@ -44,7 +50,9 @@ export interface ExposeMapping {
   attentions: ExposedOutput[];
   hiddenStates: ExposedOutput[];
   /** Why something that was asked for is missing (fused attention, no layers found); absent when all is there. */
-  explanations: { attentions?: string; hiddenStates?: string };
+  explanations: { attentions?: string; hiddenStates?: string; headGather?: string };
+  /** What `headGather` did, when it was asked for and could be done. */
+  headGather?: HeadGather;
   /** Fused attention nodes left in the graph (their probabilities cannot be exposed). */
   fusedAttention: FusedAttentionNode[];
   /** com.microsoft.Attention nodes written out as standard operators so their probabilities could be exposed. */
@@ -278,8 +286,9 @@ function valueInfoLike(graph: GraphIndex, name: string, source: string): ValueIn
  * empty and `explanations.attentions` says why (hidden states may still be there).
  */
 export function exposeOutputs(modelBytes: Uint8Array, options: ExposeOptions = {}): ExposeResult {
-  const wantAttentions = options.attentions ?? true;
-  const wantHidden = options.hiddenStates ?? true;
+  const gather = options.headGather;
+  const wantAttentions = gather === undefined && (options.attentions ?? true);
+  const wantHidden = gather === undefined && (options.hiddenStates ?? true);
   const sourceSha256 = options.sourceSha256 ?? sha256Hex(modelBytes);
 
   let model: ModelProto;
@@ -341,6 +350,14 @@ export function exposeOutputs(modelBytes: Uint8Array, options: ExposeOptions = {
     decomposedAttention: decomposition.decomposed,
   };
   const externalData = (graph.initializer ?? []).some((t) => t.data_location === 1);
+  if (gather !== undefined) {
+    const done = gatherBeforeHead(model, gather);
+    if (typeof done === 'string') {
+      explanations.headGather = done;
+      return { ...mapping, bytes: modelBytes, changed: false, externalData };
+    }
+    return { ...mapping, headGather: done, bytes: encodeModel(model), changed: true, externalData };
+  }
   if (!adder.changed && decomposition.decomposed.length === 0) {
     return { ...mapping, bytes: modelBytes, changed: false, externalData };
   }
@@ -348,8 +365,14 @@ export function exposeOutputs(modelBytes: Uint8Array, options: ExposeOptions = {
   return { ...mapping, bytes: encodeModel(model), changed: true, externalData };
 }
 
-/** Cache file stem for a source model and the options: `<sha256>.<a|-><h|->.v<version>`. */
+/**
+ * Cache file stem for a source model and the options: `<sha256>.<a|-><h|->.v<version>`, or
+ * `<sha256>.head-<logits>.v<version>` for a head gather.
+ */
 export function exposeCacheKey(sourceSha256: string, options: ExposeOptions = {}): string {
+  if (options.headGather !== undefined) {
+    return `${sourceSha256}.head-${options.headGather.replace(/[^\w.-]/g, '_')}.v${REWRITE_VERSION}`;
+  }
   const a = options.attentions ?? true ? 'a' : '-';
   const h = options.hiddenStates ?? true ? 'h' : '-';
   return `${sourceSha256}.${a}${h}.v${REWRITE_VERSION}`;

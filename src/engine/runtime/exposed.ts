@@ -67,3 +67,21 @@ export async function exposedModelFile(
   }
   return exposed;
 }
+
+/**
+ * The ONNX file whose head runs at one position per row (SessionOptions.headGather): a rewritten copy, cached like the
+ * exposed ones. BAD_INPUT, with the rewriter's explanation, when the graph cannot be rewritten.
+ */
+export async function headGatheredModelFile(
+  model: Pick<ModelInfo, 'id' | 'path'>,
+  logits: string,
+  cacheDir?: string,
+): Promise<string> {
+  const file = path.join(model.path, ONNX_FILE);
+  const sha256 = readModelManifest(model.path)?.files.find((f) => f.path === 'onnx/model.onnx')?.sha256;
+  const { path: rewritten, mapping } = await exposeOutputsCached(file, exposeCacheDir(model, cacheDir), { headGather: logits }, sha256);
+  if (!mapping.headGather) {
+    throw badInput(`Model "${model.id}": its head cannot run at chosen positions only: ${mapping.explanations.headGather ?? 'no reason given.'}`);
+  }
+  return rewritten;
+}

@@ -34,4 +34,10 @@ export interface SessionOptions {
    * give them (fused attention). See runtime/exposed.ts.
    */
   expose?: { attentions?: boolean; hiddenStates?: boolean };
+  /**
+   * A masked LM's logits output: a copy of the graph (rewritten once, cached) whose head runs at one position per row,
+   * given by the extra input `lm_lens_head_positions` (int64 [batch]); the logits come back [batch, 1, vocab] and
+   * are the only output. BAD_INPUT with the reason when the graph cannot be rewritten. See onnx/headGather.ts.
+   */
+  headGather?: string;
 }

@@ -19,7 +19,7 @@ import { sense } from '../senses/sense';
 import { score } from '../score';
 import { tag } from '../tasks/tag/tag';
 import type { WorkerServices } from './context';
-import { exposedModelFile } from './exposed';
+import { exposedModelFile, headGatheredModelFile } from './exposed';
 import { loadSession } from './ort';
 import type { EngineMethods, WorkerOptions } from './protocol';
 import { serve, type Handlers } from './server';
@@ -30,13 +30,17 @@ const configs = new PromiseCache<string, Record<string, unknown>>();
 const services: WorkerServices = {
   session: async (model, sessionOptions) => {
     const own = path.join(model.path, ONNX_FILE);
-    const file = sessionOptions?.expose ? await exposedModelFile(model, sessionOptions.expose, options.cacheDir) : own;
+    const file = sessionOptions?.expose
+      ? await exposedModelFile(model, sessionOptions.expose, options.cacheDir)
+      : sessionOptions?.headGather !== undefined
+        ? await headGatheredModelFile(model, sessionOptions.headGather, options.cacheDir)
+        : own;
     try {
       return await loadSession(file, { threads: options.threads ?? 1 });
     } catch (error) {
       // name the model: the file may be a rewritten copy in a cache folder
       const lens = toLensError(error);
-      const copy = file === own ? '' : ` (a copy of ${own} with its attentions / hidden states exposed)`;
+      const copy = file === own ? '' : ` (a copy of ${own} ${sessionOptions?.headGather !== undefined ? 'with its head at chosen positions' : 'with its attentions / hidden states exposed'})`;
       throw lens.code === 'MODEL_CORRUPT' ? modelCorrupt(`Model "${model.id}"${copy}: ${lens.message}`, error) : lens;
     }
   },
