@@ -81,14 +81,15 @@ describe('lm-lens CLI', () => {
     home.remove();
   });
 
-  test('embed: JSON {model, tokens, index, truncated, layers}', () => {
+  test('embed: JSON {model, tokens, index, offsets, truncated, layers}', () => {
     const run = cli(['embed', ...dirArgs(), '--text', 'the river bank, the bank', '--word', 'bank', '--occurrence', '2']);
     assert.equal(run.status, 0, run.stderr);
     const result = JSON.parse(run.stdout) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(result).sort(), ['index', 'layers', 'model', 'tokens', 'truncated']);
+    assert.deepEqual(Object.keys(result).sort(), ['index', 'layers', 'model', 'offsets', 'tokens', 'truncated']);
     assert.equal(result['model'], 'elmo-test');
     assert.deepEqual(result['tokens'], ['the', 'river', 'bank', ',', 'the', 'bank']);
     assert.equal(result['index'], 5);
+    assert.deepEqual(result['offsets'], [[0, 3], [4, 9], [10, 14], [14, 15], [16, 19], [20, 24]]); // into --text
     assert.equal(result['truncated'], false);
     const layers = result['layers'] as { layer: string; vector: number[] }[];
     assert.deepEqual(layers.map((l) => [l.layer, l.vector.length]), [['token', 4], ['lstm1', 4], ['lstm2', 4]]);
