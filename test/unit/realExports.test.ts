@@ -98,6 +98,24 @@ describe('real exports made by other tools', { skip: existsSync(EXPORTS) ? false
     assert.ok(predictions.every((p) => !/unused|^\[/.test(p.token)), predictions.map((p) => p.token).join(' '));
   });
 
+  test('pseudo-log-likelihood on the old BertForPreTraining: its head rewritten to the masked positions, the sums ORT gives', async () => {
+    const id = 'ort-bert-toy-pretraining';
+    const sentence = 'The dog sat at the cat.';
+    const result = await engine.logLikelihoods({ sentences: [sentence], model: id });
+    assert.equal(result.headAtScoredPositions, true, 'the rewritten copy (prediction_scores only) passed its check');
+    const tokenizer = await loadTokenizer(path.join(EXPORTS, id));
+    const ids = tokenizer.encode(sentence).ids;
+    const maskId = tokenizer.token_to_id('[MASK]')!;
+    let expected = 0;
+    for (let i = 1; i < ids.length - 1; i++) {
+      const row = ids.map((v, j) => (j === i ? maskId : v));
+      const { data, vocab } = await ortLogits(id, row, 'prediction_scores');
+      expected += logSoftmax(data.subarray(i * vocab, (i + 1) * vocab))[ids[i]!]!;
+    }
+    assert.equal(result.tokens[0], ids.length - 2);
+    assert.ok(Math.abs(result.logLikelihoods[0]! - expected) < 1e-3, `${result.logLikelihoods[0]} vs ${expected}`);
+  });
+
   test('fill on a classifier or a QA model: BAD_INPUT that says why, never ORT\'s "invalid output name"', async () => {
     await assert.rejects(
       engine.fill({ text: 'The [MASK] sat.', model: 'optimum-tiny-distilbert-sst2' }),
