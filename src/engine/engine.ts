@@ -34,7 +34,6 @@ import type {
 } from './api';
 import { checkAttentionRequest } from './attention';
 import { ATTENTION_KINDS } from './attentionTensor';
-import { checkEmbedRequest, EMBED_KINDS } from './tasks/embed/embed';
 import { evalCloze, evalCompletion, evalPairs, evalPerplexity, evalTags, type EvalOperations } from './eval/evaluate';
 import { checkLogLikelihoodRequest, LIKELIHOOD_KINDS } from './eval/likelihood';
 import { checkFillRequest, FILL_KINDS } from './fill';
@@ -45,6 +44,7 @@ import { SenseService, type SenseLocations } from './senses/service';
 import type { SenseRequest, SenseResult } from './senses/types';
 import { ModelStore, type ModelDirectory } from './modelStore';
 import { EngineClient } from './runtime/client';
+import { checkEmbedRequest, EMBED_KINDS } from './tasks/embed/embed';
 import { checkTagRequest, resolveTagger } from './tasks/tag/tag';
 import type { EngineMethods, WorkerOptions } from './runtime/protocol';
 

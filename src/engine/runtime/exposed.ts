@@ -2,7 +2,9 @@
  * The model file to load when a caller wants attentions or hidden states (SessionOptions.expose): the
  * model's own graph when it already outputs them (our exports do), else a copy rewritten by
  * onnx/expose.ts to add `attentions.{i}` / `hidden_states.{i}` (plain Hugging Face / transformers.js
- * exports leave them out), cached under the sha256 of the source. Worker side; no ONNX Runtime here.
+ * exports leave them out), cached under the sha256 of the source. Also the copy whose masked-LM head runs
+ * at chosen positions only (SessionOptions.headGather, onnx/headGather.ts), cached the same way.
+ * Worker side; no ONNX Runtime here.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -56,9 +58,7 @@ export async function exposedModelFile(
   const wanted = (['attentions', 'hiddenStates'] as const).filter((what) => expose[what]);
   const missing = wanted.filter((what) => !hasExposedOutputs(model.outputs, what));
   if (missing.length === 0) return file;
-  // a download's manifest has the sha256 already: no need to hash hundreds of megabytes again
-  const sha256 = readModelManifest(model.path)?.files.find((f) => f.path === 'onnx/model.onnx')?.sha256;
-  const { path: exposed, mapping } = await exposeOutputsCached(file, exposeCacheDir(model, cacheDir), {}, sha256);
+  const { path: exposed, mapping } = await exposeOutputsCached(file, exposeCacheDir(model, cacheDir), {}, manifestSha256(model));
   for (const what of missing) {
     if (mapping[what].length === 0) {
       const why = mapping.explanations[what] ?? 'LM Lens could not find them in its graph.';
@@ -78,10 +78,14 @@ export async function headGatheredModelFile(
   cacheDir?: string,
 ): Promise<string> {
   const file = path.join(model.path, ONNX_FILE);
-  const sha256 = readModelManifest(model.path)?.files.find((f) => f.path === 'onnx/model.onnx')?.sha256;
-  const { path: rewritten, mapping } = await exposeOutputsCached(file, exposeCacheDir(model, cacheDir), { headGather: logits }, sha256);
+  const { path: rewritten, mapping } = await exposeOutputsCached(file, exposeCacheDir(model, cacheDir), { headGather: logits }, manifestSha256(model));
   if (!mapping.headGather) {
     throw badInput(`Model "${model.id}": its head cannot run at chosen positions only: ${mapping.explanations.headGather ?? 'no reason given.'}`);
   }
   return rewritten;
+}
+
+/** A download's manifest has the graph's sha256 already: no need to hash hundreds of megabytes again. */
+function manifestSha256(model: Pick<ModelInfo, 'path'>): string | undefined {
+  return readModelManifest(model.path)?.files.find((f) => f.path === 'onnx/model.onnx')?.sha256;
 }

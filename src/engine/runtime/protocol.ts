@@ -23,7 +23,6 @@ import type {
   TagResult,
 } from '../api';
 import type { AttentionParams } from '../attention';
-import type { EmbedParams } from '../tasks/embed/embed';
 import type { SerializedError } from '../errors';
 import type { LogLikelihoodParams } from '../eval/likelihood';
 import type { FillParams } from '../fill';
@@ -33,6 +32,7 @@ import type { BuildSenseIndexParams } from '../senses/buildIndex';
 import type { ContextVectors } from '../senses/contextual';
 import type { SenseParams } from '../senses/sense';
 import type { SenseIndexProgress, SenseIndexResult, SenseResult } from '../senses/types';
+import type { EmbedParams } from '../tasks/embed/embed';
 import type { TagParams } from '../tasks/tag/tag';
 
 /**

@@ -6,7 +6,6 @@
 import path from 'node:path';
 import { workerData } from 'node:worker_threads';
 import { attention } from '../attention';
-import { embed } from '../tasks/embed/embed';
 import { modelCorrupt, toLensError } from '../errors';
 import { logLikelihoods } from '../eval/likelihood';
 import { fill } from '../fill';
@@ -17,6 +16,7 @@ import { buildSenseIndex } from '../senses/buildIndex';
 import { contextVectors } from '../senses/contextual';
 import { sense } from '../senses/sense';
 import { score } from '../score';
+import { embed } from '../tasks/embed/embed';
 import { tag } from '../tasks/tag/tag';
 import type { WorkerServices } from './context';
 import { exposedModelFile, headGatheredModelFile } from './exposed';

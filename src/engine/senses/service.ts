@@ -4,11 +4,11 @@
  */
 import path from 'node:path';
 import type { ModelInfo } from '../api';
-import { checkEmbedRequest } from '../tasks/embed/embed';
 import { badInput, LensError, toLensError } from '../errors';
 import type { ModelStore } from '../modelStore';
 import type { EngineClient } from '../runtime/client';
 import type { EngineMethods } from '../runtime/protocol';
+import { checkEmbedRequest } from '../tasks/embed/embed';
 import { resolveTagger } from '../tasks/tag/tag';
 import type { SenseResources } from './sense';
 import { SENSE_LAYERS, type SenseIndexProgress, type SenseIndexResult, type SenseRequest, type SenseResult } from './types';
