@@ -286,9 +286,8 @@ function valueInfoLike(graph: GraphIndex, name: string, source: string): ValueIn
  * empty and `explanations.attentions` says why (hidden states may still be there).
  */
 export function exposeOutputs(modelBytes: Uint8Array, options: ExposeOptions = {}): ExposeResult {
-  const gather = options.headGather;
-  const wantAttentions = gather === undefined && (options.attentions ?? true);
-  const wantHidden = gather === undefined && (options.hiddenStates ?? true);
+  const wantAttentions = options.attentions ?? true;
+  const wantHidden = options.hiddenStates ?? true;
   const sourceSha256 = options.sourceSha256 ?? sha256Hex(modelBytes);
 
   let model: ModelProto;
@@ -300,6 +299,10 @@ export function exposeOutputs(modelBytes: Uint8Array, options: ExposeOptions = {
   const graph = model.graph;
   if (!graph || !graph.node || graph.node.length === 0) {
     throw modelCorrupt('The ONNX model has no graph.');
+  }
+  const externalData = (graph.initializer ?? []).some((t) => t.data_location === 1);
+  if (options.headGather !== undefined) {
+    return gatherHead(model, modelBytes, options.headGather, sourceSha256, externalData);
   }
   // ORT-optimised exports: com.microsoft.Attention written out first, so that its Softmax can be found below
   const decomposition: AttentionDecomposition = wantAttentions ? decomposeFusedAttention(model) : { decomposed: [], refused: [] };
@@ -349,20 +352,32 @@ export function exposeOutputs(modelBytes: Uint8Array, options: ExposeOptions = {
     fusedAttention,
     decomposedAttention: decomposition.decomposed,
   };
-  const externalData = (graph.initializer ?? []).some((t) => t.data_location === 1);
-  if (gather !== undefined) {
-    const done = gatherBeforeHead(model, gather);
-    if (typeof done === 'string') {
-      explanations.headGather = done;
-      return { ...mapping, bytes: modelBytes, changed: false, externalData };
-    }
-    return { ...mapping, headGather: done, bytes: encodeModel(model), changed: true, externalData };
-  }
   if (!adder.changed && decomposition.decomposed.length === 0) {
     return { ...mapping, bytes: modelBytes, changed: false, externalData };
   }
   adder.apply();
   return { ...mapping, bytes: encodeModel(model), changed: true, externalData };
+}
+
+/**
+ * The head-gather rewrite alone (ExposeOptions.headGather): none of the attention or block-output searches above run,
+ * and the mapping lists no exposed outputs.
+ */
+function gatherHead(model: ModelProto, modelBytes: Uint8Array, logits: string, sourceSha256: string, externalData: boolean): ExposeResult {
+  const mapping: ExposeMapping = {
+    sourceSha256,
+    attentions: [],
+    hiddenStates: [],
+    explanations: {},
+    fusedAttention: [],
+    decomposedAttention: [],
+  };
+  const done = gatherBeforeHead(model, logits);
+  if (typeof done === 'string') {
+    mapping.explanations.headGather = done;
+    return { ...mapping, bytes: modelBytes, changed: false, externalData };
+  }
+  return { ...mapping, headGather: done, bytes: encodeModel(model), changed: true, externalData };
 }
 
 /**
