@@ -162,6 +162,13 @@ export async function attentionAndLayersSteps(page, { ws, shots, modelDirs, pale
   check('the Layers panel for "bank" lists its occurrences in both senses',
     results.layers.title.includes('bank') && items.some((i) => i.includes('of the river')) && items.some((i) => i.includes('bank account')),
     items.map((i) => i.replace(/\s+/g, ' ')).join(' | '));
+  // the cosine matrix with its caption and the PCA scatter sit side by side (or stacked) without overlapping
+  const boxes = await layers.locator('#figure svg').last().evaluate((root) => {
+    const box = (el) => { const r = el.getBoundingClientRect(); return { left: r.left, right: r.right, top: r.top, bottom: r.bottom }; };
+    return { cosine: box(root.querySelector('g.cosine')), pca: box(root.querySelector('g.pca > rect')) };
+  });
+  const apart = boxes.cosine.right <= boxes.pca.left || boxes.cosine.bottom <= boxes.pca.top;
+  check('the Layers panel: the cosine matrix and its caption do not overlap the PCA scatter', apart, JSON.stringify(boxes));
   await page.screenshot({ path: path.join(shots, 'attention-layers-dark.png') });
   // keyboard: into the list, down to the money sentence, Enter reveals it in the editor
   await layers.locator('#occurrences li.selected').focus();

@@ -69,10 +69,12 @@ export function layerFigure(input: LayerFigureInput): SVGSVGElement {
   const n = input.points.length;
   const side = Math.max(160, Math.min(300, input.width - 40));
   const matrixSide = Math.min(side, Math.max(120, n * 26));
-  const stacked = input.width < matrixSide + side + 60;
+  // the matrix's column is at least as wide as its two-line caption (a few occurrences make a small matrix)
+  const column = Math.max(matrixSide, 130);
+  const stacked = input.width < column + side + 60;
   const top = 24;
-  const width = stacked ? side + 16 : matrixSide + side + 48;
-  const height = stacked ? top + matrixSide + side + 64 : top + Math.max(side, matrixSide) + 40;
+  const width = stacked ? side + 16 : column + side + 48;
+  const height = stacked ? top + matrixSide + side + 78 : top + Math.max(side, matrixSide + 14) + 40;
   const root = svg('svg', {
     width,
     height,
@@ -113,13 +115,14 @@ export function layerFigure(input: LayerFigureInput): SVGSVGElement {
     );
   }
   matrix.append(
-    svg('text', { x: 0, y: matrixSide + 14, fill: rgb(theme.muted) }, `cosine, #i × #j: colour from ${lo.toFixed(2)} to 1`),
+    svg('text', { x: 0, y: matrixSide + 14, fill: rgb(theme.muted) }, 'cosine of #i and #j,'),
+    svg('text', { x: 0, y: matrixSide + 28, fill: rgb(theme.muted) }, `colour from ${lo.toFixed(2)} to 1`),
   );
   root.append(matrix);
 
   // PCA scatter
-  const ox = stacked ? 8 : matrixSide + 40;
-  const oy = stacked ? top + matrixSide + 30 : top;
+  const ox = stacked ? 8 : column + 40;
+  const oy = stacked ? top + matrixSide + 44 : top;
   const scatter = svg('g', { class: 'pca', transform: `translate(${ox} ${oy})` });
   scatter.append(svg('rect', { width: side, height: side, fill: 'none', stroke: rgb(theme.contrastBorder ?? theme.muted), 'stroke-opacity': 0.5 }));
   const xs = input.points.map((p) => p[0]);
