@@ -12,9 +12,10 @@ const { Tokenizer } = require('@huggingface/tokenizers');
 const [corpusDir, tokDir, outDir] = process.argv.slice(2);
 fs.mkdirSync(outDir, { recursive: true });
 
-// Same splitter as src/engine/words.ts (ELMo words): letters/digits runs with their combining marks and inner
-// apostrophes, or one other character (with its marks).
-const WORD = /[\p{L}\p{N}][\p{L}\p{N}\p{M}]*(?:['\u2019]\p{L}[\p{L}\p{M}]*)*|[^\s\p{L}\p{N}]\p{M}*/gu;
+// Same splitter as src/engine/words.ts (ELMo words): a Han character alone, letters/digits runs with their combining
+// marks and inner apostrophes, or one other character (with its marks).
+const WORD =
+  /\p{sc=Han}\p{M}*|(?:[^\P{L}\p{sc=Han}]|\p{N})(?:[^\P{L}\p{sc=Han}]|\p{N}|\p{M})*(?:['\u2019][^\P{L}\p{sc=Han}](?:[^\P{L}\p{sc=Han}]|\p{M})*)*|[^\s\p{L}\p{N}]\p{M}*/gu;
 
 const load = (name) => new Tokenizer(
   JSON.parse(fs.readFileSync(path.join(tokDir, name, 'tokenizer.json'), 'utf8')),

@@ -232,8 +232,11 @@ def build_wordpiece(train_txt, out_dir, vocab_size, max_lines=None, seed_words=(
 # ------------------------------------------------------------------------------------------------ words
 # The extension's word splitter (src/engine/words.ts WORD_PATTERN), for the tokenizers library's regex: runs of
 # letters/digits with their combining marks (\p{M}: decomposed accents, Indic vowel signs), inner apostrophes,
-# else one character with its marks. Without marks (plain English) it splits as [\p{L}\p{N}]+(?:['’]\p{L}+)* did.
-WORD_SPLIT = r"[\p{L}\p{N}][\p{L}\p{N}\p{M}]*(?:['\u2019]\p{L}[\p{L}\p{M}]*)*|[^\s\p{L}\p{N}]\p{M}*"
+# else one character with its marks; a Han character is a word of its own (as BERT splits Chinese and kanji;
+# [^\P{L}\p{Han}] is a letter that is not Han). Without marks or Han (plain English) it splits as
+# [\p{L}\p{N}]+(?:['’]\p{L}+)* did.
+WORD_SPLIT = (r"\p{Han}\p{M}*|(?:[^\P{L}\p{Han}]|\p{N})(?:[^\P{L}\p{Han}]|\p{N}|\p{M})*"
+              r"(?:['\u2019][^\P{L}\p{Han}](?:[^\P{L}\p{Han}]|\p{M})*)*|[^\s\p{L}\p{N}]\p{M}*")
 
 
 def build_wordlevel(words_txt, out_dir, vocab_size, lowercase=True):

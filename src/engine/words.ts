@@ -8,11 +8,17 @@
  * Devanagari, Bengali or Tamil word, whose vowel signs and viramas are marks. A word still starts with a
  * letter or digit, so text without marks (plain English) splits exactly as it did without them. The training
  * scripts use the same pattern (training/tokenizers_build.py WORD_SPLIT, training/tokenize_corpus.mjs WORD).
+ *
+ * Han characters (Chinese, and the kanji of Japanese) are words of one character each, as BERT's basic tokenizer
+ * splits them: those scripts write no spaces, so a run of letters would be a whole clause ("我们在河岸上坐着").
+ * Kana and other letters next to them still form runs ("川の岸で" -> 川 | の | 岸 | で).
  */
 import type { TokenOffsets } from './api';
 import { badInput } from './errors';
 
-const WORD_PATTERN = /[\p{L}\p{N}][\p{L}\p{N}\p{M}]*(?:['’]\p{L}[\p{L}\p{M}]*)*|[^\s\p{L}\p{N}]\p{M}*/gu;
+// [^\P{L}\p{sc=Han}]: a letter that is not Han
+const WORD_PATTERN =
+  /\p{sc=Han}\p{M}*|(?:[^\P{L}\p{sc=Han}]|\p{N})(?:[^\P{L}\p{sc=Han}]|\p{N}|\p{M})*(?:['’][^\P{L}\p{sc=Han}](?:[^\P{L}\p{sc=Han}]|\p{M})*)*|[^\s\p{L}\p{N}]\p{M}*/gu;
 
 /** Most words a word-level model is given at once; longer texts are cut to a window around the target. */
 export const MAX_WINDOW_WORDS = 128;
@@ -51,12 +57,18 @@ export function findWord(words: readonly Word[], word: string, occurrence = 1): 
     throw badInput(`occurrence must be a whole number from 1 up (got ${occurrence}).`);
   }
   const target = parts[0]!.text;
+  const lower = target.toLowerCase();
   let hits = indexesWhere(words, (w) => w.text === target);
+  if (hits.length === 0) hits = indexesWhere(words, (w) => w.text.toLowerCase() === lower);
   if (hits.length === 0) {
-    const lower = target.toLowerCase();
-    hits = indexesWhere(words, (w) => w.text.toLowerCase() === lower);
+    const inside = words.find((w) => w.text.toLowerCase().includes(lower))?.text;
+    throw badInput(
+      inside === undefined
+        ? `"${target}" does not occur in the text.`
+        : `"${target}" occurs in the text only inside the longer word "${inside.length > 40 ? `${inside.slice(0, 40)}…` : inside}"; ` +
+            'words are split at spaces and punctuation: give the whole word.',
+    );
   }
-  if (hits.length === 0) throw badInput(`"${target}" does not occur in the text.`);
   const index = hits[occurrence - 1];
   if (index === undefined) {
     const times = hits.length === 1 ? 'once' : `${hits.length} times`;

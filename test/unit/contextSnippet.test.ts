@@ -26,9 +26,9 @@ describe('hover: the context snippet', () => {
     // French puts a space before "!" and ":"; a rule that joins punctuation to the word before would lose it
     const french = 'Il est assis sur la rive : quelle vue !';
     assert.equal(contextSnippet(french, ...at(french, 'rive'), 20), 'Il est assis sur la **rive** : quelle vue \\!');
-    // Japanese writes no space before its full stop; joining tokens by rule would add one ("川の岸 。")
+    // Japanese writes no spaces at all; joining tokens by rule would add them ("川 の 岸 。"); each kanji is a token
     const japanese = '川の岸。銀行の窓口。';
-    assert.equal(contextSnippet(japanese, ...at(japanese, '川の岸')), '**川の岸**。銀行の窓口。');
+    assert.equal(contextSnippet(japanese, ...at(japanese, '岸'), 20), '川の**岸**。銀行の窓口。');
   });
 
   test('line breaks and runs of spaces become one space: the snippet stays one line', () => {

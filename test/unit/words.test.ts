@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, test } from 'node:test';
 import { LensError } from '../../src/engine/errors';
 import { MAX_WINDOW_WORDS, findWord, splitWords, windowAround, wordWindow } from '../../src/engine/words';
@@ -15,8 +17,17 @@ describe('splitWords', () => {
   });
 
   test('is Unicode-aware', () => {
-    assert.deepEqual(texts('naïve café Straße Ελλάδα 東京'), ['naïve', 'café', 'Straße', 'Ελλάδα', '東京']);
+    assert.deepEqual(texts('naïve café Straße Ελλάδα Москва'), ['naïve', 'café', 'Straße', 'Ελλάδα', 'Москва']);
     assert.deepEqual(texts('ok 😀!'), ['ok', '😀', '!']);
+  });
+
+  test('Han characters are words of one character (as BERT splits them); kana and Hangul runs stay runs', () => {
+    assert.deepEqual(texts('我们在河岸上坐着。'), ['我', '们', '在', '河', '岸', '上', '坐', '着', '。']);
+    assert.deepEqual(texts('川の岸で座った。'), ['川', 'の', '岸', 'で', '座', 'った', '。']);
+    assert.deepEqual(texts('東京tower 3号'), ['東', '京', 'tower', '3', '号']);
+    assert.deepEqual(texts('강둑에 앉았다'), ['강둑에', '앉았다']);
+    assert.equal(findWord(splitWords('川の岸で座った。'), '岸'), 2);
+    assert.equal(hoverWordAt('川の岸で座った。', 2)?.text, '岸');
   });
 
   test('combining marks belong to their word (issue 12): decomposed Latin, Devanagari, Bengali, Tamil', () => {
@@ -45,6 +56,15 @@ describe('splitWords', () => {
     const text =
       "It's 9:30 -- the river's bank (by the mill) didn't flood; rock 'n' roll, e-mail x2... \"Quoted\" [MASK] #tag @you 50% $3.14 a_b";
     assert.deepEqual(texts(text), [...text.matchAll(before)].map((m) => m[0]));
+  });
+
+  test("the training scripts' word splitter (training/tokenize_corpus.mjs) splits as the engine does", () => {
+    const source = readFileSync(path.join(__dirname, '../../../training/tokenize_corpus.mjs'), 'utf8');
+    const literal = /const WORD =\s*\/(.+)\/gu;/.exec(source)?.[1];
+    assert.ok(literal, 'tokenize_corpus.mjs defines WORD');
+    const training = new RegExp(literal, 'gu');
+    const sample = "The river’s bank, didn't flood! cafe\u0301 नमस्ते 東京tower 3号 川の岸で座った。 ❤\uFE0F x2... [MASK]";
+    assert.deepEqual([...sample.matchAll(training)].map((m) => m[0]), texts(sample));
   });
 
   test('reports UTF-16 offsets into the text', () => {
@@ -81,6 +101,8 @@ describe('findWord', () => {
     assert.throws(() => findWord(words, 'river bank'), badInput(/is 2 words/));
     assert.throws(() => findWord(words, '   '), badInput(/empty/));
     assert.throws(() => findWord(words, 'money'), badInput(/"money" does not occur/));
+    assert.throws(() => findWord(words, 'riv'), badInput(/"riv" occurs in the text only inside the longer word "river"/));
+    assert.throws(() => findWord(splitWords('สวัสดีครับ'), 'ครับ'), badInput(/only inside the longer word "สวัสดีครับ"/));
     assert.throws(() => findWord(words, 'bank', 3), badInput(/occurs 2 times.*no occurrence 3/));
     assert.throws(() => findWord(words, 'river', 2), badInput(/occurs once/));
     assert.throws(() => findWord(words, 'bank', 0), badInput(/whole number/));
