@@ -110,54 +110,6 @@ class Bert(nn.Module):
         return self.mlm_logits(x), torch.stack(hs, 0), torch.stack(ps, 0)
 
 
-# ------------------------------------------------------------------------------------ the tied LM head's loss
-class _TiedHeadLoss(torch.autograd.Function):
-    """Mean cross-entropy of `h @ weight.T` against `targets`, computed a chunk of rows at a time.
-
-    Written out because the plain form (`F.cross_entropy((h @ w.T).float(), t)`) spends about a third of a GPT
-    step here (profiled, gpt2-mini at 10 layers: log_softmax and its backward 20%, the fp32 copy of the
-    [tokens, vocab] logits and its backward a large part of `copy_`): it writes the whole logit matrix in fp32, keeps
-    it, and reads it twice more. Per chunk of rows this computes the logits in the matmul dtype, their log-sum-exp in
-    fp32, and in the backward recomputes them for the softmax; nothing vocabulary-sized outlives a chunk. The
-    numbers are those of the plain form (fp32 softmax; the matmuls in `dtype`, as autocast runs them)."""
-
-    @staticmethod
-    def forward(ctx, h, weight, targets, dtype, chunk):
-        hc, wc = h.to(dtype), weight.to(dtype)
-        total = torch.zeros((), dtype=torch.float32, device=h.device)
-        for s in range(0, h.shape[0], chunk):
-            z = (hc[s:s + chunk] @ wc.t()).float()
-            total += (torch.logsumexp(z, 1) - z.gather(1, targets[s:s + chunk, None]).squeeze(1)).sum()
-        ctx.save_for_backward(hc, wc, targets)
-        ctx.chunk, ctx.h_dtype = chunk, h.dtype
-        return total / h.shape[0]
-
-    @staticmethod
-    def backward(ctx, grad):
-        hc, wc, targets = ctx.saved_tensors
-        n, scale = hc.shape[0], grad.float() / hc.shape[0]
-        grad_h = torch.empty(hc.shape, dtype=ctx.h_dtype, device=hc.device)
-        grad_w = torch.zeros(wc.shape, dtype=torch.float32, device=hc.device)
-        for s in range(0, n, ctx.chunk):
-            p = torch.softmax((hc[s:s + ctx.chunk] @ wc.t()).float(), 1)
-            p[torch.arange(p.shape[0], device=p.device), targets[s:s + ctx.chunk]] -= 1
-            p = (p * scale).to(hc.dtype)
-            grad_h[s:s + ctx.chunk] = p @ wc
-            grad_w += p.t() @ hc[s:s + ctx.chunk]
-        return grad_h, grad_w, None, None, None
-
-
-def tied_head_loss(h, weight, targets, chunk=256):
-    """Mean cross-entropy of the logits `h @ weight.T` ([N, H] x [V, H]) against `targets` [N], in chunks of rows
-    (see _TiedHeadLoss); the matmuls run in autocast's dtype where autocast is on, as a plain matmul would."""
-    if h.is_cuda:
-        dtype = torch.get_autocast_gpu_dtype() if torch.is_autocast_enabled() else weight.dtype
-    else:
-        dtype = torch.get_autocast_cpu_dtype() if torch.is_autocast_cpu_enabled() else weight.dtype
-    with torch.autocast(device_type="cuda" if h.is_cuda else "cpu", enabled=False):
-        return _TiedHeadLoss.apply(h, weight, targets, dtype, chunk)
-
-
 # ------------------------------------------------------------------------------------ GPT-2 (pre-LN) / GPT-1 (post-LN)
 class GptBlock(nn.Module):
     def __init__(self, h, nh, ff, dropout, pre_ln):

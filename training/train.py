@@ -468,7 +468,7 @@ class Task:
         if self.name in ("gpt2", "gpt1"):
             w = windows(self.stream, self.B, self.T, self.rng).to(dev)
             h = m.lm_hidden(w[:, :-1])
-            return models.tied_head_loss(h.reshape(-1, h.shape[-1]), m.tok.weight, w[:, 1:].reshape(-1)), w.numel()
+            return F.cross_entropy((h @ m.tok.weight.t()).float().reshape(-1, self.vocab_size), w[:, 1:].reshape(-1)), w.numel()
         if self.name == "elmo":
             return elmo_loss(m, self.data, self.rng.integers(0, len(self.data) - self.T, size=self.B), self.T, dev)
         d = self.data
