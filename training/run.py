@@ -84,6 +84,45 @@ def install_inputs(smoke):
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=REPO, check=True)
 
 
+def check_sentence_eos(work):
+    """`train.py --sentence-eos`: end-of-text before sentences inside paragraphs changes where texts start, never the
+    text: with every end-of-text read as a space, the stream spells what the plain stream spells."""
+    import train as T
+    tj = json.load(open(os.path.join(work, "tok", "gpt2", "tokenizer.json")))
+    vocab = tj["model"]["vocab"]
+    eos, text = vocab["<|endoftext|>"], {i: t for t, i in vocab.items()}
+    plain, split = T.gpt_stream(work, "train", eos), T.gpt_stream(work, "train", eos, sentence_eos=1.0)
+
+    def spelled(ids):
+        return "".join(text[int(i)] for i in ids).replace("<|endoftext|>", "Ġ")
+    added = int((split == eos).sum() - (plain == eos).sum())
+    if added <= 0 or spelled(split) != spelled(plain):
+        raise SystemExit(f"--sentence-eos: {added} end-of-text added; the text is "
+                         f"{'the same' if spelled(split) == spelled(plain) else 'changed'}")
+    log(f"train: --sentence-eos 1 puts end-of-text before {added} sentences inside paragraphs, the text unchanged")
+
+
+def check_mask_repeats(work):
+    """`train.py --mask-repeats`: when a content word is masked, none of its other occurrences stays visible."""
+    import numpy as np
+    import train as T
+    vocab = len(json.load(open(os.path.join(work, "tok", "bert", "tokenizer.json")))["model"]["vocab"])
+    seen = {}
+    for share in (0.0, 1.0):
+        d = T.BertData(work, "train", vocab, rng=np.random.default_rng(0), mask_repeats=share)
+        visible = 0
+        for _ in range(300):
+            toks = d.pair()[0]
+            _, labels = d.mask(toks)
+            starts = np.where(~d.cont[toks] & (toks >= 5))[0]
+            masked = set(toks[starts[labels[starts] >= 0]].tolist())
+            visible += sum(1 for i in starts if labels[i] < 0 and d.content[toks[i]] and int(toks[i]) in masked)
+        seen[share] = visible
+    if seen[1.0] != 0 or seen[0.0] == 0:
+        raise SystemExit(f"--mask-repeats: masked content words left visible elsewhere {seen} (want 0 at share 1)")
+    log(f"train: --mask-repeats 1 leaves no masked content word visible elsewhere ({seen[0.0]} without it)")
+
+
 def check_warm_start(name, task, onnx_path, smoke):
     """The next session continues from this export: every weight read back from it must equal the trained one."""
     import train as T
@@ -343,6 +382,11 @@ def main():
             if siblings != [0, 1]:
                 raise SystemExit(f"two runs from one start: sibling indices {siblings}, want [0, 1]")
             log("train: a second run from the same start is sibling run 1 and draws its own streams")
+            # a fresh machine has lost the checkpoints the count reads: --sibling names the index
+            subprocess.run([sys.executable, train_py, "gpt2", "--work", work, "--smoke", "--max-steps", "1",
+                            "--init-from", both[0], "--tag", "gpt2-sibling-named", "--sibling", "3"], env=env, check=True)
+            if torch.load(ck("gpt2-sibling-named"))["state"].get("sibling") != 3:
+                raise SystemExit("--sibling 3 did not make sibling run 3")
             # copies of one run's checkpoint taken along the way average (a run's tail) and count the run once; a
             # sibling run from the same start averages too (a soup) and adds its tokens and its session; a run of
             # another history does not average. One run's copies: the older one's training curve a prefix of the
@@ -368,6 +412,9 @@ def main():
                                  f"(3084, 2); another history's run exits {bad.returncode} (want not 0)")
             log("train: one run's copies average and count once, a sibling run averages and counts, a stranger is "
                 "refused")
+            check_sentence_eos(work)
+        if a.smoke and "bert" in chosen:
+            check_mask_repeats(work)
 
     import torch
     import export
@@ -400,7 +447,8 @@ def main():
             meta["onnx_bytes"][name] = size
             meta.setdefault("training", {})[name] = {k: st[k] for k in ("step", "tokens", "elapsed", "curve", "prior",
                                                                           "bf16", "threads", "init_from", "ranks", "accum",
-                                                                          "global_batch", "peak_lr", "averaged") if k in st}
+                                                                          "global_batch", "peak_lr", "averaged", "masking",
+                                                                          "sentence_eos", "sibling") if k in st}
             meta["training"][name]["params"] = st.get("params")
             log(f"export: {IDS[name]} {size / 1e6:.1f} MB")
             check_warm_start(name, task, os.path.join(d, "onnx", "model.onnx"), a.smoke)

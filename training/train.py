@@ -62,17 +62,68 @@ def load_ids(work, name, split):
     return ids, ends
 
 
-def gpt_stream(work, split, eos):
+def gpt_stream(work, split, eos, sentence_eos=0.0, rng=None):
+    """The token stream with end-of-text between paragraphs; with `sentence_eos` > 0, also before that share of the
+    sentences that start inside a paragraph, their first word tokenised as a text's first word (no leading space)."""
     ids, ends = load_ids(work, "gpt2", split)
-    return np.insert(ids, ends, eos)  # end-of-text between paragraphs
+    if sentence_eos <= 0:
+        return np.insert(ids, ends, eos)  # end-of-text between paragraphs
+    stops, bare = sentence_starts(os.path.join(work, "tok", "gpt2", "tokenizer.json"))
+    spaced = np.zeros(int(ids.max()) + 1, bool)
+    spaced[[i for i in bare if i < len(spaced)]] = True
+    at = np.where(np.isin(ids[:-1], stops) & spaced[ids[1:]])[0] + 1  # a capitalised word after . ! ?
+    at = at[~np.isin(at, ends)]  # not a paragraph start: that has its end-of-text already
+    at = at[(rng or np.random.default_rng(0)).random(len(at)) < sentence_eos]
+    cuts, sentence = np.union1d(ends[ends < len(ids)], at), set(at.tolist())
+    pieces, last = [], 0
+    for i in cuts.tolist():
+        pieces += [ids[last:i], [eos]]
+        if i in sentence:
+            pieces.append(bare[int(ids[i])])
+            last = i + 1
+        else:
+            last = i
+    pieces.append(ids[last:])
+    if ends[-1] >= len(ids):
+        pieces.append([eos])
+    return np.concatenate([np.asarray(x, np.int64) for x in pieces])
+
+
+def sentence_starts(tokenizer_json):
+    """For `gpt_stream`: the ids of sentence-final tokens (".", "?", "!", '."', ...) and, for every token that is a
+    space and a capitalised word ("ĠThe"), the ids of that word tokenised without its space (["The"]). The word is
+    one pre-token, so byte-level BPE is only its merge loop, written here because Debian ships no Python tokenizers
+    package (the corpus itself is tokenised by @huggingface/tokenizers, tokenize_corpus.mjs)."""
+    model = json.load(open(tokenizer_json))["model"]
+    vocab = model["vocab"]
+    ranks = {tuple(m.split(" ") if isinstance(m, str) else m): r for r, m in enumerate(model["merges"])}
+
+    def bpe(word):
+        parts = list(word)
+        while len(parts) > 1:
+            best = min(range(len(parts) - 1), key=lambda k: ranks.get((parts[k], parts[k + 1]), len(ranks)))
+            if (parts[best], parts[best + 1]) not in ranks:
+                break
+            parts[best:best + 2] = [parts[best] + parts[best + 1]]
+        return [vocab[p] for p in parts]
+
+    stops = np.array(sorted(i for t, i in vocab.items() if t and set(t) <= set(".!?\"')") and set(t) & set(".!?")))
+    bare = {}
+    for t, i in vocab.items():
+        if len(t) > 1 and t[0] == "Ġ" and "A" <= t[1] <= "Z":
+            try:
+                bare[i] = bpe(t[1:])
+            except KeyError:  # a piece outside the vocabulary: leave this word's sentences alone
+                pass
+    return stops, bare
 
 
 class BertData:
     SPECIAL = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 
-    def __init__(self, work, split, vocab, seq=128, rng=None, uniform_share=UNIFORM_SHARE):
+    def __init__(self, work, split, vocab, seq=128, rng=None, uniform_share=UNIFORM_SHARE, mask_repeats=0.0):
         self.ids, ends = load_ids(work, "bert", split)
-        self.uniform_share = uniform_share
+        self.uniform_share, self.mask_repeats = uniform_share, mask_repeats
         self.starts = np.concatenate([[0], ends[:-1]])
         self.seq, self.vocab = seq, vocab
         self.PAD, self.UNK, self.CLS, self.SEP, self.MASK = range(5)
@@ -88,6 +139,7 @@ class BertData:
         rank = np.empty(vocab, np.int64)
         rank[np.argsort(-counts, kind="stable")] = np.arange(vocab)
         self.rate = np.where(rank < MASK_FUNCTION_RANK, MASK_RATE["function"], MASK_RATE["content"])
+        self.content = rank >= MASK_FUNCTION_RANK
 
     def pair(self):
         """[CLS] A [SEP] B [SEP]: B continues A (IsNext) or starts at a random paragraph (NotNext)."""
@@ -124,7 +176,9 @@ class BertData:
     def mask(self, toks):
         """Whole-word masking by frequency: each word (first piece + its ## pieces) is chosen with the rate of its
         first piece's frequency class (or, for uniform_share of the sequences, at UNIFORM_RATE whatever the word);
-        chosen positions are 80% [MASK], 10% a random token, 10% unchanged."""
+        chosen positions are 80% [MASK], 10% a random token, 10% unchanged. With `mask_repeats` (a share of the
+        sequences), a chosen content word's other occurrences in the sequence (same first piece) are chosen too, so
+        the answer cannot be copied from elsewhere in the text."""
         r = self.rng
         rate = self.rate[toks] if r.random() >= self.uniform_share else np.full(len(toks), UNIFORM_RATE)
         labels = np.full_like(toks, -100)
@@ -132,6 +186,11 @@ class BertData:
         word = np.cumsum(~self.cont[toks] | special)  # word index of every position
         first = np.r_[True, word[1:] != word[:-1]]
         chosen_words = word[first & ~special & (r.random(len(toks)) < rate)]
+        if self.mask_repeats and r.random() < self.mask_repeats:
+            starts = np.where(first & ~special)[0]
+            picked = toks[starts[np.isin(word[starts], chosen_words)]]
+            picked = picked[self.content[picked]]
+            chosen_words = np.union1d(chosen_words, word[starts[np.isin(toks[starts], picked)]])
         pos = np.where(np.isin(word, chosen_words) & ~special)[0]
         if len(pos) == 0:
             cand = np.where(~special)[0]
@@ -409,20 +468,22 @@ def prior_training(model_dir):
 
 
 class Task:
-    def __init__(self, name, work, smoke, device, main=True, layers=None, uniform_share=UNIFORM_SHARE):
+    def __init__(self, name, work, smoke, device, main=True, layers=None, uniform_share=UNIFORM_SHARE,
+                 mask_repeats=0.0, sentence_eos=0.0):
         self.name, self.work, self.device = name, work, device
         self.rng = np.random.default_rng(1234)
         tok_dir = os.path.join(work, "tok")
         if name == "bert":
             self.vocab_size = len(json.load(open(os.path.join(tok_dir, "bert", "tokenizer.json")))["model"]["vocab"])
             self.data = BertData(work, "train", self.vocab_size, seq=BATCH["bert"][1], rng=self.rng,
-                                 uniform_share=uniform_share)
-            self.long = BertData(work, "train", self.vocab_size, seq=128, rng=self.rng, uniform_share=uniform_share)
+                                 uniform_share=uniform_share, mask_repeats=mask_repeats)
+            self.long = BertData(work, "train", self.vocab_size, seq=128, rng=self.rng, uniform_share=uniform_share,
+                                 mask_repeats=mask_repeats)
         elif name in ("gpt2", "gpt1"):
             tj = json.load(open(os.path.join(tok_dir, "gpt2", "tokenizer.json")))
             self.vocab_size = len(tj["model"]["vocab"])
             self.eos = tj["model"]["vocab"]["<|endoftext|>"]
-            self.stream = gpt_stream(work, "train", self.eos)
+            self.stream = gpt_stream(work, "train", self.eos, sentence_eos, self.rng)
         else:
             self.vocab = json.load(open(os.path.join(tok_dir, name, "tokenizer.json")))["model"]["vocab"]
             self.vocab_size = len(self.vocab)
@@ -545,7 +606,7 @@ class Objective(torch.nn.Module):
 
 def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_from=None, tag=None, bf16=True,
           accum=1, step_schedule=False, batch=None, lr_scale=1.0, layers=None,
-          uniform_share=UNIFORM_SHARE):
+          uniform_share=UNIFORM_SHARE, mask_repeats=0.0, sentence_eos=0.0, sibling=None):
     """One model for `minutes` of wall clock (or `max_steps`). Under torchrun / WORLD_SIZE > 1 this is one DDP rank:
     the global batch (`batch`, default BATCH[name]) is split over ranks x `accum` shards. `step_schedule`: the learning-rate schedule
     (and BERT's long phase) follows step / max_steps instead of the wall clock, so runs can be compared."""
@@ -559,7 +620,8 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
     layers = layers or old_layers  # a warm start keeps the shipped depth unless --layers grows it
     if warm_onnx and layers and old_layers and layers < old_layers:
         raise SystemExit(f"{name}: --layers {layers} is below the shipped model's {old_layers}")
-    task = Task(name, work, smoke, device, main=ranks.main, layers=layers, uniform_share=uniform_share)
+    task = Task(name, work, smoke, device, main=ranks.main, layers=layers, uniform_share=uniform_share,
+                mask_repeats=mask_repeats, sentence_eos=sentence_eos)
     m = task.model
     prior = {"tokens": 0, "minutes": 0.0, "sessions": 0}
     peak = LR[name]
@@ -609,6 +671,10 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
         state["masking"] = {"content": MASK_RATE["content"], "function": MASK_RATE["function"],
                             "function_rank": MASK_FUNCTION_RANK, "uniform_share": uniform_share,
                             "uniform_rate": UNIFORM_RATE, "nsp_weight": NSP_WEIGHT, "single_share": SINGLE_SHARE}
+        if mask_repeats:
+            state["masking"]["repeats"] = mask_repeats
+    if name in ("gpt2", "gpt1") and sentence_eos:
+        state["sentence_eos"] = sentence_eos
     resume = os.path.exists(ckpt) and not smoke
     if ranks.on and ranks.total(float(resume))[0] not in (0, ranks.world):
         raise SystemExit(f"{name}: {ckpt} is visible to some ranks only; every rank resumes from it "
@@ -638,7 +704,8 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
     if init_from and not resume:
         state["start"] = weights_digest(m)
         if ranks.main:
-            state["sibling"] = sibling_index(work, name, state["start"], state["prior"], ckpt)
+            state["sibling"] = sibling_index(work, name, state["start"], state["prior"], ckpt) if sibling is None \
+                else sibling
         if ranks.on:  # every rank draws the streams rank 0 chose
             state["sibling"] = int(ranks.total(float(state.get("sibling", 0)) if ranks.main else 0.0)[0])
         if not state.get("sibling"):
@@ -755,6 +822,12 @@ if __name__ == "__main__":
     ap.add_argument("--uniform-share", type=float, default=UNIFORM_SHARE, help=f"bert: the share of sequences masked "
                     f"uniformly ({UNIFORM_RATE * 100:.0f}%% of words, BERT's recipe) instead of by frequency class "
                     f"(default {UNIFORM_SHARE}); the checkpoint and card record it")
+    ap.add_argument("--mask-repeats", type=float, default=0.0, help="bert: the share of sequences in which a masked "
+                    "content word's other occurrences are masked too (no answer to copy from the context)")
+    ap.add_argument("--sentence-eos", type=float, default=0.0, help="gpt2: the share of sentences inside paragraphs "
+                    "that get an end-of-text before them, as a text scored on its own has (BLiMP, short prompts)")
+    ap.add_argument("--sibling", type=int, default=None, help="the sibling index of a run from a start (default: "
+                    "counted from work/ckpt/, which a fresh machine has lost: name it to draw new streams)")
     a = ap.parse_args()
     if not 0 <= a.uniform_share <= 1:
         ap.error("--uniform-share is a share: 0 to 1")
@@ -762,6 +835,7 @@ if __name__ == "__main__":
     try:
         train(a.model, a.work, a.minutes, a.device, a.smoke, a.max_steps, a.init_from, a.tag, bf16=not a.fp32,
               accum=a.accum, step_schedule=a.step_schedule, batch=a.batch, lr_scale=a.lr_scale, layers=a.layers,
-              uniform_share=a.uniform_share)
+              uniform_share=a.uniform_share, mask_repeats=a.mask_repeats, sentence_eos=a.sentence_eos,
+              sibling=a.sibling)
     finally:
         ddp.finish()
