@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
+import { Tokenizer } from '@huggingface/tokenizers';
 import { LensError } from '../../src/engine/errors';
 import { MAX_WINDOW_WORDS, findWord, splitWords, windowAround, wordWindow } from '../../src/engine/words';
 import { wordAt as hoverWordAt } from '../../src/features/hover/wordContext';
@@ -65,6 +66,39 @@ describe('splitWords', () => {
     const training = new RegExp(literal, 'gu');
     const sample = "The river’s bank, didn't flood! cafe\u0301 नमस्ते 東京tower 3号 川の岸で座った。 ❤\uFE0F x2... [MASK]";
     assert.deepEqual([...sample.matchAll(training)].map((m) => m[0]), texts(sample));
+  });
+
+  test("the word-level tokenizers' splitter (training/tokenizers_build.py), as tokenizer.json holds it, splits as the engine does", () => {
+    // ELMo's and the NNLM's tokenizer.json carry this pattern in onig syntax (\p{Han}); @huggingface/tokenizers runs it
+    const source = readFileSync(path.join(__dirname, '../../../training/tokenizers_build.py'), 'utf8');
+    const parts = /WORD_SPLIT = \(r"(.+)"\s*\n\s*r"(.+)"\)/.exec(source);
+    assert.ok(parts, 'tokenizers_build.py defines WORD_SPLIT as two raw strings');
+    const tokenizer = new Tokenizer(
+      {
+        version: '1.0',
+        truncation: null,
+        padding: null,
+        added_tokens: [],
+        normalizer: null,
+        pre_tokenizer: {
+          type: 'Sequence',
+          pretokenizers: [
+            { type: 'WhitespaceSplit' },
+            { type: 'Split', pattern: { Regex: parts[1]! + parts[2]! }, behavior: 'Isolated', invert: false },
+          ],
+        },
+        post_processor: null,
+        decoder: null,
+        model: { type: 'WordLevel', vocab: { '[UNK]': 0 }, unk_token: '[UNK]' },
+      },
+      {},
+    );
+    for (const sample of [
+      "The river’s bank, didn't flood! naïve cafe\u0301 3.14 e-mail x2... [MASK]",
+      '東京tower 3号 川の岸で座った。 서울에서 नमस्ते',
+    ]) {
+      assert.deepEqual(tokenizer.tokenize(sample), texts(sample), sample);
+    }
   });
 
   test('reports UTF-16 offsets into the text', () => {
