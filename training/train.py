@@ -829,8 +829,10 @@ if __name__ == "__main__":
     ap.add_argument("--sibling", type=int, default=None, help="the sibling index of a run from a start (default: "
                     "counted from work/ckpt/, which a fresh machine has lost: name it to draw new streams)")
     a = ap.parse_args()
-    if not 0 <= a.uniform_share <= 1:
-        ap.error("--uniform-share is a share: 0 to 1")
+    for flag, share in (("--uniform-share", a.uniform_share), ("--mask-repeats", a.mask_repeats),
+                        ("--sentence-eos", a.sentence_eos)):
+        if not 0 <= share <= 1:
+            ap.error(f"{flag} is a share: 0 to 1")
     torch.set_num_threads(a.threads)
     try:
         train(a.model, a.work, a.minutes, a.device, a.smoke, a.max_steps, a.init_from, a.tag, bf16=not a.fp32,
