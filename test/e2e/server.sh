@@ -14,7 +14,12 @@ ACTION=${1:?usage: server.sh start|stop [PORT] [WORKSPACE]}
 PORT=${2:-8765}
 RUN=$(run_dir "$PORT")
 
+# The run folder names the checkout that started its server ($RUN/owner): another checkout's server on this port is
+# never stopped from here (two CI runs on one machine used to stop each other's code-server, 2026-12-02).
+foreign() { [ -f "$RUN/owner" ] && [ "$(cat "$RUN/owner")" != "$ROOT" ]; }
+
 stop() {
+  foreign && return 0
   if [ -f "$RUN/server.pid" ]; then
     # setsid made the server a process-group leader: stop the group (server, extension host, file watcher)
     local pgid; pgid=$(cat "$RUN/server.pid")
@@ -33,8 +38,12 @@ esac
 
 [ -f "$CS_DIR/out/node/entry.js" ] || { echo "code-server missing: run test/e2e/install.sh" >&2; exit 1; }
 [ -n "${E2E_VSIX:-}" ] || [ -f "$ROOT/dist/extension.js" ] || { echo "dist/extension.js missing: run npm run build" >&2; exit 1; }
+if foreign && [ -f "$RUN/server.pid" ] && kill -0 -- -"$(cat "$RUN/server.pid")" 2>/dev/null; then
+  echo "port $PORT is in use by the e2e run of $(cat "$RUN/owner"): set E2E_PORT to a free port" >&2; exit 1
+fi
 stop
 rm -rf "$RUN"; mkdir -p "$RUN"/{data/User,exts,xdg-config,xdg-data,tmp}
+echo "$ROOT" > "$RUN/owner"
 WS=${3:-}
 if [ -z "$WS" ]; then WS=$RUN/ws; cp -r "$ROOT/test/e2e/sample" "$WS"; fi
 WS=$(cd "$WS" && pwd)
