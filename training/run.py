@@ -95,10 +95,9 @@ def check_sentence_eos(work):
 
     def spelled(ids):
         return "".join(text[int(i)] for i in ids).replace("<|endoftext|>", "Ġ")
-    added = int((split == eos).sum() - (plain == eos).sum())
-    if added <= 0 or spelled(split) != spelled(plain):
-        raise SystemExit(f"--sentence-eos: {added} end-of-text added; the text is "
-                         f"{'the same' if spelled(split) == spelled(plain) else 'changed'}")
+    added, same = int((split == eos).sum() - (plain == eos).sum()), spelled(split) == spelled(plain)
+    if added <= 0 or not same:
+        raise SystemExit(f"--sentence-eos: {added} end-of-text added; the text is {'the same' if same else 'changed'}")
     log(f"train: --sentence-eos 1 puts end-of-text before {added} sentences inside paragraphs, the text unchanged")
 
 
@@ -387,6 +386,7 @@ def main():
                             "--init-from", both[0], "--tag", "gpt2-sibling-named", "--sibling", "3"], env=env, check=True)
             if torch.load(ck("gpt2-sibling-named"))["state"].get("sibling") != 3:
                 raise SystemExit("--sibling 3 did not make sibling run 3")
+            log("train: --sibling 3 makes sibling run 3 where no checkpoint counts it")
             # copies of one run's checkpoint taken along the way average (a run's tail) and count the run once; a
             # sibling run from the same start averages too (a soup) and adds its tokens and its session; a run of
             # another history does not average. One run's copies: the older one's training curve a prefix of the
