@@ -604,9 +604,18 @@ class Objective(torch.nn.Module):
         return self.task.step_loss()
 
 
+def set_dropout(m, p):
+    """Every dropout layer of `m` (embeddings, residual branches) at probability `p` (None: the model's own, 0.1);
+    the exported graph has none."""
+    if p is not None:
+        for mod in m.modules():
+            if isinstance(mod, torch.nn.Dropout):
+                mod.p = p
+
+
 def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_from=None, tag=None, bf16=True,
           accum=1, step_schedule=False, batch=None, lr_scale=1.0, layers=None,
-          uniform_share=UNIFORM_SHARE, mask_repeats=0.0, sentence_eos=0.0, sibling=None):
+          uniform_share=UNIFORM_SHARE, mask_repeats=0.0, sentence_eos=0.0, sibling=None, dropout=None):
     """One model for `minutes` of wall clock (or `max_steps`). Under torchrun / WORLD_SIZE > 1 this is one DDP rank:
     the global batch (`batch`, default BATCH[name]) is split over ranks x `accum` shards. `step_schedule`: the learning-rate schedule
     (and BERT's long phase) follows step / max_steps instead of the wall clock, so runs can be compared."""
@@ -623,6 +632,9 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
     task = Task(name, work, smoke, device, main=ranks.main, layers=layers, uniform_share=uniform_share,
                 mask_repeats=mask_repeats, sentence_eos=sentence_eos)
     m = task.model
+    set_dropout(m, dropout)
+    if dropout is not None:
+        say(f"{name}: dropout {dropout} (the model's own: 0.1)")
     prior = {"tokens": 0, "minutes": 0.0, "sessions": 0}
     peak = LR[name]
     if init_from and init_from.endswith(".onnx"):  # continue from the shipped model (fresh optimizer and schedule)
@@ -675,6 +687,8 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
             state["masking"]["repeats"] = mask_repeats
     if name in ("gpt2", "gpt1") and sentence_eos:
         state["sentence_eos"] = sentence_eos
+    if dropout is not None:
+        state["dropout"] = dropout
     resume = os.path.exists(ckpt) and not smoke
     if ranks.on and ranks.total(float(resume))[0] not in (0, ranks.world):
         raise SystemExit(f"{name}: {ckpt} is visible to some ranks only; every rank resumes from it "
@@ -687,6 +701,7 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
         m.load_state_dict(c["model"])
         opt.load_state_dict(c["opt"])
         state = c["state"]
+        set_dropout(m, state.get("dropout") if dropout is None else dropout)  # a resume keeps the run's dropout
         say(f"{name}: resumed at step {state['step']}, {state['elapsed'] / 60:.1f} min, {state['tokens']} tokens")
     if ranks.nshards > 1 or batch:
         state.update(ranks=ranks.world, accum=ranks.accum, global_batch=global_batch)
@@ -828,9 +843,12 @@ if __name__ == "__main__":
                     "that get an end-of-text before them, as a text scored on its own has (BLiMP, short prompts)")
     ap.add_argument("--sibling", type=int, default=None, help="the sibling index of a run from a start (default: "
                     "counted from work/ckpt/, which a fresh machine has lost: name it to draw new streams)")
+    ap.add_argument("--dropout", type=float, default=None, help="dropout probability of every dropout layer (default: "
+                    "the model's, 0.1); a small model that sees each word a few times per session underfits, and "
+                    "dropout slows what it can learn in a session")
     a = ap.parse_args()
     for flag, share in (("--uniform-share", a.uniform_share), ("--mask-repeats", a.mask_repeats),
-                        ("--sentence-eos", a.sentence_eos)):
+                        ("--sentence-eos", a.sentence_eos), ("--dropout", a.dropout or 0.0)):
         if not 0 <= share <= 1:
             ap.error(f"{flag} is a share: 0 to 1")
     torch.set_num_threads(a.threads)
@@ -838,6 +856,6 @@ if __name__ == "__main__":
         train(a.model, a.work, a.minutes, a.device, a.smoke, a.max_steps, a.init_from, a.tag, bf16=not a.fp32,
               accum=a.accum, step_schedule=a.step_schedule, batch=a.batch, lr_scale=a.lr_scale, layers=a.layers,
               uniform_share=a.uniform_share, mask_repeats=a.mask_repeats, sentence_eos=a.sentence_eos,
-              sibling=a.sibling)
+              sibling=a.sibling, dropout=a.dropout)
     finally:
         ddp.finish()
