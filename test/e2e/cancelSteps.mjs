@@ -58,10 +58,14 @@ export async function cancelLongRunSteps(page, { root, runDir, ws, shots, palett
     const errors = await page.locator('.notifications-toasts .notification-list-item-message')
       .filter({ hasText: /LM Lens|slow-bert|could not|failed/i }).allInnerTexts();
     check('cancel a long run: Esc while the model runs', stillRunning && spent >= 1500, `${spent} ms of host CPU before Esc`);
+    // the host that runs the model is the one with ONNX Runtime mapped; code-server can hold a second extension host
+    // for a while (one CI run listed two before Esc, one after), which says nothing about ours
+    const running = hostsBefore.filter((h) => h.ort).map((h) => h.pid);
+    const after = hostsAfter.map((h) => h.pid);
+    const listed = (hosts) => hosts.map((h) => `${h.pid}${h.ort ? ' (onnxruntime)' : ''}`).join(',');
     check('cancel a long run: the extension host stays up (same process, no error shown)',
-      hostsBefore.length > 0 && JSON.stringify(hostsAfter.map((h) => h.pid)) === JSON.stringify(hostsBefore.map((h) => h.pid))
-        && errors.length === 0,
-      `hosts ${hostsBefore.map((h) => h.pid)} -> ${hostsAfter.map((h) => h.pid)}; toasts: ${JSON.stringify(errors)}`);
+      running.length > 0 && running.every((pid) => after.includes(pid)) && errors.length === 0,
+      `hosts ${listed(hostsBefore)} -> ${listed(hostsAfter)}; toasts: ${JSON.stringify(errors)}`);
   } catch (e) {
     check('cancel a long run', false, String(e && e.stack || e));
   }
