@@ -122,6 +122,28 @@ def check_mask_repeats(work):
     log(f"train: --mask-repeats 1 leaves no masked content word visible elsewhere ({seen[0.0]} without it)")
 
 
+def check_dropout(work):
+    """`train.py --dropout 0` reaches every dropout of bert and gpt2: in training mode the model then computes what
+    it computes in evaluation mode (a dropout it missed, e.g. a functional one, would make the two differ)."""
+    import torch
+    import train as T
+    for name in ("bert", "gpt2"):
+        task = T.Task(name, work, True, "cpu")
+        m, x = task.model, torch.randint(5, task.vocab_size, (2, 12))
+        run = (lambda: m(x, torch.ones_like(x), torch.zeros_like(x))[0]) if name == "bert" else (lambda: m.lm_hidden(x))
+        with torch.no_grad():
+            m.eval()
+            want = run()
+            m.train()
+            noisy = float((run() - want).abs().max())
+            T.set_dropout(m, 0.0)
+            diff = float((run() - want).abs().max())
+        if noisy == 0 or diff != 0:
+            raise SystemExit(f"--dropout 0: {name} in training mode differs from evaluation mode by {diff} "
+                             f"(want 0; {noisy} at the model's own dropout, want above 0)")
+    log("train: --dropout 0 leaves bert and gpt2 computing in training mode what they compute in evaluation mode")
+
+
 def check_warm_start(name, task, onnx_path, smoke):
     """The next session continues from this export: every weight read back from it must equal the trained one."""
     import train as T
@@ -415,6 +437,8 @@ def main():
             check_sentence_eos(work)
         if a.smoke and "bert" in chosen:
             check_mask_repeats(work)
+        if a.smoke and {"bert", "gpt2"} <= set(chosen):
+            check_dropout(work)
 
     import torch
     import export
