@@ -127,6 +127,8 @@ def write_all(meta, out, work, ids, smoke, names=("bert", "gpt2", "elmo", "nnlm"
                  f"- speed: {tr.get('tokens', 0) / max(tr.get('elapsed', 1), 1e-9):,.0f} tokens/s averaged over the run; "
                  + ("bf16 autocast (matmuls in oneDNN with AVX512-BF16; fp32 master weights, LayerNorm and loss in fp32); "
                     if tr.get('bf16') else "fp32 (OpenBLAS); ") + "jemalloc keeps freed pages (see training/README.md)",
+                 *([f"- dropout: {tr['dropout']:g} in this run (`train.py --dropout`; the model's own is 0.1)"]
+                   if tr.get("dropout") is not None else []),
                  f"- continued from: {tr['init_from']} (earlier sessions: {fmt(tr.get('prior', {}).get('tokens', 0))} tokens, "
                  f"{tr.get('prior', {}).get('minutes', 0)} min)" if tr.get("init_from") else "- trained from scratch this session",
                  *([f"- weights: {averaged_line(tr['averaged'])}; the figures below are the average's"]
