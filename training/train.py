@@ -701,7 +701,9 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
         m.load_state_dict(c["model"])
         opt.load_state_dict(c["opt"])
         state = c["state"]
-        set_dropout(m, state.get("dropout") if dropout is None else dropout)  # a resume keeps the run's dropout
+        if dropout is not None:  # a resume keeps the run's dropout unless --dropout names another, which it records
+            state["dropout"] = dropout
+        set_dropout(m, state.get("dropout"))
         say(f"{name}: resumed at step {state['step']}, {state['elapsed'] / 60:.1f} min, {state['tokens']} tokens")
     if ranks.nshards > 1 or batch:
         state.update(ranks=ranks.world, accum=ranks.accum, global_batch=global_batch)
