@@ -632,9 +632,6 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
     task = Task(name, work, smoke, device, main=ranks.main, layers=layers, uniform_share=uniform_share,
                 mask_repeats=mask_repeats, sentence_eos=sentence_eos)
     m = task.model
-    set_dropout(m, dropout)
-    if dropout is not None:
-        say(f"{name}: dropout {dropout} (the model's own: 0.1)")
     prior = {"tokens": 0, "minutes": 0.0, "sessions": 0}
     peak = LR[name]
     if init_from and init_from.endswith(".onnx"):  # continue from the shipped model (fresh optimizer and schedule)
@@ -703,8 +700,10 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
         state = c["state"]
         if dropout is not None:  # a resume keeps the run's dropout unless --dropout names another, which it records
             state["dropout"] = dropout
-        set_dropout(m, state.get("dropout"))
         say(f"{name}: resumed at step {state['step']}, {state['elapsed'] / 60:.1f} min, {state['tokens']} tokens")
+    set_dropout(m, state.get("dropout"))  # the state says which: this run's --dropout, or the resumed run's
+    if "dropout" in state:
+        say(f"{name}: dropout {state['dropout']} (the model's own: 0.1)")
     if ranks.nshards > 1 or batch:
         state.update(ranks=ranks.world, accum=ranks.accum, global_batch=global_batch)
     else:  # a plain run's state has the keys it always had
