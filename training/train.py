@@ -684,8 +684,6 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
             state["masking"]["repeats"] = mask_repeats
     if name in ("gpt2", "gpt1") and sentence_eos:
         state["sentence_eos"] = sentence_eos
-    if dropout is not None:
-        state["dropout"] = dropout
     resume = os.path.exists(ckpt) and not smoke
     if ranks.on and ranks.total(float(resume))[0] not in (0, ranks.world):
         raise SystemExit(f"{name}: {ckpt} is visible to some ranks only; every rank resumes from it "
@@ -698,9 +696,9 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
         m.load_state_dict(c["model"])
         opt.load_state_dict(c["opt"])
         state = c["state"]
-        if dropout is not None:  # a resume keeps the run's dropout unless --dropout names another, which it records
-            state["dropout"] = dropout
         say(f"{name}: resumed at step {state['step']}, {state['elapsed'] / 60:.1f} min, {state['tokens']} tokens")
+    if dropout is not None:  # recorded in the run's state; a resume without --dropout keeps the resumed run's
+        state["dropout"] = dropout
     set_dropout(m, state.get("dropout"))  # the state says which: this run's --dropout, or the resumed run's
     if "dropout" in state:
         say(f"{name}: dropout {state['dropout']} (the model's own: 0.1)")
