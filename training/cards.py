@@ -129,6 +129,9 @@ def write_all(meta, out, work, ids, smoke, names=("bert", "gpt2", "elmo", "nnlm"
                     if tr.get('bf16') else "fp32 (OpenBLAS); ") + "jemalloc keeps freed pages (see training/README.md)",
                  *([f"- dropout: {tr['dropout']:g} in this run (`train.py --dropout`; the model's own is 0.1)"]
                    if tr.get("dropout") is not None else []),
+                 *([f"- source mix: `train.py --mix` weights {', '.join(f'{k} {v:g}' for k, v in tr['mix']['weights'].items())} "
+                    "(others 1); the windows drawn, by source: "
+                    + ", ".join(f"{k} {v:.1%}" for k, v in tr["mix"]["shares"].items())] if tr.get("mix") else []),
                  f"- continued from: {tr['init_from']} (earlier sessions: {fmt(tr.get('prior', {}).get('tokens', 0))} tokens, "
                  f"{tr.get('prior', {}).get('minutes', 0)} min)" if tr.get("init_from") else "- trained from scratch this session",
                  *([f"- weights: {averaged_line(tr['averaged'])}; the figures below are the average's"]

@@ -520,15 +520,25 @@ def build(work, smoke=False):
             words += len(WORD.findall(p))
         repeat = REPEAT.get(name, 1)
         splits["train"].extend(splits["train"][first_train:] * (repeat - 1))
+        # the source's lines of train.txt (repeats included) follow the sources before it: train.py --mix reads
+        # these counts to weight the sources
         card["sources"].append({"name": name, "description": desc, "licence": lic, "licence_file": lic_file,
                                 "paragraphs": kept, "words": words, "duplicates_dropped": dropped,
-                                "filtered_out": filtered, "repeat": repeat})
+                                "filtered_out": filtered, "repeat": repeat,
+                                "train_lines": len(splits["train"]) - first_train})
         card["dedup_dropped"] += dropped
         card["filtered"] += filtered
         log(f"corpus: {name}: {kept} paragraphs, {words} words ({dropped} duplicates, {filtered} filtered)"
             + (f", training paragraphs x{repeat}" if repeat > 1 else ""))
-    if smoke:  # a tiny slice for CI: the first paragraphs of every split
-        splits = {k: v[: (2000 if k == "train" else 50)] for k, v in splits.items()}
+    if smoke:  # a tiny slice for CI: the first paragraphs of every split, the training ones from every source
+        per, train, at = -(-2000 // len(card["sources"])), [], 0
+        for src in card["sources"]:
+            lines = splits["train"][at:at + src["train_lines"]][:per]
+            at += src["train_lines"]
+            src["train_lines"] = len(lines)
+            train += lines
+        splits = {k: v[:50] for k, v in splits.items()}
+        splits["train"] = train
     for k, v in splits.items():
         with open(os.path.join(out_dir, f"{k}.txt"), "w") as f:
             f.write("\n".join(v) + "\n")

@@ -101,6 +101,32 @@ def check_sentence_eos(work):
     log(f"train: --sentence-eos 1 puts end-of-text before {added} sentences inside paragraphs, the text unchanged")
 
 
+def check_mix(work):
+    """`train.py --mix`: the sources' spans tile the plain stream, each starts after an end-of-text, and a window
+    drawn with a source weighted 0 never starts inside it while the others keep their token shares."""
+    import numpy as np
+    import train as T
+    eos = json.load(open(os.path.join(work, "tok", "gpt2", "tokenizer.json")))["model"]["vocab"]["<|endoftext|>"]
+    stream, spans = T.gpt_stream(work, "train", eos), T.source_spans(work)
+    bounds = sorted(spans.values())
+    tiled = bounds[0][0] == 0 and bounds[-1][1] == len(stream) and all(a[1] == b[0] for a, b in zip(bounds, bounds[1:]))
+    after_eos = all(stream[a - 1] == eos and stream[b - 1] == eos for a, b in bounds if a)
+    if len(spans) < 3 or not tiled or not after_eos:
+        raise SystemExit(f"--mix: {len(spans)} source spans; tiling the stream {tiled}, on paragraph ends {after_eos}")
+    off = max(spans, key=lambda n: spans[n][1] - spans[n][0])  # the biggest source, weighted 0
+    sampler, shares = T.mix_sampler(spans, {off: 0.0}, 16)
+    starts = sampler(20000, np.random.default_rng(0))
+    inside = int(((starts >= spans[off][0]) & (starts < spans[off][1] - 16)).sum())
+    rest = sum(b - a for n, (a, b) in spans.items() if n != off)
+    worst = max(abs(float(((starts >= a) & (starts < b)).mean()) - (b - a) / rest)
+                for n, (a, b) in spans.items() if n != off)
+    if shares[off] != 0 or inside or worst > 0.02:
+        raise SystemExit(f"--mix {off}=0: {inside} of 20000 windows start inside it (want 0), the others' shares off "
+                         f"by up to {worst:.3f} (want <= 0.02)")
+    log(f"train: --mix {off}=0 draws no window from it ({len(spans)} sources tile the stream; the others' shares "
+        f"within {worst:.3f})")
+
+
 def check_mask_repeats(work):
     """`train.py --mask-repeats`: when a content word is masked, none of its other occurrences stays visible."""
     import numpy as np
@@ -435,6 +461,7 @@ def main():
             log("train: one run's copies average and count once, a sibling run averages and counts, a stranger is "
                 "refused")
             check_sentence_eos(work)
+            check_mix(work)
         if a.smoke and "bert" in chosen:
             check_mask_repeats(work)
         if a.smoke and {"bert", "gpt2"} <= set(chosen):
@@ -472,7 +499,7 @@ def main():
             meta.setdefault("training", {})[name] = {k: st[k] for k in ("step", "tokens", "elapsed", "curve", "prior",
                                                                           "bf16", "threads", "init_from", "ranks", "accum",
                                                                           "global_batch", "peak_lr", "averaged", "masking",
-                                                                          "sentence_eos", "sibling", "dropout") if k in st}
+                                                                          "sentence_eos", "sibling", "dropout", "mix") if k in st}
             meta["training"][name]["params"] = st.get("params")
             log(f"export: {IDS[name]} {size / 1e6:.1f} MB")
             check_warm_start(name, task, os.path.join(d, "onnx", "model.onnx"), a.smoke)

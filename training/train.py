@@ -89,6 +89,57 @@ def gpt_stream(work, split, eos, sentence_eos=0.0, rng=None):
     return np.concatenate([np.asarray(x, np.int64) for x in pieces])
 
 
+def source_spans(work, split="train"):
+    """Where each corpus source lies in `gpt_stream(work, split, eos)` (the plain stream: one end-of-text after each
+    paragraph): {name: (start, end)} in stream positions, from the line counts corpus.py writes into its card."""
+    card = json.load(open(os.path.join(work, "corpus", "corpus_card.json")))
+    if any("train_lines" not in src for src in card["sources"]):
+        raise SystemExit("--mix: the corpus card has no train_lines per source (a corpus built before 2026-12-03): "
+                         "rebuild it with run.py --from corpus --to tokenizers")
+    _, ends = load_ids(work, "gpt2", split)
+    spans, line = {}, 0
+    for src in card["sources"]:
+        first, line = line, min(line + src["train_lines"], len(ends))  # the smoke corpus keeps a slice of the lines
+        if line > first:
+            start = int(ends[first - 1]) + first if first else 0  # each earlier line added its end-of-text
+            spans[src["name"]] = (start, int(ends[line - 1]) + line)
+    return spans
+
+
+def mix_sampler(spans, weights, T):
+    """Window starts for `windows` with each source's share of the windows scaled by its weight (1 for a source
+    not named): a source of n tokens and weight w is drawn with probability proportional to n * w, then a start
+    uniformly inside it (a window may run on into the next source by at most T tokens)."""
+    unknown = set(weights) - set(spans)
+    if unknown:
+        raise SystemExit(f"--mix: no source {', '.join(sorted(unknown))} in the corpus (it has {', '.join(spans)})")
+    names = list(spans)
+    lo = np.array([spans[n][0] for n in names])
+    size = np.array([spans[n][1] - spans[n][0] for n in names])
+    p = size * np.array([weights.get(n, 1.0) for n in names], float)
+    p /= p.sum()
+    top = spans[names[-1]][1] - T - 1
+
+    def starts(B, rng):
+        k = rng.choice(len(names), size=B, p=p)
+        return np.minimum(lo[k] + (rng.random(B) * size[k]).astype(np.int64), top)
+    return starts, dict(zip(names, p.round(4).tolist()))
+
+
+def parse_mix(text):
+    """`brown=2,wordnet_glosses=0.5` -> {"brown": 2.0, "wordnet_glosses": 0.5}."""
+    out = {}
+    for part in filter(None, (text or "").split(",")):
+        name, _, w = part.partition("=")
+        try:
+            out[name.strip()] = float(w)
+        except ValueError:
+            raise SystemExit(f"--mix: {part!r} is not NAME=WEIGHT")
+        if out[name.strip()] < 0:
+            raise SystemExit(f"--mix: {part!r} has a negative weight")
+    return out
+
+
 def sentence_starts(tokenizer_json):
     """For `gpt_stream`: the ids of sentence-final tokens (".", "?", "!", '."', ...) and, for every token that is a
     space and a capitalised word ("ĠThe"), the ids of that word tokenised without its space (["The"]). The word is
@@ -218,8 +269,8 @@ class BertData:
         return [torch.from_numpy(x) for x in (ids, am, types, labels, nsp)]
 
 
-def windows(stream, B, T, rng):
-    starts = rng.integers(0, len(stream) - T - 1, size=B)
+def windows(stream, B, T, rng, sampler=None):
+    starts = sampler(B, rng) if sampler else rng.integers(0, len(stream) - T - 1, size=B)
     return torch.from_numpy(np.stack([stream[s:s + T + 1] for s in starts]))
 
 
@@ -469,8 +520,9 @@ def prior_training(model_dir):
 
 class Task:
     def __init__(self, name, work, smoke, device, main=True, layers=None, uniform_share=UNIFORM_SHARE,
-                 mask_repeats=0.0, sentence_eos=0.0):
+                 mask_repeats=0.0, sentence_eos=0.0, mix=None):
         self.name, self.work, self.device = name, work, device
+        self.sampler, self.mix_shares = None, None
         self.rng = np.random.default_rng(1234)
         tok_dir = os.path.join(work, "tok")
         if name == "bert":
@@ -491,6 +543,11 @@ class Task:
             # max-pools over positions, so extra all-padding positions at inference (50 wide) change nothing
             self.data = WordData(work, "train", self.vocab, max_chars=20 if name == "elmo" else 50)
         self.model = build(name, self.vocab_size, smoke, layers).to(device)
+        if mix and name in ("gpt2", "gpt1"):
+            if sentence_eos:
+                raise SystemExit("--mix and --sentence-eos together are not supported (the spans are of the plain "
+                                 "stream)")
+            self.sampler, self.mix_shares = mix_sampler(source_spans(work), mix, self.model.cfg["n_positions"])
         if name == "nnlm":
             n = glove_init(self.model, self.vocab, work)
             if main:
@@ -527,7 +584,7 @@ class Task:
             nsp_loss = F.cross_entropy(m.nsp_logits(x).float(), nsp, ignore_index=-100, reduction="sum") / pairs
             return mlm + NSP_WEIGHT * nsp_loss, int(am.sum())
         if self.name in ("gpt2", "gpt1"):
-            w = windows(self.stream, self.B, self.T, self.rng).to(dev)
+            w = windows(self.stream, self.B, self.T, self.rng, self.sampler).to(dev)
             h = m.lm_hidden(w[:, :-1])
             return F.cross_entropy((h @ m.tok.weight.t()).float().reshape(-1, self.vocab_size), w[:, 1:].reshape(-1)), w.numel()
         if self.name == "elmo":
@@ -615,7 +672,7 @@ def set_dropout(m, p):
 
 def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_from=None, tag=None, bf16=True,
           accum=1, step_schedule=False, batch=None, lr_scale=1.0, layers=None,
-          uniform_share=UNIFORM_SHARE, mask_repeats=0.0, sentence_eos=0.0, sibling=None, dropout=None):
+          uniform_share=UNIFORM_SHARE, mask_repeats=0.0, sentence_eos=0.0, sibling=None, dropout=None, mix=None):
     """One model for `minutes` of wall clock (or `max_steps`). Under torchrun / WORLD_SIZE > 1 this is one DDP rank:
     the global batch (`batch`, default BATCH[name]) is split over ranks x `accum` shards. `step_schedule`: the learning-rate schedule
     (and BERT's long phase) follows step / max_steps instead of the wall clock, so runs can be compared."""
@@ -630,7 +687,7 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
     if warm_onnx and layers and old_layers and layers < old_layers:
         raise SystemExit(f"{name}: --layers {layers} is below the shipped model's {old_layers}")
     task = Task(name, work, smoke, device, main=ranks.main, layers=layers, uniform_share=uniform_share,
-                mask_repeats=mask_repeats, sentence_eos=sentence_eos)
+                mask_repeats=mask_repeats, sentence_eos=sentence_eos, mix=mix)
     m = task.model
     prior = {"tokens": 0, "minutes": 0.0, "sessions": 0}
     peak = LR[name]
@@ -684,6 +741,9 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
             state["masking"]["repeats"] = mask_repeats
     if name in ("gpt2", "gpt1") and sentence_eos:
         state["sentence_eos"] = sentence_eos
+    if task.mix_shares:  # the weights asked for and each source's resulting share of the windows
+        state["mix"] = {"weights": mix, "shares": task.mix_shares}
+        say(f"{name}: source mix " + ", ".join(f"{k} {v:.1%}" for k, v in task.mix_shares.items()))
     resume = os.path.exists(ckpt) and not smoke
     if ranks.on and ranks.total(float(resume))[0] not in (0, ranks.world):
         raise SystemExit(f"{name}: {ckpt} is visible to some ranks only; every rank resumes from it "
@@ -845,7 +905,11 @@ if __name__ == "__main__":
     ap.add_argument("--dropout", type=float, default=None, help="dropout probability of every dropout layer (default: "
                     "the model's, 0.1); a small model that sees each word a few times per session underfits, and "
                     "dropout slows what it can learn in a session")
+    ap.add_argument("--mix", default=None, help="gpt2: weights of corpus sources in the windows drawn, e.g. "
+                    "'brown=3,wordnet_glosses=0.3' (a source not named keeps 1: its share of the tokens)")
     a = ap.parse_args()
+    if a.mix and a.model not in ("gpt2", "gpt1"):
+        ap.error("--mix is for gpt2 and gpt1")
     for flag, share in (("--uniform-share", a.uniform_share), ("--mask-repeats", a.mask_repeats),
                         ("--sentence-eos", a.sentence_eos), ("--dropout", a.dropout or 0.0)):
         if not 0 <= share <= 1:
@@ -855,6 +919,6 @@ if __name__ == "__main__":
         train(a.model, a.work, a.minutes, a.device, a.smoke, a.max_steps, a.init_from, a.tag, bf16=not a.fp32,
               accum=a.accum, step_schedule=a.step_schedule, batch=a.batch, lr_scale=a.lr_scale, layers=a.layers,
               uniform_share=a.uniform_share, mask_repeats=a.mask_repeats, sentence_eos=a.sentence_eos,
-              sibling=a.sibling, dropout=a.dropout)
+              sibling=a.sibling, dropout=a.dropout, mix=parse_mix(a.mix))
     finally:
         ddp.finish()
