@@ -132,6 +132,9 @@ def write_all(meta, out, work, ids, smoke, names=("bert", "gpt2", "elmo", "nnlm"
                  *([f"- source mix: `train.py --mix` weights {', '.join(f'{k} {v:g}' for k, v in tr['mix']['weights'].items())} "
                     "(others 1); the windows drawn, by source: "
                     + ", ".join(f"{k} {v:.1%}" for k, v in tr["mix"]["shares"].items())] if tr.get("mix") else []),
+                 *([f"- sequence starts: {tr['masking']['inner_starts']:.0%} at a sentence start inside a paragraph "
+                    "(`train.py --inner-starts`), the rest at a paragraph start"]
+                   if (tr.get("masking") or {}).get("inner_starts") else []),
                  f"- continued from: {tr['init_from']} (earlier sessions: {fmt(tr.get('prior', {}).get('tokens', 0))} tokens, "
                  f"{tr.get('prior', {}).get('minutes', 0)} min)" if tr.get("init_from") else "- trained from scratch this session",
                  *([f"- weights: {averaged_line(tr['averaged'])}; the figures below are the average's"]

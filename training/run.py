@@ -127,6 +127,26 @@ def check_mix(work):
         f"within {worst:.3f})")
 
 
+def check_inner_starts(work):
+    """`train.py --inner-starts`: at share 1 every sequence starts right after a sentence end inside a paragraph,
+    at share 0 every one at a paragraph start (as before the option)."""
+    import numpy as np
+    import train as T
+    vocab = len(json.load(open(os.path.join(work, "tok", "bert", "tokenizer.json")))["model"]["vocab"])
+    found = {}
+    for share in (0.0, 1.0):
+        d = T.BertData(work, "train", vocab, seq=64, rng=np.random.default_rng(0), inner_starts=share)
+        starts = [d.start() for _ in range(500)]
+        inside = sum(s > d.starts[k] and s < d.ends[k] and d.ids[s - 1] in d.stops for s, k in starts)
+        at_start = sum(s == d.starts[k] for s, k in starts)
+        found[share] = (inside, at_start)
+        d.pair(), d.single()
+    if found != {0.0: (0, 500), 1.0: (500, 0)}:
+        raise SystemExit(f"--inner-starts: (inside a paragraph after a sentence end, at a paragraph start) of 500 "
+                         f"starts {found}, want (0, 500) at share 0 and (500, 0) at share 1")
+    log("train: --inner-starts 1 starts every sequence at a sentence start inside a paragraph, 0 at paragraph starts")
+
+
 def check_mask_repeats(work):
     """`train.py --mask-repeats`: when a content word is masked, none of its other occurrences stays visible."""
     import numpy as np
@@ -464,6 +484,7 @@ def main():
             check_mix(work)
         if a.smoke and "bert" in chosen:
             check_mask_repeats(work)
+            check_inner_starts(work)
         if a.smoke and {"bert", "gpt2"} <= set(chosen):
             check_dropout(work)
 

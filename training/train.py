@@ -172,9 +172,10 @@ def sentence_starts(tokenizer_json):
 class BertData:
     SPECIAL = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 
-    def __init__(self, work, split, vocab, seq=128, rng=None, uniform_share=UNIFORM_SHARE, mask_repeats=0.0):
+    def __init__(self, work, split, vocab, seq=128, rng=None, uniform_share=UNIFORM_SHARE, mask_repeats=0.0,
+                 inner_starts=0.0):
         self.ids, ends = load_ids(work, "bert", split)
-        self.uniform_share, self.mask_repeats = uniform_share, mask_repeats
+        self.uniform_share, self.mask_repeats, self.inner_starts = uniform_share, mask_repeats, inner_starts
         self.starts = np.concatenate([[0], ends[:-1]])
         self.seq, self.vocab = seq, vocab
         self.PAD, self.UNK, self.CLS, self.SEP, self.MASK = range(5)
@@ -186,23 +187,46 @@ class BertData:
                 self.cont[i] = True
         self.stops = np.array([pieces[t] for t in (".", "?", "!") if pieces.get(t, vocab) < vocab], np.int64)
         self.ends = ends
+        # Sentence starts inside paragraphs (after . ? !, not a ## piece), each with its paragraph's index. A sequence
+        # from a paragraph start holds 61 tokens in the short phase (seq 64) and 125 in the long one: 31% of the
+        # corpus lies past the first 61 tokens of its paragraph and 6.5% past 125 (measured 2026-12-03), so without
+        # `inner_starts` that text is seen in the long phase only, or never.
+        after = np.zeros(len(self.ids), bool)
+        after[1:] = np.isin(self.ids[:-1], self.stops)
+        inner = np.where(after & ~self.cont[self.ids])[0]
+        para = np.searchsorted(ends, inner, side="right")
+        keep = para < len(ends)
+        inner, para = inner[keep], para[keep]
+        keep = (inner > self.starts[para]) & (inner < ends[para])
+        self.inner, self.inner_para = inner[keep], para[keep]
         counts = np.bincount(self.ids, minlength=vocab)
         rank = np.empty(vocab, np.int64)
         rank[np.argsort(-counts, kind="stable")] = np.arange(vocab)
         self.rate = np.where(rank < MASK_FUNCTION_RANK, MASK_RATE["function"], MASK_RATE["content"])
         self.content = rank >= MASK_FUNCTION_RANK
 
+    def start(self):
+        """Where a sequence starts, and its paragraph's index: a random paragraph's start or, for `inner_starts` of
+        the sequences, a random sentence start inside a paragraph (then one more random number is drawn, so a run
+        without it draws what it always drew)."""
+        r = self.rng
+        if self.inner_starts and len(self.inner) and r.random() < self.inner_starts:
+            j = int(r.integers(0, len(self.inner)))
+            return int(self.inner[j]), int(self.inner_para[j])
+        k = int(r.integers(0, len(self.starts)))
+        return int(self.starts[k]), k
+
     def pair(self):
         """[CLS] A [SEP] B [SEP]: B continues A (IsNext) or starts at a random paragraph (NotNext)."""
         r = self.rng
         budget = self.seq - 3
         la = int(r.integers(8, budget - 8))
-        s = int(r.choice(self.starts))
+        s = self.start()[0] if self.inner_starts else int(r.choice(self.starts))
         a = self.ids[s:s + la]
         if r.random() < 0.5:
             b, nxt = self.ids[s + la:s + budget], 0
         else:
-            s2 = int(r.choice(self.starts))
+            s2 = self.start()[0] if self.inner_starts else int(r.choice(self.starts))
             b, nxt = self.ids[s2:s2 + budget - len(a)], 1
         b = b[:budget - len(a)]
         toks = np.concatenate([[self.CLS], a, [self.SEP], b, [self.SEP]])
@@ -210,12 +234,12 @@ class BertData:
         return toks, types, nxt
 
     def single(self):
-        """[CLS] text [SEP]: from a paragraph start to the last sentence end that fits (the paragraph's end, or the
-        whole budget when no sentence ends inside it); NSP label -100, which the loss ignores."""
-        r = self.rng
+        """[CLS] text [SEP]: from a paragraph start (or a sentence start inside it, see `start`) to the last sentence
+        end that fits (the paragraph's end, or the whole budget when no sentence ends inside it); NSP label -100,
+        which the loss ignores."""
         budget = self.seq - 2
-        k = int(r.integers(0, len(self.starts)))
-        s, e = int(self.starts[k]), int(min(self.ends[k], self.starts[k] + budget))
+        s, k = self.start()
+        e = int(min(self.ends[k], s + budget))
         text = self.ids[s:e]
         if e < self.ends[k]:  # the paragraph goes on: stop after its last full sentence here, if there is one
             stop = np.where(np.isin(text, self.stops))[0]
@@ -520,7 +544,7 @@ def prior_training(model_dir):
 
 class Task:
     def __init__(self, name, work, smoke, device, main=True, layers=None, uniform_share=UNIFORM_SHARE,
-                 mask_repeats=0.0, sentence_eos=0.0, mix=None):
+                 mask_repeats=0.0, sentence_eos=0.0, mix=None, inner_starts=0.0):
         self.name, self.work, self.device = name, work, device
         self.sampler, self.mix_shares = None, None
         self.rng = np.random.default_rng(1234)
@@ -528,9 +552,9 @@ class Task:
         if name == "bert":
             self.vocab_size = len(json.load(open(os.path.join(tok_dir, "bert", "tokenizer.json")))["model"]["vocab"])
             self.data = BertData(work, "train", self.vocab_size, seq=BATCH["bert"][1], rng=self.rng,
-                                 uniform_share=uniform_share, mask_repeats=mask_repeats)
+                                 uniform_share=uniform_share, mask_repeats=mask_repeats, inner_starts=inner_starts)
             self.long = BertData(work, "train", self.vocab_size, seq=128, rng=self.rng, uniform_share=uniform_share,
-                                 mask_repeats=mask_repeats)
+                                 mask_repeats=mask_repeats, inner_starts=inner_starts)
         elif name in ("gpt2", "gpt1"):
             tj = json.load(open(os.path.join(tok_dir, "gpt2", "tokenizer.json")))
             self.vocab_size = len(tj["model"]["vocab"])
@@ -672,7 +696,8 @@ def set_dropout(m, p):
 
 def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_from=None, tag=None, bf16=True,
           accum=1, step_schedule=False, batch=None, lr_scale=1.0, layers=None,
-          uniform_share=UNIFORM_SHARE, mask_repeats=0.0, sentence_eos=0.0, sibling=None, dropout=None, mix=None):
+          uniform_share=UNIFORM_SHARE, mask_repeats=0.0, sentence_eos=0.0, sibling=None, dropout=None, mix=None,
+          inner_starts=0.0):
     """One model for `minutes` of wall clock (or `max_steps`). Under torchrun / WORLD_SIZE > 1 this is one DDP rank:
     the global batch (`batch`, default BATCH[name]) is split over ranks x `accum` shards. `step_schedule`: the learning-rate schedule
     (and BERT's long phase) follows step / max_steps instead of the wall clock, so runs can be compared."""
@@ -687,7 +712,7 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
     if warm_onnx and layers and old_layers and layers < old_layers:
         raise SystemExit(f"{name}: --layers {layers} is below the shipped model's {old_layers}")
     task = Task(name, work, smoke, device, main=ranks.main, layers=layers, uniform_share=uniform_share,
-                mask_repeats=mask_repeats, sentence_eos=sentence_eos, mix=mix)
+                mask_repeats=mask_repeats, sentence_eos=sentence_eos, mix=mix, inner_starts=inner_starts)
     m = task.model
     prior = {"tokens": 0, "minutes": 0.0, "sessions": 0}
     peak = LR[name]
@@ -739,6 +764,8 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
                             "uniform_rate": UNIFORM_RATE, "nsp_weight": NSP_WEIGHT, "single_share": SINGLE_SHARE}
         if mask_repeats:
             state["masking"]["repeats"] = mask_repeats
+        if inner_starts:
+            state["masking"]["inner_starts"] = inner_starts
     if name in ("gpt2", "gpt1") and sentence_eos:
         state["sentence_eos"] = sentence_eos
     if task.mix_shares:  # the weights asked for and each source's resulting share of the windows
@@ -907,11 +934,15 @@ if __name__ == "__main__":
                     "dropout slows what it can learn in a session")
     ap.add_argument("--mix", default=None, help="gpt2: weights of corpus sources in the windows drawn, e.g. "
                     "'brown=3,wordnet_glosses=0.3' (a source not named keeps 1: its share of the tokens)")
+    ap.add_argument("--inner-starts", type=float, default=0.0, help="bert: the share of sequences that start at a "
+                    "sentence start inside a paragraph (else at a paragraph start, which leaves a paragraph's text past "
+                    "the first 61 tokens to the long phase)")
     a = ap.parse_args()
     if a.mix and a.model not in ("gpt2", "gpt1"):
         ap.error("--mix is for gpt2 and gpt1")
     for flag, share in (("--uniform-share", a.uniform_share), ("--mask-repeats", a.mask_repeats),
-                        ("--sentence-eos", a.sentence_eos), ("--dropout", a.dropout or 0.0)):
+                        ("--sentence-eos", a.sentence_eos), ("--dropout", a.dropout or 0.0),
+                        ("--inner-starts", a.inner_starts)):
         if not 0 <= share <= 1:
             ap.error(f"{flag} is a share: 0 to 1")
     torch.set_num_threads(a.threads)
@@ -919,6 +950,6 @@ if __name__ == "__main__":
         train(a.model, a.work, a.minutes, a.device, a.smoke, a.max_steps, a.init_from, a.tag, bf16=not a.fp32,
               accum=a.accum, step_schedule=a.step_schedule, batch=a.batch, lr_scale=a.lr_scale, layers=a.layers,
               uniform_share=a.uniform_share, mask_repeats=a.mask_repeats, sentence_eos=a.sentence_eos,
-              sibling=a.sibling, dropout=a.dropout, mix=parse_mix(a.mix))
+              sibling=a.sibling, dropout=a.dropout, mix=parse_mix(a.mix), inner_starts=a.inner_starts)
     finally:
         ddp.finish()
