@@ -117,6 +117,8 @@ def mix_sampler(spans, weights, T):
     lo = np.array([spans[n][0] for n in names])
     size = np.array([spans[n][1] - spans[n][0] for n in names])
     p = size * np.array([weights.get(n, 1.0) for n in names], float)
+    if p.sum() <= 0:
+        raise SystemExit("--mix: every source is weighted 0; nothing is left to train on")
     p /= p.sum()
     top = spans[names[-1]][1] - T - 1
 
