@@ -210,7 +210,7 @@ class BertData:
     def start(self):
         """Where a sequence starts, and its paragraph's index: a random paragraph's start or, for `inner_starts` of
         the sequences, a random sentence start inside a paragraph (then one more random number is drawn, so a run
-        without it draws what it always drew)."""
+        without it draws what it always drew: `integers` over the starts is what `rng.choice(starts)` draws)."""
         r = self.rng
         if self.inner_starts and len(self.inner) and r.random() < self.inner_starts:
             j = int(r.integers(0, len(self.inner)))
@@ -223,12 +223,12 @@ class BertData:
         r = self.rng
         budget = self.seq - 3
         la = int(r.integers(8, budget - 8))
-        s = self.start()[0] if self.inner_starts else int(r.choice(self.starts))
+        s = self.start()[0]
         a = self.ids[s:s + la]
         if r.random() < 0.5:
             b, nxt = self.ids[s + la:s + budget], 0
         else:
-            s2 = self.start()[0] if self.inner_starts else int(r.choice(self.starts))
+            s2 = self.start()[0]
             b, nxt = self.ids[s2:s2 + budget - len(a)], 1
         b = b[:budget - len(a)]
         toks = np.concatenate([[self.CLS], a, [self.SEP], b, [self.SEP]])
