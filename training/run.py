@@ -147,6 +147,24 @@ def check_inner_starts(work):
     log("train: --inner-starts 1 starts every sequence at a sentence start inside a paragraph, 0 at paragraph starts")
 
 
+def check_resume_recipe():
+    """A resumed run draws what it drew before: each data option recorded in a run's state reads back from it, a named
+    option replaces the recorded one, and a plain run's state gets no key of an option left at its default."""
+    import train as T
+    runs = [("bert", dict(uniform_share=0.2, mask_repeats=0.5, inner_starts=0.25)),
+            ("gpt2", dict(sentence_eos=0.3)), ("gpt2", dict(mix={"brown": 2.0})), ("bert", {}), ("gpt2", {})]
+    for name, options in runs:
+        recipe = T.data_recipe(options, None)
+        state = {}
+        T.record_recipe(state, name, recipe, {"brown": 0.6} if recipe["mix"] else None)
+        back = T.data_recipe({}, state)
+        named = T.data_recipe({"inner_starts": 0.75, "sentence_eos": 0.0}, state)
+        plain = not options and set(state) - {"masking"} == set() and set(state.get("masking", {})) <= {"uniform_share"}
+        if back != recipe or named != dict(recipe, inner_starts=0.75, sentence_eos=0.0) or (not options and not plain):
+            raise SystemExit(f"resume: {name} {options} recorded as {state}, read back as {back}, named again {named}")
+    log(f"train: a resume reads back the data options of {len(runs)} runs' states; named again, they replace them")
+
+
 def check_mask_repeats(work):
     """`train.py --mask-repeats`: when a content word is masked, none of its other occurrences stays visible."""
     import numpy as np
@@ -485,6 +503,7 @@ def main():
         if a.smoke and "bert" in chosen:
             check_mask_repeats(work)
             check_inner_starts(work)
+            check_resume_recipe()
         if a.smoke and {"bert", "gpt2"} <= set(chosen):
             check_dropout(work)
 

@@ -5,6 +5,9 @@ MODEL: bert | gpt2 | gpt1 | elmo | nnlm
 
 One process, or one of N DistributedDataParallel ranks when WORLD_SIZE > 1 is in the environment (torchrun, or
 `run.py --ranks N`); BATCH is the global batch either way (see ddp.py).
+
+A run resumed from its checkpoint keeps its data options (--mix, --sentence-eos, --inner-starts, --mask-repeats,
+--uniform-share) and its --dropout unless they are named again.
 """
 import argparse
 import contextlib
@@ -696,13 +699,50 @@ def set_dropout(m, p):
                 mod.p = p
 
 
+RECIPE = {"uniform_share": UNIFORM_SHARE, "mask_repeats": 0.0, "sentence_eos": 0.0, "mix": None, "inner_starts": 0.0}
+
+
+def data_recipe(given, resumed_state):
+    """What a run draws: each option as named (`given`, None or absent: not named), else the resumed run's as its state
+    records it (`record_recipe`), else the default. A resume without --mix once drew from the plain stream while its
+    state still named the mix (2026-12-03); the data options now carry over as --dropout does."""
+    was = dict(RECIPE)
+    if resumed_state:
+        masking = resumed_state.get("masking") or {}
+        was.update(uniform_share=masking.get("uniform_share", UNIFORM_SHARE), mask_repeats=masking.get("repeats", 0.0),
+                   inner_starts=masking.get("inner_starts", 0.0), sentence_eos=resumed_state.get("sentence_eos", 0.0),
+                   mix=(resumed_state.get("mix") or {}).get("weights"))
+    return {k: was[k] if given.get(k) is None else given[k] for k in RECIPE}
+
+
+def record_recipe(state, name, recipe, mix_shares):
+    """Writes the data recipe into a run's state (the keys `data_recipe` reads back; the cards report them). An option
+    at its default leaves no key, so a plain run's state has the keys it always had."""
+    if name == "bert":
+        masking = state.setdefault("masking", {})
+        masking["uniform_share"] = recipe["uniform_share"]
+        for key, option in (("repeats", "mask_repeats"), ("inner_starts", "inner_starts")):
+            if recipe[option]:
+                masking[key] = recipe[option]
+            else:
+                masking.pop(key, None)
+    state.pop("sentence_eos", None)
+    state.pop("mix", None)
+    if name in ("gpt2", "gpt1") and recipe["sentence_eos"]:
+        state["sentence_eos"] = recipe["sentence_eos"]
+    if mix_shares:  # the weights asked for and each source's resulting share of the windows
+        state["mix"] = {"weights": recipe["mix"], "shares": mix_shares}
+
+
 def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_from=None, tag=None, bf16=True,
           accum=1, step_schedule=False, batch=None, lr_scale=1.0, layers=None,
-          uniform_share=UNIFORM_SHARE, mask_repeats=0.0, sentence_eos=0.0, sibling=None, dropout=None, mix=None,
-          inner_starts=0.0):
+          uniform_share=None, mask_repeats=None, sentence_eos=None, sibling=None, dropout=None, mix=None,
+          inner_starts=None):
     """One model for `minutes` of wall clock (or `max_steps`). Under torchrun / WORLD_SIZE > 1 this is one DDP rank:
     the global batch (`batch`, default BATCH[name]) is split over ranks x `accum` shards. `step_schedule`: the learning-rate schedule
-    (and BERT's long phase) follows step / max_steps instead of the wall clock, so runs can be compared."""
+    (and BERT's long phase) follows step / max_steps instead of the wall clock, so runs can be compared.
+    The data recipe (`uniform_share`, `mask_repeats`, `sentence_eos`, `mix`, `inner_starts`): None takes the resumed
+    run's (its state records it), else the default."""
     ranks = ddp.Ranks(device, accum)
     device = ranks.device
     say = log if ranks.main else (lambda msg: None)
@@ -713,8 +753,14 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
     layers = layers or old_layers  # a warm start keeps the shipped depth unless --layers grows it
     if warm_onnx and layers and old_layers and layers < old_layers:
         raise SystemExit(f"{name}: --layers {layers} is below the shipped model's {old_layers}")
-    task = Task(name, work, smoke, device, main=ranks.main, layers=layers, uniform_share=uniform_share,
-                mask_repeats=mask_repeats, sentence_eos=sentence_eos, mix=mix, inner_starts=inner_starts)
+    ckpt = os.path.join(work, "ckpt", f"{tag or name}.pt")
+    resume = os.path.exists(ckpt) and not smoke
+    resumed = torch.load(ckpt, map_location=device) if resume else None
+    recipe = data_recipe(dict(uniform_share=uniform_share, mask_repeats=mask_repeats, sentence_eos=sentence_eos,
+                              mix=mix, inner_starts=inner_starts), resumed["state"] if resumed else None)
+    if resumed and recipe != data_recipe({}, None):
+        say(f"{name}: data recipe {recipe} (the resumed run's, unless named again)")
+    task = Task(name, work, smoke, device, main=ranks.main, layers=layers, **recipe)
     m = task.model
     prior = {"tokens": 0, "minutes": 0.0, "sessions": 0}
     peak = LR[name]
@@ -755,30 +801,19 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
         + (f" per shard; {ranks.world} ranks x {ranks.accum} accumulation = global batch {global_batch}"
            if ranks.nshards > 1 else ""))
     opt = torch.optim.AdamW(m.parameters(), lr=LR[name], weight_decay=0.01, betas=(0.9, 0.98))
-    ckpt = os.path.join(work, "ckpt", f"{tag or name}.pt")
     os.makedirs(os.path.dirname(ckpt), exist_ok=True)
     state = {"elapsed": 0.0, "step": 0, "tokens": 0, "curve": [], "prior": prior, "bf16": bf16,
              "threads": torch.get_num_threads(), "init_from": os.path.basename(init_from) if init_from else None,
              "peak_lr": peak, "layers": layers}
     if name == "bert":  # the masking recipe this run used (cards report it)
         state["masking"] = {"content": MASK_RATE["content"], "function": MASK_RATE["function"],
-                            "function_rank": MASK_FUNCTION_RANK, "uniform_share": uniform_share,
-                            "uniform_rate": UNIFORM_RATE, "nsp_weight": NSP_WEIGHT, "single_share": SINGLE_SHARE}
-        if mask_repeats:
-            state["masking"]["repeats"] = mask_repeats
-        if inner_starts:
-            state["masking"]["inner_starts"] = inner_starts
-    if name in ("gpt2", "gpt1") and sentence_eos:
-        state["sentence_eos"] = sentence_eos
-    if task.mix_shares:  # the weights asked for and each source's resulting share of the windows
-        state["mix"] = {"weights": mix, "shares": task.mix_shares}
-        say(f"{name}: source mix " + ", ".join(f"{k} {v:.1%}" for k, v in task.mix_shares.items()))
-    resume = os.path.exists(ckpt) and not smoke
+                            "function_rank": MASK_FUNCTION_RANK, "uniform_rate": UNIFORM_RATE, "nsp_weight": NSP_WEIGHT,
+                            "single_share": SINGLE_SHARE}
     if ranks.on and ranks.total(float(resume))[0] not in (0, ranks.world):
         raise SystemExit(f"{name}: {ckpt} is visible to some ranks only; every rank resumes from it "
                          "(put WORK on a file system all nodes share)")
     if resume:  # every rank resumes from the checkpoint rank 0 wrote
-        c = torch.load(ckpt, map_location=device)
+        c = resumed
         if c.get("opt") is None or c["state"].get("averaged"):
             raise SystemExit(f"{name}: {ckpt} is a mean of checkpoints (training/average.py), not a run to resume: "
                              f"start a run from it with --init-from {ckpt} --tag NEW, or move it away")
@@ -786,6 +821,9 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
         opt.load_state_dict(c["opt"])
         state = c["state"]
         say(f"{name}: resumed at step {state['step']}, {state['elapsed'] / 60:.1f} min, {state['tokens']} tokens")
+    record_recipe(state, name, recipe, task.mix_shares)
+    if task.mix_shares:  # the weights asked for and each source's resulting share of the windows
+        say(f"{name}: source mix " + ", ".join(f"{k} {v:.1%}" for k, v in task.mix_shares.items()))
     if dropout is not None:  # recorded in the run's state; a resume without --dropout keeps the resumed run's
         state["dropout"] = dropout
     set_dropout(m, state.get("dropout"))  # the state says which: this run's --dropout, or the resumed run's
@@ -922,12 +960,12 @@ if __name__ == "__main__":
                     "warm-started at the recipe's peak can climb off its minimum first: bert-mini did at batch 16)")
     ap.add_argument("--step-schedule", action="store_true", help="learning-rate schedule over --max-steps instead "
                     "of the wall clock (reproducible comparisons)")
-    ap.add_argument("--uniform-share", type=float, default=UNIFORM_SHARE, help=f"bert: the share of sequences masked "
+    ap.add_argument("--uniform-share", type=float, default=None, help=f"bert: the share of sequences masked "
                     f"uniformly ({UNIFORM_RATE * 100:.0f}%% of words, BERT's recipe) instead of by frequency class "
                     f"(default {UNIFORM_SHARE}); the checkpoint and card record it")
-    ap.add_argument("--mask-repeats", type=float, default=0.0, help="bert: the share of sequences in which a masked "
+    ap.add_argument("--mask-repeats", type=float, default=None, help="bert: the share of sequences in which a masked "
                     "content word's other occurrences are masked too (no answer to copy from the context)")
-    ap.add_argument("--sentence-eos", type=float, default=0.0, help="gpt2: the share of sentences inside paragraphs "
+    ap.add_argument("--sentence-eos", type=float, default=None, help="gpt2: the share of sentences inside paragraphs "
                     "that get an end-of-text before them, as a text scored on its own has (BLiMP, short prompts)")
     ap.add_argument("--sibling", type=int, default=None, help="the sibling index of a run from a start (default: "
                     "counted from work/ckpt/, which a fresh machine has lost: name it to draw new streams)")
@@ -936,22 +974,22 @@ if __name__ == "__main__":
                     "dropout slows what it can learn in a session")
     ap.add_argument("--mix", default=None, help="gpt2: weights of corpus sources in the windows drawn, e.g. "
                     "'brown=3,wordnet_glosses=0.3' (a source not named keeps 1: its share of the tokens)")
-    ap.add_argument("--inner-starts", type=float, default=0.0, help="bert: the share of sequences that start at a "
+    ap.add_argument("--inner-starts", type=float, default=None, help="bert: the share of sequences that start at a "
                     "sentence start inside a paragraph (else at a paragraph start, which leaves a paragraph's text past "
                     "the first 61 tokens to the long phase)")
     a = ap.parse_args()
     if a.mix and a.model not in ("gpt2", "gpt1"):
         ap.error("--mix is for gpt2 and gpt1")
     for flag, share in (("--uniform-share", a.uniform_share), ("--mask-repeats", a.mask_repeats),
-                        ("--sentence-eos", a.sentence_eos), ("--dropout", a.dropout or 0.0),
+                        ("--sentence-eos", a.sentence_eos), ("--dropout", a.dropout),
                         ("--inner-starts", a.inner_starts)):
-        if not 0 <= share <= 1:
+        if share is not None and not 0 <= share <= 1:
             ap.error(f"{flag} is a share: 0 to 1")
     torch.set_num_threads(a.threads)
     try:
         train(a.model, a.work, a.minutes, a.device, a.smoke, a.max_steps, a.init_from, a.tag, bf16=not a.fp32,
               accum=a.accum, step_schedule=a.step_schedule, batch=a.batch, lr_scale=a.lr_scale, layers=a.layers,
               uniform_share=a.uniform_share, mask_repeats=a.mask_repeats, sentence_eos=a.sentence_eos,
-              sibling=a.sibling, dropout=a.dropout, mix=parse_mix(a.mix), inner_starts=a.inner_starts)
+              sibling=a.sibling, dropout=a.dropout, mix=parse_mix(a.mix) if a.mix is not None else None, inner_starts=a.inner_starts)
     finally:
         ddp.finish()
