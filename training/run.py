@@ -209,7 +209,10 @@ def check_dropout(work):
 
 
 def check_warm_start(name, task, onnx_path, smoke):
-    """The next session continues from this export: every weight read back from it must equal the trained one."""
+    """The next session continues from this export: every weight read back from it must equal the trained one, its
+    training-only heads too (as float16), and heads kept for another export are not taken."""
+    import tempfile
+    import torch
     import train as T
     fresh = T.build(name, task.vocab_size, smoke, T.shipped_layers(name, onnx_path))  # the builder the training used
     loaded, total = T.init_from_onnx(fresh, onnx_path)
@@ -217,7 +220,23 @@ def check_warm_start(name, task, onnx_path, smoke):
     worst = max(float((v - ref[k]).abs().max()) for k, v in fresh.state_dict().items() if not k.startswith(T.TRAINING_ONLY))
     if loaded < total or worst > 0:
         raise SystemExit(f"warm start from {onnx_path}: {loaded}/{total} tensors, max difference {worst}")
-    log(f"export: {name} reads back from its ONNX exactly ({loaded} tensors)")
+    got, heads, why = T.init_heads(fresh, onnx_path)  # the heads, as stored: float16
+    off = [k for k, v in fresh.state_dict().items() if k.startswith(T.TRAINING_ONLY)
+           and not torch.equal(v, ref[k].half().float())]
+    if got < heads or off:
+        raise SystemExit(f"warm start from {onnx_path}: {got}/{heads} training-only tensors ({why}); differing: {off}")
+    if heads:  # the same heads beside an export one byte longer: not this file's
+        with tempfile.TemporaryDirectory() as tmp:
+            other = os.path.join(tmp, "m", "onnx", "model.onnx")
+            os.makedirs(os.path.dirname(other))
+            shutil.copyfile(onnx_path, other)
+            with open(other, "ab") as f:
+                f.write(b"\0")
+            shutil.copyfile(T.heads_path(onnx_path), T.heads_path(other))
+            if T.init_heads(T.build(name, task.vocab_size, smoke, T.shipped_layers(name, onnx_path)), other)[0]:
+                raise SystemExit(f"warm start: the heads of {onnx_path} were taken for another export")
+    log(f"export: {name} reads back from its ONNX exactly ({loaded} tensors)"
+        + (f", its {heads} training-only tensors from {os.path.relpath(T.heads_path(onnx_path), REPO)}" if heads else ""))
 
 
 def lm_lens_eval(out, args):
@@ -542,7 +561,12 @@ def main():
                                                                           "sentence_eos", "sibling", "dropout", "mix") if k in st}
             meta["training"][name]["params"] = st.get("params")
             log(f"export: {IDS[name]} {size / 1e6:.1f} MB")
-            check_warm_start(name, task, os.path.join(d, "onnx", "model.onnx"), a.smoke)
+            onnx_path = os.path.join(d, "onnx", "model.onnx")
+            heads = T.save_heads(task.model, onnx_path)
+            if heads:
+                log(f"export: training-only heads to {os.path.relpath(heads, REPO)} "
+                    f"({os.path.getsize(heads) / 1e6:.2f} MB)")
+            check_warm_start(name, task, onnx_path, a.smoke)
         json.dump(meta, open(meta_path, "w"), indent=1)
     if "evaluate" in run:
         import evaluate as E

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 
 import ddp
 import models
-from common import log
+from common import REPO, TRAINING_DIR, log
 
 SIZES = {  # (full, smoke)
     "bert": (dict(h=256, layers=4, heads=4, max_pos=128, pre_ln=True), dict(h=32, layers=2, heads=2, max_pos=128, pre_ln=True)),
@@ -463,8 +463,60 @@ def grow_check(name, grown, onnx_path, old_layers, loaded, total, smoke):
 
 
 # heads used in training only, absent from the export (BERT's pooler and next-sentence classifier; ELMo's
-# adaptive softmax, which a warm start relearns from its fresh initialisation)
+# adaptive softmax): `save_heads` keeps them beside the export, `init_heads` reads them back
 TRAINING_ONLY = ("pool.", "nsp.", "softmax.")
+HEADS_CRC = "__onnx_crc32"
+
+
+def heads_path(onnx_path):
+    """Where the training-only heads of an export live. A shipped model's folder ships whole (the .vsix takes
+    media/** in), so its heads go to training/heads/<id>.npz; any other export (the smoke's, a candidate's) keeps
+    them beside it."""
+    model_dir = os.path.dirname(os.path.dirname(os.path.abspath(onnx_path)))
+    if os.path.dirname(model_dir) == os.path.join(REPO, "media", "models"):
+        return os.path.join(TRAINING_DIR, "heads", os.path.basename(model_dir) + ".npz")
+    return os.path.join(model_dir, "training-heads.npz")
+
+
+def file_crc(path):
+    with open(path, "rb") as f:
+        return zlib.crc32(f.read())
+
+
+def save_heads(model, onnx_path):
+    """Writes the tensors the export at `onnx_path` leaves out (TRAINING_ONLY) as float16, with the CRC-32 of that
+    ONNX file, so that the next warm start from it goes on with them. Until 2026-12-03 every session started ELMo's
+    adaptive softmax afresh: its first minutes' loss was 6.3 against the 4.3 the run before had ended at. Returns
+    the path, or None for a model without such tensors."""
+    heads = {k: v.detach().float().cpu().numpy().astype(np.float16) for k, v in model.state_dict().items()
+             if k.startswith(TRAINING_ONLY)}
+    if not heads:
+        return None
+    path = heads_path(onnx_path)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    np.savez_compressed(path, **{HEADS_CRC: np.array(file_crc(onnx_path), np.uint32)}, **heads)
+    return path
+
+
+def init_heads(model, onnx_path):
+    """Copies back the training-only tensors `save_heads` kept for this very ONNX file (same CRC-32; a file of
+    another export is left alone). Returns (loaded, total, why none were loaded or None)."""
+    want = {k: v for k, v in model.state_dict().items() if k.startswith(TRAINING_ONLY)}
+    path = heads_path(onnx_path)
+    if not want:
+        return 0, 0, None
+    if not os.path.exists(path):
+        return 0, len(want), f"no {os.path.relpath(path)}"
+    with np.load(path) as z:
+        if int(z[HEADS_CRC]) != file_crc(onnx_path):
+            return 0, len(want), f"{os.path.relpath(path)} was saved with another export"
+        loaded = 0
+        with torch.no_grad():
+            for k, v in want.items():
+                if k in z.files and tuple(z[k].shape) == tuple(v.shape):
+                    v.copy_(torch.from_numpy(z[k].astype(np.float32)))
+                    loaded += 1
+    return loaded, len(want), None if loaded else f"no tensor of {os.path.relpath(path)} fits this model"
 
 
 def unnamed_onnx_weights(graph, inits):
@@ -777,6 +829,10 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
         prior = prior_training(os.path.dirname(os.path.dirname(init_from)))
         peak *= WARM_LR
         say(f"{name}: all {total} tensors from {init_from} (earlier: {prior['tokens']} tokens, {prior['minutes']} min)")
+        got, heads, why = init_heads(m, init_from)
+        if heads:
+            say(f"{name}: training-only heads: {got} of {heads} tensors from {os.path.relpath(heads_path(init_from))}"
+                if not why else f"{name}: training-only heads start afresh ({why})")
     elif warm_ckpt:  # warm start from another run's checkpoint (one not shipped): its history goes on from there
         try:
             m.load_state_dict(warm_ckpt["model"])
