@@ -531,7 +531,7 @@ def main():
     import train as T
     torch.set_num_threads(1 if not a.smoke else 2)
     if "export" in run:
-        meta["onnx_bytes"] = {}
+        meta.setdefault("onnx_bytes", {})  # a run exporting some models keeps the others' sizes for their cards
         for name in chosen:
             task, st = T.load_trained(name, work, a.smoke)
             d = os.path.join(out, IDS[name])
