@@ -33,14 +33,16 @@ DESCRIPTIONS = {
     "elmo": "ELMo-style biLM (Peters et al. 2018): character CNN token layer (filters 1-5 wide, 512 maps, highway, "
             "projection), then two forward and two backward LSTM layers, each followed by a linear projection, with a "
             "residual connection into layer 2. Trained with a shared adaptive softmax over the word vocabulary. "
-            "Trained in three runs: 55 minutes on a machine shared with other jobs (1.3M tokens, stuck near the unigram "
+            "Trained in four runs: 55 minutes on a machine shared with other jobs (1.3M tokens, stuck near the unigram "
             "loss), then a warm-started second run on 20-character words (the CNN max-pools over character positions, "
-            "so the 50-wide input at inference computes the same for words up to 18 bytes), then a third run continued "
-            "from the shipped ONNX on one thread beside gpt2-mini (run.py's lanes). The ONNX export carries the biLM's "
-            "layers, not its training softmax, so that run started the adaptive softmax afresh (loss 6.27 after a minute; "
-            "below the second run's final 4.61 after about 20 minutes), and the second run's test perplexities (109.05 "
-            "forward, 99.12 backward, its card) could not be rerun from the shipped files. Tokens and minutes below are "
-            "the latest run's.",
+            "so the 50-wide input at inference computes the same for words up to 18 bytes), then two runs continued "
+            "from the shipped ONNX on one thread beside another model (run.py's lanes; 2026-11-30 and 2026-12-03). The "
+            "ONNX export carries the biLM's layers, not its training softmax, so both started the adaptive softmax "
+            "afresh (loss 6.27 and 6.26 after a minute); since the fourth, the softmax is kept in "
+            "training/heads/elmo-mini.npz beside the export, and the next warm start reads it back. Each run's test "
+            "perplexities are on the test split of its day (the corpus has grown between them), so they do not compare "
+            "across runs; the layer probes (same Brown and WordNet data) do. Tokens and minutes below are the latest "
+            "run's.",
     "nnlm": "Feed-forward neural probabilistic LM (Bengio et al. 2003): the previous 4 words are looked up in a shared "
             "embedding matrix Q (initialised from GloVe where the word has a vector), concatenated, passed through a tanh "
             "hidden layer and a softmax over the next word. Q ships as a static embedding (vectors.bin).",
