@@ -233,7 +233,7 @@ def check_warm_start(name, task, onnx_path, smoke):
             with open(other, "ab") as f:
                 f.write(b"\0")
             shutil.copyfile(T.heads_path(onnx_path), T.heads_path(other))
-            if T.init_heads(T.build(name, task.vocab_size, smoke, T.shipped_layers(name, onnx_path)), other)[0]:
+            if T.init_heads(fresh, other)[0]:
                 raise SystemExit(f"warm start: the heads of {onnx_path} were taken for another export")
     log(f"export: {name} reads back from its ONNX exactly ({loaded} tensors)"
         + (f", its {heads} training-only tensors from {os.path.relpath(T.heads_path(onnx_path), REPO)}" if heads else ""))
