@@ -614,6 +614,17 @@ def check_words(data):
     return out
 
 
+def model_fingerprint(path, span=65536):
+    """The engine's fingerprint of a model file (src/engine/models/fingerprint.ts): its size and the sha1 of its first
+    and last 64 KiB. An ELMo head records its base's, so the engine refuses it once that ELMo is replaced."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        head = f.read(min(size, span))
+        f.seek(size - min(size, span))
+        tail = f.read(min(size, span))
+    return f"{size}-{hashlib.sha1(head + tail).hexdigest()[:16]}"
+
+
 def export_one(kind, work, out_dir, data, res, smoke):
     c = torch.load(os.path.join(work, f"pos-{kind}.pt"))
     base_dir = os.path.join(MODELS, BASE[kind])
@@ -638,6 +649,7 @@ def export_one(kind, work, out_dir, data, res, smoke):
         cc = CharCache(data)
         cfg = {"model_type": "lm-lens-tagger", "tagger": {
             "kind": "elmo-head", "base": "elmo-mini", "tag_set": "universal", "labels": LABELS,
+            "base_fingerprint": model_fingerprint(os.path.join(MODELS, "elmo-mini", "onnx", "model.onnx")),
             "scalar_mix": {"weights": res["scalar_mix"]["weights"], "gamma": res["scalar_mix"]["gamma"]},
             "positions": "logits[b, t] tags input position t: position 0 is <S>, word k (0-based) is position k + 1, "
                          "the last position is </S> (elmo-mini adds them: add_sentence_boundaries); padding logits are 0"},

@@ -34,6 +34,11 @@ export interface TaggerInfo {
   tagSet?: string;
   /** elmo-head: the id of the ELMo whose hidden states it reads. */
   base?: string;
+  /**
+   * elmo-head: the fingerprint (models/fingerprint.ts) of the base's ONNX file it was trained on, when the config
+   * records it; a tagger whose base has since been replaced is refused (its tags would read features it never saw).
+   */
+  baseFingerprint?: string;
   /** token-classifier: which word piece's logits tag the word (default first). */
   wordPiece?: 'first' | 'last';
   /** elmo-head: the learned layer weights s_j (softmax-normalised) and scale gamma, as the config reports them. */

@@ -4,12 +4,13 @@
  * (helpers/taggerModels.ts).
  */
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Engine, modelDirectories } from '../../src/engine/engine';
 import { ModelStore } from '../../src/engine/modelStore';
+import { modelFingerprint } from '../../src/engine/models/fingerprint';
 import { defaultTagger } from '../../src/engine/tasks/tag/taggers';
 import { pieceWindowAround, pieceWindows, softmaxAt, topTags } from '../../src/engine/tasks/tag/run';
 import { lensError } from './helpers/lensError';
@@ -53,6 +54,11 @@ describe('model store: the tagger kind', () => {
       onnx: elmoHeadModel(firstLetterRow),
     });
     writeModelFolder(models.dir, 'head-no-base', { config: elmoHeadConfig('elmo-test', { base: undefined }), onnx: elmoHeadModel(firstLetterRow) });
+    writeModelFolder(models.dir, 'head-numeric-fingerprint', {
+      config: elmoHeadConfig('elmo-test', { base_fingerprint: 4713211 }),
+      onnx: elmoHeadModel(firstLetterRow),
+    });
+    writeElmoHead(models.dir, 'head-fingerprinted', 'elmo-test', firstLetterRow, { base_fingerprint: '99-0123456789abcdef' });
     writeTokenClassifier(models.dir, 'pieces-gap', tokenClassifierConfig({ id2label: { 0: 'NOUN', 1: 'VERB', 2: 'DET', 3: '.', 7: 'X' } }));
     writeTokenClassifier(models.dir, 'pieces-no-id2label', tokenClassifierConfig({ id2label: undefined }));
     writeTokenClassifier(models.dir, 'pieces-no-logits', tokenClassifierConfig(), pieceTableModel({ output: 'hidden' }));
@@ -73,6 +79,7 @@ describe('model store: the tagger kind', () => {
       tagSet: 'universal',
       scalarMix: { weights: [0.2, 0.3, 0.5], gamma: 1.5 },
     });
+    assert.equal((await store.get('head-fingerprinted')).tagger?.baseFingerprint, '99-0123456789abcdef');
     const pieces = await store.get('pos-pieces');
     assert.equal(pieces.kind, 'tagger', 'a BertForTokenClassification export is not listed as a masked LM');
     assert.deepEqual(pieces.tagger, { form: 'token-classifier', labels: CLASSIFIER_LABELS, wordPiece: 'first', tagSet: 'universal' });
@@ -87,6 +94,7 @@ describe('model store: the tagger kind', () => {
       ['head-no-labels', /tagger\.labels must list the tags in logit order/],
       ['head-eleven-labels', /"logits" has 12 tags per position but config\.json names 11/],
       ['head-no-base', /tagger\.base must name the ELMo/],
+      ['head-numeric-fingerprint', /tagger\.base_fingerprint \(the base's file it was trained on\) must be a non-empty string/],
       ['pieces-gap', /id2label must number the tags 0 to 4; "7" is not one of them/],
       ['pieces-no-id2label', /a token classifier needs "id2label"/],
       ['pieces-no-logits', /a tagger must output "logits" \[batch, sequence, tags\]; its outputs: hidden/],
@@ -132,6 +140,7 @@ describe('Engine.tag (real ONNX Runtime in the worker)', () => {
     writeElmoFolder(models.dir, 'elmo-test');
     writeElmoHead(models.dir, 'pos-elmo-mini', 'elmo-test');
     writeElmoHead(models.dir, 'head-without-base', 'elmo-gone');
+    writeElmoHead(models.dir, 'head-on-another-elmo', 'elmo-test', firstLetterRow, { base_fingerprint: '4713211-cdaffcd05d381fbb' });
     writeTokenClassifier(models.dir, 'pos-bert-mini');
     writeTokenClassifier(models.dir, 'pos-last-piece', tokenClassifierConfig({ lm_lens: { tag_set: 'universal', word_piece: 'last' } }));
     // six labels in config.json, five logits per piece in fact (the graph declares the width as a symbol)
@@ -197,6 +206,18 @@ describe('Engine.tag (real ONNX Runtime in the worker)', () => {
     } finally {
       await bare.dispose();
     }
+  });
+
+  test('an ELMo head trained on another file of its base is refused; on the same file it tags', async () => {
+    await assert.rejects(
+      engine.tag({ text: 'a bank', model: 'head-on-another-elmo' }),
+      lensError('MODEL_CORRUPT', /"head-on-another-elmo" was trained on another "elmo-test" \(its config\.json names the file 4713211-cdaffcd05d381fbb; the one installed is \d+-[0-9a-f]{16}\).*Retrain the tagger/),
+    );
+    const fingerprint = await modelFingerprint(await new ModelStore([{ path: models.dir, source: 'user' }]).get('elmo-test'));
+    writeElmoHead(models.dir, 'head-on-this-elmo', 'elmo-test', firstLetterRow, { base_fingerprint: fingerprint });
+    engine.refreshModels();
+    const result = await engine.tag({ text: 'a bank', model: 'head-on-this-elmo' });
+    assert.deepEqual(result.words.map((w) => w.tag), ['DET', 'NOUN']);
   });
 
   test('given words are tagged as given (not re-split), at their offsets in the words joined by spaces', async () => {
@@ -296,6 +317,13 @@ describe('the shipped tagger (pos-elmo-mini over elmo-mini), when it is there', 
     engine = new Engine({ modelDirectories: modelDirectories(SHIPPED_MODELS), workerPath });
   });
   after(() => engine.dispose());
+
+  test('it names the fingerprint of the shipped elmo-mini (retrain it when elmo-mini changes)', { skip: !existsSync(shipped) && 'no pos-elmo-mini' }, async () => {
+    const config = JSON.parse(readFileSync(shipped, 'utf8')) as { tagger: { base: string; base_fingerprint?: string } };
+    assert.equal(config.tagger.base, 'elmo-mini');
+    const elmo = await new ModelStore([{ path: SHIPPED_MODELS, source: 'shipped' }]).get('elmo-mini');
+    assert.equal(config.tagger.base_fingerprint, await modelFingerprint(elmo), 'pos-elmo-mini was trained on another elmo-mini: run training/pos.py again');
+  });
 
   test('"bank" is a verb in "You can bank on it." and a noun in "We sat on the river bank."', { skip: !existsSync(shipped) && 'no pos-elmo-mini' }, async () => {
     const result = await engine.tag({ text: 'You can bank on it. We sat on the river bank.' });

@@ -149,6 +149,7 @@ describe('POS filter (pure)', () => {
 describe('senses filtered by the tagged part of speech (Engine, WordNet, real worker)', () => {
   const models = tempDir();
   const plain = tempDir();
+  const stale = tempDir();
   let engine: Engine;
   const text = 'In April we plant the seeds in the garden soil.';
   before(() => {
@@ -158,11 +159,14 @@ describe('senses filtered by the tagged part of speech (Engine, WordNet, real wo
     writeElmoHead(models.dir, 'pos-unsure', 'elmo-test', always('VERB', 1));
     writeElmoHead(models.dir, 'pos-elmo-mini', 'elmo-test');
     writeElmoFolder(plain.dir, 'elmo-test');
+    writeElmoFolder(stale.dir, 'elmo-test');
+    writeElmoHead(stale.dir, 'pos-elmo-mini', 'elmo-test', always('NOUN'), { base_fingerprint: '1-0000000000000000' });
   });
   suiteEngine(models.dir, 'lm-lens-tag-senses-', (e) => (engine = e));
   after(() => {
     models.remove();
     plain.remove();
+    stale.remove();
   });
 
   test('the tag decides the part of speech of the chosen sense: noun vs verb', async () => {
@@ -199,6 +203,20 @@ describe('senses filtered by the tagged part of speech (Engine, WordNet, real wo
     assert.deepEqual([river.tag?.reason, river.pos], ['no-senses-of-that-pos', 'n']);
     await assert.rejects(engine.sense({ text, word: 'plant', posThreshold: 2 }), lensError('BAD_INPUT', /posThreshold/));
     await assert.rejects(engine.sense({ text, word: 'plant', tagger: 'elmo-test' }), lensError('BAD_INPUT', /tag needs a tagger/));
+  });
+
+  test('a default tagger trained on another file of its ELMo is left out of the hover; named, it is MODEL_CORRUPT', async () => {
+    const other = new Engine({ modelDirectories: modelDirectories(undefined, [stale.dir]), workerPath });
+    try {
+      const none = await other.sense({ text, word: 'plant' });
+      assert.equal(none.tag, undefined, 'the senses as without a tagger');
+      const embedded = await other.embed({ text, word: 'plant', tag: true });
+      assert.equal(embedded.tag, undefined);
+      assert.equal(embedded.layers.length, 3, 'the vectors as they were');
+      await assert.rejects(other.sense({ text, word: 'plant', tagger: 'pos-elmo-mini' }), lensError('MODEL_CORRUPT', /trained on another "elmo-test"/));
+    } finally {
+      await other.dispose();
+    }
   });
 
   test('the default tagger (the hover): pos-elmo-mini, from the ELMo run the sense already made', async () => {

@@ -7,7 +7,8 @@
 import type { ModelInfo } from '../api';
 import { badInput } from '../errors';
 import type { RequestContext, WorkerServices } from '../runtime/context';
-import { fitModelProjection, KeyedSums, modelFingerprint, projectAll } from './centroids';
+import { modelFingerprint } from '../models/fingerprint';
+import { fitModelProjection, KeyedSums, projectAll } from './centroids';
 import { contextVectors } from './contextual';
 import { loadTables, taggedExamples } from './examples';
 import { wordnetFor, type SenseResources } from './sense';

@@ -3,11 +3,6 @@
  * fit one projection per model (pooled over its layers), project, and average per synset (or per word, for
  * anchors). Shared by the offline build (training/senses/build.mjs) and the background build for user models.
  */
-import { createHash } from 'node:crypto';
-import { open, stat } from 'node:fs/promises';
-import path from 'node:path';
-import type { ModelInfo } from '../api';
-import { ONNX_FILE } from '../modelStore';
 import { fitProjection, project, type Projection } from './pca';
 import type { LayeredRows } from './store';
 
@@ -98,22 +93,3 @@ export class KeyedSums {
   }
 }
 
-/**
- * A fingerprint of a model's weights that survives a git checkout (no mtime): the ONNX file's size and the
- * sha1 of its first and last 64 KiB. Static-vector models use vectors.bin.
- */
-export async function modelFingerprint(model: Pick<ModelInfo, 'path' | 'kind'>): Promise<string> {
-  const file = path.join(model.path, model.kind === 'static-vectors' ? 'vectors.bin' : ONNX_FILE);
-  const { size } = await stat(file);
-  const handle = await open(file, 'r');
-  try {
-    const span = Math.min(size, 65_536);
-    const head = Buffer.alloc(span);
-    const tail = Buffer.alloc(span);
-    await handle.read(head, 0, span, 0);
-    await handle.read(tail, 0, span, size - span);
-    return `${size}-${createHash('sha1').update(head).update(tail).digest('hex').slice(0, 16)}`;
-  } finally {
-    await handle.close();
-  }
-}

@@ -2,7 +2,8 @@
  * The sense code the offline build (training/senses/build.mjs) and benchmarks use, through dist/engine.js.
  */
 export { WordNet } from '../wordnet';
-export { fitModelProjection, projectAll, KeyedSums, modelFingerprint, PROJECTED_DIMS } from './centroids';
+export { fitModelProjection, projectAll, KeyedSums, PROJECTED_DIMS } from './centroids';
+export { modelFingerprint } from '../models/fingerprint';
 export { loadTables, taggedExamples, splitOf, sensesKey } from './examples';
 export { FEATURES, SIGNALS, SIGNAL_NAMES, candidateOf, featureVector, glossWords, hasEvidence, overlapCount, relatedSynsetIds, signatureWords, stem } from './features';
 export { fit, probabilities, argmax, evidenceFor, logits, softmax, DEFAULT_WEIGHTS } from './scorer';

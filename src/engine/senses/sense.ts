@@ -11,12 +11,12 @@ import path from 'node:path';
 import type { ModelInfo, TokenOffsets } from '../api';
 import { elmoHiddenStates, elmoLayerViews, parseElmoConfig, type ElmoHidden } from '../elmo';
 import { badInput } from '../errors';
+import { cachedFingerprint } from '../models/fingerprint';
 import { PromiseCache } from '../promiseCache';
 import type { RequestContext, WorkerServices } from '../runtime/context';
 import { WordNet, type Sense } from '../wordnet';
 import { tagWordAt, type WordTag } from '../tasks/tag/wordTag';
 import { wordWindow } from '../words';
-import { modelFingerprint } from './centroids';
 import { contextVectors } from './contextual';
 import {
   candidateOf,
@@ -92,11 +92,9 @@ export function scorerWeights(sensesDir: string): Promise<ScorerWeights> {
   });
 }
 
-const fingerprints = new PromiseCache<string, string>();
-
 /** The sense vectors of `model` that match its weights: shipped first, then the cache; undefined when none. */
 export async function storeFor(model: ModelInfo, resources: SenseResources): Promise<SenseStore | undefined> {
-  const fingerprint = await fingerprints.get(model.path, () => modelFingerprint(model));
+  const fingerprint = await cachedFingerprint(model);
   for (const dir of [resources.sensesDir, resources.cacheDir]) {
     if (!dir) continue;
     const store = await loadStore(dir, model.id);

@@ -5,6 +5,7 @@
  */
 import type { ModelInfo, TaggedWord, TagRequest, TagResult } from '../../api';
 import { badInput, LensError } from '../../errors';
+import { cachedFingerprint } from '../../models/fingerprint';
 import type { ModelStore } from '../../modelStore';
 import type { RequestContext, WorkerServices } from '../../runtime/context';
 import { MAX_WINDOW_WORDS, splitWords, type Word } from '../../words';
@@ -78,7 +79,8 @@ export function noTaggerMessage(models: readonly ModelInfo[], posOnly: boolean):
 
 /**
  * The tagger a request names (BAD_INPUT when it is not a tagger), or the default one; with the base ELMo an ELMo
- * head reads (MODEL_NOT_FOUND naming it when it is missing).
+ * head reads (MODEL_NOT_FOUND naming it when it is missing; MODEL_CORRUPT when it is not the file the head was
+ * trained on, as far as the head's config records it).
  */
 export async function resolveTagger(
   models: ModelStore,
@@ -105,6 +107,18 @@ export async function resolveTagger(
     throw new LensError('MODEL_NOT_FOUND', `Tagger "${model.id}" reads the ELMo "${baseId}", which is not usable: ${(error as Error).message}`);
   }
   if (base.kind !== 'bilm') throw new LensError('MODEL_CORRUPT', `Tagger "${model.id}" names "${baseId}" as its base, a ${base.kind} model, not an ELMo.`);
+  const expected = model.tagger.baseFingerprint;
+  if (expected !== undefined) {
+    const found = await cachedFingerprint(base);
+    if (found !== expected) {
+      throw new LensError(
+        'MODEL_CORRUPT',
+        `Tagger "${model.id}" was trained on another "${baseId}" (its config.json names the file ${expected}; the one ` +
+          `installed is ${found}): its tags would be read off features it never saw. Retrain the tagger on this ` +
+          `${baseId} (training/pos.py, see training/POS.md), or put back the ${baseId} it was trained on.`,
+      );
+    }
+  }
   return { model, base };
 }
 

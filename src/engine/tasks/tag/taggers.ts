@@ -5,7 +5,9 @@
  *   ELMo head (feature-based: the biLM frozen, a learned scalar mix of its layers and a small tagger on top):
  *     config.json  {"model_type": "lm-lens-tagger",
  *                   "tagger": {"kind": "elmo-head", "base": "elmo-mini", "tag_set": "universal",
- *                              "labels": ["NOUN", "VERB", ...], "scalar_mix": {"weights": [s0, s1, s2], "gamma": g}}}
+ *                              "labels": ["NOUN", "VERB", ...], "scalar_mix": {"weights": [s0, s1, s2], "gamma": g},
+ *                              "base_fingerprint": "<size>-<sha1 of the base ONNX's first and last 64 KiB>"}}
+ *                  (base_fingerprint optional: with it, a tagger whose base ELMo was replaced is refused)
  *     onnx/model.onnx  input hidden_states float32 [layers, batch, seq, dim] (the base ELMo's output, <S> and </S>
  *                      rows included), output logits float32 [batch, seq, labels]
  *
@@ -131,7 +133,15 @@ export function taggerInfoOf(
     checkLogits(graph.outputInfo, labels.length, folder);
     const tagSet = optionalString(t['tag_set'], `${file}: tagger.tag_set`);
     const scalarMix = scalarMixOf(t['scalar_mix'], file);
-    return { form: 'elmo-head', labels, base, ...(tagSet ? { tagSet } : {}), ...(scalarMix ? { scalarMix } : {}) };
+    const baseFingerprint = optionalString(t['base_fingerprint'], `${file}: tagger.base_fingerprint (the base's file it was trained on)`);
+    return {
+      form: 'elmo-head',
+      labels,
+      base,
+      ...(baseFingerprint ? { baseFingerprint } : {}),
+      ...(tagSet ? { tagSet } : {}),
+      ...(scalarMix ? { scalarMix } : {}),
+    };
   }
   const labels = labelsFromId2Label(config['id2label'], file);
   if (!graph.inputs.some((name) => tokenInputOf(name) === 'input_ids')) {

@@ -1,0 +1,36 @@
+/**
+ * A model file's fingerprint: its size and the sha1 of its first and last 64 KiB (no mtime: it survives a git checkout; static vectors: vectors.bin). Files derived from a model (sense
+ * vectors, an ELMo head's tagger) record it, to notice that the model they were made from has been replaced. Cheap
+ * (two reads) where a full hash of a large graph would not be; `training/pos.py` computes the same in Python.
+ */
+import { createHash } from 'node:crypto';
+import { open, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { ModelInfo } from '../api';
+import { ONNX_FILE } from '../modelStore';
+import { PromiseCache } from '../promiseCache';
+
+const SPAN = 65_536;
+
+export async function modelFingerprint(model: Pick<ModelInfo, 'path' | 'kind'>): Promise<string> {
+  const file = path.join(model.path, model.kind === 'static-vectors' ? 'vectors.bin' : ONNX_FILE);
+  const { size } = await stat(file);
+  const handle = await open(file, 'r');
+  try {
+    const span = Math.min(size, SPAN);
+    const head = Buffer.alloc(span);
+    const tail = Buffer.alloc(span);
+    await handle.read(head, 0, span, 0);
+    await handle.read(tail, 0, span, size - span);
+    return `${size}-${createHash('sha1').update(head).update(tail).digest('hex').slice(0, 16)}`;
+  } finally {
+    await handle.close();
+  }
+}
+
+const fingerprints = new PromiseCache<string, string>();
+
+/** modelFingerprint, read once per model folder in this process (a model replaced meanwhile is noticed on reload). */
+export function cachedFingerprint(model: Pick<ModelInfo, 'path' | 'kind'>): Promise<string> {
+  return fingerprints.get(model.path, () => modelFingerprint(model));
+}
