@@ -1,4 +1,6 @@
 """Shared paths and helpers for the training pipeline."""
+import hashlib
+import json
 import os
 import sys
 import time
@@ -22,3 +24,31 @@ def fast_malloc_env():
     if not os.path.exists(JEMALLOC):
         return {}
     return {"LD_PRELOAD": JEMALLOC, "MALLOC_CONF": "dirty_decay_ms:-1,muzzy_decay_ms:-1"}
+
+
+def model_fingerprint(path, span=65536):
+    """The engine's fingerprint of a model file (src/engine/models/fingerprint.ts): its size and the sha1 of its first
+    and last 64 KiB. An ELMo head records its base's (pos.py), so the engine refuses it once that ELMo is replaced."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        head = f.read(min(size, span))
+        f.seek(size - min(size, span))
+        tail = f.read(min(size, span))
+    return f"{size}-{hashlib.sha1(head + tail).hexdigest()[:16]}"
+
+
+def stale_taggers(models_dir, base_id):
+    """The ELMo-head taggers in `models_dir` over `base_id` whose recorded base fingerprint is not the file there now."""
+    onnx_path = os.path.join(models_dir, base_id, "onnx", "model.onnx")
+    if not os.path.exists(onnx_path):
+        return []
+    now = model_fingerprint(onnx_path)
+    stale = []
+    for entry in sorted(os.listdir(models_dir)):
+        try:
+            tagger = json.load(open(os.path.join(models_dir, entry, "config.json"))).get("tagger") or {}
+        except (OSError, ValueError):
+            continue
+        if tagger.get("base") == base_id and tagger.get("base_fingerprint") not in (None, now):
+            stale.append(entry)
+    return stale

