@@ -147,6 +147,26 @@ def check_inner_starts(work):
     log("train: --inner-starts 1 starts every sequence at a sentence start inside a paragraph, 0 at paragraph starts")
 
 
+def check_stale_taggers(out):
+    """run.py's export names an ELMo head whose recorded base is not the ELMo just exported: a head over the smoke
+    elmo-mini passes while it names that file's fingerprint and is named once it names another."""
+    import tempfile
+    from common import model_fingerprint
+    with tempfile.TemporaryDirectory() as d:
+        shutil.copytree(os.path.join(out, "elmo-mini"), os.path.join(d, "elmo-mini"))
+        now = model_fingerprint(os.path.join(d, "elmo-mini", "onnx", "model.onnx"))
+        got = []
+        for fingerprint in (now, "1-0000000000000000"):
+            os.makedirs(os.path.join(d, "pos-head"), exist_ok=True)
+            json.dump({"model_type": "lm-lens-tagger", "tagger": {"kind": "elmo-head", "base": "elmo-mini",
+                                                                  "base_fingerprint": fingerprint}},
+                      open(os.path.join(d, "pos-head", "config.json"), "w"))
+            got.append(stale_taggers(d, "elmo-mini"))
+    if got != [[], ["pos-head"]]:
+        raise SystemExit(f"stale_taggers: {got}, want [] for the head on this elmo-mini, ['pos-head'] on another")
+    log("export: an ELMo head on the exported elmo-mini passes, one on another file is named")
+
+
 def check_resume_recipe():
     """A resumed run draws what it drew before: each data option recorded in a run's state reads back from it, a named
     option replaces the recorded one, and a plain run's state gets no key of an option left at its default."""
@@ -567,6 +587,8 @@ def main():
                 log(f"export: training-only heads to {os.path.relpath(heads, REPO)} "
                     f"({os.path.getsize(heads) / 1e6:.2f} MB)")
             check_warm_start(name, task, onnx_path, a.smoke)
+            if a.smoke and name == "elmo":
+                check_stale_taggers(out)
             for tagger in stale_taggers(out, IDS[name]):
                 log(f"export: {tagger} was trained on the {IDS[name]} replaced now: the engine refuses it until it is "
                     f"retrained (training/pos.py --model {name}, then --export)")
