@@ -14,7 +14,7 @@
 import { modelCorrupt } from './errors';
 import { firstPositiveInt } from './models/configNumbers';
 import { findLogitsOutput, noLogitsError, tokenFeeds, tokenInputs, type TokenInputs } from './models/io';
-import { cacheLayoutOf, isPastInput, type CacheLayout } from './models/kvCache';
+import { cacheLayoutOf, isPastInput, newKvOutput, type CacheLayout } from './models/kvCache';
 import type { HostTensor, ModelSession } from './runtime/session';
 
 const USE_CACHE_BRANCH = 'use_cache_branch';
@@ -58,6 +58,36 @@ export function parseCausalConfig(config: Record<string, unknown>): CausalConfig
 /** The key/value cache: one tensor per past input name. */
 export type KvCache = Map<string, HostTensor>;
 
+/**
+ * Where a generation keeps its key/value cache when the graph returns only each step's new keys and values
+ * (`newKvOutput`): two buffers per past input, written in turn, grown by doubling. ONNX Runtime hands every output
+ * back in a new ArrayBuffer; a present of the whole past per layer each step (1.2 MB a token for gpt2-mini at 100
+ * tokens, 24 x 300 KB for GPT-2 small) made V8 run a full mark-compact every ~30 tokens in the engine worker. Here the
+ * outputs are one position wide and the past is copied into a buffer that already exists.
+ * The cache a step returns is valid until the step after next with the same arena.
+ */
+export class KvArena {
+  private readonly buffers = new Map<string, [Float32Array, Float32Array]>();
+  private turn = 0;
+
+  /** A [..., length, ...] view for `past` in this step's buffer, growing it when it is too small. */
+  view(past: string, elements: number): Float32Array {
+    let pair = this.buffers.get(past);
+    if (!pair || pair[this.turn]!.length < elements) {
+      const capacity = Math.max(elements, 2 * (pair?.[this.turn]?.length ?? 0), 4096);
+      pair = pair ?? [new Float32Array(0), new Float32Array(0)];
+      pair[this.turn] = new Float32Array(capacity);
+      this.buffers.set(past, pair);
+    }
+    return pair[this.turn]!.subarray(0, elements);
+  }
+
+  /** The next step writes the other buffer of each pair. */
+  flip(): void {
+    this.turn = 1 - this.turn;
+  }
+}
+
 export interface StepResult {
   /** Logits of every position of this step, [T, vocab] row-major. */
   logits: Float32Array;
@@ -71,6 +101,7 @@ export class CausalLm {
   private readonly cacheLayout: CacheLayout | undefined;
   private readonly inputs: TokenInputs;
   private readonly useCacheBranch: boolean;
+  private readonly appendable: boolean;
   /** The output holding the logits: `logits`, or the first float [B, T, vocab] output. */
   readonly logitsName: string;
 
@@ -90,6 +121,8 @@ export class CausalLm {
       }
     }
     this.cacheLayout = cacheLayoutOf(this.inputs.others, session.outputNames, modelId);
+    const outputs = new Set(session.outputNames);
+    this.appendable = this.canCache && this.cacheLayout!.pastInputs.every((p) => outputs.has(newKvOutput(p)));
     if (this.cacheLayout && (config.kvHeads === undefined || config.headDim === undefined)) {
       throw modelCorrupt(
         `Model "${modelId}" takes a key/value cache (${this.cacheLayout.pastInputs[0]}) but config.json does not give ` +
@@ -115,7 +148,7 @@ export class CausalLm {
    * Runs `ids` (positions `pastLength` .. pastLength + ids.length - 1) on top of `cache` (undefined: an
    * empty past). `keepCache` asks for the present tensors (ignored when the graph cannot cache).
    */
-  async step(ids: readonly number[], cache: KvCache | undefined, keepCache: boolean): Promise<StepResult> {
+  async step(ids: readonly number[], cache: KvCache | undefined, keepCache: boolean, arena?: KvArena): Promise<StepResult> {
     const pastLength = cache ? this.pastLengthOf(cache) : 0;
     const t = ids.length;
     const feeds = tokenFeeds(this.inputs, { ids, batch: 1, length: t, pastLength }, this.modelId);
@@ -123,7 +156,12 @@ export class CausalLm {
     for (const name of this.cacheLayout?.pastInputs ?? []) feeds[name] = cache?.get(name) ?? this.emptyPast();
 
     const wantCache = keepCache && this.canCache;
-    const outputs = wantCache ? [this.logitsName, ...this.pastToPresent.values()] : [this.logitsName];
+    const append = wantCache && arena !== undefined && this.appends;
+    const outputs = !wantCache
+      ? [this.logitsName]
+      : append
+        ? [this.logitsName, ...this.cacheLayout!.pastInputs.map(newKvOutput)]
+        : [this.logitsName, ...this.pastToPresent.values()];
     const results = await this.session.run(feeds, outputs);
     const logits = results[this.logitsName];
     if (!logits || logits.type !== 'float32' || logits.dims.length !== 3 || logits.dims[1] !== t) {
@@ -132,7 +170,9 @@ export class CausalLm {
     }
     const vocab = logits.dims[2]!;
     let next: KvCache | undefined;
-    if (wantCache) {
+    if (append) {
+      next = this.appendCache(cache, results, pastLength, t, arena!);
+    } else if (wantCache) {
       next = new Map();
       for (const [past, present] of this.pastToPresent) {
         const tensor = results[present];
@@ -143,6 +183,37 @@ export class CausalLm {
       }
     }
     return { logits: logits.data, vocab, cache: next };
+  }
+
+  /** True when the graph also returns each step's new keys / values alone (a rewritten copy: onnx/kvAppend.ts). */
+  get appends(): boolean {
+    return this.appendable;
+  }
+
+  /** The past and this step's new keys / values, joined along the sequence axis in the arena's next buffers. */
+  private appendCache(cache: KvCache | undefined, results: Record<string, HostTensor>, pastLength: number, t: number, arena: KvArena): KvCache {
+    const axis = this.cacheLayout!.sequenceAxis;
+    const next: KvCache = new Map();
+    arena.flip();
+    for (const past of this.cacheLayout!.pastInputs) {
+      const added = results[newKvOutput(past)];
+      if (!added || added.type !== 'float32' || added.dims[axis] !== t) {
+        throw modelCorrupt(`Model "${this.modelId}": "${newKvOutput(past)}" is missing or has the wrong length.`);
+      }
+      const rows = added.dims.slice(0, axis).reduce((a, b) => a * b, 1); // batch x heads (x 2 when stacked)
+      const width = added.dims.slice(axis + 1).reduce((a, b) => a * b, 1); // head_dim
+      const total = pastLength + t;
+      const data = arena.view(past, rows * total * width);
+      const old = cache?.get(past)?.data as Float32Array | undefined;
+      for (let r = 0; r < rows; r++) {
+        if (old && pastLength > 0) data.set(old.subarray(r * pastLength * width, (r + 1) * pastLength * width), r * total * width);
+        data.set(added.data.subarray(r * t * width, (r + 1) * t * width) as Float32Array, (r * total + pastLength) * width);
+      }
+      const dims = [...added.dims];
+      dims[axis] = total;
+      next.set(past, { type: 'float32', data, dims });
+    }
+    return next;
   }
 
   private pastLengthOf(cache: KvCache): number {

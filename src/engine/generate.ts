@@ -9,7 +9,7 @@
  * detokenize incrementally (holding back text that could still become a stop string).
  */
 import type { GenerateProgress, GenerateRequest, GenerateResult, ModelInfo, ModelKind } from './api';
-import { CausalLm, logitsRow, parseCausalConfig, type CausalConfig, type KvCache } from './causalLm';
+import { CausalLm, KvArena, logitsRow, parseCausalConfig, type CausalConfig, type KvCache } from './causalLm';
 import { badInput } from './errors';
 import type { RequestContext, WorkerServices } from './runtime/context';
 import { chooseToken, isSampling, logSumExp, mulberry32, penalizeRepeats, type SamplingOptions } from './sampling';
@@ -247,7 +247,7 @@ export async function loadCausalLm(model: ModelInfo, services: WorkerServices): 
   const [tokenizer, config, session] = await Promise.all([
     loadTokenizer(model.path),
     services.config(model),
-    services.session(model),
+    services.session(model, { kvAppend: true }),
   ]);
   const causal = parseCausalConfig(config);
   return { tokenizer, causal, lm: new CausalLm(session, causal, model.id) };
@@ -288,6 +288,7 @@ export async function generate(
   const tokenEnds: number[] = []; // where each generated token's text ends in `completion`
   const decoder = new IncrementalDecoder(tokenizer, prompt);
   let cache: KvCache | undefined;
+  const arena = new KvArena();
   let completion = '';
   let shown = 0;
   let lastSent = 0;
@@ -299,7 +300,7 @@ export async function generate(
     ids = window.ids;
     if (window.slid) cache = undefined; // positions start again at 0: run the whole window
     const input = useCache && cache ? ids.slice(-1) : ids;
-    const step = await lm.step(input, useCache ? cache : undefined, useCache);
+    const step = await lm.step(input, useCache ? cache : undefined, useCache, arena);
     cache = step.cache;
     const row = logitsRow(step.logits, step.vocab, input.length - 1);
     const healingStep = pending !== '';

@@ -31,6 +31,11 @@ export function isPastInput(name: string): boolean {
   return KV.test(name) || STACKED.test(name);
 }
 
+/** The output of a rewritten graph (onnx/kvAppend.ts) that holds only this step's keys or values for `past`. */
+export function newKvOutput(past: string): string {
+  return `lm_lens_new.${past}`;
+}
+
 function layerOf(name: string): number {
   return Number((KV.exec(name) ?? STACKED.exec(name))?.[1] ?? 0);
 }

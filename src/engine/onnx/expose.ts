@@ -13,6 +13,7 @@ import { makeInt64Tensor, makeNode, makeTensorValueInfo } from './build';
 import { decomposeFusedAttention, type AttentionDecomposition } from './fusedAttention';
 import { GraphIndex } from './graph';
 import { gatherBeforeHead, type HeadGather } from './headGather';
+import { exposeNewKv, type KvAppend } from './kvAppend';
 import { LayerOutput, findLayerOutputsIn } from './layers';
 import { GraphProto, ModelProto, NodeProto, ValueInfoProto, decodeModel, encodeModel } from './proto';
 
@@ -31,6 +32,11 @@ export interface ExposeOptions {
    * headGather.ts). Alone: attentions and hidden states are not added then, and every other output is dropped.
    */
   headGather?: string;
+  /**
+   * Add each step's new keys / values of a causal LM as outputs (`lm_lens_new.<past>`, see kvAppend.ts). Alone, like
+   * headGather: nothing else is added and every output stays.
+   */
+  kvAppend?: boolean;
 }
 
 export interface ExposedOutput {
@@ -50,9 +56,11 @@ export interface ExposeMapping {
   attentions: ExposedOutput[];
   hiddenStates: ExposedOutput[];
   /** Why something that was asked for is missing (fused attention, no layers found); absent when all is there. */
-  explanations: { attentions?: string; hiddenStates?: string; headGather?: string };
+  explanations: { attentions?: string; hiddenStates?: string; headGather?: string; kvAppend?: string };
   /** What `headGather` did, when it was asked for and could be done. */
   headGather?: HeadGather;
+  /** What `kvAppend` did, when it was asked for and could be done. */
+  kvAppend?: KvAppend;
   /** Fused attention nodes left in the graph (their probabilities cannot be exposed). */
   fusedAttention: FusedAttentionNode[];
   /** com.microsoft.Attention nodes written out as standard operators so their probabilities could be exposed. */
@@ -304,6 +312,9 @@ export function exposeOutputs(modelBytes: Uint8Array, options: ExposeOptions = {
   if (options.headGather !== undefined) {
     return gatherHead(model, modelBytes, options.headGather, sourceSha256, externalData);
   }
+  if (options.kvAppend) {
+    return appendKv(model, modelBytes, sourceSha256, externalData);
+  }
   // ORT-optimised exports: com.microsoft.Attention written out first, so that its Softmax can be found below
   const decomposition: AttentionDecomposition = wantAttentions ? decomposeFusedAttention(model) : { decomposed: [], refused: [] };
   const main = new GraphIndex(graph);
@@ -380,14 +391,33 @@ function gatherHead(model: ModelProto, modelBytes: Uint8Array, logits: string, s
   return { ...mapping, headGather: done, bytes: encodeModel(model), changed: true, externalData };
 }
 
+/** The new-keys/values rewrite alone (ExposeOptions.kvAppend), like gatherHead. */
+function appendKv(model: ModelProto, modelBytes: Uint8Array, sourceSha256: string, externalData: boolean): ExposeResult {
+  const mapping: ExposeMapping = {
+    sourceSha256,
+    attentions: [],
+    hiddenStates: [],
+    explanations: {},
+    fusedAttention: [],
+    decomposedAttention: [],
+  };
+  const done = exposeNewKv(model);
+  if (typeof done === 'string') {
+    mapping.explanations.kvAppend = done;
+    return { ...mapping, bytes: modelBytes, changed: false, externalData };
+  }
+  return { ...mapping, kvAppend: done, bytes: encodeModel(model), changed: true, externalData };
+}
+
 /**
  * Cache file stem for a source model and the options: `<sha256>.<a|-><h|->.v<version>`, or
- * `<sha256>.head-<logits>.v<version>` for a head gather.
+ * `<sha256>.head-<logits>.v<version>` for a head gather, `<sha256>.kv.v<version>` for the new-keys/values outputs.
  */
 export function exposeCacheKey(sourceSha256: string, options: ExposeOptions = {}): string {
   if (options.headGather !== undefined) {
     return `${sourceSha256}.head-${options.headGather.replace(/[^\w.-]/g, '_')}.v${REWRITE_VERSION}`;
   }
+  if (options.kvAppend) return `${sourceSha256}.kv.v${REWRITE_VERSION}`;
   const a = options.attentions ?? true ? 'a' : '-';
   const h = options.hiddenStates ?? true ? 'h' : '-';
   return `${sourceSha256}.${a}${h}.v${REWRITE_VERSION}`;

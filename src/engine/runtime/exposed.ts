@@ -3,10 +3,12 @@
  * model's own graph when it already outputs them (our exports do), else a copy rewritten by
  * onnx/expose.ts to add `attentions.{i}` / `hidden_states.{i}` (plain Hugging Face / transformers.js
  * exports leave them out), cached under the sha256 of the source. Also the copy whose masked-LM head runs
- * at chosen positions only (SessionOptions.headGather, onnx/headGather.ts), cached the same way.
+ * at chosen positions only (SessionOptions.headGather, onnx/headGather.ts), and the causal LM that returns each
+ * step's new keys / values (SessionOptions.kvAppend, onnx/kvAppend.ts), cached the same way.
  * Worker side; no ONNX Runtime here.
  */
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { ModelInfo } from '../api';
 import { badInput } from '../errors';
@@ -38,11 +40,13 @@ export function hasExposedOutputs(outputs: readonly string[], what: Exposable): 
 
 /**
  * Where a model's rewritten graph is cached: inside the folder of a model LM Lens downloaded (Remove Model
- * frees it with the model), else in `cacheDir` (the extension's global storage), else inside the model folder.
+ * frees it with the model), else in `cacheDir` (the extension's global storage, the CLI's user folder), else in the
+ * system's temporary folder: an engine made without one (a script, a benchmark) must not write into the shipped
+ * models' folders, which the package takes whole.
  */
 export function exposeCacheDir(model: Pick<ModelInfo, 'path'>, cacheDir?: string): string {
-  const downloaded = existsSync(path.join(model.path, MANIFEST_FILE));
-  return downloaded || !cacheDir ? path.join(model.path, EXPOSE_CACHE_DIR) : cacheDir;
+  if (existsSync(path.join(model.path, MANIFEST_FILE))) return path.join(model.path, EXPOSE_CACHE_DIR);
+  return cacheDir ?? path.join(os.tmpdir(), 'lm-lens-cache');
 }
 
 /**
@@ -83,6 +87,17 @@ export async function headGatheredModelFile(
     throw badInput(`Model "${model.id}": its head cannot run at chosen positions only: ${mapping.explanations.headGather ?? 'no reason given.'}`);
   }
   return rewritten;
+}
+
+/**
+ * The ONNX file of a causal LM that also returns each step's new keys / values (SessionOptions.kvAppend,
+ * onnx/kvAppend.ts): a rewritten copy cached like the others, or the model's own file when its graph is not one
+ * that rewrite knows (generation then fetches the whole present each step, as before).
+ */
+export async function kvAppendModelFile(model: Pick<ModelInfo, 'id' | 'path'>, cacheDir?: string): Promise<string> {
+  const file = path.join(model.path, ONNX_FILE);
+  const { path: rewritten, mapping } = await exposeOutputsCached(file, exposeCacheDir(model, cacheDir), { kvAppend: true }, manifestSha256(model));
+  return mapping.kvAppend ? rewritten : file;
 }
 
 /** A download's manifest has the graph's sha256 already: no need to hash hundreds of megabytes again. */

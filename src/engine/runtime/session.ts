@@ -40,4 +40,10 @@ export interface SessionOptions {
    * are the only output. BAD_INPUT with the reason when the graph cannot be rewritten. See onnx/headGather.ts.
    */
   headGather?: string;
+  /**
+   * A causal LM that also returns each step's new keys / values (`lm_lens_new.<past>`; a copy rewritten once, cached),
+   * so generation need not fetch the whole cache every token. The model's own graph when it cannot be rewritten.
+   * See onnx/kvAppend.ts.
+   */
+  kvAppend?: boolean;
 }

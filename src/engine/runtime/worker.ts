@@ -19,7 +19,7 @@ import { score } from '../score';
 import { embed } from '../tasks/embed/embed';
 import { tag } from '../tasks/tag/tag';
 import type { WorkerServices } from './context';
-import { exposedModelFile, headGatheredModelFile } from './exposed';
+import { exposedModelFile, headGatheredModelFile, kvAppendModelFile } from './exposed';
 import { loadSession } from './ort';
 import type { EngineMethods, WorkerOptions } from './protocol';
 import { serve, type Handlers } from './server';
@@ -34,13 +34,21 @@ const services: WorkerServices = {
       ? await exposedModelFile(model, sessionOptions.expose, options.cacheDir)
       : sessionOptions?.headGather !== undefined
         ? await headGatheredModelFile(model, sessionOptions.headGather, options.cacheDir)
-        : own;
+        : sessionOptions?.kvAppend
+          ? await kvAppendModelFile(model, options.cacheDir).catch(() => own) // e.g. a read-only cache folder
+          : own;
     try {
       return await loadSession(file, { threads: options.threads ?? 1 });
     } catch (error) {
       // name the model: the file may be a rewritten copy in a cache folder
       const lens = toLensError(error);
-      const copy = file === own ? '' : ` (a copy of ${own} ${sessionOptions?.headGather !== undefined ? 'with its head at chosen positions' : 'with its attentions / hidden states exposed'})`;
+      const what =
+        sessionOptions?.headGather !== undefined
+          ? 'with its head at chosen positions'
+          : sessionOptions?.kvAppend
+            ? "that also returns each step's keys and values"
+            : 'with its attentions / hidden states exposed';
+      const copy = file === own ? '' : ` (a copy of ${own} ${what})`;
       throw lens.code === 'MODEL_CORRUPT' ? modelCorrupt(`Model "${model.id}"${copy}: ${lens.message}`, error) : lens;
     }
   },
