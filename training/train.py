@@ -24,7 +24,7 @@ import torch.nn.functional as F
 
 import ddp
 import models
-from common import REPO, TRAINING_DIR, log
+from common import REPO, TRAINING_DIR, log, model_fingerprint
 
 SIZES = {  # (full, smoke)
     "bert": (dict(h=256, layers=4, heads=4, max_pos=128, pre_ln=True), dict(h=32, layers=2, heads=2, max_pos=128, pre_ln=True)),
@@ -465,6 +465,9 @@ def grow_check(name, grown, onnx_path, old_layers, loaded, total, smoke):
 # heads used in training only, absent from the export (BERT's pooler and next-sentence classifier; ELMo's
 # adaptive softmax): `save_heads` keeps them beside the export, `init_heads` reads them back
 TRAINING_ONLY = ("pool.", "nsp.", "softmax.")
+# which export a heads file belongs to: the engine's fingerprint of that ONNX file (common.model_fingerprint, the
+# key the ELMo taggers and the sense store use too); files written before 2026-12-04 carry a CRC-32 of the whole file
+HEADS_FINGERPRINT = "__onnx_fingerprint"
 HEADS_CRC = "__onnx_crc32"
 
 
@@ -483,9 +486,16 @@ def file_crc(path):
         return zlib.crc32(f.read())
 
 
+def heads_match(z, onnx_path):
+    """True when the heads file `z` (an open npz) was saved with this very ONNX file."""
+    if HEADS_FINGERPRINT in z.files:
+        return str(z[HEADS_FINGERPRINT]) == model_fingerprint(onnx_path)
+    return HEADS_CRC in z.files and int(z[HEADS_CRC]) == file_crc(onnx_path)
+
+
 def save_heads(model, onnx_path):
-    """Writes the tensors the export at `onnx_path` leaves out (TRAINING_ONLY) as float16, with the CRC-32 of that
-    ONNX file, so that the next warm start from it goes on with them. Until 2026-12-03 every session started ELMo's
+    """Writes the tensors the export at `onnx_path` leaves out (TRAINING_ONLY) as float16, with the fingerprint of
+    that ONNX file, so that the next warm start from it goes on with them. Until 2026-12-03 every session started ELMo's
     adaptive softmax afresh: its first minutes' loss was 6.3 against the 4.3 the run before had ended at. Returns
     the path, or None for a model without such tensors."""
     heads = {k: v.detach().float().cpu().numpy().astype(np.float16) for k, v in model.state_dict().items()
@@ -494,12 +504,12 @@ def save_heads(model, onnx_path):
         return None
     path = heads_path(onnx_path)
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    np.savez_compressed(path, **{HEADS_CRC: np.array(file_crc(onnx_path), np.uint32)}, **heads)
+    np.savez_compressed(path, **{HEADS_FINGERPRINT: np.array(model_fingerprint(onnx_path))}, **heads)
     return path
 
 
 def init_heads(model, onnx_path):
-    """Copies back the training-only tensors `save_heads` kept for this very ONNX file (same CRC-32; a file of
+    """Copies back the training-only tensors `save_heads` kept for this very ONNX file (`heads_match`; a file of
     another export is left alone). Returns (loaded, total, why none were loaded or None)."""
     want = {k: v for k, v in model.state_dict().items() if k.startswith(TRAINING_ONLY)}
     path = heads_path(onnx_path)
@@ -508,7 +518,7 @@ def init_heads(model, onnx_path):
     if not os.path.exists(path):
         return 0, len(want), f"no {os.path.relpath(path)}"
     with np.load(path) as z:
-        if int(z[HEADS_CRC]) != file_crc(onnx_path):
+        if not heads_match(z, onnx_path):
             return 0, len(want), f"{os.path.relpath(path)} was saved with another export"
         loaded = 0
         with torch.no_grad():
