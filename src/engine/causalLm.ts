@@ -101,7 +101,8 @@ export class CausalLm {
   private readonly cacheLayout: CacheLayout | undefined;
   private readonly inputs: TokenInputs;
   private readonly useCacheBranch: boolean;
-  private readonly appendable: boolean;
+  /** True when the graph also returns each step's new keys / values alone (a rewritten copy: onnx/kvAppend.ts). */
+  readonly appends: boolean;
   /** The output holding the logits: `logits`, or the first float [B, T, vocab] output. */
   readonly logitsName: string;
 
@@ -122,7 +123,7 @@ export class CausalLm {
     }
     this.cacheLayout = cacheLayoutOf(this.inputs.others, session.outputNames, modelId);
     const outputs = new Set(session.outputNames);
-    this.appendable = this.canCache && this.cacheLayout!.pastInputs.every((p) => outputs.has(newKvOutput(p)));
+    this.appends = this.canCache && this.cacheLayout!.pastInputs.every((p) => outputs.has(newKvOutput(p)));
     if (this.cacheLayout && (config.kvHeads === undefined || config.headDim === undefined)) {
       throw modelCorrupt(
         `Model "${modelId}" takes a key/value cache (${this.cacheLayout.pastInputs[0]}) but config.json does not give ` +
@@ -146,7 +147,8 @@ export class CausalLm {
 
   /**
    * Runs `ids` (positions `pastLength` .. pastLength + ids.length - 1) on top of `cache` (undefined: an
-   * empty past). `keepCache` asks for the present tensors (ignored when the graph cannot cache).
+   * empty past). `keepCache` asks for the present tensors (ignored when the graph cannot cache); with an `arena`
+   * and a graph that `appends`, the cache returned is joined there from the step's new keys / values instead.
    */
   async step(ids: readonly number[], cache: KvCache | undefined, keepCache: boolean, arena?: KvArena): Promise<StepResult> {
     const pastLength = cache ? this.pastLengthOf(cache) : 0;
@@ -183,11 +185,6 @@ export class CausalLm {
       }
     }
     return { logits: logits.data, vocab, cache: next };
-  }
-
-  /** True when the graph also returns each step's new keys / values alone (a rewritten copy: onnx/kvAppend.ts). */
-  get appends(): boolean {
-    return this.appendable;
   }
 
   /** The past and this step's new keys / values, joined along the sequence axis in the arena's next buffers. */
