@@ -310,10 +310,11 @@ export function exposeOutputs(modelBytes: Uint8Array, options: ExposeOptions = {
   }
   const externalData = (graph.initializer ?? []).some((t) => t.data_location === 1);
   if (options.headGather !== undefined) {
-    return gatherHead(model, modelBytes, options.headGather, sourceSha256, externalData);
+    const logits = options.headGather;
+    return soleRewrite('headGather', () => gatherBeforeHead(model, logits), model, modelBytes, sourceSha256, externalData);
   }
   if (options.kvAppend) {
-    return appendKv(model, modelBytes, sourceSha256, externalData);
+    return soleRewrite('kvAppend', () => exposeNewKv(model), model, modelBytes, sourceSha256, externalData);
   }
   // ORT-optimised exports: com.microsoft.Attention written out first, so that its Softmax can be found below
   const decomposition: AttentionDecomposition = wantAttentions ? decomposeFusedAttention(model) : { decomposed: [], refused: [] };
@@ -371,10 +372,18 @@ export function exposeOutputs(modelBytes: Uint8Array, options: ExposeOptions = {
 }
 
 /**
- * The head-gather rewrite alone (ExposeOptions.headGather): none of the attention or block-output searches above run,
- * and the mapping lists no exposed outputs.
+ * A rewrite that runs alone (ExposeOptions.headGather, kvAppend): none of the attention or block-output searches
+ * above run, and the mapping lists no exposed outputs. `rewrite` changes the model in place and returns what it did,
+ * or why it could not (a string) having left it as it was.
  */
-function gatherHead(model: ModelProto, modelBytes: Uint8Array, logits: string, sourceSha256: string, externalData: boolean): ExposeResult {
+function soleRewrite<K extends 'headGather' | 'kvAppend'>(
+  key: K,
+  rewrite: () => NonNullable<ExposeMapping[K]> | string,
+  model: ModelProto,
+  modelBytes: Uint8Array,
+  sourceSha256: string,
+  externalData: boolean,
+): ExposeResult {
   const mapping: ExposeMapping = {
     sourceSha256,
     attentions: [],
@@ -383,30 +392,12 @@ function gatherHead(model: ModelProto, modelBytes: Uint8Array, logits: string, s
     fusedAttention: [],
     decomposedAttention: [],
   };
-  const done = gatherBeforeHead(model, logits);
+  const done = rewrite();
   if (typeof done === 'string') {
-    mapping.explanations.headGather = done;
+    mapping.explanations[key] = done;
     return { ...mapping, bytes: modelBytes, changed: false, externalData };
   }
-  return { ...mapping, headGather: done, bytes: encodeModel(model), changed: true, externalData };
-}
-
-/** The new-keys/values rewrite alone (ExposeOptions.kvAppend), like gatherHead. */
-function appendKv(model: ModelProto, modelBytes: Uint8Array, sourceSha256: string, externalData: boolean): ExposeResult {
-  const mapping: ExposeMapping = {
-    sourceSha256,
-    attentions: [],
-    hiddenStates: [],
-    explanations: {},
-    fusedAttention: [],
-    decomposedAttention: [],
-  };
-  const done = exposeNewKv(model);
-  if (typeof done === 'string') {
-    mapping.explanations.kvAppend = done;
-    return { ...mapping, bytes: modelBytes, changed: false, externalData };
-  }
-  return { ...mapping, kvAppend: done, bytes: encodeModel(model), changed: true, externalData };
+  return { ...mapping, [key]: done, bytes: encodeModel(model), changed: true, externalData };
 }
 
 /**
