@@ -5,7 +5,7 @@
  * past_key_values layout and ONNX Runtime's old past_{i}) and the shipped gpt2-mini.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
@@ -161,6 +161,24 @@ describe('kvAppend: a causal LM that also returns each step\'s keys and values',
     } finally {
       await engine.dispose();
       cache.remove();
+    }
+  });
+
+  test('a model exported with the new-keys/values outputs is used as it is: no copy', async () => {
+    const cache = tempDir('lm-lens-kvappend-cache-');
+    const models = tempDir('lm-lens-kvappend-models-');
+    const engine = new Engine({ modelDirectories: modelDirectories(undefined, [models.dir]), workerPath: path.join(DIST, 'worker.js'), cacheDir: cache.dir });
+    try {
+      cpSync(path.join(EXPORTS, KV), path.join(models.dir, KV), { recursive: true });
+      writeFileSync(onnxOf(models.dir, KV), exposeOutputs(readFileSync(onnxOf(EXPORTS, KV)), { kvAppend: true }).bytes);
+      const request = { text: 'a bird', maxTokens: 8, minTokens: 8, model: KV };
+      const cached = await engine.generate(request);
+      assert.equal(cached.completion, (await engine.generate({ ...request, noCache: true })).completion);
+      assert.deepEqual(existsSync(cache.dir) ? readdirSync(cache.dir) : [], []);
+    } finally {
+      await engine.dispose();
+      cache.remove();
+      models.remove();
     }
   });
 });

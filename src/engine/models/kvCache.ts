@@ -31,9 +31,11 @@ export function isPastInput(name: string): boolean {
   return KV.test(name) || STACKED.test(name);
 }
 
+export const NEW_KV_PREFIX = 'lm_lens_new.';
+
 /** The output of a rewritten graph (onnx/kvAppend.ts) that holds only this step's keys or values for `past`. */
 export function newKvOutput(past: string): string {
-  return `lm_lens_new.${past}`;
+  return `${NEW_KV_PREFIX}${past}`;
 }
 
 function layerOf(name: string): number {

@@ -14,6 +14,7 @@ import type { ModelInfo } from '../api';
 import { badInput } from '../errors';
 import { MANIFEST_FILE, readModelManifest } from '../hub/manifest';
 import { ONNX_FILE } from '../modelStore';
+import { NEW_KV_PREFIX } from '../models/kvCache';
 import { exposeOutputsCached } from '../onnx/expose';
 import type { SessionOptions } from './session';
 
@@ -94,8 +95,9 @@ export async function headGatheredModelFile(
  * onnx/kvAppend.ts): a rewritten copy cached like the others, or the model's own file when its graph is not one
  * that rewrite knows (generation then fetches the whole present each step, as before).
  */
-export async function kvAppendModelFile(model: Pick<ModelInfo, 'id' | 'path'>, cacheDir?: string): Promise<string> {
+export async function kvAppendModelFile(model: Pick<ModelInfo, 'id' | 'path' | 'outputs'>, cacheDir?: string): Promise<string> {
   const file = path.join(model.path, ONNX_FILE);
+  if (model.outputs.some((name) => name.startsWith(NEW_KV_PREFIX))) return file; // exported with them
   const { path: rewritten, mapping } = await exposeOutputsCached(file, exposeCacheDir(model, cacheDir), { kvAppend: true }, manifestSha256(model));
   return mapping.kvAppend ? rewritten : file;
 }
