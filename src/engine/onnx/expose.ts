@@ -5,7 +5,7 @@
  * outputs; nothing else in the model changes, so the original outputs are computed as before.
  */
 import { createHash } from 'node:crypto';
-import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LensError, modelCorrupt } from '../errors';
 import { AttentionSoftmax, FusedAttentionNode, findAttentionSoftmaxesIn, findFusedAttentionIn, findOtherShapeSoftmaxesIn } from './attention';
@@ -449,6 +449,14 @@ async function readCacheEntry(jsonFile: string): Promise<CacheEntry | undefined>
 }
 
 const inFlight = new Map<string, Promise<CachedExpose>>();
+const resolved = new Map<string, { size: number; mtimeMs: number; result: CachedExpose }>();
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
+}
 
 /**
  * exposeOutputs for a model file, cached in `cacheDir` under the sha256 of the source
@@ -469,6 +477,15 @@ export function exposeOutputsCached(
     return existing;
   }
   const promise = (async (): Promise<CachedExpose> => {
+    // answered before in this process for the same file (size and mtime): no hashing again (generation asks per request)
+    const { size, mtimeMs } = await stat(modelPath);
+    const known = resolved.get(flightKey);
+    if (known && known.size === size && known.mtimeMs === mtimeMs && (await exists(known.result.path))) return known.result;
+    const result = await resolveExpose();
+    resolved.set(flightKey, { size, mtimeMs, result });
+    return result;
+  })();
+  async function resolveExpose(): Promise<CachedExpose> {
     let bytes: Buffer | undefined;
     let sha = sourceSha256;
     if (!sha) {
@@ -495,7 +512,7 @@ export function exposeOutputsCached(
     const entry: CacheEntry = { ...mapping, model: changed ? target : null };
     await writeAtomic(jsonFile, JSON.stringify(entry, null, 2));
     return { path: target, mapping };
-  })();
+  }
   inFlight.set(flightKey, promise);
   promise.then(
     () => inFlight.delete(flightKey),
