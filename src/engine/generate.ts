@@ -244,11 +244,10 @@ export function findStop(text: string, stops: readonly string[], from: number): 
 
 /** The tokenizer, causal-LM config and session of a model, loaded together (generate and score). */
 export async function loadCausalLm(model: ModelInfo, services: WorkerServices): Promise<{ tokenizer: Tokenizer; causal: CausalConfig; lm: CausalLm }> {
-  const [tokenizer, config, session] = await Promise.all([
-    loadTokenizer(model.path),
-    services.config(model),
-    services.session(model, { kvAppend: true }),
-  ]);
+  // the tokenizer and config first: a broken folder fails before ONNX Runtime starts loading (a CLI that exits while
+  // the worker is inside session creation aborts the process), and the session's kv rewrite is not done in vain
+  const [tokenizer, config] = await Promise.all([loadTokenizer(model.path), services.config(model)]);
+  const session = await services.session(model, { kvAppend: true });
   const causal = parseCausalConfig(config);
   return { tokenizer, causal, lm: new CausalLm(session, causal, model.id) };
 }
