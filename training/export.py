@@ -1,5 +1,6 @@
 """Export trained models to ONNX in the Hugging Face / transformers.js folder layout, with torch reference
 outputs for the TypeScript parity test (test/fixtures/parity/<id>.json)."""
+import functools
 import json
 import os
 import shutil
@@ -12,6 +13,8 @@ from onnx import numpy_helper
 from common import log
 
 OPSET = 14
+# the engine's name for a causal LM's per-step keys / values, NEW_KV_PREFIX in src/engine/models/kvCache.ts
+NEW_KV_PREFIX = "lm_lens_new."
 # Weights are stored as float16 (half the file; onnxruntime folds the Casts back to float32 when the session loads,
 # so the arithmetic stays float32). Tensors under this many values (LayerNorm scales, biases) stay float32.
 FP16_MIN_ELEMENTS = 1024
@@ -168,13 +171,19 @@ def export_gpt(model, tok_dir, out_dir, ref_path, extra_cfg, eos, fp16=True):
     cfg = {"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2", **c, "activation_function": "gelu",
            "bos_token_id": eos, "eos_token_id": eos, "tie_word_embeddings": True, "use_cache": True,
            "lm_lens": {"outputs": {"logits": "logits", "present.{i}.key/value": "KV cache",
-                                   "attentions": "attentions [layers, batch, heads, seq, total_seq]"}}, **extra_cfg}
+                                   "attentions": "attentions [layers, batch, heads, seq, total_seq]",
+                                   "lm_lens_new.past_key_values.{i}.key/value": "this step's keys / values "
+                                   "[batch, heads, seq, head_dim] (the engine joins its cache from them)"}},
+           **extra_cfg}
     new_folder(out_dir, tok_dir, {
         "config.json": cfg,
         "generation_config.json": {"bos_token_id": eos, "eos_token_id": eos, "max_length": c["n_positions"]},
         "special_tokens_map.json": {"bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>", "unk_token": "<|endoftext|>"}})
     in_names = ["input_ids", "attention_mask", "position_ids"] + [f"past_key_values.{i}.{kv}" for i in range(L) for kv in ("key", "value")]
     out_names = ["logits"] + [f"present.{i}.{kv}" for i in range(L) for kv in ("key", "value")] + ["attentions"]
+    # each step's keys / values, the second input of each present's Concat (models.Gpt step_kv): generation fetches
+    # these instead of the presents, so the engine need not rewrite a copy of the graph to add them (kvAppend.ts)
+    step_names = [f"{NEW_KV_PREFIX}{n}" for n in in_names[3:]]
     dy = {"input_ids": {0: "batch_size", 1: "sequence_length"},
           "attention_mask": {0: "batch_size", 1: "total_sequence_length"},
           "position_ids": {0: "batch_size", 1: "sequence_length"},
@@ -184,14 +193,22 @@ def export_gpt(model, tok_dir, out_dir, ref_path, extra_cfg, eos, fp16=True):
         dy[n] = {0: "batch_size", 2: "past_sequence_length"}
     for n in out_names[1:-1]:
         dy[n] = {0: "batch_size", 2: "total_sequence_length"}
+    for n in step_names:
+        dy[n] = {0: "batch_size", 2: "sequence_length"}
     B, P, T = 2, 3, 4  # traced with a non-empty past; runs with an empty one too
     ids = torch.randint(0, c["vocab_size"], (B, T))
     am = torch.ones(B, P + T, dtype=torch.long)
     pos = torch.arange(P, P + T).unsqueeze(0).expand(B, T)
     past = [torch.randn(B, nh, P, dh) for _ in range(2 * L)]
     # do_constant_folding=False keeps one copy of the tied embedding (folding duplicates it)
-    size = export_onnx(model, (ids, am, pos, *past), out_dir, fp16, do_constant_folding=False,
-                       input_names=in_names, output_names=out_names, dynamic_axes=dy)
+    # torch.onnx.export passes no keyword arguments through the trace (a trailing dict of them was ignored), so the
+    # traced forward is the model's with step_kv bound, on the instance, for the export only
+    model.forward = functools.partial(type(model).forward, model, step_kv=True)
+    try:
+        size = export_onnx(model, (ids, am, pos, *past), out_dir, fp16, do_constant_folding=False,
+                           input_names=in_names, output_names=out_names + step_names, dynamic_axes=dy)
+    finally:
+        del model.forward
     g = torch.Generator().manual_seed(7)
     ids = torch.randint(0, c["vocab_size"], (1, 6), generator=g)
     am = torch.ones(1, 6, dtype=torch.long)
@@ -202,7 +219,7 @@ def export_gpt(model, tok_dir, out_dir, ref_path, extra_cfg, eos, fp16=True):
         nid = o0[0][:, -1].argmax(-1, keepdim=True)
         am1 = torch.ones(1, 7, dtype=torch.long)
         pos1 = torch.tensor([[6]])
-        o1 = model(nid, am1, pos1, *o0[1:-1])
+        o1 = model(nid, am1, pos1, *o0[1:-1], step_kv=True)
         full = model(torch.cat([ids, nid], 1), am1, torch.arange(7).unsqueeze(0), *past0)
     cache_diff = float((o1[0][:, -1] - full[0][:, -1]).abs().max())
     log(f"export gpt2: cached step vs full recompute, max |diff| of last logits {cache_diff:.2e}")
@@ -211,7 +228,8 @@ def export_gpt(model, tok_dir, out_dir, ref_path, extra_cfg, eos, fp16=True):
          "outputs": {"logits": tensor_json(o0[0], 64), "attentions": tensor_json(o0[-1]),
                      **{n: tensor_json(x) for n, x in zip(out_names[1:-1], o0[1:-1])}}},
         {"inputs": dict(zip(in_names, [input_json(x) if i < 3 else tensor_json(x) for i, x in enumerate([nid, am1, pos1, *o0[1:-1]])])),
-         "outputs": {"logits": tensor_json(o1[0], 64), "attentions": tensor_json(o1[-1])}}],
+         "outputs": {"logits": tensor_json(o1[0], 64), "attentions": tensor_json(o1[2 * L + 1]),
+                     **{n: tensor_json(x) for n, x in zip(step_names, o1[2 * L + 2:])}}}],
         "slice_last": {"logits": 64}, "cache_vs_full_max_abs_diff": cache_diff}
     write_json(ref_path, ref)
     return size

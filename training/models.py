@@ -31,13 +31,14 @@ class Attention(nn.Module):
     def forward(self, x, bias, past_k=None, past_v=None):
         q, k, v = self.qkv(x).chunk(3, dim=-1)
         q, k, v = self.split(q), self.split(k), self.split(v)
+        step = (k, v)  # this step's keys / values, before the cache joins them
         if past_k is not None:
             k = torch.cat([past_k, k], dim=2)
             v = torch.cat([past_v, v], dim=2)
         p = torch.softmax(torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(self.dh) + bias, dim=-1)
         ctx = torch.matmul(p, v).transpose(1, 2)
         ctx = ctx.reshape(ctx.shape[0], ctx.shape[1], self.nh * self.dh)
-        return self.o(ctx), p, k, v
+        return self.o(ctx), p, k, v, step
 
 
 # ------------------------------------------------------------------------------------ BERT (post-LN, MLM + NSP)
@@ -53,11 +54,11 @@ class BertLayer(nn.Module):
 
     def forward(self, x, bias):
         if self.pre_ln:  # LayerNorm at the input of each sub-block (trains much faster at this scale)
-            a, p, _, _ = self.att(self.ln1(x), bias)
+            a, p, *_ = self.att(self.ln1(x), bias)
             x = x + self.drop(a)
             x = x + self.drop(self.ff(self.ln2(x)))
             return x, p
-        a, p, _, _ = self.att(x, bias)  # the paper's post-LayerNorm
+        a, p, *_ = self.att(x, bias)  # the paper's post-LayerNorm
         x = self.ln1(x + self.drop(a))
         x = self.ln2(x + self.drop(self.ff(x)))
         return x, p
@@ -123,14 +124,14 @@ class GptBlock(nn.Module):
 
     def forward(self, x, bias, pk=None, pv=None):
         if self.pre_ln:  # GPT-2: LayerNorm moved to the input of each sub-block
-            a, p, k, v = self.att(self.ln1(x), bias, pk, pv)
+            a, p, k, v, step = self.att(self.ln1(x), bias, pk, pv)
             x = x + self.drop(a)
             x = x + self.drop(self.ff(self.ln2(x)))
         else:  # GPT-1: post-LayerNorm, as in the original Transformer
-            a, p, k, v = self.att(x, bias, pk, pv)
+            a, p, k, v, step = self.att(x, bias, pk, pv)
             x = self.ln1(x + self.drop(a))
             x = self.ln2(x + self.drop(self.ff(x)))
-        return x, p, k, v
+        return x, p, k, v, step
 
 
 class Gpt(nn.Module):
@@ -152,23 +153,27 @@ class Gpt(nn.Module):
             for lin in (b.att.o, b.ff[2]):
                 nn.init.normal_(lin.weight, std=0.02 / math.sqrt(2 * layers))
 
-    def forward(self, input_ids, attention_mask, position_ids, *past):
-        """past: key0, value0, key1, ... each [B, nh, P, dh] (P may be 0). Returns logits, presents..., attentions."""
+    def forward(self, input_ids, attention_mask, position_ids, *past, step_kv=False):
+        """past: key0, value0, key1, ... each [B, nh, P, dh] (P may be 0). Returns logits, presents..., attentions;
+        with `step_kv`, then this step's keys / values (key0, value0, ...: each [B, nh, T, dh]), which the export names
+        `lm_lens_new.past_key_values.{i}.key/value`: the engine joins its cache itself from them instead of fetching
+        every present (the outputs its src/engine/onnx/kvAppend.ts would otherwise add to a copy of the graph)."""
         T = input_ids.shape[1]
         S = attention_mask.shape[1]  # P + T
         x = self.drop(self.tok(input_ids) + self.pos(position_ids))
         causal = self.tril[S - T:S, :S]
         keep = causal[None, None, :, :] & attention_mask[:, None, None, :].bool()
         bias = (~keep).to(x.dtype) * NEG
-        presents, probs = [], []
+        presents, probs, steps = [], [], []
         for i, b in enumerate(self.blocks):
             pk = past[2 * i] if past else None
             pv = past[2 * i + 1] if past else None
-            x, p, k, v = b(x, bias, pk, pv)
+            x, p, k, v, step = b(x, bias, pk, pv)
             presents += [k, v]
+            steps += step
             probs.append(p)
         logits = self.lnf(x) @ self.tok.weight.t()  # tied input/output embedding
-        return (logits, *presents, torch.stack(probs, 0))
+        return (logits, *presents, torch.stack(probs, 0), *(steps if step_kv else []))
 
     def lm_hidden(self, input_ids):
         """Training path: final hidden states for a full causal sequence (no cache)."""
@@ -177,7 +182,7 @@ class Gpt(nn.Module):
         x = self.drop(self.tok(input_ids) + self.pos(pos))
         bias = (~self.tril[:T, :T])[None, None].to(x.dtype) * NEG
         for b in self.blocks:
-            x, _, _, _ = b(x, bias)
+            x, *_ = b(x, bias)
         return self.lnf(x)
 
 

@@ -415,7 +415,7 @@ class GptTagger(nn.Module):
         keep = g.tril[:n, :n][None, None] & attention_mask[:, None, None, :].bool()
         bias = (~keep).to(x.dtype) * models.NEG
         for b in g.blocks:
-            x, _, _, _ = b(x, bias)
+            x, *_ = b(x, bias)
         return g.lnf(x)
 
     def forward(self, input_ids, attention_mask):

@@ -101,7 +101,7 @@ export class CausalLm {
   private readonly cacheLayout: CacheLayout | undefined;
   private readonly inputs: TokenInputs;
   private readonly useCacheBranch: boolean;
-  /** True when the graph also returns each step's new keys / values alone (a rewritten copy: onnx/kvAppend.ts). */
+  /** True when the graph also returns each step's new keys / values alone (exported so, as gpt2-mini, or a rewritten copy: onnx/kvAppend.ts). */
   readonly appends: boolean;
   /** The output holding the logits: `logits`, or the first float [B, T, vocab] output. */
   readonly logitsName: string;

@@ -11,7 +11,7 @@ import { describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { CausalLm, KvArena, parseCausalConfig, type KvCache } from '../../src/engine/causalLm';
 import { Engine, modelDirectories } from '../../src/engine/engine';
-import { newKvOutput } from '../../src/engine/models/kvCache';
+import { NEW_KV_PREFIX, newKvOutput } from '../../src/engine/models/kvCache';
 import { decodeModel, encodeModel, exposeOutputs } from '../../src/engine/onnx';
 import { loadSession } from '../../src/engine/runtime/ort';
 import { DIST, REPO_ROOT, SHIPPED_MODELS, tempDir } from './helpers/modelFolders';
@@ -23,6 +23,18 @@ const LEGACY = 'torch-gpt2-legacy-past';
 
 function int64(values: readonly number[]): ort.Tensor {
   return new ort.Tensor('int64', BigInt64Array.from(values.map(BigInt)), [1, values.length]);
+}
+
+/** The graph without its `lm_lens_new.*` outputs (the values inside renamed): a causal LM that returns its presents only. */
+function withoutNewKv(bytes: Uint8Array): Uint8Array {
+  const model = decodeModel(bytes);
+  const rename = (name: string): string => (name.startsWith(NEW_KV_PREFIX) ? `step.${name.slice(NEW_KV_PREFIX.length)}` : name);
+  model.graph!.output = model.graph!.output!.filter((o) => !o.name!.startsWith(NEW_KV_PREFIX));
+  for (const node of model.graph!.node!) {
+    node.input = node.input?.map(rename);
+    node.output = node.output?.map(rename);
+  }
+  return encodeModel(model);
 }
 
 function config(dir: string, id: string): Record<string, unknown> {
@@ -86,43 +98,58 @@ describe('kvAppend: a causal LM that also returns each step\'s keys and values',
     assert.match(encoder.explanations.kvAppend!, /takes no key\/value cache/);
   });
 
-  test('the shipped gpt2-mini is rewritten: one output per layer\'s keys and values', () => {
-    const result = exposeOutputs(readFileSync(onnxOf(SHIPPED_MODELS, 'gpt2-mini')), { kvAppend: true });
+  test('the shipped gpt2-mini is exported with one output per layer\'s keys and values: nothing to rewrite', () => {
+    const bytes = readFileSync(onnxOf(SHIPPED_MODELS, 'gpt2-mini'));
     const layers = Number(config(SHIPPED_MODELS, 'gpt2-mini')['n_layer']);
-    assert.equal(Object.keys(result.kvAppend?.outputs ?? {}).length, 2 * layers, result.explanations.kvAppend);
+    const outputs = decodeModel(bytes).graph!.output!.map((o) => o.name);
+    const pasts = Array.from({ length: layers }, (_, i) => ['key', 'value'].map((kv) => `past_key_values.${i}.${kv}`)).flat();
+    for (const past of pasts) assert.ok(outputs.includes(newKvOutput(past)), `${newKvOutput(past)} is an output`);
+    const again = exposeOutputs(bytes, { kvAppend: true });
+    assert.equal(again.kvAppend, undefined, 'the rewriter does not add them twice');
+    assert.match(again.explanations.kvAppend!, /already has a value named "lm_lens_new\./);
+    // the same graph without them (as an export before 2026-12-04 was) gets them back from the rewriter
+    const stripped = exposeOutputs(withoutNewKv(bytes), { kvAppend: true });
+    assert.equal(Object.keys(stripped.kvAppend?.outputs ?? {}).length, 2 * layers, stripped.explanations.kvAppend);
   });
 
-  test('steps on a KvArena give the logits and the cache that fetching the presents gives, token after token', async () => {
+  test('steps on a KvArena give the logits and the cache that fetching the presents gives, token after token (the shipped export and the rewrite)', async () => {
     const dir = tempDir('lm-lens-kvappend-');
     try {
       const source = onnxOf(SHIPPED_MODELS, 'gpt2-mini');
-      const copy = path.join(dir.dir, 'kv.onnx');
-      writeFileSync(copy, exposeOutputs(readFileSync(source), { kvAppend: true }).bytes);
+      const bare = path.join(dir.dir, 'bare.onnx');
+      const rewrite = path.join(dir.dir, 'kv.onnx');
+      writeFileSync(bare, withoutNewKv(readFileSync(source)));
+      writeFileSync(rewrite, exposeOutputs(readFileSync(bare), { kvAppend: true }).bytes);
       const causal = parseCausalConfig(config(SHIPPED_MODELS, 'gpt2-mini'));
-      const plain = new CausalLm(await loadSession(source, { threads: 1 }), causal, 'gpt2-mini');
-      const appending = new CausalLm(await loadSession(copy, { threads: 1 }), causal, 'gpt2-mini (kv)');
+      const plain = new CausalLm(await loadSession(bare, { threads: 1 }), causal, 'gpt2-mini (presents only)');
+      const appenders = [
+        new CausalLm(await loadSession(source, { threads: 1 }), causal, 'gpt2-mini'),
+        new CausalLm(await loadSession(rewrite, { threads: 1 }), causal, 'gpt2-mini (rewritten)'),
+      ];
       assert.equal(plain.appends, false);
-      assert.equal(appending.appends, true);
-      const arena = new KvArena();
-      let a: KvCache | undefined;
-      let b: KvCache | undefined;
-      const prompt = [17, 250, 31, 9, 1200];
-      let next = prompt;
-      for (let step = 0; step < 24; step++) {
-        const x = await plain.step(next, a, true);
-        const y = await appending.step(next, b, true, arena);
-        assert.deepEqual(y.logits, x.logits, `logits at step ${step}`);
-        for (const [name, tensor] of x.cache!) {
-          assert.deepEqual(y.cache!.get(name)!.dims, tensor.dims, name);
-          assert.deepEqual(y.cache!.get(name)!.data, tensor.data, `${name} at step ${step}`);
+      for (const lm of appenders) {
+        assert.equal(lm.appends, true);
+        const arena = new KvArena();
+        let a: KvCache | undefined;
+        let b: KvCache | undefined;
+        const prompt = [17, 250, 31, 9, 1200];
+        let next = prompt;
+        for (let step = 0; step < 24; step++) {
+          const x = await plain.step(next, a, true);
+          const y = await lm.step(next, b, true, arena);
+          assert.deepEqual(y.logits, x.logits, `${lm.modelId}: logits at step ${step}`);
+          for (const [name, tensor] of x.cache!) {
+            assert.deepEqual(y.cache!.get(name)!.dims, tensor.dims, name);
+            assert.deepEqual(y.cache!.get(name)!.data, tensor.data, `${lm.modelId}: ${name} at step ${step}`);
+          }
+          a = x.cache;
+          b = y.cache;
+          next = [(step * 37 + 11) % causal.vocabSize!]; // any token: the cache must follow whatever is fed
         }
-        a = x.cache;
-        b = y.cache;
-        next = [(step * 37 + 11) % causal.vocabSize!]; // any token: the cache must follow whatever is fed
+        // a step without an arena on the same graph fetches the presents, as before
+        const z = await lm.step([5], b, true);
+        assert.equal(z.cache!.get('past_key_values.0.key')!.dims[2], prompt.length + 24);
       }
-      // a step without an arena on the same graph fetches the presents, as before
-      const z = await appending.step([5], b, true);
-      assert.equal(z.cache!.get('past_key_values.0.key')!.dims[2], prompt.length + 24);
     } finally {
       dir.remove();
     }
