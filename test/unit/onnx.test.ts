@@ -4,7 +4,8 @@
  * expose attentions and hidden states, then run in onnxruntime-node.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -505,6 +506,35 @@ describe('exposeOutputsCached', () => {
 
       const outputs = await run(new Uint8Array(await readFile(second.path)));
       assert.ok(outputs['attentions.1'] && outputs['hidden_states.1']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('answers again from memory while the file is unchanged (size, mtime), and looks again once it changed', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'lm-lens-onnx-memo-'));
+    try {
+      const modelPath = path.join(dir, 'model.onnx');
+      await writeFile(modelPath, encodeModel(tinyTransformer('gpt2').model));
+      const cacheDir = path.join(dir, 'cache');
+      const first = await exposeOutputsCached(modelPath, cacheDir);
+      const mappingFile = path.join(cacheDir, `${path.basename(first.path, '.onnx')}.json`);
+      await rm(mappingFile); // a call that hashed the model and read its cache entry would write this again
+
+      const again = await exposeOutputsCached(modelPath, cacheDir);
+      assert.equal(again, first, 'the same answer, from memory');
+      assert.equal(existsSync(mappingFile), false, 'no hashing, no cache lookup');
+
+      const later = new Date(Date.now() + 60_000);
+      await utimes(modelPath, later, later); // the same bytes, touched: looked at again (and found the same)
+      const touched = await exposeOutputsCached(modelPath, cacheDir);
+      assert.equal(touched.path, first.path);
+      assert.equal(existsSync(mappingFile), true, 'resolved again, its entry rewritten');
+
+      await writeFile(modelPath, encodeModel(tinyTransformer('bert').model)); // replaced by another model
+      const replaced = await exposeOutputsCached(modelPath, cacheDir);
+      assert.notEqual(replaced.path, first.path);
+      assert.notEqual(replaced.mapping.sourceSha256, first.mapping.sourceSha256);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
