@@ -11,6 +11,7 @@ import { LensError, modelCorrupt, toLensError } from './errors';
 import { modelDirState } from './hub/manifest';
 import { describeOutputs, findLogitsOutput } from './models/io';
 import { OnnxFormatError, readOnnxSignature, type TensorInfo } from './onnxSignature';
+import { fileStamp } from './fileStamp';
 import { PromiseCache } from './promiseCache';
 import { isTaggerConfig, taggerFiles, taggerInfoOf, TAGGER_MODEL_TYPE } from './tasks/tag/taggers';
 
@@ -235,12 +236,23 @@ async function isDirectory(file: string): Promise<boolean> {
   }
 }
 
+/** The stamps of a model folder's config.json and the files its kind needs: what changes when it is replaced. */
+async function folderStamp(model: Pick<ModelInfo, 'path' | 'kind'>): Promise<string> {
+  const files = ['config.json', ...requiredFiles(model.kind)];
+  return (await Promise.all(files.map((f) => fileStamp(path.join(model.path, f))))).join('|');
+}
+
 export class ModelStore {
   private readonly scans = new PromiseCache<'scan', ModelScan>();
+  /** Each listed model's folderStamp when the scan read it. */
+  private stamps = new Map<string, string>();
 
   constructor(readonly directories: readonly ModelDirectory[]) {}
 
-  /** Every model folder in every directory; memoised until `refresh()`. */
+  /**
+   * Every model folder in every directory; memoised until `refresh()`, or until a request names a model whose files
+   * changed on disk since (`get`, `defaultFor`: two stats a request) or one the scan did not find usable.
+   */
   scan(): Promise<ModelScan> {
     return this.scans.get('scan', () => this.scanNow());
   }
@@ -257,8 +269,14 @@ export class ModelStore {
 
   /** The model with this id; MODEL_CORRUPT for a broken folder, MODEL_NOT_FOUND listing the ids there are. */
   async get(id: string): Promise<ModelInfo> {
-    const { models, problems } = await this.scan();
-    const model = models.find((m) => m.id === id);
+    let { models, problems } = await this.scan();
+    let model = models.find((m) => m.id === id);
+    if (!model || !(await this.unchanged(model))) {
+      // replaced, removed, added or mended on disk since the scan (not through Add / Remove Model): look again
+      this.refresh();
+      ({ models, problems } = await this.scan());
+      model = models.find((m) => m.id === id);
+    }
     if (model) return model;
     const problem = problems.find((p) => p.id === id);
     if (problem) throw problem.error;
@@ -267,9 +285,17 @@ export class ModelStore {
 
   /** The default model of a kind: the first shipped one, else the first user one. */
   async defaultFor(kind: ModelKind): Promise<ModelInfo> {
-    const models = await this.list();
-    const ofKind = models.filter((m) => m.kind === kind);
-    const model = ofKind.find((m) => m.source === 'shipped') ?? ofKind[0];
+    const pick = (models: readonly ModelInfo[]): ModelInfo | undefined => {
+      const ofKind = models.filter((m) => m.kind === kind);
+      return ofKind.find((m) => m.source === 'shipped') ?? ofKind[0];
+    };
+    let models = await this.list();
+    let model = pick(models);
+    if (model && !(await this.unchanged(model))) {
+      this.refresh();
+      models = await this.list();
+      model = pick(models);
+    }
     if (model) return model;
     throw new LensError('MODEL_NOT_FOUND', `No ${kind} model is installed. ${this.availableText(models)}`);
   }
@@ -294,6 +320,11 @@ export class ModelStore {
     return model;
   }
 
+  /** True when the model's files are those the last scan read. */
+  private async unchanged(model: ModelInfo): Promise<boolean> {
+    return this.stamps.get(model.path) === (await folderStamp(model));
+  }
+
   private availableText(models: readonly ModelInfo[]): string {
     const where = this.directories.map((d) => d.path).join(', ') || '(no model directories)';
     if (models.length === 0) return `No models are installed (searched: ${where}).`;
@@ -301,6 +332,7 @@ export class ModelStore {
   }
 
   private async scanNow(): Promise<ModelScan> {
+    const stamps = new Map<string, string>();
     const perDirectory = await Promise.all(
       this.directories.map(async (directory) => {
         const names = await listFolders(directory.path);
@@ -312,7 +344,9 @@ export class ModelStore {
                 // never a model: files may be missing or half-written (see hub/manifest.ts)
                 throw modelCorrupt(`${folder} is an unfinished download: add the model again to resume it, or remove it.`);
               }
-              return { id, model: await inspectFolder(id, folder, directory.source) };
+              const model = await inspectFolder(id, folder, directory.source);
+              stamps.set(folder, await folderStamp(model));
+              return { id, model };
             } catch (error) {
               return { id, problem: { id, path: folder, source: directory.source, error: toLensError(error, 'MODEL_CORRUPT') } };
             }
@@ -328,6 +362,7 @@ export class ModelStore {
       if (entry.model) scan.models.push(entry.model);
       else if (entry.problem) scan.problems.push(entry.problem);
     }
+    this.stamps = stamps;
     return scan;
   }
 }

@@ -6,14 +6,15 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { modelCorrupt, toLensError } from './errors';
-import { PromiseCache } from './promiseCache';
+import { StampedCache } from './fileStamp';
 
 export type { Tokenizer };
 
-const tokenizers = new PromiseCache<string, Tokenizer>();
+const tokenizers = new StampedCache<Tokenizer>();
 
 export function loadTokenizer(folder: string): Promise<Tokenizer> {
-  return tokenizers.get(path.resolve(folder), loadNow);
+  const dir = path.resolve(folder);
+  return tokenizers.get(dir, path.join(dir, 'tokenizer.json'), loadNow);
 }
 
 /** Forgets every loaded tokenizer (tests, or after model folders changed on disk). */

@@ -8,12 +8,12 @@ import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ModelInfo } from '../api';
 import { ONNX_FILE } from '../modelStore';
-import { PromiseCache } from '../promiseCache';
+import { StampedCache } from '../fileStamp';
 
 const SPAN = 65_536;
 
 export async function modelFingerprint(model: Pick<ModelInfo, 'path' | 'kind'>): Promise<string> {
-  const file = path.join(model.path, model.kind === 'static-vectors' ? 'vectors.bin' : ONNX_FILE);
+  const file = fingerprintFile(model);
   const { size } = await stat(file);
   const handle = await open(file, 'r');
   try {
@@ -28,9 +28,14 @@ export async function modelFingerprint(model: Pick<ModelInfo, 'path' | 'kind'>):
   }
 }
 
-const fingerprints = new PromiseCache<string, string>();
+const fingerprints = new StampedCache<string>();
 
-/** modelFingerprint, read once per model folder in this process (a model replaced meanwhile is noticed on reload). */
+/** The file a fingerprint is of: the ONNX graph, or a static-vectors model's vectors.bin. */
+function fingerprintFile(model: Pick<ModelInfo, 'path' | 'kind'>): string {
+  return path.join(model.path, model.kind === 'static-vectors' ? 'vectors.bin' : ONNX_FILE);
+}
+
+/** modelFingerprint, read once per model file in this process, and again when the file changes (size, mtime). */
 export function cachedFingerprint(model: Pick<ModelInfo, 'path' | 'kind'>): Promise<string> {
-  return fingerprints.get(model.path, () => modelFingerprint(model));
+  return fingerprints.get(model.path, fingerprintFile(model), () => modelFingerprint(model));
 }

@@ -1,11 +1,12 @@
 /**
  * The ONE file that imports onnxruntime-node. Only the engine worker (runtime/worker.ts) imports it: a
  * `session.run` is a synchronous native call that would freeze the extension host.
- * Sessions are memoised as promises per model file; a failed load is evicted so a retry can succeed.
+ * Sessions are memoised as promises per model file, loaded again when the file changes on disk; a failed load is
+ * evicted so a retry can succeed.
  */
 import * as ort from 'onnxruntime-node';
 import { LensError, modelCorrupt, toLensError } from '../errors';
-import { PromiseCache } from '../promiseCache';
+import { StampedCache } from '../fileStamp';
 import type { HostTensor, ModelSession, TensorInfo } from './session';
 
 export interface SessionSettings {
@@ -13,7 +14,7 @@ export interface SessionSettings {
   threads: number;
 }
 
-const sessions = new PromiseCache<string, ModelSession>();
+const sessions = new StampedCache<ModelSession>();
 
 /**
  * ONNX Runtime's own log goes to stderr, where the CLI prints only its JSON error (and progress): its warnings
@@ -25,7 +26,7 @@ const LOG_SEVERITY_FATAL = 4;
 
 /** The session for the ONNX file at `file`; MODEL_CORRUPT when ONNX Runtime cannot load it. */
 export function loadSession(file: string, settings: SessionSettings): Promise<ModelSession> {
-  return sessions.get(file, async () => {
+  return sessions.get(file, file, async () => {
     const threads = Math.min(Math.max(Math.round(settings.threads), 1), 2);
     let session: ort.InferenceSession;
     try {

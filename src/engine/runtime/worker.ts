@@ -11,7 +11,7 @@ import { logLikelihoods } from '../eval/likelihood';
 import { fill } from '../fill';
 import { generate } from '../generate';
 import { ONNX_FILE, readModelConfig } from '../modelStore';
-import { PromiseCache } from '../promiseCache';
+import { StampedCache } from '../fileStamp';
 import { buildSenseIndex } from '../senses/buildIndex';
 import { contextVectors } from '../senses/contextual';
 import { sense } from '../senses/sense';
@@ -25,7 +25,7 @@ import type { EngineMethods, WorkerOptions } from './protocol';
 import { serve, type Handlers } from './server';
 
 const options = (workerData ?? {}) as WorkerOptions;
-const configs = new PromiseCache<string, Record<string, unknown>>();
+const configs = new StampedCache<Record<string, unknown>>();
 
 const services: WorkerServices = {
   session: async (model, sessionOptions) => {
@@ -52,7 +52,7 @@ const services: WorkerServices = {
       throw lens.code === 'MODEL_CORRUPT' ? modelCorrupt(`Model "${model.id}"${copy}: ${lens.message}`, error) : lens;
     }
   },
-  config: (model) => configs.get(model.path, readModelConfig),
+  config: (model) => configs.get(model.path, path.join(model.path, 'config.json'), readModelConfig),
 };
 
 const handlers: Handlers<EngineMethods> = {

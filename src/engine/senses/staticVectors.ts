@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { modelCorrupt } from '../errors';
-import { PromiseCache } from '../promiseCache';
+import { StampedCache } from '../fileStamp';
 import { decodeFloat16, nearestRows, normalized, type Vec } from './vectorMath';
 
 export class StaticVectors {
@@ -76,11 +76,12 @@ export class StaticVectors {
   }
 }
 
-const loaded = new PromiseCache<string, StaticVectors>();
+const loaded = new StampedCache<StaticVectors>();
 
-/** Loads a static-vectors model folder (memoised per folder; a failed load is retried next time). */
+/** Loads a static-vectors model folder (memoised per folder until vectors.bin changes; a failed load is retried next time). */
 export function loadStaticVectors(folder: string): Promise<StaticVectors> {
-  return loaded.get(path.resolve(folder), async (dir) => {
+  const dir = path.resolve(folder);
+  return loaded.get(dir, path.join(dir, 'vectors.bin'), async () => {
     const [vocabText, bytes] = await Promise.all([
       readFile(path.join(dir, 'vocab.txt'), 'utf8'),
       readFile(path.join(dir, 'vectors.bin')),

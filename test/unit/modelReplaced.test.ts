@@ -1,0 +1,88 @@
+/**
+ * A model folder whose files are replaced while the engine runs (Remove Model then Add Model under the same id, a
+ * user copying a new export over an old one) is used as it is now on the next request, not as it was when first loaded.
+ */
+import assert from 'node:assert/strict';
+import { cpSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { Engine, modelDirectories } from '../../src/engine/engine';
+import type { LensError } from '../../src/engine/errors';
+import { StampedCache } from '../../src/engine/fileStamp';
+import { decodeModel, encodeModel, exposeOutputs } from '../../src/engine/onnx';
+import { DIST, REPO_ROOT, tempDir } from './helpers/modelFolders';
+
+const KV = path.join(REPO_ROOT, 'test', 'fixtures', 'exporters', 'torch-gpt2-kv');
+
+/** The fixture's graph with its token embedding scaled: another model of the same shape. */
+function otherWeights(bytes: Uint8Array): Uint8Array {
+  const model = decodeModel(bytes);
+  const floats = model.graph!.initializer!.filter((t) => t.data_type === 1 && (t.raw_data?.length ?? 0) > 0);
+  const init = floats.reduce((a, b) => (b.raw_data!.length > a.raw_data!.length ? b : a)); // the largest: an embedding
+  const values = new Float32Array(Uint8Array.from(init.raw_data!).buffer);
+  for (let i = 0; i < values.length; i++) values[i] = values[i]! * 3 + 0.01;
+  init.raw_data = new Uint8Array(values.buffer);
+  return encodeModel(model);
+}
+
+test('a model replaced on disk is used as it is now', async () => {
+  const models = tempDir('lm-lens-replaced-');
+  const onnx = path.join(models.dir, 'm', 'onnx', 'model.onnx');
+  const engine = new Engine({ modelDirectories: modelDirectories(undefined, [models.dir]), workerPath: path.join(DIST, 'worker.js'), cacheDir: path.join(models.dir, '.cache') });
+  const fresh = new Engine({ modelDirectories: modelDirectories(undefined, [models.dir]), workerPath: path.join(DIST, 'worker.js'), cacheDir: path.join(models.dir, '.cache2') });
+  try {
+    cpSync(KV, path.join(models.dir, 'm'), { recursive: true });
+    writeFileSync(onnx, exposeOutputs(readFileSync(onnx), { kvAppend: true }).bytes); // its own graph serves: no rewritten copy
+    const request = { text: 'a bird sat on the tree', model: 'm' };
+    const before = await engine.score(request);
+    writeFileSync(onnx, otherWeights(readFileSync(onnx)));
+    const want = await fresh.score(request);
+    assert.notEqual(want.perplexity, before.perplexity, 'the fixture change makes another model');
+    const after = await engine.score(request);
+    assert.equal(after.perplexity, want.perplexity);
+  } finally {
+    await engine.dispose();
+    await fresh.dispose();
+    models.remove();
+  }
+});
+
+test('a model folder added on disk is found by its name without a refresh; one deleted is reported missing', async () => {
+  const models = tempDir('lm-lens-appeared-');
+  const engine = new Engine({ modelDirectories: modelDirectories(undefined, [models.dir]), workerPath: path.join(DIST, 'worker.js'), cacheDir: path.join(models.dir, '.cache') });
+  try {
+    cpSync(KV, path.join(models.dir, 'm'), { recursive: true });
+    assert.deepEqual((await engine.listModels()).map((m) => m.id), ['m']);
+    cpSync(KV, path.join(models.dir, 'n'), { recursive: true }); // copied in by hand, not through Add Model
+    const scored = await engine.score({ text: 'a bird', model: 'n' });
+    assert.equal(scored.model, 'n');
+    rmSync(path.join(models.dir, 'm'), { recursive: true });
+    await assert.rejects(engine.score({ text: 'a bird', model: 'm' }), (error: LensError) => error.code === 'MODEL_NOT_FOUND');
+  } finally {
+    await engine.dispose();
+    models.remove();
+  }
+});
+
+test('StampedCache loads again only when its file changes', async () => {
+  const dir = tempDir('lm-lens-stamped-');
+  try {
+    const file = path.join(dir.dir, 'f');
+    writeFileSync(file, 'one');
+    const cache = new StampedCache<string>();
+    let loads = 0;
+    const load = async (): Promise<string> => `${++loads}:${readFileSync(file, 'utf8')}`;
+    assert.equal(await cache.get('k', file, load), '1:one');
+    assert.equal(await cache.get('k', file, load), '1:one');
+    writeFileSync(file, 'three'); // another size
+    assert.equal(await cache.get('k', file, load), '2:three');
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(file, later, later); // the same size, touched
+    assert.equal(await cache.get('k', file, load), '3:three');
+    const [a, b] = await Promise.all([cache.get('k', file, load), cache.get('k', file, load)]);
+    assert.equal(a, b);
+    assert.equal(loads, 3);
+  } finally {
+    dir.remove();
+  }
+});
