@@ -1,0 +1,74 @@
+// The first generation in a fresh process (a benchmark that prints figures; not a test): what a user waits for the
+// first ghost text after VS Code starts. Each run is a new Node process with an empty cache folder: the Engine's worker
+// starts, loads the tokenizer and the ONNX session and generates --tokens tokens; a second request follows for
+// comparison. A causal LM exported with its step outputs (`lm_lens_new.*`, gpt2-mini since 2026-12-04) is loaded as
+// it is; one without them is first rewritten into the cache folder (src/engine/onnx/kvAppend.ts): pass such a model's
+// folder (e.g. `git show 3502523:media/models/gpt2-mini/onnx/model.onnx` in a copy of media/models/gpt2-mini) with
+// --models-dir to compare.
+// Usage: npm run build && node test/bench/firstGeneration.mjs [--models-dir DIR] [--gpt2 ID] [--tokens 8] [--runs 5] [--json]
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+
+const require = createRequire(import.meta.url);
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+const { values } = parseArgs({
+  options: {
+    'models-dir': { type: 'string', default: path.join(root, 'media', 'models') },
+    gpt2: { type: 'string', default: 'gpt2-mini' },
+    tokens: { type: 'string', default: '8' },
+    runs: { type: 'string', default: '5' },
+    json: { type: 'boolean', default: false },
+    child: { type: 'boolean', default: false },
+  },
+});
+const PROMPT = 'The President of the United';
+
+if (values.child) {
+  const { Engine, modelDirectories } = require(path.join(root, 'dist', 'engine.js'));
+  const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'lm-lens-first-'));
+  const engine = new Engine({ modelDirectories: modelDirectories(path.resolve(values['models-dir'])), workerPath: path.join(root, 'dist', 'worker.js'), threads: 1, cacheDir });
+  const tokens = Number(values.tokens);
+  const request = { text: PROMPT, maxTokens: tokens, minTokens: tokens, model: values.gpt2 };
+  let started = performance.now();
+  await engine.generate(request);
+  const first = performance.now() - started;
+  started = performance.now();
+  await engine.generate(request);
+  const second = performance.now() - started;
+  const copies = readdirSync(cacheDir).filter((f) => f.endsWith('.onnx')).length;
+  console.log(JSON.stringify({ first, second, copies }));
+  await engine.dispose();
+  rmSync(cacheDir, { recursive: true, force: true });
+  process.exit(0);
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const runs = [];
+for (let i = 0; i < Number(values.runs); i++) {
+  const child = spawnSync(process.execPath, [new URL(import.meta.url).pathname, '--child', ...process.argv.slice(2)], { encoding: 'utf8' });
+  if (child.status !== 0) {
+    console.error(child.stderr || child.stdout);
+    process.exit(1);
+  }
+  runs.push(JSON.parse(child.stdout.trim().split('\n').pop()));
+}
+const result = {
+  model: values.gpt2,
+  modelsDir: path.resolve(values['models-dir']),
+  tokens: Number(values.tokens),
+  runs: runs.length,
+  rewrittenCopies: runs[0].copies,
+  firstMs: { median: median(runs.map((r) => r.first)), min: Math.min(...runs.map((r) => r.first)), max: Math.max(...runs.map((r) => r.first)) },
+  secondMs: { median: median(runs.map((r) => r.second)), min: Math.min(...runs.map((r) => r.second)), max: Math.max(...runs.map((r) => r.second)) },
+};
+if (values.json) console.log(JSON.stringify(result));
+else {
+  console.log(`${result.model} (${result.modelsDir}), ${result.tokens} tokens, ${result.runs} fresh processes, ${result.rewrittenCopies} rewritten cop${result.rewrittenCopies === 1 ? 'y' : 'ies'}`);
+  console.log(`  first request  median ${result.firstMs.median.toFixed(0)} ms (min ${result.firstMs.min.toFixed(0)}, max ${result.firstMs.max.toFixed(0)})`);
+  console.log(`  second request median ${result.secondMs.median.toFixed(0)} ms (min ${result.secondMs.min.toFixed(0)}, max ${result.secondMs.max.toFixed(0)})`);
+}
