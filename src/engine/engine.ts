@@ -90,9 +90,9 @@ export class Engine {
     this.senses = new SenseService(this.models, this.client, options.workerPath, options.senses);
   }
 
-  /** The usable models (see `models.scan()` for the broken ones and why). */
+  /** The usable models, as the folders hold them now (see `models.current()` for the broken ones and why). */
   listModels(): Promise<ModelInfo[]> {
-    return lensErrors(() => this.models.list());
+    return lensErrors(async () => (await this.models.current()).models);
   }
 
   /** Forgets the cached model list, e.g. after a model was added. */

@@ -244,8 +244,9 @@ async function folderStamp(model: Pick<ModelInfo, 'path' | 'kind'>): Promise<str
 
 export class ModelStore {
   private readonly scans = new PromiseCache<'scan', ModelScan>();
-  /** Each listed model's folderStamp when the scan read it. */
+  /** Each listed model's folderStamp, and each model directory's stamp (its entries), when the scan read them. */
   private stamps = new Map<string, string>();
+  private directoryStamps: string[] = [];
 
   constructor(readonly directories: readonly ModelDirectory[]) {}
 
@@ -265,6 +266,20 @@ export class ModelStore {
   /** The usable models, shipped directory first. */
   async list(): Promise<ModelInfo[]> {
     return (await this.scan()).models;
+  }
+
+  /**
+   * The scan, read again first when a model directory's entries (a folder copied in or deleted by hand) or a listed
+   * model's files changed since: what a model picker shows. A stat per directory and two per model, so not for the
+   * paths a hover takes (`list`, `get`).
+   */
+  async current(): Promise<ModelScan> {
+    const scan = await this.scan();
+    const directories = await Promise.all(this.directories.map((d) => fileStamp(d.path)));
+    const models = await Promise.all(scan.models.map((m) => this.unchanged(m)));
+    if (directories.join('|') === this.directoryStamps.join('|') && models.every(Boolean)) return scan;
+    this.refresh();
+    return this.scan();
   }
 
   /** The model with this id; MODEL_CORRUPT for a broken folder, MODEL_NOT_FOUND listing the ids there are. */
@@ -333,6 +348,7 @@ export class ModelStore {
 
   private async scanNow(): Promise<ModelScan> {
     const stamps = new Map<string, string>();
+    const directoryStamps = await Promise.all(this.directories.map((d) => fileStamp(d.path)));
     const perDirectory = await Promise.all(
       this.directories.map(async (directory) => {
         const names = await listFolders(directory.path);
@@ -363,6 +379,7 @@ export class ModelStore {
       else if (entry.problem) scan.problems.push(entry.problem);
     }
     this.stamps = stamps;
+    this.directoryStamps = directoryStamps;
     return scan;
   }
 }

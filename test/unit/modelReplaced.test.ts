@@ -47,7 +47,7 @@ test('a model replaced on disk is used as it is now', async () => {
   }
 });
 
-test('a model folder added on disk is found by its name without a refresh; one deleted is reported missing', async () => {
+test('a model folder added on disk is found by its name without a refresh, one deleted is reported missing, and a picker lists them as they are', async () => {
   const models = tempDir('lm-lens-appeared-');
   const engine = new Engine({ modelDirectories: modelDirectories(undefined, [models.dir]), workerPath: path.join(DIST, 'worker.js'), cacheDir: path.join(models.dir, '.cache') });
   try {
@@ -58,6 +58,12 @@ test('a model folder added on disk is found by its name without a refresh; one d
     assert.equal(scored.model, 'n');
     rmSync(path.join(models.dir, 'm'), { recursive: true });
     await assert.rejects(engine.score({ text: 'a bird', model: 'm' }), (error: LensError) => error.code === 'MODEL_NOT_FOUND');
+    cpSync(KV, path.join(models.dir, 'o'), { recursive: true });
+    assert.deepEqual((await engine.listModels()).map((m) => m.id), ['n', 'o'], 'a model picker lists the folders as they are now');
+    writeFileSync(path.join(models.dir, 'o', 'config.json'), '{ not json');
+    const { models: usable, problems } = await engine.models.current();
+    assert.deepEqual(usable.map((m) => m.id), ['n']);
+    assert.deepEqual(problems.map((p) => p.id), ['o'], 'a folder broken since is reported, not listed');
   } finally {
     await engine.dispose();
     models.remove();

@@ -21,7 +21,7 @@ export async function showModelsCommand(engines: EngineService): Promise<void> {
   try {
     const engine = await engines.get();
     engine.refreshModels(); // pick up folders added since the last look
-    ({ models, problems } = await engine.models.scan());
+    ({ models, problems } = await engine.models.current());
   } catch (error) {
     log.error(`show models: ${describeError(error)}`);
     void vscode.window.showErrorMessage(`LM Lens: could not list models: ${describeError(error)}`);
