@@ -4,8 +4,9 @@
 // not blur the counts much; the times it prints do.
 // Usage: npm run build && node test/bench/gc.mjs [--models-dir DIR] [--gpt2 ID] [--tokens 128] [--runs 16] [--json]
 //   Before 2026-12-04 ONNX Runtime handed each step's whole key/value cache back as new buffers; since then generation
-//   fetches only the step's new keys and values (src/engine/onnx/kvAppend.ts). The first generation, which loads the
-//   model (and rewrites it once into a temporary cache folder), is left out of the counts.
+//   fetches only the step's new keys and values (src/engine/onnx/kvAppend.ts; gpt2-mini exports them itself
+//   since 2026-12-04). The first generation, which loads the model (and rewrites a model without them once into a
+//   temporary cache folder), is left out of the counts.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
