@@ -17,19 +17,28 @@ export async function fileStamp(file: string): Promise<string> {
   }
 }
 
+/** How long a file's stamp is trusted before a cache looks at it again: a hover or fill asks several caches. */
+export const STAMP_MAX_AGE_MS = 1000;
+
 /**
- * A PromiseCache whose entry is loaded again when the file it was loaded from has changed since (its fileStamp). The
- * entry it replaces is dropped, not disposed: a request may still be using it, and it is freed when nothing holds it.
+ * A PromiseCache whose entry is loaded again when the file it was loaded from has changed since (its fileStamp),
+ * looked at no more often than every `maxAgeMs` per key (a request's several lookups cost no syscall; a replaced file
+ * is noticed within that time). The entry it replaces is dropped, not disposed: a request may still be using it, and
+ * it is freed when nothing holds it.
  */
 export class StampedCache<V> {
   private readonly entries = new PromiseCache<string, V>();
-  private readonly stamps = new Map<string, string>();
+  private readonly stamps = new Map<string, { stamp: string; at: number }>();
+
+  constructor(private readonly maxAgeMs = STAMP_MAX_AGE_MS) {}
 
   async get(key: string, file: string, load: (key: string) => Promise<V>): Promise<V> {
-    const stamp = await fileStamp(file);
-    if (this.stamps.get(key) !== stamp) {
-      this.entries.delete(key);
-      this.stamps.set(key, stamp);
+    const known = this.stamps.get(key);
+    const now = performance.now();
+    if (!known || now - known.at >= this.maxAgeMs || !this.entries.has(key)) {
+      const stamp = await fileStamp(file);
+      if (this.stamps.get(key)?.stamp !== stamp) this.entries.delete(key); // another call may have looked meanwhile
+      this.stamps.set(key, { stamp, at: now });
     }
     return this.entries.get(key, load);
   }

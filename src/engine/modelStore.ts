@@ -11,7 +11,7 @@ import { LensError, modelCorrupt, toLensError } from './errors';
 import { modelDirState } from './hub/manifest';
 import { describeOutputs, findLogitsOutput } from './models/io';
 import { OnnxFormatError, readOnnxSignature, type TensorInfo } from './onnxSignature';
-import { fileStamp } from './fileStamp';
+import { fileStamp, STAMP_MAX_AGE_MS } from './fileStamp';
 import { PromiseCache } from './promiseCache';
 import { isTaggerConfig, taggerFiles, taggerInfoOf, TAGGER_MODEL_TYPE } from './tasks/tag/taggers';
 
@@ -247,6 +247,8 @@ export class ModelStore {
   /** Each listed model's folderStamp, and each model directory's stamp (its entries), when the scan read them. */
   private stamps = new Map<string, string>();
   private directoryStamps: string[] = [];
+  /** When `get` / `defaultFor` last found each model's files unchanged (they look at most every STAMP_MAX_AGE_MS). */
+  private readonly confirmed = new Map<string, number>();
 
   constructor(readonly directories: readonly ModelDirectory[]) {}
 
@@ -261,6 +263,7 @@ export class ModelStore {
   /** Forgets the last scan (call after the user adds or removes a model). */
   refresh(): void {
     this.scans.clear();
+    this.confirmed.clear();
   }
 
   /** The usable models, shipped directory first. */
@@ -286,7 +289,7 @@ export class ModelStore {
   async get(id: string): Promise<ModelInfo> {
     let { models, problems } = await this.scan();
     let model = models.find((m) => m.id === id);
-    if (!model || !(await this.unchanged(model))) {
+    if (!model || !(await this.stillCurrent(model))) {
       // replaced, removed, added or mended on disk since the scan (not through Add / Remove Model): look again
       this.refresh();
       ({ models, problems } = await this.scan());
@@ -306,7 +309,7 @@ export class ModelStore {
     };
     let models = await this.list();
     let model = pick(models);
-    if (model && !(await this.unchanged(model))) {
+    if (model && !(await this.stillCurrent(model))) {
       this.refresh();
       models = await this.list();
       model = pick(models);
@@ -338,6 +341,15 @@ export class ModelStore {
   /** True when the model's files are those the last scan read. */
   private async unchanged(model: ModelInfo): Promise<boolean> {
     return this.stamps.get(model.path) === (await folderStamp(model));
+  }
+
+  /** `unchanged`, trusted for STAMP_MAX_AGE_MS after it last said so (a hover resolves several models). */
+  private async stillCurrent(model: ModelInfo): Promise<boolean> {
+    const now = performance.now();
+    if (now - (this.confirmed.get(model.path) ?? -Infinity) < STAMP_MAX_AGE_MS) return true;
+    const same = await this.unchanged(model);
+    if (same) this.confirmed.set(model.path, now);
+    return same;
   }
 
   private availableText(models: readonly ModelInfo[]): string {

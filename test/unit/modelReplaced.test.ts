@@ -6,9 +6,10 @@ import assert from 'node:assert/strict';
 import { cpSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Engine, modelDirectories } from '../../src/engine/engine';
 import type { LensError } from '../../src/engine/errors';
-import { StampedCache } from '../../src/engine/fileStamp';
+import { STAMP_MAX_AGE_MS, StampedCache } from '../../src/engine/fileStamp';
 import { decodeModel, encodeModel, exposeOutputs } from '../../src/engine/onnx';
 import { DIST, REPO_ROOT, tempDir } from './helpers/modelFolders';
 
@@ -38,6 +39,7 @@ test('a model replaced on disk is used as it is now', async () => {
     writeFileSync(onnx, otherWeights(readFileSync(onnx)));
     const want = await fresh.score(request);
     assert.notEqual(want.perplexity, before.perplexity, 'the fixture change makes another model');
+    await delay(STAMP_MAX_AGE_MS + 50); // the engine trusts what it saw for that long
     const after = await engine.score(request);
     assert.equal(after.perplexity, want.perplexity);
   } finally {
@@ -70,12 +72,12 @@ test('a model folder added on disk is found by its name without a refresh, one d
   }
 });
 
-test('StampedCache loads again only when its file changes', async () => {
+test('StampedCache loads again only when its file changes, looking at it no more often than its max age', async () => {
   const dir = tempDir('lm-lens-stamped-');
   try {
     const file = path.join(dir.dir, 'f');
     writeFileSync(file, 'one');
-    const cache = new StampedCache<string>();
+    const cache = new StampedCache<string>(0);
     let loads = 0;
     const load = async (): Promise<string> => `${++loads}:${readFileSync(file, 'utf8')}`;
     assert.equal(await cache.get('k', file, load), '1:one');
@@ -88,6 +90,11 @@ test('StampedCache loads again only when its file changes', async () => {
     const [a, b] = await Promise.all([cache.get('k', file, load), cache.get('k', file, load)]);
     assert.equal(a, b);
     assert.equal(loads, 3);
+
+    const patient = new StampedCache<string>(60_000);
+    assert.equal(await patient.get('k', file, load), '4:three');
+    writeFileSync(file, 'five!');
+    assert.equal(await patient.get('k', file, load), '4:three', 'not looked at again within its max age');
   } finally {
     dir.remove();
   }
