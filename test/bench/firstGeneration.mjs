@@ -8,30 +8,17 @@
 // Usage: npm run build && node test/bench/firstGeneration.mjs [--models-dir DIR] [--gpt2 ID] [--tokens 8] [--runs 5] [--json]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
+import { benchEngine, benchOptions } from './common.mjs';
 
-const require = createRequire(import.meta.url);
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
-const { values } = parseArgs({
-  options: {
-    'models-dir': { type: 'string', default: path.join(root, 'media', 'models') },
-    gpt2: { type: 'string', default: 'gpt2-mini' },
-    tokens: { type: 'string', default: '8' },
-    runs: { type: 'string', default: '5' },
-    json: { type: 'boolean', default: false },
-    child: { type: 'boolean', default: false },
-  },
-});
+const values = benchOptions(5, { tokens: { type: 'string', default: '8' }, child: { type: 'boolean', default: false } });
 const PROMPT = 'The President of the United';
 
 if (values.child) {
-  const { Engine, modelDirectories } = require(path.join(root, 'dist', 'engine.js'));
   const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'lm-lens-first-'));
-  const engine = new Engine({ modelDirectories: modelDirectories(path.resolve(values['models-dir'])), workerPath: path.join(root, 'dist', 'worker.js'), threads: 1, cacheDir });
+  const engine = benchEngine(values['models-dir'], cacheDir);
   const tokens = Number(values.tokens);
   const request = { text: PROMPT, maxTokens: tokens, minTokens: tokens, model: values.gpt2 };
   let started = performance.now();

@@ -9,31 +9,18 @@
 //   temporary cache folder), is left out of the counts.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
+import { benchEngine, benchOptions } from './common.mjs';
 
-const require = createRequire(import.meta.url);
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
-const { values } = parseArgs({
-  options: {
-    'models-dir': { type: 'string', default: path.join(root, 'media', 'models') },
-    gpt2: { type: 'string', default: 'gpt2-mini' },
-    tokens: { type: 'string', default: '128' },
-    runs: { type: 'string', default: '16' },
-    json: { type: 'boolean', default: false },
-    child: { type: 'boolean', default: false },
-  },
-});
+const values = benchOptions(16, { tokens: { type: 'string', default: '128' }, child: { type: 'boolean', default: false } });
 const PROMPT = 'The dog barked at the mailman, and the cat';
 const MARK = 'LM-LENS-GC-BENCH';
 
 if (values.child) {
-  const { Engine, modelDirectories } = require(path.join(root, 'dist', 'engine.js'));
   const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'lm-lens-gc-'));
-  const engine = new Engine({ modelDirectories: modelDirectories(path.resolve(values['models-dir'])), workerPath: path.join(root, 'dist', 'worker.js'), threads: 1, cacheDir });
+  const engine = benchEngine(values['models-dir'], cacheDir);
   const tokens = Number(values.tokens);
   const request = { text: PROMPT, maxTokens: tokens, minTokens: tokens, model: values.gpt2 };
   await engine.generate(request); // load, JIT, rewrite

@@ -6,24 +6,12 @@
 // median healed one, on a fresh engine whose model is already loaded. Healed and plain requests generate different
 // tokens (a healed one re-writes the word's tokens first and may stop sooner), so compare time per token.
 // Usage: npm run build && node test/bench/ghostText.mjs [--models-dir DIR] [--gpt2 ID] [--runs 20] [--json]
-import { createRequire } from 'node:module';
 import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
+import { benchEngine, benchOptions } from './common.mjs';
 
-const require = createRequire(import.meta.url);
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
-const { values } = parseArgs({
-  options: {
-    'models-dir': { type: 'string', default: path.join(root, 'media', 'models') },
-    gpt2: { type: 'string', default: 'gpt2-mini' },
-    runs: { type: 'string', default: '20' },
-    json: { type: 'boolean', default: false },
-  },
-});
+const values = benchOptions(20);
 const RUNS = Number(values.runs);
-const { Engine, modelDirectories } = require(path.join(root, 'dist', 'engine.js'));
 
 const PROMPTS = {
   'half-way through a word': 'We wrote a letter to the President of the Uni',
@@ -39,7 +27,7 @@ async function timed(engine, text, heal) {
   return { ms: performance.now() - t, tokens: result.tokens };
 }
 
-const newEngine = () => new Engine({ modelDirectories: modelDirectories(values['models-dir']), workerPath: path.join(root, 'dist', 'worker.js'), threads: 1 });
+const newEngine = () => benchEngine(values['models-dir']);
 
 // the first healed request on a fresh engine (the model loaded by a plain request first)
 const cold = newEngine();

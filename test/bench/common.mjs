@@ -1,0 +1,32 @@
+// What the generation benchmarks (gc, firstGeneration, ghostText) share: the repository root, their command line (a
+// models folder, a causal LM's id, runs, --json) and an Engine over that folder, built from dist/ (`npm run build`).
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+const require = createRequire(import.meta.url);
+export const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+
+/** The shared options (`--models-dir`, `--gpt2`, `--runs`, `--json`) with `runs` defaulting to `runs`, plus `extra`. */
+export function benchOptions(runs, extra = {}) {
+  return parseArgs({
+    options: {
+      'models-dir': { type: 'string', default: path.join(root, 'media', 'models') },
+      gpt2: { type: 'string', default: 'gpt2-mini' },
+      runs: { type: 'string', default: String(runs) },
+      json: { type: 'boolean', default: false },
+      ...extra,
+    },
+  }).values;
+}
+
+/** An Engine on one thread over `modelsDir` (and, when given, its own cache folder of rewritten graphs). */
+export function benchEngine(modelsDir, cacheDir) {
+  const { Engine, modelDirectories } = require(path.join(root, 'dist', 'engine.js'));
+  return new Engine({
+    modelDirectories: modelDirectories(path.resolve(modelsDir)),
+    workerPath: path.join(root, 'dist', 'worker.js'),
+    threads: 1,
+    ...(cacheDir ? { cacheDir } : {}),
+  });
+}
