@@ -43,6 +43,12 @@ export class StampedCache<V> {
     return this.entries.get(key, load);
   }
 
+  /** Forgets a key's entry (say, a file it named has gone): the next get loads it again. */
+  delete(key: string): void {
+    this.entries.delete(key);
+    this.stamps.delete(key);
+  }
+
   clear(): void {
     this.entries.clear();
     this.stamps.clear();

@@ -9,6 +9,8 @@ import { mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import { STAMP_MAX_AGE_MS } from '../../src/engine/fileStamp';
 import {
   decodeModel,
   encodeModel,
@@ -521,20 +523,32 @@ describe('exposeOutputsCached', () => {
       const mappingFile = path.join(cacheDir, `${path.basename(first.path, '.onnx')}.json`);
       await rm(mappingFile); // a call that hashed the model and read its cache entry would write this again
 
+      await delay(STAMP_MAX_AGE_MS + 50); // the stamp is looked at again, and found the same
       const again = await exposeOutputsCached(modelPath, cacheDir);
       assert.equal(again, first, 'the same answer, from memory');
       assert.equal(existsSync(mappingFile), false, 'no hashing, no cache lookup');
 
       const later = new Date(Date.now() + 60_000);
       await utimes(modelPath, later, later); // the same bytes, touched: looked at again (and found the same)
+      await delay(STAMP_MAX_AGE_MS + 50);
       const touched = await exposeOutputsCached(modelPath, cacheDir);
       assert.equal(touched.path, first.path);
       assert.equal(existsSync(mappingFile), true, 'resolved again, its entry rewritten');
 
+      await rm(touched.path); // the cache folder cleared under a running process: the copy is written again
+      const rewritten = await exposeOutputsCached(modelPath, cacheDir);
+      assert.equal(rewritten.path, first.path);
+      assert.equal(existsSync(rewritten.path), true);
+
       await writeFile(modelPath, encodeModel(tinyTransformer('bert').model)); // replaced by another model
+      await delay(STAMP_MAX_AGE_MS + 50);
       const replaced = await exposeOutputsCached(modelPath, cacheDir);
       assert.notEqual(replaced.path, first.path);
       assert.notEqual(replaced.mapping.sourceSha256, first.mapping.sourceSha256);
+
+      await rm(modelPath); // gone: an error, even though its rewritten copy is still cached
+      await delay(STAMP_MAX_AGE_MS + 50);
+      await assert.rejects(exposeOutputsCached(modelPath, cacheDir, {}, replaced.mapping.sourceSha256), /ENOENT/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -5,9 +5,10 @@
  * outputs; nothing else in the model changes, so the original outputs are computed as before.
  */
 import { createHash } from 'node:crypto';
-import { access, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LensError, modelCorrupt } from '../errors';
+import { StampedCache } from '../fileStamp';
 import { AttentionSoftmax, FusedAttentionNode, findAttentionSoftmaxesIn, findFusedAttentionIn, findOtherShapeSoftmaxesIn } from './attention';
 import { makeInt64Tensor, makeNode, makeTensorValueInfo } from './build';
 import { decomposeFusedAttention, type AttentionDecomposition } from './fusedAttention';
@@ -448,8 +449,11 @@ async function readCacheEntry(jsonFile: string): Promise<CacheEntry | undefined>
   }
 }
 
-const inFlight = new Map<string, Promise<CachedExpose>>();
-const resolved = new Map<string, { size: number; mtimeMs: number; result: CachedExpose }>();
+/**
+ * Answers already given in this process, per source file and options, while the file's stamp (size, mtime) is
+ * unchanged: generation asks per request, and hashing a model each time would cost more than the request.
+ */
+const answered = new StampedCache<CachedExpose>();
 
 async function exists(file: string): Promise<boolean> {
   return access(file).then(
@@ -463,33 +467,29 @@ async function exists(file: string): Promise<boolean> {
  * (`sourceSha256` skips hashing when known, e.g. from a download manifest). The mapping JSON is
  * written last, so a half-written cache entry is never used. A model with external data gets its
  * rewritten copy next to the source (external data paths are relative to the model file).
- * Concurrent calls for the same model share one promise; a failure is not cached.
+ * Concurrent calls for the same model share one promise; a failure is not cached. A source file replaced on disk is
+ * noticed within STAMP_MAX_AGE_MS; a rewritten copy deleted since (a cleared cache folder) is written again.
  */
-export function exposeOutputsCached(
+export async function exposeOutputsCached(
   modelPath: string,
   cacheDir: string,
   options: ExposeOptions = {},
   sourceSha256?: string,
 ): Promise<CachedExpose> {
-  const flightKey = `${path.resolve(modelPath)}\0${path.resolve(cacheDir)}\0${exposeCacheKey('', options)}`;
-  const existing = inFlight.get(flightKey);
-  if (existing) {
-    return existing;
-  }
-  const promise = (async (): Promise<CachedExpose> => {
-    // answered before in this process for the same file (size and mtime): no hashing again (generation asks per request)
-    const { size, mtimeMs } = await stat(modelPath);
-    const known = resolved.get(flightKey);
-    if (known && known.size === size && known.mtimeMs === mtimeMs && (await exists(known.result.path))) return known.result;
-    const result = await resolveExpose();
-    resolved.set(flightKey, { size, mtimeMs, result });
-    return result;
-  })();
+  const source = path.resolve(modelPath);
+  const memoKey = `${source}\0${path.resolve(cacheDir)}\0${exposeCacheKey('', options)}`;
+  const known = await answered.get(memoKey, source, resolveExpose);
+  if (known.path === source || (await exists(known.path))) return known;
+  answered.delete(memoKey);
+  return answered.get(memoKey, source, resolveExpose);
+
   async function resolveExpose(): Promise<CachedExpose> {
     let bytes: Buffer | undefined;
     let sha = sourceSha256;
-    if (!sha) {
-      bytes = await readFile(modelPath);
+    if (sha) {
+      await access(source); // a deleted source is an error even while its rewritten copy is cached
+    } else {
+      bytes = await readFile(source);
       sha = sha256Hex(bytes);
     }
     const key = exposeCacheKey(sha, options);
@@ -497,12 +497,12 @@ export function exposeOutputsCached(
     const cached = await readCacheEntry(jsonFile);
     if (cached) {
       const { model, ...mapping } = cached;
-      return { path: model ?? path.resolve(modelPath), mapping };
+      return { path: model ?? source, mapping };
     }
-    bytes ??= await readFile(modelPath);
+    bytes ??= await readFile(source);
     const { bytes: newBytes, changed, externalData, ...mapping } = exposeOutputs(bytes, { ...options, sourceSha256: sha });
     await mkdir(cacheDir, { recursive: true });
-    let target = path.resolve(modelPath);
+    let target = source;
     if (changed) {
       target = externalData
         ? path.join(path.dirname(target), `${path.basename(target, '.onnx')}.${key}.onnx`)
@@ -513,10 +513,4 @@ export function exposeOutputsCached(
     await writeAtomic(jsonFile, JSON.stringify(entry, null, 2));
     return { path: target, mapping };
   }
-  inFlight.set(flightKey, promise);
-  promise.then(
-    () => inFlight.delete(flightKey),
-    () => inFlight.delete(flightKey),
-  );
-  return promise;
 }
