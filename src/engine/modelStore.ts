@@ -242,9 +242,37 @@ async function folderStamp(model: Pick<ModelInfo, 'path' | 'kind'>): Promise<str
   return (await Promise.all(files.map((f) => fileStamp(path.join(model.path, f))))).join('|');
 }
 
+/** At most this many entries of a problem folder are stamped (a models folder set to a home folder lists many). */
+const PROBLEM_STAMP_ENTRIES = 256;
+
+/**
+ * The stamps of a folder listed as a problem, of its entries and of its subfolders' entries (its `onnx/`): which file
+ * mends it (config.json edited in place, a missing tokenizer copied in, a download finished) is not known in advance.
+ */
+async function problemStamp(folder: string): Promise<string> {
+  const files = [folder];
+  const queue = [folder];
+  for (let depth = 0; depth < 2 && queue.length > 0 && files.length < PROBLEM_STAMP_ENTRIES; depth++) {
+    for (const dir of queue.splice(0)) {
+      const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+      for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+        if (files.length >= PROBLEM_STAMP_ENTRIES) break;
+        const file = path.join(dir, entry.name);
+        files.push(file);
+        if (entry.isDirectory()) queue.push(file);
+      }
+    }
+  }
+  const stamps = await Promise.all(files.map((f) => fileStamp(f)));
+  return files.map((f, i) => `${path.relative(folder, f)}=${stamps[i]}`).join('|');
+}
+
 export class ModelStore {
   private readonly scans = new PromiseCache<'scan', ModelScan>();
-  /** Each listed model's folderStamp, and each model directory's stamp (its entries), when the scan read them. */
+  /**
+   * Each listed model's folderStamp, each problem folder's problemStamp, and each model directory's stamp (its
+   * entries), when the scan read them.
+   */
   private stamps = new Map<string, string>();
   private directoryStamps: string[] = [];
   /** When `get` / `defaultFor` last found each model's files unchanged (they look at most every STAMP_MAX_AGE_MS). */
@@ -272,15 +300,16 @@ export class ModelStore {
   }
 
   /**
-   * The scan, read again first when a model directory's entries (a folder copied in or deleted by hand) or a listed
-   * model's files changed since: what a model picker shows. A stat per directory and two per model, so not for the
-   * paths a hover takes (`list`, `get`).
+   * The scan, read again first when a model directory's entries (a folder copied in or deleted by hand), a listed
+   * model's files or a problem folder's files changed since: what a model picker shows. A stat per directory, two per
+   * model and one per file of a problem folder, so not for the paths a hover takes (`list`, `get`).
    */
   async current(): Promise<ModelScan> {
     const scan = await this.scan();
     const directories = await Promise.all(this.directories.map((d) => fileStamp(d.path)));
     const models = await Promise.all(scan.models.map((m) => this.unchanged(m)));
-    if (directories.join('|') === this.directoryStamps.join('|') && models.every(Boolean)) return scan;
+    const problems = await Promise.all(scan.problems.map(async (p) => this.stamps.get(p.path) === (await problemStamp(p.path))));
+    if (directories.join('|') === this.directoryStamps.join('|') && [...models, ...problems].every(Boolean)) return scan;
     this.refresh();
     return this.scan();
   }
@@ -376,6 +405,7 @@ export class ModelStore {
               stamps.set(folder, await folderStamp(model));
               return { id, model };
             } catch (error) {
+              stamps.set(folder, await problemStamp(folder));
               return { id, problem: { id, path: folder, source: directory.source, error: toLensError(error, 'MODEL_CORRUPT') } };
             }
           }),

@@ -49,7 +49,7 @@ test('a model replaced on disk is used as it is now', async () => {
   }
 });
 
-test('a model folder added on disk is found by its name without a refresh, one deleted is reported missing, and a picker lists them as they are', async () => {
+test('a model folder added on disk is found by its name without a refresh, one deleted is reported missing, and a picker lists them as they are, broken and mended', async () => {
   const models = tempDir('lm-lens-appeared-');
   const engine = new Engine({ modelDirectories: modelDirectories(undefined, [models.dir]), workerPath: path.join(DIST, 'worker.js'), cacheDir: path.join(models.dir, '.cache') });
   try {
@@ -66,6 +66,14 @@ test('a model folder added on disk is found by its name without a refresh, one d
     const { models: usable, problems } = await engine.models.current();
     assert.deepEqual(usable.map((m) => m.id), ['n']);
     assert.deepEqual(problems.map((p) => p.id), ['o'], 'a folder broken since is reported, not listed');
+    const config = readFileSync(path.join(KV, 'config.json'));
+    writeFileSync(path.join(models.dir, 'o', 'config.json'), config); // mended in place: the folder's entries are the same
+    assert.deepEqual((await engine.models.current()).models.map((m) => m.id), ['n', 'o'], 'a folder mended by hand is listed again');
+    const nOnnx = path.join(models.dir, 'n', 'onnx', 'model.onnx');
+    writeFileSync(nOnnx, 'not a model');
+    assert.deepEqual((await engine.models.current()).problems.map((p) => p.id), ['n'], 'a file spoilt inside a listed folder');
+    writeFileSync(nOnnx, readFileSync(path.join(KV, 'onnx', 'model.onnx'))); // mended in place, one level down
+    assert.deepEqual((await engine.models.current()).models.map((m) => m.id), ['n', 'o']);
   } finally {
     await engine.dispose();
     models.remove();

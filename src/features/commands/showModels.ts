@@ -20,8 +20,7 @@ export async function showModelsCommand(engines: EngineService): Promise<void> {
   let problems: ModelProblem[];
   try {
     const engine = await engines.get();
-    engine.refreshModels(); // pick up folders added since the last look
-    ({ models, problems } = await engine.models.current());
+    ({ models, problems } = await engine.models.current()); // as the folders are now: added, removed, broken, mended
   } catch (error) {
     log.error(`show models: ${describeError(error)}`);
     void vscode.window.showErrorMessage(`LM Lens: could not list models: ${describeError(error)}`);
