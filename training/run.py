@@ -596,13 +596,16 @@ def main():
     if "evaluate" in run:
         import evaluate as E
         meta.setdefault("metrics", {})
+        fp16 = a.weights == "fp16"
         for name in chosen:
             task, _ = T.load_trained(name, work, a.smoke)
+            if fp16:  # the weights the export ships, so that a rerun from the file gives the card's figures
+                export.round_to_fp16(task.model)
             meta["metrics"][name] = getattr(E, "gpt" if name == "gpt2" else name)(task, work)
             log(f"evaluate: {name} {meta['metrics'][name]}")
         if "elmo" in chosen:  # the ELMo layer probes need this run's ELMo checkpoint
             import probes
-            meta["probes"] = probes.run(work, smoke=a.smoke)
+            meta["probes"] = probes.run(work, smoke=a.smoke, fp16=fp16)
         json.dump(meta, open(meta_path, "w"), indent=1)
     if "scoreboard" in run:
         meta["scoreboard"] = {**meta.get("scoreboard", {}), **scoreboard(out, chosen, a.smoke)}
