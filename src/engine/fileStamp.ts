@@ -23,29 +23,41 @@ export const STAMP_MAX_AGE_MS = 1000;
 /**
  * A PromiseCache whose entry is loaded again when the file it was loaded from has changed since (its fileStamp),
  * looked at no more often than every `maxAgeMs` per key (a request's several lookups cost no syscall; a replaced file
- * is noticed within that time). The entry it replaces is dropped, not disposed: a request may still be using it, and
- * it is freed when nothing holds it.
+ * is noticed within that time). The entry it replaces is handed to `replaced` (a session releases its native memory
+ * once the requests still using it are done); without it, it is dropped and freed when nothing holds it.
  */
 export class StampedCache<V> {
   private readonly entries = new PromiseCache<string, V>();
   private readonly stamps = new Map<string, { stamp: string; at: number }>();
 
-  constructor(private readonly maxAgeMs = STAMP_MAX_AGE_MS) {}
+  constructor(
+    private readonly maxAgeMs = STAMP_MAX_AGE_MS,
+    private readonly replaced?: (old: V) => void,
+  ) {}
 
   async get(key: string, file: string, load: (key: string) => Promise<V>): Promise<V> {
     const known = this.stamps.get(key);
     const now = performance.now();
     if (!known || now - known.at >= this.maxAgeMs || !this.entries.has(key)) {
       const stamp = await fileStamp(file);
-      if (this.stamps.get(key)?.stamp !== stamp) this.entries.delete(key); // another call may have looked meanwhile
+      if (this.stamps.get(key)?.stamp !== stamp) this.forget(key); // another call may have looked meanwhile
       this.stamps.set(key, { stamp, at: now });
     }
     return this.entries.get(key, load);
   }
 
+  private forget(key: string): void {
+    const old = this.entries.peek(key);
+    this.entries.delete(key);
+    if (old && this.replaced) {
+      const replaced = this.replaced;
+      old.then(replaced, () => undefined); // a failed load has nothing to release
+    }
+  }
+
   /** Forgets a key's entry (say, a file it named has gone): the next get loads it again. */
   delete(key: string): void {
-    this.entries.delete(key);
+    this.forget(key);
     this.stamps.delete(key);
   }
 

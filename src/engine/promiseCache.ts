@@ -31,6 +31,11 @@ export class PromiseCache<K, V> {
     return loading;
   }
 
+  /** The key's promise, without loading it or marking it used. */
+  peek(key: K): Promise<V> | undefined {
+    return this.entries.get(key);
+  }
+
   has(key: K): boolean {
     return this.entries.has(key);
   }

@@ -11,6 +11,9 @@ import { Engine, modelDirectories } from '../../src/engine/engine';
 import type { LensError } from '../../src/engine/errors';
 import { STAMP_MAX_AGE_MS, StampedCache } from '../../src/engine/fileStamp';
 import { decodeModel, encodeModel, exposeOutputs } from '../../src/engine/onnx';
+import { loadSession } from '../../src/engine/runtime/ort';
+import type { HostTensor } from '../../src/engine/runtime/session';
+import { slowLeftNeighbourMaskedModel } from './helpers/lmModels';
 import { DIST, REPO_ROOT, tempDir } from './helpers/modelFolders';
 
 const KV = path.join(REPO_ROOT, 'test', 'fixtures', 'exporters', 'torch-gpt2-kv');
@@ -80,12 +83,13 @@ test('a model folder added on disk is found by its name without a refresh, one d
   }
 });
 
-test('StampedCache loads again only when its file changes, looking at it no more often than its max age', async () => {
+test('StampedCache loads again only when its file changes, looking at it no more often than its max age, and hands over what it replaced', async () => {
   const dir = tempDir('lm-lens-stamped-');
   try {
     const file = path.join(dir.dir, 'f');
     writeFileSync(file, 'one');
-    const cache = new StampedCache<string>(0);
+    const replaced: string[] = [];
+    const cache = new StampedCache<string>(0, (old) => replaced.push(old));
     let loads = 0;
     const load = async (): Promise<string> => `${++loads}:${readFileSync(file, 'utf8')}`;
     assert.equal(await cache.get('k', file, load), '1:one');
@@ -98,11 +102,45 @@ test('StampedCache loads again only when its file changes, looking at it no more
     const [a, b] = await Promise.all([cache.get('k', file, load), cache.get('k', file, load)]);
     assert.equal(a, b);
     assert.equal(loads, 3);
+    await delay(0);
+    assert.deepEqual(replaced, ['1:one', '2:three'], 'each replaced entry is handed over once (a session releases it)');
 
     const patient = new StampedCache<string>(60_000);
     assert.equal(await patient.get('k', file, load), '4:three');
     writeFileSync(file, 'five!');
     assert.equal(await patient.get('k', file, load), '4:three', 'not looked at again within its max age');
+  } finally {
+    dir.remove();
+  }
+});
+
+test('a session whose file was replaced releases its native memory once no run of it is in flight, and says why after', async () => {
+  const dir = tempDir('lm-lens-retired-');
+  try {
+    const file = path.join(dir.dir, 'model.onnx');
+    writeFileSync(file, slowLeftNeighbourMaskedModel(200, 256)); // a run long enough to retire it meanwhile
+    const ids = (): HostTensor => ({ type: 'int64', data: BigInt64Array.from([2n, 5n, 3n]), dims: [1, 3] });
+    const feeds = { input_ids: ids(), attention_mask: ids(), token_type_ids: { type: 'int64', data: new BigInt64Array(3), dims: [1, 3] } } as const;
+    const old = await loadSession(file, { threads: 1 });
+    const want = (await old.run(feeds)).logits!.data;
+
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(file, later, later); // replaced (the same bytes: a new stamp is what counts)
+    await delay(STAMP_MAX_AGE_MS + 50);
+    const fresh = await loadSession(file, { threads: 1 });
+    assert.notEqual(fresh, old, 'the replaced file gets a session of its own');
+    assert.equal(old.isReleased, false, 'kept for its grace period');
+
+    old.retire(400); // a request still holding it runs it again within its grace: that postpones the release
+    await delay(250);
+    const inFlight = old.run(feeds);
+    assert.deepEqual((await inFlight).logits!.data, want, 'a run in flight finishes on the old session');
+    await delay(250);
+    assert.equal(old.isReleased, false, 'the grace counts from the last run');
+    await delay(300);
+    assert.equal(old.isReleased, true, 'released once idle for its grace');
+    await assert.rejects(old.run(feeds), (error: LensError) => error.code === 'MODEL_CORRUPT' && /replaced on disk.*run it again/.test(error.message));
+    assert.deepEqual((await fresh.run(feeds)).logits!.data, want, 'the new session runs');
   } finally {
     dir.remove();
   }

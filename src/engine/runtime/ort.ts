@@ -1,8 +1,9 @@
 /**
  * The ONE file that imports onnxruntime-node. Only the engine worker (runtime/worker.ts) imports it: a
  * `session.run` is a synchronous native call that would freeze the extension host.
- * Sessions are memoised as promises per model file, loaded again when the file changes on disk; a failed load is
- * evicted so a retry can succeed.
+ * Sessions are memoised as promises per model file, loaded again when the file changes on disk (the old session's
+ * native memory released once it is idle: V8 does not count that memory, so the collection that would free it may be
+ * long in coming); a failed load is evicted so a retry can succeed.
  */
 import * as ort from 'onnxruntime-node';
 import { LensError, modelCorrupt, toLensError } from '../errors';
@@ -14,7 +15,13 @@ export interface SessionSettings {
   threads: number;
 }
 
-const sessions = new StampedCache<ModelSession>();
+/**
+ * How long a session whose file was replaced on disk waits, once no run of it is in flight, before it releases its
+ * native memory: a request that holds it between runs (a generation's next step) finishes within that.
+ */
+export const RETIRED_SESSION_GRACE_MS = 30_000;
+
+const sessions = new StampedCache<OrtModelSession>(undefined, (old) => old.retire(RETIRED_SESSION_GRACE_MS));
 
 /**
  * ONNX Runtime's own log goes to stderr, where the CLI prints only its JSON error (and progress): its warnings
@@ -25,7 +32,7 @@ ort.env.logLevel = 'fatal';
 const LOG_SEVERITY_FATAL = 4;
 
 /** The session for the ONNX file at `file`; MODEL_CORRUPT when ONNX Runtime cannot load it. */
-export function loadSession(file: string, settings: SessionSettings): Promise<ModelSession> {
+export function loadSession(file: string, settings: SessionSettings): Promise<OrtModelSession> {
   return sessions.get(file, file, async () => {
     const threads = Math.min(Math.max(Math.round(settings.threads), 1), 2);
     let session: ort.InferenceSession;
@@ -44,9 +51,14 @@ export function loadSession(file: string, settings: SessionSettings): Promise<Mo
   });
 }
 
-class OrtModelSession implements ModelSession {
+export class OrtModelSession implements ModelSession {
   readonly inputInfo: readonly TensorInfo[];
   readonly outputInfo: readonly TensorInfo[];
+  /** Runs in flight; a retired session is released only when none is. */
+  private running = 0;
+  private retiredGraceMs: number | undefined;
+  private releaseTimer: NodeJS.Timeout | undefined;
+  private released = false;
 
   constructor(
     private readonly file: string,
@@ -64,16 +76,50 @@ class OrtModelSession implements ModelSession {
     return this.session.outputNames;
   }
 
+  /** Whether its native memory has been released (it was retired and left idle). */
+  get isReleased(): boolean {
+    return this.released;
+  }
+
+  /**
+   * Its file was replaced: release the native session `graceMs` after the last run in flight ends (a run starting
+   * meanwhile postpones it). A run asked of it after that is refused with a message saying to run it again.
+   */
+  retire(graceMs: number): void {
+    this.retiredGraceMs = graceMs;
+    this.scheduleRelease();
+  }
+
+  private scheduleRelease(): void {
+    clearTimeout(this.releaseTimer);
+    this.releaseTimer = undefined;
+    if (this.retiredGraceMs === undefined || this.running > 0 || this.released) return;
+    this.releaseTimer = setTimeout(() => {
+      if (this.running > 0 || this.released) return;
+      this.released = true;
+      this.session.release().catch(() => undefined); // nothing to do if it cannot: the finaliser still frees it
+    }, this.retiredGraceMs);
+    this.releaseTimer.unref();
+  }
+
   async run(feeds: Record<string, HostTensor>, outputs?: readonly string[]): Promise<Record<string, HostTensor>> {
+    if (this.released) {
+      throw modelCorrupt(`${this.file} was replaced on disk while this request used it; run it again to use the new file.`);
+    }
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const [name, tensor] of Object.entries(feeds)) {
       ortFeeds[name] = new ort.Tensor(tensor.type, tensor.data, tensor.dims);
     }
     let results: ort.InferenceSession.ReturnType;
+    this.running++;
+    clearTimeout(this.releaseTimer);
     try {
       results = outputs ? await this.session.run(ortFeeds, [...outputs]) : await this.session.run(ortFeeds);
     } catch (error) {
       throw modelCorrupt(`ONNX Runtime could not run ${this.file}: ${toLensError(error).message}`, error);
+    } finally {
+      this.running--;
+      this.scheduleRelease();
     }
     const host: Record<string, HostTensor> = {};
     for (const [name, tensor] of Object.entries(results)) host[name] = toHostTensor(name, tensor);
