@@ -94,8 +94,8 @@ export class OrtModelSession implements ModelSession {
     clearTimeout(this.releaseTimer);
     this.releaseTimer = undefined;
     if (this.retiredGraceMs === undefined || this.running > 0 || this.released) return;
+    // a run starting meanwhile clears this timer, and its end schedules a new one: no check needed inside
     this.releaseTimer = setTimeout(() => {
-      if (this.running > 0 || this.released) return;
       this.released = true;
       this.session.release().catch(() => undefined); // nothing to do if it cannot: the finaliser still frees it
     }, this.retiredGraceMs);
