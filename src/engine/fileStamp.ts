@@ -35,15 +35,37 @@ export class StampedCache<V> {
     private readonly replaced?: (old: V) => void,
   ) {}
 
-  async get(key: string, file: string, load: (key: string) => Promise<V>): Promise<V> {
+  /**
+   * The entry for `key`, loaded again when `file` changed. `stillValid`, when given, is asked about a loaded entry
+   * whenever the stamp is looked at again (so no more often than the stamp): an entry that names another file, say,
+   * checks that file is still there.
+   */
+  async get(
+    key: string,
+    file: string,
+    load: (key: string) => Promise<V>,
+    stillValid?: (value: V) => Promise<boolean>,
+  ): Promise<V> {
     const known = this.stamps.get(key);
     const now = performance.now();
     if (!known || now - known.at >= this.maxAgeMs || !this.entries.has(key)) {
       const stamp = await fileStamp(file);
-      if (this.stamps.get(key)?.stamp !== stamp) this.forget(key); // another call may have looked meanwhile
+      if (this.stamps.get(key)?.stamp !== stamp) {
+        this.forget(key); // another call may have looked meanwhile
+      } else if (stillValid && (await this.invalid(key, stillValid))) {
+        this.forget(key);
+      }
       this.stamps.set(key, { stamp, at: now });
     }
     return this.entries.get(key, load);
+  }
+
+  /** Whether the key's loaded entry fails `stillValid` and is still the one asked about (not replaced meanwhile). */
+  private async invalid(key: string, stillValid: (value: V) => Promise<boolean>): Promise<boolean> {
+    const entry = this.entries.peek(key);
+    if (!entry) return false;
+    const valid = await entry.then(stillValid, () => true); // a failed load is evicted by the PromiseCache itself
+    return !valid && this.entries.peek(key) === entry;
   }
 
   private forget(key: string): void {

@@ -114,6 +114,37 @@ test('StampedCache loads again only when its file changes, looking at it no more
   }
 });
 
+test('StampedCache asks stillValid about a loaded entry only when it looks at the stamp again, and loads again when it fails', async () => {
+  const dir = tempDir('lm-lens-stamped-valid-');
+  try {
+    const file = path.join(dir.dir, 'f');
+    writeFileSync(file, 'one');
+    let loads = 0;
+    const load = async (): Promise<string> => `${++loads}`;
+    let asked = 0;
+    let valid = true;
+    const stillValid = async (): Promise<boolean> => (asked++, valid);
+
+    const patient = new StampedCache<string>(60_000);
+    assert.equal(await patient.get('k', file, load, stillValid), '1');
+    assert.equal(asked, 0, 'nothing loaded yet when the stamp was first looked at');
+    valid = false;
+    assert.equal(await patient.get('k', file, load, stillValid), '1', 'within its max age: not asked');
+    assert.equal(asked, 0);
+
+    const eager = new StampedCache<string>(0);
+    valid = true;
+    assert.equal(await eager.get('k', file, load, stillValid), '2');
+    assert.equal(await eager.get('k', file, load, stillValid), '2');
+    assert.equal(asked, 1);
+    valid = false; // say, the file the entry names was deleted
+    assert.equal(await eager.get('k', file, load, stillValid), '3');
+    assert.equal(asked, 2);
+  } finally {
+    dir.remove();
+  }
+});
+
 test('a session whose file was replaced releases its native memory once no run of it is in flight, and says why after', async () => {
   const dir = tempDir('lm-lens-retired-');
   try {

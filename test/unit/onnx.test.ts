@@ -536,6 +536,8 @@ describe('exposeOutputsCached', () => {
       assert.equal(existsSync(mappingFile), true, 'resolved again, its entry rewritten');
 
       await rm(touched.path); // the cache folder cleared under a running process: the copy is written again
+      assert.equal(await exposeOutputsCached(modelPath, cacheDir), touched, 'within the max age: from memory, no stat');
+      await delay(STAMP_MAX_AGE_MS + 50);
       const rewritten = await exposeOutputsCached(modelPath, cacheDir);
       assert.equal(rewritten.path, first.path);
       assert.equal(existsSync(rewritten.path), true);

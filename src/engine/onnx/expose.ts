@@ -468,7 +468,7 @@ async function exists(file: string): Promise<boolean> {
  * written last, so a half-written cache entry is never used. A model with external data gets its
  * rewritten copy next to the source (external data paths are relative to the model file).
  * Concurrent calls for the same model share one promise; a failure is not cached. A source file replaced on disk is
- * noticed within STAMP_MAX_AGE_MS; a rewritten copy deleted since (a cleared cache folder) is written again.
+ * noticed within STAMP_MAX_AGE_MS, and so is a rewritten copy deleted since (a cleared cache folder): it is written again.
  */
 export async function exposeOutputsCached(
   modelPath: string,
@@ -478,10 +478,7 @@ export async function exposeOutputsCached(
 ): Promise<CachedExpose> {
   const source = path.resolve(modelPath);
   const memoKey = `${source}\0${path.resolve(cacheDir)}\0${exposeCacheKey('', options)}`;
-  const known = await answered.get(memoKey, source, resolveExpose);
-  if (known.path === source || (await exists(known.path))) return known;
-  answered.delete(memoKey);
-  return answered.get(memoKey, source, resolveExpose);
+  return answered.get(memoKey, source, resolveExpose, async (known) => known.path === source || exists(known.path));
 
   async function resolveExpose(): Promise<CachedExpose> {
     let bytes: Buffer | undefined;
