@@ -112,6 +112,7 @@ async function hoverWord(page, lineHas, word, expect, timeoutMs) {
     await page.mouse.move(p.x, p.y, { steps: 3 });
     try {
       await hover.waitFor({ timeout: Math.min(5000, Math.max(500, end - Date.now())) });
+      await animationsDone(hover);
       return { text: (await hover.innerText()).trim(), ms: Date.now() - started, tries: i + 1 };
     } catch {
       const failure = lensLogText().slice(logged).split('\n').find((l) => l.includes(`hover "${word}":`));
@@ -120,6 +121,18 @@ async function hoverWord(page, lineHas, word, expect, timeoutMs) {
     }
   }
   throw new Error(`no hover with ${JSON.stringify(expect)} over "${word}" in ${timeoutMs} ms`);
+}
+
+/**
+ * Waits (at most 1 s) for the widget's finite CSS animations to end: the hover fades in, and a screenshot taken
+ * during the fade shows the text under it through the widget.
+ */
+async function animationsDone(locator) {
+  await locator.evaluate((el) => {
+    const widget = el.closest('.monaco-hover') ?? el;
+    const finite = widget.getAnimations({ subtree: true }).filter((a) => a.effect?.getTiming().iterations !== Infinity);
+    return Promise.race([Promise.all(finite.map((a) => a.finished)), new Promise((done) => setTimeout(done, 1000))]);
+  }).catch(() => undefined); // the hover may have gone meanwhile: the caller's checks say so
 }
 
 /** The rows of the hover's layer table: "<layer>\t<norm>\t<cos>\t<dims>" in innerText. */
