@@ -463,7 +463,11 @@ function parseCommandLine(args: string[]): CommandLine {
     const spec = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
     if (!spec) throw badInput(`Unknown command "${command}". Commands: ${Object.keys(COMMANDS).join(', ')}.`);
     const positionals = spec.positional ? 1 : 0;
-    if (extra.length > positionals) throw badInput(`Unexpected argument "${extra[positionals]}" (quote text with spaces).`);
+    if (extra.length > positionals) {
+      // `lm-lens fill "The [MASK] barked."` is the likeliest slip: say where the text goes
+      const hint = Object.hasOwn(spec.options, 'text') ? `${command} takes its text as --text "…"` : `usage: ${command} ${spec.usage}`.trim();
+      throw badInput(`Unexpected argument "${extra[positionals]}": ${hint}.`);
+    }
     const { values } = parseArgs({ args, options: { ...GLOBAL_OPTIONS, ...spec.options }, allowPositionals: true, strict: true });
     if (spec.positional && extra[0] !== undefined) values[spec.positional] = extra[0];
     return { command, values };

@@ -106,7 +106,9 @@ describe('lm-lens CLI', () => {
     assertError(cli(['embed', '--text', 'a bank', '--word', 'bank', '--occurrence', 'two']), 2, 'BAD_INPUT', /whole number/);
     assertError(cli(['embed', '--text', 'a bank', '--word', 'bank', '--occurrence', '0']), 2, 'BAD_INPUT', /whole number/);
     assertError(cli(['embed', '--text', 'a bank', '--word']), 2, 'BAD_INPUT', /argument missing/);
-    assertError(cli(['embed', 'extra', '--text', 'a', '--word', 'a']), 2, 'BAD_INPUT', /Unexpected argument "extra"/);
+    assertError(cli(['embed', 'extra', '--text', 'a', '--word', 'a']), 2, 'BAD_INPUT', /Unexpected argument "extra": embed takes its text as --text/);
+    assertError(cli(['fill', 'The [MASK] barked.']), 2, 'BAD_INPUT', /Unexpected argument "The \[MASK\] barked\.": fill takes its text as --text "…"/);
+    assertError(cli(['models', 'extra']), 2, 'BAD_INPUT', /Unexpected argument "extra": usage: models\.$/);
   });
 
   test('model errors exit 2: MODEL_NOT_FOUND lists the ids, MODEL_CORRUPT says why', () => {
