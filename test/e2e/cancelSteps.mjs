@@ -10,7 +10,7 @@ import { quickOpen } from './quickOpen.mjs';
 import { setWorkspaceSettings } from './workspaceSettings.mjs';
 
 /**
- * MatMuls of 512x512 in the slow model: 30 s of CPU (29.7 s for lm-lens fill beside two trainings), so Esc lands
+ * MatMuls of 512x512 in the slow model: 14 s of CPU on an idle machine (lm-lens fill, 2026-12-04), so Esc lands
  * inside the run on a fast machine too, and the next hover, served by a fresh worker, comes back before the run ends
  * on a busy one (4,000 steps, ~11 s, once did not: two trainings, a calibration and a CI run on 2 cores, the hover
  * 6.1 s, the old run over before it).
