@@ -28,11 +28,13 @@ const { values } = parseArgs({
 const folder = path.join(path.resolve(values['models-dir']), values.model);
 const modelFile = path.join(folder, 'onnx', 'model.onnx');
 if (!existsSync(modelFile)) throw new Error(`no ${modelFile} (give --models-dir / --model)`);
-const BATCH_ROWS = 64; // src/engine/eval/likelihood.ts
 
-const { exposeOutputs, HEAD_POSITIONS_INPUT } = await requireTs(root, path.join(root, 'out', 'bench', 'pll-lib.cjs'), {
+// the engine's own rewrite, batch size and log-sum-exp, so the bench scores as `eval pairs` does
+const { exposeOutputs, HEAD_POSITIONS_INPUT, BATCH_ROWS, logSumExp } = await requireTs(root, path.join(root, 'out', 'bench', 'pll-lib.cjs'), {
   './src/engine/onnx/expose': ['exposeOutputs'],
   './src/engine/onnx/headGather': ['HEAD_POSITIONS_INPUT'],
+  './src/engine/eval/likelihood': ['BATCH_ROWS'],
+  './src/engine/sampling': ['logSumExp'],
 });
 
 const tokenizer = new Tokenizer(
@@ -56,14 +58,6 @@ const logitsName = whole.outputNames.includes('logits') ? 'logits' : whole.outpu
 const rewrite = exposeOutputs(readFileSync(modelFile), { headGather: logitsName });
 if (!rewrite.headGather) throw new Error(`${values.model}: its head cannot be gathered: ${rewrite.explanations.headGather}`);
 const gathered = await ort.InferenceSession.create(rewrite.bytes, options);
-
-function logSoftmaxAt(data, offset, vocab, id) {
-  let max = -Infinity;
-  for (let i = 0; i < vocab; i++) max = Math.max(max, data[offset + i]);
-  let sum = 0;
-  for (let i = 0; i < vocab; i++) sum += Math.exp(data[offset + i] - max);
-  return data[offset + id] - max - Math.log(sum);
-}
 
 function feedsFor(rows, length) {
   const batch = rows.length;
@@ -89,7 +83,8 @@ async function score(session, isGathered, sentence) {
     const vocab = logits.dims[2];
     chunk.forEach((p, b) => {
       const offset = isGathered ? b * vocab : (b * ids.length + p) * vocab;
-      out.push(logSoftmaxAt(logits.data, offset, vocab, ids[p]));
+      const row = logits.data.subarray(offset, offset + vocab);
+      out.push(row[ids[p]] - logSumExp(row));
     });
   }
   return out;
