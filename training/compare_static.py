@@ -9,12 +9,13 @@ import sys
 
 import numpy as np
 
+from static import read_vectors
+
 REPO = __file__.rsplit("/training/", 1)[0]
 
 
 def load(folder):
-    words = open(f"{folder}/vocab.txt", encoding="utf-8").read().split("\n")[:-1]
-    vectors = np.fromfile(f"{folder}/vectors.bin", dtype="<f2").reshape(len(words), -1).astype(np.float32)
+    words, vectors = read_vectors(folder)
     return dict(zip(words, range(len(words)))), vectors
 
 

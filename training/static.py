@@ -83,6 +83,14 @@ def write_vectors(out_dir, model_type, words, vecs, extra):
     return neighbours(words, unit.astype(np.float32))
 
 
+def read_vectors(folder):
+    """What write_vectors wrote: the words (vocab.txt order) and their float32 rows."""
+    with open(os.path.join(folder, "vocab.txt"), encoding="utf-8") as f:
+        words = f.read().split("\n")[:-1]
+    vectors = np.fromfile(os.path.join(folder, "vectors.bin"), dtype="<f2").reshape(len(words), -1).astype(np.float32)
+    return words, vectors
+
+
 def neighbours(words, unit, probes=PROBES, k=8):
     idx = {w: i for i, w in enumerate(words)}
     out = {}
