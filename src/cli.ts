@@ -308,9 +308,10 @@ const COMMANDS: Record<string, Command> = {
       'a word\'s pieces with each, Kauf & Ivanova 2023), or NNLM), cloze (lines "answer|answer<TAB>sentence ' +
       'with one [MASK]": top-1 / top-5 of a masked LM), perplexity (a causal LM over a text file), tags ("word<TAB>tag" ' +
       'lines, a blank line between sentences: a tagger\'s accuracy, by tag, and its confusions), completion (running ' +
-      'text: ghost text at every Nth word against what the line goes on with, cut at several confidence thresholds). ' +
-      'Progress on stderr.',
-    usage: 'pairs|cloze|perplexity|tags|completion --file FILE [--model ID] [pairs: --pll original|within-word-l2r] [completion: --every N --max-tokens N --repetition-penalty X --cursor word-end|after-space|mid-word --healing token|space|none]',
+      'text: ghost text at every Nth word against what the line goes on with, cut at several confidence thresholds), ' +
+      'senses ("word<TAB>WordNet sense key<TAB>sentence" lines: how often the hover\'s sense is the gold one, by part ' +
+      'of speech, and the misses; --model picks the contextual model as `sense` does). Progress on stderr.',
+    usage: 'pairs|cloze|perplexity|tags|completion|senses --file FILE [--model ID] [pairs: --pll original|within-word-l2r] [completion: --every N --max-tokens N --repetition-penalty X --cursor word-end|after-space|mid-word --healing token|space|none] [senses: --no-pos-filter]',
     positional: 'task',
     options: {
       file: { type: 'string' },
@@ -321,6 +322,7 @@ const COMMANDS: Record<string, Command> = {
       cursor: { type: 'string' },
       healing: { type: 'string' },
       pll: { type: 'string' },
+      'no-pos-filter': { type: 'boolean' },
     },
     async run(values, { engine, signal }) {
       const task = values['task'];
@@ -335,6 +337,7 @@ const COMMANDS: Record<string, Command> = {
       if (task === 'cloze') return engine.evalCloze(request, signal, onProgress);
       if (task === 'perplexity') return engine.evalPerplexity(request, signal, onProgress);
       if (task === 'tags') return engine.evalTags(request, signal, onProgress);
+      if (task === 'senses') return engine.evalSenses({ ...request, ...(values['no-pos-filter'] === true ? { posFilter: false } : {}) }, signal, onProgress);
       if (task === 'completion') {
         const every = ifGiven(values, 'every', positiveInteger);
         const maxTokens = ifGiven(values, 'max-tokens', positiveInteger);
@@ -344,7 +347,7 @@ const COMMANDS: Record<string, Command> = {
         return engine.evalCompletion({ ...request, ...definedOnly({ every, maxTokens, repetitionPenalty, cursor, healing }) }, signal, onProgress);
       }
       const got = typeof task === 'string' ? ` (got "${task}")` : '';
-      throw badInput(`Say what to evaluate: lm-lens eval pairs|cloze|perplexity|tags|completion --file FILE${got}.`);
+      throw badInput(`Say what to evaluate: lm-lens eval pairs|cloze|perplexity|tags|completion|senses --file FILE${got}.`);
     },
   },
   attention: {

@@ -368,5 +368,5 @@ export interface TagResult {
 /** `sense`: which WordNet sense a word has in its context (types in senses/types.ts). */
 export * from './senses/types';
 
-/** `eval`: scoreboards over files of minimal pairs, cloze lines or running text (types in eval/types.ts). */
+/** `eval`: scoreboards over files of minimal pairs, cloze lines, running text, tagged words or sense lines (types in eval/types.ts). */
 export * from './eval/types';

@@ -28,13 +28,15 @@ import type {
   ScoreProgress,
   ScoreRequest,
   ScoreResult,
+  SensesEvalRequest,
+  SensesEvalResult,
   TagRequest,
   TagResult,
   TagsEvalResult,
 } from './api';
 import { checkAttentionRequest } from './attention';
 import { ATTENTION_KINDS } from './attentionTensor';
-import { evalCloze, evalCompletion, evalPairs, evalPerplexity, evalTags, type EvalOperations } from './eval/evaluate';
+import { evalCloze, evalCompletion, evalPairs, evalPerplexity, evalSenses, evalTags, type EvalOperations } from './eval/evaluate';
 import { checkLogLikelihoodRequest, LIKELIHOOD_KINDS } from './eval/likelihood';
 import { checkFillRequest, FILL_KINDS } from './fill';
 import { checkGenerateRequest, GENERATE_KINDS } from './generate';
@@ -180,6 +182,11 @@ export class Engine {
     return lensErrors(() => evalTags(this.evalOperations(), request, signal, onProgress));
   }
 
+  /** Sense lines (`word<TAB>WordNet sense key<TAB>sentence`): how often `sense` picks the gold sense, and the misses. */
+  evalSenses(request: SensesEvalRequest, signal?: AbortSignal, onProgress?: (progress: EvalProgress) => void): Promise<SensesEvalResult> {
+    return lensErrors(() => evalSenses(this.evalOperations(), request, signal, onProgress));
+  }
+
   /**
    * Every layer's and head's attention weights over a text (BERT- or GPT-2-style model), for a window of tokens
    * around `focus`; causal models also give each token's surprisal and the likely next tokens.
@@ -226,6 +233,7 @@ export class Engine {
         return { id: model.id, labels: model.tagger?.labels ?? [] };
       },
       tag: (request, signal) => this.tag(request, signal),
+      sense: (request, signal) => this.sense(request, signal),
     };
   }
 }

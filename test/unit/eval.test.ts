@@ -21,9 +21,11 @@ import {
   pairsScored,
   parseCloze,
   parsePairs,
+  parseSenseItems,
   parseTagged,
   tallyCloze,
   tallyPairs,
+  tallySenses,
   tallyTags,
   MAX_TAG_CONFUSIONS,
   type PairItem,
@@ -116,6 +118,61 @@ describe('parseTagged', () => {
 
   test('an empty file (or only comments): BAD_INPUT naming it', () => {
     assert.throws(() => parseTagged('# nothing\n\n', '/x/e.tsv'), badInput(/\/x\/e\.tsv has no tagged words/));
+  });
+});
+
+describe('parseSenseItems', () => {
+  test('word<TAB>sense key<TAB>sentence; blank lines and # comments skipped, fields trimmed, CRLF and BOM', () => {
+    const text = '\uFEFF# gold senses\r\nbank\tbank%1:17:01::\tWe sat on the bank.\r\n\r\n Fair \tfair%5:00:00:clear:03\tFair weather today.\n';
+    assert.deepEqual(parseSenseItems(text, 's.tsv'), [
+      { word: 'bank', key: 'bank%1:17:01::', sentence: 'We sat on the bank.', line: 2 },
+      { word: 'Fair', key: 'fair%5:00:00:clear:03', sentence: 'Fair weather today.', line: 4 },
+    ]);
+  });
+
+  test('a wrong number of tabs, an empty word or sentence, a malformed sense key: BAD_INPUT with file and line', () => {
+    const cases: [string, RegExp][] = [
+      ['bank\tWe sat on the bank.', /s\.tsv:1: expected "word<TAB>sense key<TAB>sentence" \(1 tabs\)/],
+      ['bank\tbank%1:17:01::\tWe sat.\textra', /s\.tsv:1: expected .* \(3 tabs\)/],
+      ['\tbank%1:17:01::\tWe sat on the bank.', /s\.tsv:1: the word is empty/],
+      ['# c\nbank\tbank%1:17:01::\t ', /s\.tsv:2: the sentence is empty/],
+      ['bank\tbank%1:17\tWe sat on the bank.', /s\.tsv:1: "bank%1:17" is not a WordNet sense key/],
+      ['bank\tbank%6:17:01::\tWe sat on the bank.', /"bank%6:17:01::" is not a WordNet sense key/],
+      ['bank\tBank%1:17:01::\tWe sat on the bank.', /"Bank%1:17:01::" is not a WordNet sense key/],
+    ];
+    for (const [text, message] of cases) assert.throws(() => parseSenseItems(text, 's.tsv'), badInput(message), text);
+  });
+
+  test('an empty file (or only comments): BAD_INPUT naming it', () => {
+    assert.throws(() => parseSenseItems('# nothing\n\n', 'e.tsv'), badInput(/e\.tsv has no sense lines/));
+  });
+});
+
+describe('tallySenses', () => {
+  test("accuracy overall and by the gold key's part of speech (satellites are adjectives); misses with the gold rank", () => {
+    const items = [
+      { word: 'bank', key: 'bank%1:17:01::', sentence: 'S1', line: 1 },
+      { word: 'bank', key: 'bank%1:14:00::', sentence: 'S2', line: 2 },
+      { word: 'run', key: 'run%2:38:00::', sentence: 'S3', line: 4 },
+      { word: 'fair', key: 'fair%5:00:00:clear:03', sentence: 'S4', line: 5 },
+      { word: 'kind', key: 'kind%3:00:00::', sentence: 'S5', line: 6 },
+    ];
+    const pick = (senseKey: string, candidates: string[]) => ({ senseKey, gloss: `gloss of ${senseKey}`, candidates });
+    const result = tallySenses(items, [
+      pick('bank%1:17:01::', ['bank%1:17:01::', 'bank%1:14:00::']),
+      pick('bank%1:17:01::', ['bank%1:17:01::', 'bank%1:06:00::', 'bank%1:14:00::']),
+      pick('run%2:38:00::', ['run%2:38:00::']),
+      pick('fair%5:00:00:clear:03', ['fair%5:00:00:clear:03', 'fair%3:00:03::']),
+      pick('kind%1:09:00::', ['kind%1:09:00::']), // the tagged part of speech left the adjective out
+    ]);
+    assert.equal(result.items, 5);
+    assert.equal(result.accuracy, 3 / 5);
+    assert.deepEqual(result.byPos, { a: { items: 2, accuracy: 1 / 2 }, n: { items: 2, accuracy: 1 / 2 }, v: { items: 1, accuracy: 1 } });
+    assert.equal(result.goldNotCandidate, 1);
+    assert.deepEqual(result.misses, [
+      { line: 2, word: 'bank', sentence: 'S2', gold: 'bank%1:14:00::', predicted: 'bank%1:17:01::', predictedGloss: 'gloss of bank%1:17:01::', goldRank: 3 },
+      { line: 6, word: 'kind', sentence: 'S5', gold: 'kind%3:00:00::', predicted: 'kind%1:09:00::', predictedGloss: 'gloss of kind%1:09:00::', goldRank: null },
+    ]);
   });
 });
 
@@ -463,6 +520,55 @@ describe('eval on the shipped models', { skip: haveModels ? false : 'gpt2-mini, 
     );
   });
 
+  test("senses: gold keys taken from sense's own picks give 1, its runner-ups 0 with rank 2; a one-sense word is always right", async () => {
+    const items: [string, string][] = [
+      ['bank', 'She paid the money into her bank account.'],
+      ['bank', 'We sat on the bank of the river.'],
+      ['run', 'I run along the river every morning.'],
+      ['giraffe', 'A giraffe ate leaves from the tall tree.'], // one WordNet sense
+    ];
+    for (const posFilter of [true, false]) {
+      const picks = [];
+      for (const [word, text] of items) picks.push(await engine.sense({ text, word, posFilter }));
+      const request = (name: string, keys: string[]) => ({
+        file: write(name, keys.map((key, i) => `${items[i]![0]}\t${key}\t${items[i]![1]}`).join('\n')),
+        ...(posFilter ? {} : { posFilter: false }),
+      });
+      const own = await engine.evalSenses(request(`own-${posFilter}.tsv`, picks.map((p) => p.senseKey)));
+      assert.equal(own.accuracy, 1);
+      assert.deepEqual(own.misses, []);
+      assert.deepEqual(own.models, picks[0]!.models);
+      assert.equal(own.tagger, picks[0]!.tag?.model);
+      assert.equal(picks[3]!.candidates.length, 1);
+      const second = picks.map((p) => p.candidates[1]?.senseKey ?? p.senseKey);
+      const runnerUp = await engine.evalSenses(request(`second-${posFilter}.tsv`, second));
+      assert.equal(runnerUp.accuracy, 1 / 4, 'only the one-sense word is right');
+      assert.equal(runnerUp.goldNotCandidate, 0);
+      assert.deepEqual(runnerUp.misses.map((m) => [m.line, m.predicted, m.goldRank]), picks.slice(0, 3).map((p, i) => [i + 1, p.senseKey, 2]));
+    }
+    const elsewhere = await engine.evalSenses({ file: write('elsewhere.tsv', 'river\tbank%1:17:01::\tWe sat by the river.') });
+    assert.equal(elsewhere.accuracy, 0);
+    assert.equal(elsewhere.goldNotCandidate, 1);
+    assert.equal(elsewhere.misses[0]!.goldRank, null);
+  });
+
+  test('senses: a word not in its sentence is BAD_INPUT naming the line; a cancel stops between items', async () => {
+    await assert.rejects(
+      engine.evalSenses({ file: write('missing-word.tsv', 'bank\tbank%1:17:01::\tWe sat on the bank.\nbank\tbank%1:17:01::\tWe sat by the river.') }),
+      badInput(/missing-word\.tsv:2: "bank" does not occur in the text/),
+    );
+    await assert.rejects(engine.evalSenses({ file: write('pf.tsv', 'bank\tbank%1:17:01::\tA bank.'), posFilter: 'no' as unknown as boolean }), badInput(/posFilter must be true or false/));
+    const file = write('many.tsv', Array.from({ length: 50 }, (_, i) => `bank\tbank%1:17:01::\tOn day ${i} we sat on the bank of the river.`).join('\n'));
+    const controller = new AbortController();
+    let progressed: number | undefined;
+    const run = engine.evalSenses({ file }, controller.signal, (progress) => {
+      progressed ??= progress.done;
+      controller.abort();
+    });
+    await assert.rejects(run, (e: unknown) => e instanceof LensError && e.code === 'CANCELLED');
+    assert.ok(progressed !== undefined && progressed < 50, `cancelled mid-run (after ${progressed} items)`);
+  });
+
   test("perplexity: score's perplexity over the whole file", async () => {
     const text = natural.join(' ') + '\n' + natural.join('\n');
     const file = write('text.txt', text);
@@ -540,5 +646,23 @@ describe('lm-lens eval (the CLI)', { skip: haveModels ? false : 'the shipped mod
     const bad = cli(['eval', 'cloze', '--model', 'bert-mini', '--file', cloze]);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /c\.tsv:2: the sentence has 0 \[MASK\] markers/);
+  });
+
+  test('eval senses prints accuracy, by part of speech and the misses; --no-pos-filter reaches sense; a bad key is exit 2', () => {
+    const file = path.join(files.dir, 's.tsv');
+    writeFileSync(file, 'giraffe\tgiraffe%1:05:00::\tA giraffe ate leaves.\nriver\tbank%1:17:01::\tWe sat by the river.\n');
+    for (const extra of [[], ['--no-pos-filter']]) {
+      const run = cli(['eval', 'senses', '--file', file, ...extra]);
+      assert.equal(run.status, 0, run.stderr);
+      const result = JSON.parse(run.stdout) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(result).filter((k) => k !== 'tagger'), ['models', 'missingSenseVectors', 'items', 'accuracy', 'byPos', 'goldNotCandidate', 'misses']);
+      assert.equal(result['accuracy'], 1 / 2);
+      assert.deepEqual(result['byPos'], { n: { items: 2, accuracy: 1 / 2 } });
+      assert.equal(result['goldNotCandidate'], 1);
+    }
+    writeFileSync(file, 'bank\tbank-1\tA bank.\n');
+    const bad = cli(['eval', 'senses', '--file', file]);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /s\.tsv:1: \\"bank-1\\" is not a WordNet sense key/);
   });
 });

@@ -5,14 +5,28 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { FillRequest, FillResult, GenerateRequest, GenerateResult, ModelKind, ScoreProgress, ScoreRequest, ScoreResult, TagRequest, TagResult } from '../api';
+import type { FillRequest, FillResult, GenerateRequest, GenerateResult, ModelKind, ScoreProgress, ScoreRequest, ScoreResult, SenseRequest, SenseResult, TagRequest, TagResult } from '../api';
 import { LensError, badInput, cancelled } from '../errors';
 import { readTextFile } from '../textFile';
 import { GHOST_TEXT_DEFAULTS, healedPrompt, promptBefore } from '../confidence';
 import { FILL_KINDS } from '../fill';
 import { GENERATE_KINDS, GENERATE_LIMITS } from '../generate';
 import { SCORE_KINDS } from '../score';
-import { isSpecialTokenText, pairSentences, pairsScored, parseCloze, parsePairs, parseTagged, tallyCloze, tallyPairs, tallyTags, type PairItem } from './items';
+import {
+  isSpecialTokenText,
+  pairSentences,
+  pairsScored,
+  parseCloze,
+  parsePairs,
+  parseSenseItems,
+  parseTagged,
+  tallyCloze,
+  tallyPairs,
+  tallySenses,
+  tallyTags,
+  type PairItem,
+  type SensePick,
+} from './items';
 import { COMPLETION_THRESHOLDS, completionPoints, completionSample, tallyCompletion, type Suggestion } from './completion';
 import { checkPll, LIKELIHOOD_KINDS } from './likelihood';
 import type {
@@ -28,6 +42,8 @@ import type {
   PairsEvalRequest,
   PairsEvalResult,
   PerplexityEvalResult,
+  SensesEvalRequest,
+  SensesEvalResult,
   TagsEvalResult,
 } from './types';
 
@@ -42,6 +58,7 @@ export interface EvalOperations {
   /** The tagger `id` names (default: the best installed one) and its labels; MODEL_NOT_FOUND, or BAD_INPUT for a non-tagger. */
   resolveTagger(id: string | undefined): Promise<{ id: string; labels: readonly string[] }>;
   tag(request: TagRequest, signal?: AbortSignal): Promise<TagResult>;
+  sense(request: SenseRequest, signal?: AbortSignal): Promise<SenseResult>;
 }
 
 type OnProgress = ((progress: EvalProgress) => void) | undefined;
@@ -98,20 +115,51 @@ export async function evalCloze(ops: EvalOperations, request: EvalFileRequest, s
   const predictions: string[][] = [];
   for (const item of items) {
     if (signal?.aborted) throw cancelled();
-    let result: FillResult;
-    try {
-      result = await ops.fill({ text: item.sentence, topK: CLOZE_CANDIDATES, model: id }, signal);
-    } catch (error) {
-      if (error instanceof LensError && (error.code === 'BAD_INPUT' || error.code === 'INPUT_TOO_LONG')) {
-        throw new LensError(error.code, `${file}:${item.line}: ${error.message}`, { cause: error });
-      }
-      throw error;
-    }
+    const result: FillResult = await atLine(file, item.line, () => ops.fill({ text: item.sentence, topK: CLOZE_CANDIDATES, model: id }, signal));
     const words = (result.masks[0]?.predictions ?? []).map((p) => p.token).filter((token) => !isSpecialTokenText(token));
     predictions.push(words.slice(0, 5));
     onProgress?.({ unit: 'items', done: predictions.length, total: items.length });
   }
   return { model: id, ...tallyCloze(items, predictions) };
+}
+
+/** A BAD_INPUT or INPUT_TOO_LONG error of one item, re-thrown with the file and line it came from. */
+function atLine<T>(file: string, line: number, run: () => Promise<T>): Promise<T> {
+  return run().catch((error: unknown) => {
+    if (error instanceof LensError && (error.code === 'BAD_INPUT' || error.code === 'INPUT_TOO_LONG')) {
+      throw new LensError(error.code, `${file}:${line}: ${error.message}`, { cause: error });
+    }
+    throw error;
+  });
+}
+
+/**
+ * Sense lines (`word<TAB>sense key<TAB>sentence`): the hover's `sense` on each sentence (one request an item, so a
+ * cancel stops between items), accuracy overall and by part of speech, and the misses.
+ */
+export async function evalSenses(ops: EvalOperations, request: SensesEvalRequest, signal?: AbortSignal, onProgress?: OnProgress): Promise<SensesEvalResult> {
+  const { file, model } = checkEvalRequest(request);
+  if (request.posFilter !== undefined && typeof request.posFilter !== 'boolean') throw badInput('posFilter must be true or false.');
+  const items = parseSenseItems(await readTextFile(file), file);
+  const picks: SensePick[] = [];
+  let first: SenseResult | undefined;
+  const missing = new Set<string>();
+  for (const item of items) {
+    if (signal?.aborted) throw cancelled();
+    const result = await atLine(file, item.line, () =>
+      ops.sense({ text: item.sentence, word: item.word, ...(model !== undefined ? { model } : {}), ...(request.posFilter !== undefined ? { posFilter: request.posFilter } : {}) }, signal),
+    );
+    first ??= result;
+    result.missingSenseVectors.forEach((id) => missing.add(id));
+    picks.push({ senseKey: result.senseKey, gloss: result.gloss, candidates: result.candidates.map((c) => c.senseKey) });
+    onProgress?.({ unit: 'items', done: picks.length, total: items.length });
+  }
+  return {
+    models: first!.models,
+    missingSenseVectors: [...missing].sort(),
+    ...(first!.tag ? { tagger: first!.tag.model } : {}),
+    ...tallySenses(items, picks),
+  };
 }
 
 /** Running text: a causal LM's perplexity over the whole file (the `score` operation). */

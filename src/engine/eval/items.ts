@@ -5,11 +5,13 @@
  *   pairs   BLiMP's JSON lines: {"sentence_good", "sentence_bad", "linguistics_term"?, "UID"?, "field"?, ...}
  *   cloze   answer|answer<TAB>a sentence with exactly one [MASK]   (blank lines and # comments skipped)
  *   tags    word<TAB>tag a line, a blank line between sentences     (# comment lines skipped, as in CoNLL-U)
+ *   senses  word<TAB>WordNet sense key<TAB>sentence                (blank lines and # comments skipped)
  */
 import path from 'node:path';
 import { badInput } from '../errors';
 import { findMaskMarkers } from '../maskMarkers';
-import type { ClozeMiss, PairTally, PairsEvalResult, TagConfusion, TagsEvalResult, TagTally } from './types';
+import { posOfSenseKey } from '../wordnet/types';
+import type { ClozeMiss, PairTally, PairsEvalResult, SenseMiss, SensesEvalResult, TagConfusion, TagsEvalResult, TagTally } from './types';
 
 export interface PairItem {
   good: string;
@@ -32,6 +34,14 @@ export interface ClozeItem {
 export interface TaggedSentence {
   words: string[];
   tags: string[];
+  line: number;
+}
+
+/** One line of a sense file: the word as the sentence has it, the gold WordNet sense key, the sentence. */
+export interface SenseItem {
+  word: string;
+  key: string;
+  sentence: string;
   line: number;
 }
 
@@ -299,4 +309,75 @@ export function tallyCloze(
   });
   const n = items.length;
   return { items: n, top1: n === 0 ? 0 : top1 / n, top5: n === 0 ? 0 : top5 / n, misses };
+}
+
+/**
+ * A WordNet sense key, `lemma%ss_type:lex_filenum:lex_id:head_word:head_id` ("bank%1:17:01::",
+ * "fair%5:00:00:clear:03"): the lemma in lower case, ss_type 1-5.
+ */
+const SENSE_KEY = /^[^%\sA-Z]+%[1-5]:\d\d:\d\d:[^:\s]*:[^:\s]*$/;
+
+/** The lines of a sense file (`word<TAB>sense key<TAB>sentence`; `file` names it in errors). */
+export function parseSenseItems(text: string, file: string): SenseItem[] {
+  const items: SenseItem[] = [];
+  linesOf(text).forEach((raw, i) => {
+    const line = i + 1;
+    if (raw.trim() === '' || raw.trimStart().startsWith('#')) return;
+    const fields = raw.split('\t').map((field) => field.trim());
+    if (fields.length !== 3) {
+      throw badInput(`${file}:${line}: expected "word<TAB>sense key<TAB>sentence" (${fields.length - 1} tabs).`);
+    }
+    const [word, key, sentence] = fields as [string, string, string];
+    if (word === '' || sentence === '') throw badInput(`${file}:${line}: the ${word === '' ? 'word' : 'sentence'} is empty.`);
+    if (!SENSE_KEY.test(key)) {
+      throw badInput(`${file}:${line}: "${key}" is not a WordNet sense key (like bank%1:17:01:: or fair%5:00:00:clear:03).`);
+    }
+    items.push({ word, key, sentence, line });
+  });
+  if (items.length === 0) throw badInput(`${file} has no sense lines (expected "word<TAB>sense key<TAB>sentence").`);
+  return items;
+}
+
+/** What the sense scorer answered for one item: its pick and every candidate's key, best first. */
+export interface SensePick {
+  senseKey: string;
+  gloss: string;
+  candidates: readonly string[];
+}
+
+/**
+ * Accuracy over sense items, by the gold key's part of speech (n, v, a, r; satellites count as a), how many gold
+ * keys were not among the candidates at all (the lemma morphy found, or the tagged part of speech, left them out),
+ * and every miss with the gold key's rank among the candidates.
+ */
+export function tallySenses(
+  items: readonly SenseItem[],
+  picks: readonly SensePick[],
+): Pick<SensesEvalResult, 'items' | 'accuracy' | 'byPos' | 'goldNotCandidate' | 'misses'> {
+  let right = 0;
+  let goldNotCandidate = 0;
+  const byPos: Record<string, { items: number; right: number }> = {};
+  const misses: SenseMiss[] = [];
+  items.forEach((item, i) => {
+    const pick = picks[i]!;
+    const pos = posOfSenseKey(item.key) ?? '?';
+    const tally = (byPos[pos] ??= { items: 0, right: 0 });
+    tally.items++;
+    if (pick.senseKey === item.key) {
+      right++;
+      tally.right++;
+      return;
+    }
+    const rank = pick.candidates.indexOf(item.key);
+    if (rank === -1) goldNotCandidate++;
+    misses.push({ line: item.line, word: item.word, sentence: item.sentence, gold: item.key, predicted: pick.senseKey, predictedGloss: pick.gloss, goldRank: rank === -1 ? null : rank + 1 });
+  });
+  const share = (k: number, n: number): number => (n === 0 ? 0 : k / n);
+  return {
+    items: items.length,
+    accuracy: share(right, items.length),
+    byPos: Object.fromEntries(Object.entries(byPos).sort(([a], [b]) => byText(a, b)).map(([pos, t]) => [pos, { items: t.items, accuracy: share(t.right, t.items) }])),
+    goldNotCandidate,
+    misses,
+  };
 }

@@ -210,3 +210,40 @@ export interface CompletionEvalResult {
   /** The first points, to read. */
   samples: CompletionSample[];
 }
+
+/** `evalSenses`: a sense file, and what `sense` takes besides the sentence. */
+export interface SensesEvalRequest extends EvalFileRequest {
+  /** Score every part of speech's senses instead of the tagged one's (default: filter, as the hover does). */
+  posFilter?: boolean;
+}
+
+/** A sense item the scorer got wrong. */
+export interface SenseMiss {
+  /** 1-based line in the file. */
+  line: number;
+  word: string;
+  sentence: string;
+  gold: string;
+  predicted: string;
+  predictedGloss: string;
+  /** 1-based rank of the gold key among the candidates; null when it was not a candidate. */
+  goldRank: number | null;
+}
+
+/** Sense lines (`word<TAB>sense key<TAB>sentence`): how often `sense` picks the gold WordNet sense. */
+export interface SensesEvalResult {
+  /** The models whose signals the scorer used (as `sense` reports them). */
+  models: { elmo?: string; bert?: string; glove?: string };
+  /** Contextual models without sense vectors, so left out of the scoring (build them with `senses build`). */
+  missingSenseVectors: string[];
+  /** The part-of-speech tagger that filtered the candidates, if any. */
+  tagger?: string;
+  items: number;
+  accuracy: number;
+  /** By the gold key's WordNet part of speech: n, v, a (satellites included), r. */
+  byPos: Record<string, { items: number; accuracy: number }>;
+  /** Gold keys not among the candidates at all (always a miss). */
+  goldNotCandidate: number;
+  /** Every miss, in file order. */
+  misses: SenseMiss[];
+}
