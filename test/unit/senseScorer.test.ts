@@ -48,6 +48,22 @@ describe('sense scorer', () => {
     cases.forEach((c) => assert.equal(argmax(probabilities(w, c.rows)), 1));
   });
 
+  test('case weights: a weight-0 case changes nothing, a weight-2 case counts as two copies; weights tip a conflict', () => {
+    const agree = Array.from({ length: 20 }, () => ({ rows: [row({ glove_bag: 0.2, prior_rank: 1 }), row({ glove_bag: 0.6, prior_rank: 0.5 })], gold: 1 }));
+    const against = { rows: [row({ glove_bag: 0.6, prior_rank: 1 }), row({ glove_bag: 0.2, prior_rank: 0.5 })], gold: 1 };
+    const use = ['glove_bag', 'prior_rank'] as const;
+    assert.deepEqual(fit([...agree, { ...against, weight: 0 }], { use, iterations: 200 }), fit(agree, { use, iterations: 200 }));
+    const twice = fit([...agree, { ...against, weight: 2 }], { use, iterations: 200 });
+    const copies = fit([...agree, against, against], { use, iterations: 200 });
+    twice.weights.forEach((w, i) => assert.ok(Math.abs(w - copies.weights[i]!) < 1e-4, `${FEATURES[i]}: ${w} vs ${copies.weights[i]}`));
+    assert.ok(Math.abs(twice.loss - copies.loss) < 1e-9);
+    // glove marks the gold sense in 20 cases and the prior in 20 others: the heavier half wins
+    const priorCases = Array.from({ length: 20 }, () => ({ rows: [row({ glove_bag: 0.6, prior_rank: 0.5 }), row({ glove_bag: 0.2, prior_rank: 1 })], gold: 1 }));
+    const byGlove = fit([...agree.map((c) => ({ ...c, weight: 3 })), ...priorCases], { use, iterations: 300 });
+    const byPrior = fit([...agree, ...priorCases.map((c) => ({ ...c, weight: 3 }))], { use, iterations: 300 });
+    assert.ok(byGlove.weights[at('glove_bag')]! > 0 && byPrior.weights[at('glove_bag')]! < 0);
+  });
+
   test('evidence: each signal\'s contribution to the chosen sense above the candidates\' mean', () => {
     const weights = new Array<number>(n).fill(0);
     weights[at('lesk')] = 2;

@@ -42,10 +42,12 @@ export function argmax(values: readonly number[]): number {
   return best;
 }
 
-/** One training case: every candidate's features, and which candidate is right. */
+/** One training case: every candidate's features, which candidate is right, and how much it counts (default 1). */
 export interface TrainingCase {
   rows: number[][];
   gold: number;
+  /** Importance weight (>= 0), e.g. to correct for a training set whose senses are not as frequent as in text. */
+  weight?: number;
 }
 
 export interface FitOptions {
@@ -56,7 +58,7 @@ export interface FitOptions {
   l2?: number;
 }
 
-/** Fits the weights; returns them with the final mean negative log-likelihood. */
+/** Fits the weights; returns them with the final (weighted) mean negative log-likelihood. */
 export function fit(cases: readonly TrainingCase[], options: FitOptions = {}): ScorerWeights & { loss: number } {
   const n = FEATURES.length;
   const use = new Set(options.use ?? FEATURES);
@@ -72,6 +74,8 @@ export function fit(cases: readonly TrainingCase[], options: FitOptions = {}): S
   const x = new Float64Array(starts[usable.length]! * m);
   usable.forEach((c, k) => c.rows.forEach((row, r) => active.forEach((f, j) => (x[(starts[k]! + r) * m + j] = row[f] ?? 0))));
   const gold = Int32Array.from(usable, (c) => c.gold);
+  const caseWeight = Float64Array.from(usable, (c) => c.weight ?? 1);
+  const totalWeight = caseWeight.reduce((a, b) => a + b, 0);
   const w = new Float64Array(m);
   const grad = new Float64Array(m);
   const z = new Float64Array(Math.max(1, ...usable.map((c) => c.rows.length)));
@@ -92,16 +96,17 @@ export function fit(cases: readonly TrainingCase[], options: FitOptions = {}): S
       }
       let sum = 0;
       for (let r = 0; r < count; r++) sum += (z[r] = Math.exp(z[r]! - max));
-      loss -= Math.log(Math.max(z[gold[k]!]! / sum, 1e-12));
+      const weight = caseWeight[k]!;
+      loss -= weight * Math.log(Math.max(z[gold[k]!]! / sum, 1e-12));
       for (let r = 0; r < count; r++) {
-        const residual = z[r]! / sum - (r === gold[k] ? 1 : 0);
+        const residual = weight * (z[r]! / sum - (r === gold[k] ? 1 : 0));
         const at = (from + r) * m;
         for (let j = 0; j < m; j++) grad[j]! += residual * x[at + j]!;
       }
     }
-    const cnt = Math.max(1, usable.length);
+    const cnt = totalWeight > 0 ? totalWeight : 1;
     for (let j = 0; j < m; j++) w[j]! -= lr * (grad[j]! / cnt + l2 * w[j]!);
-    loss /= Math.max(1, usable.length);
+    loss /= cnt;
   }
   const weights = new Array<number>(n).fill(0);
   active.forEach((f, j) => (weights[f] = Math.round(w[j]! * 1e5) / 1e5));
