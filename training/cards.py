@@ -132,8 +132,15 @@ def write_all(meta, out, work, ids, smoke, names=("bert", "gpt2", "elmo", "nnlm"
                      + (f"; batch {tr['global_batch']} rows)" if tr.get("global_batch") else ")"))
                  + (f"; peak learning rate {tr['peak_lr']:.2g}" if tr.get("peak_lr") else ""),
                  f"- speed: {tr.get('tokens', 0) / max(tr.get('elapsed', 1), 1e-9):,.0f} tokens/s averaged over the run; "
-                 + ("bf16 autocast (matmuls in oneDNN with AVX512-BF16; fp32 master weights, LayerNorm and loss in fp32); "
-                    if tr.get('bf16') else "fp32 (OpenBLAS); ") + "jemalloc keeps freed pages (see training/README.md)",
+                 + ("bf16 autocast (matmuls in oneDNN; fp32 master weights, LayerNorm and loss in fp32); "
+                    if tr.get('bf16') else "fp32 (OpenBLAS); ")
+                 + (f"chosen by timing a 512 x 512 matmul both ways on the training machine (bf16 "
+                    f"{tr['matmul_gflops']['bf16_gflops']} GFLOPS, fp32 {tr['matmul_gflops']['fp32_gflops']}); "
+                    if tr.get("matmul_gflops") else "")
+                 + (f"the run's first {fmt(tr['precision_switch']['tokens'])} tokens were trained "
+                    f"{'under bf16 autocast' if tr['precision_switch']['bf16_before'] else 'in fp32'} before it resumed; "
+                    if tr.get("precision_switch") else "")
+                 + "jemalloc keeps freed pages (see training/README.md)",
                  *([f"- dropout: {tr['dropout']:g} in this run (`train.py --dropout`; the model's own is 0.1)"]
                    if tr.get("dropout") is not None else []),
                  *([f"- source mix: `train.py --mix` weights {', '.join(f'{k} {v:g}' for k, v in tr['mix']['weights'].items())} "

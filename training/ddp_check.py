@@ -34,7 +34,7 @@ def worker(a):
     torch.set_num_threads(1)
     r = ddp.Ranks("cpu", a.accum)
     for name in a.models.split(","):
-        task, st = T.train(name, a.work, 60.0, "cpu", smoke=True, max_steps=a.steps, accum=a.accum,
+        task, st = T.train(name, a.work, 60.0, "cpu", smoke=True, max_steps=a.steps, accum=a.accum, precision=a.precision,
                            step_schedule=True, tag=f"ddp-check-{name}-{r.world}x{a.accum}")
         torch.save({"model": task.model.state_dict(), "state": st},
                    os.path.join(a.out, f"{name}.{r.world}x{a.accum}.rank{r.rank}.pt"))
@@ -63,14 +63,19 @@ def main():
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--accum", type=int, default=1, help=argparse.SUPPRESS)
     ap.add_argument("--out", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"])
     a = ap.parse_args()
     if a.worker:
         return worker(a)
     import torch
+    import train as T
+    if a.precision == "auto":  # decided once: both layouts must run the same arithmetic to be compared bit for bit
+        a.precision = "bf16" if T.pick_precision("auto", "cpu")[0] else "fp32"
     out = os.path.join(a.work, "ddp-check")
     os.makedirs(out, exist_ok=True)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-    args = ["--worker", "--work", a.work, "--models", a.models, "--steps", str(a.steps), "--out", out]
+    args = ["--worker", "--work", a.work, "--models", a.models, "--steps", str(a.steps), "--out", out,
+            "--precision", a.precision]
     t0 = time.time()
     for ranks, accum in ((2, 1), (1, 2)):
         t = time.time()

@@ -563,7 +563,10 @@ def eval_finetune(model, kind, data, test):
 # ------------------------------------------------------------------------------------------------ one tagger
 def run_one(kind, work, minutes, smoke, eval_split, eval_limit=None):
     torch.set_num_threads(1)
-    amp = torch.autocast("cpu", dtype=torch.bfloat16)
+    bf16, rates = T.pick_precision("auto", "cpu")
+    amp = torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16)
+    log(f"pos {kind}: {'bf16 autocast' if bf16 else 'fp32'} (512 x 512 matmul here: bf16 {rates['bf16_gflops']} "
+        f"GFLOPS, fp32 {rates['fp32_gflops']})")
     data = Data(work, smoke)
     budget = minutes * 60
     log(f"pos {kind}: {data.counts()} budget {minutes} min")
@@ -575,7 +578,7 @@ def run_one(kind, work, minutes, smoke, eval_split, eval_limit=None):
     test = data.sents[eval_split][:eval_limit] if eval_limit else scored(data, eval_split)
     preds = eval_elmo(model, base, test) if kind == "elmo" else eval_finetune(model, kind, data, test)
     res = {**score(data, test, preds, seen), **st, "eval_split": eval_split, "eval_minutes": round((time.time() - t) / 60, 2),
-           "budget_minutes": minutes, "bf16_autocast": True, "threads": 1}
+           "budget_minutes": minutes, "bf16_autocast": bf16, "matmul_gflops": rates, "threads": 1}
     log(f"pos {kind}: {json.dumps(res)}")
     name = kind + (f"-lambda{LM_LAMBDA:g}" if kind == "gpt2" and LM_LAMBDA != 0.5 else "")
     name += f"-steps{MAX_STEPS}" if MAX_STEPS else ""  # an ablation keeps its own files
@@ -829,7 +832,8 @@ def card(kind, r):
              "More in `training/POS.md`: the tag rules, the machine's load during the run, the exports' contracts, "
              "and a reading of the results against the ELMo, BERT and GPT papers.", "",
              "## This model's training", "",
-             f"- budget {x['budget_minutes']} wall minutes on one CPU thread, bf16 autocast; the machine: {MACHINE['note']}",
+             f"- budget {x['budget_minutes']} wall minutes on one CPU thread, "
+             f"{'bf16 autocast' if x.get('bf16_autocast', True) else 'fp32'}; the machine: {MACHINE['note']}",
              f"- steps {x['steps']}, sentences {x['sentences_trained']:,}, words {x['words_trained']:,}, "
              f"word passes {x['word_passes']:,}, {x['words_per_s']} words/s, wall {x['wall_minutes']} min",
              f"- test accuracy {x['accuracy']:.4f}; on words absent from the train split {x['accuracy_oov']} "
@@ -838,7 +842,8 @@ def card(kind, r):
              f"- ONNX {ex['onnx_bytes'] / 1e6:.1f} MB, opset 14; onnxruntime-node vs torch max |logit diff| "
              f"{ex['ort_max_abs_diff']:.1e} on three sentences" + (" (through elmo-mini's ONNX)" if kind == "elmo" else "")]
     if kind == "elmo":
-        lines.append(f"- training features: elmo-mini's layers computed once under bf16 autocast for "
+        lines.append(f"- training features: elmo-mini's layers computed once "
+                     f"{'under bf16 autocast' if x.get('bf16_autocast', True) else 'in fp32'} for "
                      f"{x['sentences_trained']:,} sentences ({x['extract_minutes']} min of the budget); scoring "
                      f"and export in fp32, as the ONNX computes them")
     return "\n".join(lines) + "\n"

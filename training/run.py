@@ -578,7 +578,8 @@ def main():
             meta.setdefault("training", {})[name] = {k: st[k] for k in ("step", "tokens", "elapsed", "curve", "prior",
                                                                           "bf16", "threads", "init_from", "ranks", "accum",
                                                                           "global_batch", "peak_lr", "averaged", "masking",
-                                                                          "sentence_eos", "sibling", "dropout", "mix") if k in st}
+                                                                          "sentence_eos", "sibling", "dropout", "mix",
+                                                                          "matmul_gflops", "precision_switch") if k in st}
             meta["training"][name]["params"] = st.get("params")
             log(f"export: {IDS[name]} {size / 1e6:.1f} MB")
             onnx_path = os.path.join(d, "onnx", "model.onnx")

@@ -796,7 +796,39 @@ def record_recipe(state, name, recipe, mix_shares):
         state["mix"] = {"weights": recipe["mix"], "shares": mix_shares}
 
 
-def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_from=None, tag=None, bf16=True,
+def matmul_gflops(device, bf16, n=512, seconds=0.2):
+    """GFLOPS of n x n fp32 matmuls on one device, under bf16 autocast or not (one warm-up product first)."""
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+    sync = torch.cuda.synchronize if str(device).startswith("cuda") else (lambda: None)
+    with torch.autocast(device_type="cuda" if str(device).startswith("cuda") else "cpu", dtype=torch.bfloat16,
+                        enabled=bf16):
+        a @ b
+        sync()
+        t, done = time.perf_counter(), 0
+        while done == 0 or time.perf_counter() - t < seconds:
+            a @ b
+            done += 1
+        sync()
+    return 2 * n ** 3 * done / (time.perf_counter() - t) / 1e9
+
+
+def pick_precision(precision, device, ranks=None):
+    """bf16 autocast or fp32 for this run: `precision` "bf16" / "fp32" as asked, "auto" by measuring both.
+    bf16 pays only where the hardware multiplies bf16: oneDNN with AVX512-BF16 or AMX ran a 512 x 512 matmul at ~480
+    GFLOPS a core against OpenBLAS's 123 in fp32, but a CPU with AVX2 alone (an AMD EPYC here, 2026-12-04) emulates it,
+    and a run that assumed bf16 there trained at 78 tokens/s instead of ~1,200. So "auto" times both (~0.5 s) and takes
+    bf16 only when it is clearly (1.5x) faster; DDP ranks take it only if every rank found so.
+    Returns (bf16, {"bf16_gflops", "fp32_gflops"} or None when not measured)."""
+    if precision != "auto":
+        return precision == "bf16", None
+    rates = {"bf16_gflops": matmul_gflops(device, True), "fp32_gflops": matmul_gflops(device, False)}
+    faster = rates["bf16_gflops"] > 1.5 * rates["fp32_gflops"]
+    if ranks is not None and ranks.on:
+        faster = ranks.total(float(faster))[0] == ranks.world
+    return faster, {k: round(v, 1) for k, v in rates.items()}
+
+
+def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_from=None, tag=None, precision="auto",
           accum=1, step_schedule=False, batch=None, lr_scale=1.0, layers=None,
           uniform_share=None, mask_repeats=None, sentence_eos=None, sibling=None, dropout=None, mix=None,
           inner_starts=None):
@@ -853,6 +885,10 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
         prior = history_after(warm_ckpt.get("state", {}))
         peak *= WARM_LR
         say(f"{name}: weights initialised from {init_from} (earlier: {prior['tokens']} tokens, {prior['minutes']} min)")
+    bf16, rates = pick_precision(precision, device, ranks)
+    say(f"{name}: {'bf16 autocast' if bf16 else 'fp32'}" + (
+        f" (512 x 512 matmul here: bf16 {rates['bf16_gflops']} GFLOPS, fp32 {rates['fp32_gflops']})" if rates
+        else f" (--precision {precision})"))
     amp = torch.autocast(device_type="cuda" if str(device).startswith("cuda") else "cpu", dtype=torch.bfloat16,
                          enabled=bf16)
     nparams = sum(p.numel() for p in m.parameters())
@@ -886,10 +922,15 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
         m.load_state_dict(c["model"])
         opt.load_state_dict(c["opt"])
         state = c["state"]
+        if state.get("bf16") != bf16:  # the card reports the precision the run ends in, and the switch
+            state["precision_switch"] = {"step": state["step"], "tokens": state["tokens"], "bf16_before": state.get("bf16")}
         say(f"{name}: resumed at step {state['step']}, {state['elapsed'] / 60:.1f} min, {state['tokens']} tokens")
     record_recipe(state, name, recipe, task.mix_shares)
     if task.mix_shares:  # the weights asked for and each source's resulting share of the windows
         say(f"{name}: source mix " + ", ".join(f"{k} {v:.1%}" for k, v in task.mix_shares.items()))
+    state["bf16"] = bf16
+    if rates:
+        state["matmul_gflops"] = rates
     if dropout is not None:  # recorded in the run's state; a resume without --dropout keeps the resumed run's
         state["dropout"] = dropout
     set_dropout(m, state.get("dropout"))  # the state says which: this run's --dropout, or the resumed run's
@@ -1015,7 +1056,10 @@ if __name__ == "__main__":
     ap.add_argument("--max-steps", type=int, default=None)
     ap.add_argument("--init-from", default=None, help="checkpoint whose weights start this run")
     ap.add_argument("--tag", default=None, help="checkpoint name (default: the model name)")
-    ap.add_argument("--fp32", action="store_true", help="no bf16 autocast (fp32 through BLAS)")
+    ap.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"], help="bf16 autocast (fp32 master "
+                    "weights) or fp32 through BLAS; auto (default) times a matmul both ways and takes bf16 where it is "
+                    "clearly faster (CPUs with AVX512-BF16 or AMX, GPUs with bf16)")
+    ap.add_argument("--fp32", action="store_true", help="the same as --precision fp32")
     ap.add_argument("--accum", type=int, default=1, help="gradient accumulation steps per optimizer step: the "
                     "global batch is split into ranks x accum shards (1 rank with --accum 2 = 2 ranks with --accum 1)")
     ap.add_argument("--batch", type=int, default=None, help="global batch rows (default: BATCH in this file); the "
@@ -1053,7 +1097,7 @@ if __name__ == "__main__":
             ap.error(f"{flag} is a share: 0 to 1")
     torch.set_num_threads(a.threads)
     try:
-        train(a.model, a.work, a.minutes, a.device, a.smoke, a.max_steps, a.init_from, a.tag, bf16=not a.fp32,
+        train(a.model, a.work, a.minutes, a.device, a.smoke, a.max_steps, a.init_from, a.tag, precision="fp32" if a.fp32 else a.precision,
               accum=a.accum, step_schedule=a.step_schedule, batch=a.batch, lr_scale=a.lr_scale, layers=a.layers,
               uniform_share=a.uniform_share, mask_repeats=a.mask_repeats, sentence_eos=a.sentence_eos,
               sibling=a.sibling, dropout=a.dropout, mix=parse_mix(a.mix) if a.mix is not None else None, inner_starts=a.inner_starts)
