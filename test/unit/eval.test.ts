@@ -132,7 +132,7 @@ describe('parseSenseItems', () => {
 
   test('a wrong number of tabs, an empty word or sentence, a malformed sense key: BAD_INPUT with file and line', () => {
     const cases: [string, RegExp][] = [
-      ['bank\tWe sat on the bank.', /s\.tsv:1: expected "word<TAB>sense key<TAB>sentence" \(1 tabs\)/],
+      ['bank\tWe sat on the bank.', /s\.tsv:1: expected "word<TAB>sense key<TAB>sentence" \(1 tab\)/],
       ['bank\tbank%1:17:01::\tWe sat.\textra', /s\.tsv:1: expected .* \(3 tabs\)/],
       ['\tbank%1:17:01::\tWe sat on the bank.', /s\.tsv:1: the word is empty/],
       ['# c\nbank\tbank%1:17:01::\t ', /s\.tsv:2: the sentence is empty/],
@@ -558,6 +558,8 @@ describe('eval on the shipped models', { skip: haveModels ? false : 'gpt2-mini, 
       badInput(/missing-word\.tsv:2: "bank" does not occur in the text/),
     );
     await assert.rejects(engine.evalSenses({ file: write('pf.tsv', 'bank\tbank%1:17:01::\tA bank.'), posFilter: 'no' as unknown as boolean }), badInput(/posFilter must be true or false/));
+    await assert.rejects(engine.evalSenses({ file: write('kind.tsv', 'bank\tbank%1:17:01::\tA bank.'), model: 'gpt2-mini' }), badInput(/"gpt2-mini" is a causal-lm model; eval senses needs a bilm or masked-lm model/));
+    await assert.rejects(engine.evalSenses({ file: write('kind.tsv', 'bank\tbank%1:17:01::\tA bank.'), model: 'no-such-model' }), (e: unknown) => e instanceof LensError && e.code === 'MODEL_NOT_FOUND');
     const file = write('many.tsv', Array.from({ length: 50 }, (_, i) => `bank\tbank%1:17:01::\tOn day ${i} we sat on the bank of the river.`).join('\n'));
     const controller = new AbortController();
     let progressed: number | undefined;

@@ -63,6 +63,9 @@ export interface EvalOperations {
 
 type OnProgress = ((progress: EvalProgress) => void) | undefined;
 
+/** The contextual models `sense --model` takes: an ELMo (biLM) or a BERT-style masked LM. */
+const SENSE_MODEL_KINDS: readonly ModelKind[] = ['bilm', 'masked-lm'];
+
 /** Fills asked for per cloze item: room to drop vocabulary entries that are not words. */
 const CLOZE_CANDIDATES = 10;
 
@@ -141,6 +144,7 @@ export async function evalSenses(ops: EvalOperations, request: SensesEvalRequest
   const { file, model } = checkEvalRequest(request);
   if (request.posFilter !== undefined && typeof request.posFilter !== 'boolean') throw badInput('posFilter must be true or false.');
   const items = parseSenseItems(await readTextFile(file), file);
+  if (model !== undefined) await ops.resolveModel(model, SENSE_MODEL_KINDS, 'eval senses'); // a wrong kind is no one line's fault
   const picks: SensePick[] = [];
   let first: SenseResult | undefined;
   const missing = new Set<string>();

@@ -325,7 +325,8 @@ export function parseSenseItems(text: string, file: string): SenseItem[] {
     if (raw.trim() === '' || raw.trimStart().startsWith('#')) return;
     const fields = raw.split('\t').map((field) => field.trim());
     if (fields.length !== 3) {
-      throw badInput(`${file}:${line}: expected "word<TAB>sense key<TAB>sentence" (${fields.length - 1} tabs).`);
+      const tabs = fields.length - 1;
+      throw badInput(`${file}:${line}: expected "word<TAB>sense key<TAB>sentence" (${tabs} tab${tabs === 1 ? '' : 's'}).`);
     }
     const [word, key, sentence] = fields as [string, string, string];
     if (word === '' || sentence === '') throw badInput(`${file}:${line}: the ${word === '' ? 'word' : 'sentence'} is empty.`);
