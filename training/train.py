@@ -931,6 +931,8 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
     state["bf16"] = bf16
     if rates:
         state["matmul_gflops"] = rates
+    else:  # asked for by name: a resumed run's earlier measurement no longer chose it
+        state.pop("matmul_gflops", None)
     if dropout is not None:  # recorded in the run's state; a resume without --dropout keeps the resumed run's
         state["dropout"] = dropout
     set_dropout(m, state.get("dropout"))  # the state says which: this run's --dropout, or the resumed run's
