@@ -440,8 +440,8 @@ writeFileSync(path.join(outDir, 'scorer.json'), JSON.stringify({
 const HAND_SETS = { handwritten: 'handwritten.tsv', everyday: 'everyday.tsv' };
 const handSets = {};
 for (const [set, name] of Object.entries(HAND_SETS)) {
-  handSets[set] = args['skip-handwritten'] ? [] : readFileSync(path.join(root, 'test', 'fixtures', 'senses', name), 'utf8').split('\n')
-    .filter((l) => l.trim() && !l.startsWith('#')).map((l) => { const [word, key, text] = l.split('\t'); return { word, key, text }; });
+  const file = path.join(root, 'test', 'fixtures', 'senses', name); // read as `lm-lens eval senses` reads it
+  handSets[set] = args['skip-handwritten'] ? [] : S.parseSenseItems(readFileSync(file, 'utf8'), file).map(({ word, key, sentence }) => ({ word, key, text: sentence }));
 }
 const hand = handSets.handwritten;
 for (const [set, items] of Object.entries(handSets)) {

@@ -1,6 +1,6 @@
 /**
  * The `eval` scoreboards, host side: read the file (pairs: or every .jsonl file of a folder), parse it into
- * items (items.ts), ask the worker what the model makes of them (logLikelihoods, fill, score, tag), tally.
+ * items (items.ts), ask the engine what the model makes of them (logLikelihoods, fill, score, generate, tag, sense), tally.
  * A cancel (the signal) stops the run between sentences or items with CANCELLED.
  */
 import { readdir, stat } from 'node:fs/promises';

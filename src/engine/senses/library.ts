@@ -15,3 +15,4 @@ export { mostFrequent } from './sense';
 export { defaultSenseLocations } from './service';
 export { posFilter, wordnetPosOf, POS_FILTER_THRESHOLD } from './posFilter';
 export { defaultTagger, isPosTagger } from '../tasks/tag/taggers';
+export { parseSenseItems } from '../eval/items';
