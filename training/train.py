@@ -829,7 +829,7 @@ def pick_precision(precision, device, ranks=None):
 
 
 def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_from=None, tag=None, precision="auto",
-          accum=1, step_schedule=False, batch=None, lr_scale=1.0, layers=None,
+          accum=1, step_schedule=False, batch=None, lr_scale=None, layers=None,
           uniform_share=None, mask_repeats=None, sentence_eos=None, sibling=None, dropout=None, mix=None,
           inner_starts=None):
     """One model for `minutes` of wall clock (or `max_steps`). Under torchrun / WORLD_SIZE > 1 this is one DDP rank:
@@ -844,12 +844,14 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
     warm_onnx = init_from if init_from and init_from.endswith(".onnx") else None
     warm_ckpt = torch.load(init_from, map_location=device) if init_from and not warm_onnx else None
     old_layers = shipped_layers(name, warm_onnx) if warm_onnx else (warm_ckpt or {}).get("state", {}).get("layers")
-    layers = layers or old_layers  # a warm start keeps the shipped depth unless --layers grows it
-    if warm_onnx and layers and old_layers and layers < old_layers:
-        raise SystemExit(f"{name}: --layers {layers} is below the shipped model's {old_layers}")
     ckpt = os.path.join(work, "ckpt", f"{tag or name}.pt")
     resume = os.path.exists(ckpt) and not smoke
     resumed = torch.load(ckpt, map_location=device) if resume else None
+    # a warm start keeps the shipped depth unless --layers grows it; a resume keeps its own (a grown run resumed
+    # without --init-from built the recipe's depth and failed to load)
+    layers = layers or (resumed["state"].get("layers") if resumed else None) or old_layers
+    if warm_onnx and layers and old_layers and layers < old_layers:
+        raise SystemExit(f"{name}: --layers {layers} is below the shipped model's {old_layers}")
     recipe = data_recipe(dict(uniform_share=uniform_share, mask_repeats=mask_repeats, sentence_eos=sentence_eos,
                               mix=mix, inner_starts=inner_starts), resumed["state"] if resumed else None)
     if resumed and recipe != data_recipe({}, None):
@@ -894,7 +896,13 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
     nparams = sum(p.numel() for p in m.parameters())
     global_batch = batch or task.B
     peak *= math.sqrt(global_batch / task.B)  # square-root scaling when --batch departs from the recipe
-    peak *= lr_scale
+    peak *= 1.0 if lr_scale is None else lr_scale
+    if resume and lr_scale is None and resumed["state"].get("peak_lr"):
+        # a resume keeps the run's own peak unless --lr-scale is named again: recomputed, it lost the warm start's
+        # halving (no --init-from on the resume) and any --lr-scale (2026-12-04: a resumed elmo-mini ran at 4x its
+        # peak, bert-mini at 10x, until stopped)
+        peak = resumed["state"]["peak_lr"]
+        say(f"{name}: peak learning rate {peak:.2e} (the resumed run's; --lr-scale sets another)")
     if global_batch % ranks.nshards:
         raise SystemExit(f"{name}: the global batch {global_batch} does not split into {ranks.world} ranks x "
                          f"{ranks.accum} accumulation steps")
@@ -1068,8 +1076,9 @@ if __name__ == "__main__":
                     "peak learning rate scales with the square root of the change")
     ap.add_argument("--layers", type=int, default=None, help="bert/gpt2: depth; above the shipped model's, a warm "
                     "start grows it (the added pre-LN blocks start as the identity; checked against the shipped logits)")
-    ap.add_argument("--lr-scale", type=float, default=1.0, help="multiplies the peak learning rate (a mature model "
-                    "warm-started at the recipe's peak can climb off its minimum first: bert-mini did at batch 16)")
+    ap.add_argument("--lr-scale", type=float, default=None, help="multiplies the peak learning rate (a mature model "
+                    "warm-started at the recipe's peak can climb off its minimum first: bert-mini did at batch 16); "
+                    "default 1, and a resumed run keeps its own peak unless this is named again")
     ap.add_argument("--step-schedule", action="store_true", help="learning-rate schedule over --max-steps instead "
                     "of the wall clock (reproducible comparisons)")
     ap.add_argument("--uniform-share", type=float, default=None, help=f"bert: the share of sequences masked "
