@@ -145,3 +145,30 @@ export function parseWeights(json: unknown): ScorerWeights | undefined {
   });
   return { features: FEATURES, weights: FEATURES.map((f) => byName.get(f) ?? 0) };
 }
+
+/**
+ * scorer.json as the build writes it: the shipped weights, the contextual models they were fitted and chosen with,
+ * and (`allSignals`) the weights of the scorer with every signal, when the shipped one leaves some out.
+ */
+export interface ScorerFile {
+  weights: ScorerWeights;
+  allSignals?: ScorerWeights;
+  models: { elmo?: string; bert?: string };
+}
+
+export function parseScorerFile(json: unknown): ScorerFile | undefined {
+  const weights = parseWeights(json);
+  if (!weights) return undefined;
+  const { allSignals, fitted } = json as { allSignals?: unknown; fitted?: { elmo?: unknown; bert?: unknown } };
+  const all = allSignals === undefined ? undefined : parseWeights(allSignals);
+  const id = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+  const elmo = id(fitted?.elmo);
+  const bert = id(fitted?.bert);
+  return { weights, ...(all ? { allSignals: all } : {}), models: { ...(elmo ? { elmo } : {}), ...(bert ? { bert } : {}) } };
+}
+
+/** True when some feature of `signal` has a weight: the scorer listens to it (else its model need not run). */
+export function usesSignal(model: ScorerWeights, signal: SignalName): boolean {
+  return model.features.some((feature, i) => model.weights[i] !== 0 && signalOf(feature) === signal);
+}
+

@@ -29,7 +29,7 @@ import {
   type Candidate,
   type CandidateSignals,
 } from './features';
-import { argmax, DEFAULT_WEIGHTS, evidenceFor, parseWeights, probabilities, type ScorerWeights } from './scorer';
+import { argmax, DEFAULT_WEIGHTS, evidenceFor, parseScorerFile, parseWeights, probabilities, usesSignal, type ScorerFile, type ScorerWeights } from './scorer';
 import { posFilter } from './posFilter';
 import { loadStaticVectors, type StaticVectors } from './staticVectors';
 import { loadStore, type SenseStore } from './store';
@@ -80,16 +80,29 @@ export function wordnetFor(resources: SenseResources): Promise<WordNet> {
   });
 }
 
-const weightsCache = new PromiseCache<string, ScorerWeights>();
+const scorerCache = new PromiseCache<string, ScorerFile>();
 
-export function scorerWeights(sensesDir: string): Promise<ScorerWeights> {
-  return weightsCache.get(sensesDir, async (dir) => {
+/** media/senses/scorer.json (the hand-set DEFAULT_WEIGHTS when it is missing or unreadable). */
+export function scorerFile(sensesDir: string): Promise<ScorerFile> {
+  return scorerCache.get(sensesDir, async (dir) => {
     try {
-      return parseWeights(JSON.parse(await readFile(path.join(dir, 'scorer.json'), 'utf8'))) ?? DEFAULT_WEIGHTS;
+      return parseScorerFile(JSON.parse(await readFile(path.join(dir, 'scorer.json'), 'utf8'))) ?? { weights: DEFAULT_WEIGHTS, models: {} };
     } catch {
-      return DEFAULT_WEIGHTS;
+      return { weights: DEFAULT_WEIGHTS, models: {} };
     }
   });
+}
+
+/**
+ * The weights a request scores with: its own, else the shipped ones. The shipped signal set was chosen with the
+ * contextual models named in the file (training/senses/build.mjs leaves out signals that did not help theirs): with
+ * another ELMo or BERT (a downloaded model with its own sense vectors) the scorer with every signal is used instead,
+ * so that model is heard.
+ */
+export function weightsFor(file: ScorerFile, models: { elmo?: ModelInfo | undefined; bert?: ModelInfo | undefined }, own?: ScorerWeights): ScorerWeights {
+  if (own) return own;
+  const other = (model: ModelInfo | undefined, fitted: string | undefined) => model !== undefined && fitted !== undefined && model.id !== fitted;
+  return file.allSignals && (other(models.elmo, file.models.elmo) || other(models.bert, file.models.bert)) ? file.allSignals : file.weights;
 }
 
 /** The sense vectors of `model` that match its weights: shipped first, then the cache; undefined when none. */
@@ -174,7 +187,11 @@ export async function sense(params: SenseParams, ctx: RequestContext, services: 
     return { model, layers, store, projected: store?.projectLayers(layers) };
   };
   const elmo = await contextual(params.elmo, elmoRun ? elmoLayerViews(elmoRun, index) : undefined);
-  const bert = await contextual(params.bert);
+  const weights = params.layer
+    ? undefined
+    : weightsFor(await scorerFile(params.resources.sensesDir), params, (params.weights && parseWeights(params.weights)) || undefined);
+  // BERT runs only for a scorer that listens to it (the shipped one may not: see weightsFor)
+  const bert = weights && usesSignal(weights, 'bert') ? await contextual(params.bert) : undefined;
   const tagged = params.tagger
     ? await tagWordAt(
         { tagger: params.tagger, ...(params.taggerBase ? { base: params.taggerBase } : {}), text: params.text, words: window.words, index },
@@ -222,14 +239,16 @@ export async function sense(params: SenseParams, ctx: RequestContext, services: 
     if (!any) scores = candidates.map((_, i) => (i === mfs ? 1 : 0));
     else scores = scores.map((s) => (Number.isFinite(s) ? round(s) : -1));
   } else {
-    const weights = (params.weights && parseWeights(params.weights)) || (await scorerWeights(params.resources.sensesDir));
-    const rows = kept.map((i) => featureVector(signals[i]!));
-    const keptScores = probabilities(weights, rows);
+    const w = weights ?? DEFAULT_WEIGHTS;
+    // a signal the scorer does not listen to is no evidence (an ELMo cosine, under a scorer without ELMo)
+    const heard = kept.map((i) => ({ ...signals[i]!, elmo: usesSignal(w, 'elmo') ? signals[i]!.elmo : undefined }));
+    const rows = heard.map(featureVector);
+    const keptScores = probabilities(w, rows);
     scores = spread(keptScores, 0);
-    if (hasEvidence(kept.map((i) => signals[i]!))) {
+    if (hasEvidence(heard)) {
       method = 'scorer';
       chosen = kept[argmax(keptScores)]!;
-      evidence = evidenceFor(weights, rows, argmax(keptScores));
+      evidence = evidenceFor(w, rows, argmax(keptScores));
     } else {
       method = 'most-frequent-sense';
       chosen = mfs;
@@ -266,7 +285,7 @@ export async function sense(params: SenseParams, ctx: RequestContext, services: 
     method,
     evidence,
     models: {
-      ...(elmo?.store ? { elmo: elmo.model.id } : {}),
+      ...(elmo?.store && (params.layer || usesSignal(weights ?? DEFAULT_WEIGHTS, 'elmo')) ? { elmo: elmo.model.id } : {}),
       ...(bert?.store ? { bert: bert.model.id } : {}),
       ...(glove && params.glove ? { glove: params.glove.id } : {}),
     },
