@@ -8,39 +8,19 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import type { ModelInfo } from '../../src/engine/api';
-import { ModelStore, readModelConfig } from '../../src/engine/modelStore';
-import type { RequestContext, WorkerServices } from '../../src/engine/runtime/context';
-import { loadSession } from '../../src/engine/runtime/ort';
+import { ModelStore } from '../../src/engine/modelStore';
+import type { RequestContext } from '../../src/engine/runtime/context';
 import { FEATURES } from '../../src/engine/senses/features';
 import { parseScorerFile, usesSignal, type ScorerFile, type ScorerWeights } from '../../src/engine/senses/scorer';
 import { sense, weightsFor } from '../../src/engine/senses/sense';
 import { defaultSenseLocations } from '../../src/engine/senses/service';
+import { countingServices } from './helpers/countingServices';
 import { DIST, SHIPPED_MODELS } from './helpers/modelFolders';
 
 const weights = (named: Record<string, number>): ScorerWeights => ({ features: FEATURES, weights: FEATURES.map((f) => named[f] ?? 0) });
 const priorLeskGlove = weights({ prior_rank: 0.5, prior_count: 0.2, lesk: 1, glove_bag: 6 });
 const everySignal = weights({ prior_rank: 0.5, prior_count: 0.2, lesk: 1, glove_bag: 6, elmo_lstm2: 1, bert_last: 1 });
 
-function countingServices(): { services: WorkerServices; runs: Record<string, number> } {
-  const runs: Record<string, number> = {};
-  const services: WorkerServices = {
-    async session(model: ModelInfo) {
-      const inner = await loadSession(path.join(model.path, 'onnx', 'model.onnx'), { threads: 1 });
-      return {
-        inputNames: inner.inputNames,
-        outputNames: inner.outputNames,
-        inputInfo: inner.inputInfo,
-        outputInfo: inner.outputInfo,
-        run(feeds, outputs) {
-          runs[model.id] = (runs[model.id] ?? 0) + 1;
-          return inner.run(feeds, outputs);
-        },
-      };
-    },
-    config: (model) => readModelConfig(model.path),
-  };
-  return { services, runs };
-}
 
 const context = (): RequestContext => ({ signal: new AbortController().signal, async checkpoint() {}, progress() {} });
 

@@ -6,46 +6,23 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { ModelInfo } from '../../src/engine/api';
 import { embed } from '../../src/engine/tasks/embed/embed';
 import { Engine, modelDirectories } from '../../src/engine/engine';
 import { cancelled } from '../../src/engine/errors';
-import { ModelStore, readModelConfig } from '../../src/engine/modelStore';
-import type { RequestContext, WorkerServices } from '../../src/engine/runtime/context';
-import { loadSession } from '../../src/engine/runtime/ort';
-import type { ModelSession } from '../../src/engine/runtime/session';
+import { ModelStore } from '../../src/engine/modelStore';
+import type { RequestContext } from '../../src/engine/runtime/context';
 import { posFilter, POS_FILTER_THRESHOLD, wordnetPosOf } from '../../src/engine/senses/posFilter';
 import { sense } from '../../src/engine/senses/sense';
 import { defaultSenseLocations } from '../../src/engine/senses/service';
 import { tag } from '../../src/engine/tasks/tag/tag';
 import { lensError } from './helpers/lensError';
+import { countingServices } from './helpers/countingServices';
 import { DIST, tempDir, writeElmoFolder } from './helpers/modelFolders';
 import { suiteEngine } from './helpers/suiteEngine';
 import { always, writeElmoHead } from './helpers/taggerModels';
 
 const workerPath = path.join(DIST, 'worker.js');
 
-/** Worker services on real ONNX Runtime sessions that count each model's runs. */
-function countingServices(): { services: WorkerServices; runs: Record<string, number> } {
-  const runs: Record<string, number> = {};
-  const services: WorkerServices = {
-    async session(model: ModelInfo): Promise<ModelSession> {
-      const inner = await loadSession(path.join(model.path, 'onnx', 'model.onnx'), { threads: 1 });
-      return {
-        inputNames: inner.inputNames,
-        outputNames: inner.outputNames,
-        inputInfo: inner.inputInfo,
-        outputInfo: inner.outputInfo,
-        run(feeds, outputs) {
-          runs[model.id] = (runs[model.id] ?? 0) + 1;
-          return inner.run(feeds, outputs);
-        },
-      };
-    },
-    config: (model) => readModelConfig(model.path),
-  };
-  return { services, runs };
-}
 
 /** A request context whose checkpoint throws CANCELLED from its `cancelAt`-th call on. */
 function context(cancelAt = Infinity): RequestContext & { checkpoints: number } {
