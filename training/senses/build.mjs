@@ -441,6 +441,7 @@ const final = chosen.weights;
 
 // the final scorer with the senses filtered by the tagged part of speech (held-out examples: the runtime's filter on
 // the tag of the example's word in its sentence), and how many picks have the wrong part of speech before and after
+const POS_SWEEP = [0.5, 0.7, 0.8, 0.9, 0.95, 0.99];
 const samePos = (a, b) => a === b || (a === 's' && b === 'a') || (a === 'a' && b === 's');
 const posErrors = (list, pick) => list.reduce((s, c) => s + (samePos(c.cands[pick(c)].pos, c.cands[c.gold].pos) ? 0 : 1), 0) / Math.max(1, list.length);
 results.posErrors = { heldOut: {} };
@@ -458,12 +459,12 @@ if (taggerModel) {
   await tagger.dispose();
   const filtered = (c) => S.posFilter(c.cands, c.tag, { threshold: posThreshold });
   const keptOf = (c) => { const d = filtered(c); return c.cands.map((_, k) => k).filter((k) => d.keep[k]); };
-  const withPos = (pick) => (c) => pick({ ...c, kept: keptOf(c) });
-  const mfsPos = withPos((c) => c.kept[S.mostFrequent(c.kept.map((k) => c.cands[k]))]);
-  const scorerPosWith = (w) => withPos((c) => {
+  const withKept = (pick, kept = keptOf) => (c) => pick({ ...c, kept: kept(c) });
+  const mfsPos = withKept((c) => c.kept[S.mostFrequent(c.kept.map((k) => c.cands[k]))]);
+  const scorerPosWith = (w, kept = keptOf) => withKept((c) => {
     if (!S.hasEvidence(c.kept.map((k) => c.signals[k]))) return c.kept[S.mostFrequent(c.kept.map((k) => c.cands[k]))];
     return c.kept[S.argmax(S.probabilities(w, c.kept.map((k) => c.rows[k])))];
-  });
+  }, kept);
   const scorerPos = scorerPosWith(final);
   for (const [name, pick] of [['most frequent sense + POS filter', mfsPos], ...cumulative.map((c) => [`${c.name} + POS filter`, scorerPosWith(c.weights)])]) {
     results.heldOut[name] = round(acc(testCases, pick));
@@ -481,6 +482,20 @@ if (taggerModel) {
   };
   log(`  wrong part of speech: ${results.posErrors.heldOut.scorer} -> ${results.posErrors.heldOut['scorer + POS filter']}; ` +
     `filter applied to ${(tagStats.filtered * 100).toFixed(1)}% of held-out cases (${untagged} untagged)`);
+  // the filter's threshold (reported, not chosen here: the runtime's is POS_FILTER_THRESHOLD unless --pos-threshold):
+  // the shipped scorer filtered from each tag probability, on the held-out examples and the development set
+  results.posThresholds = { heldOut: {}, everyday: {} };
+  const rt = engineFor();
+  for (const t of POS_SWEEP) {
+    const keptAt = (c) => { const d = S.posFilter(c.cands, c.tag, { threshold: t }); return c.cands.map((_, k) => k).filter((k) => d.keep[k]); };
+    results.posThresholds.heldOut[t] = round(acc(testCases, scorerPosWith(final, keptAt)));
+    if (handSets.everyday.length) {
+      results.posThresholds.everyday[t] = (await senseAccuracy(rt, handSets.everyday, { weights: final, ...withPos, posThreshold: t })).accuracy;
+    }
+  }
+  await rt.dispose();
+  log(`  POS filter from p >= ${POS_SWEEP.join(' / ')}: held-out ${POS_SWEEP.map((t) => results.posThresholds.heldOut[t]).join(' / ')}` +
+    (handSets.everyday.length ? `, everyday ${POS_SWEEP.map((t) => results.posThresholds.everyday[t]).join(' / ')}` : ''));
 }
 const featureWeights = Object.fromEntries(final.features.map((f, i) => [f, final.weights[i]]));
 log(`final weights ${JSON.stringify(featureWeights)} (train NLL ${final.loss.toFixed(4)})`);
@@ -563,7 +578,9 @@ const md = [
     `"+ POS filter" rows: the senses of the part of speech \`${tagStats.model}\` tags (NOUN n, VERB v, ADJ a/s, ADV r) when its ` +
       `probability is at least ${tagStats.threshold}, else every sense (applied to ${(tagStats.filtered * 100).toFixed(1)}% of the held-out ` +
       `cases). Picks of the wrong part of speech on the held-out examples: ${results.posErrors.heldOut.scorer} without the filter, ` +
-      `${results.posErrors.heldOut['scorer + POS filter']} with it.`, ''] : []),
+      `${results.posErrors.heldOut['scorer + POS filter']} with it. The shipped scorer with the filter from p >= ${POS_SWEEP.join(' / ')}: ` +
+      `held-out ${POS_SWEEP.map((t) => results.posThresholds.heldOut[t].toFixed(3)).join(' / ')}` +
+      (Object.keys(results.posThresholds.everyday).length ? `; everyday ${POS_SWEEP.map((t) => results.posThresholds.everyday[t].toFixed(3)).join(' / ')}` : '') + '.', ''] : []),
   `Shipped scorer: ${chosen.name} (signals ${selection.signals.join(', ')}), chosen by ${selection.by}` +
     (Object.keys(selection.dev).length ? ` among the cumulative scorers (${Object.entries(selection.dev).map(([n, a]) => `${n.replace('scorer: ', '')} ${a.toFixed(3)}`).join(', ')}; ` +
       'the fewer signals on a tie); hand-written and notes are reported only.' : '.'),
