@@ -123,7 +123,12 @@ if (failures.length === 0) {
       check(fill.masks[0].predictions.length === 3, 'fill from the package gave no candidates');
       check(complete.tokens > 0, 'complete from the package gave no tokens');
       check(typeof sense.senseKey === 'string' && sense.senseKey.startsWith('bank%'), `sense from the package: ${sense.senseKey}`);
-      check(sense.models.elmo !== undefined && sense.models.glove !== undefined, `sense used ${JSON.stringify(sense.models)}: the packaged ELMo and GloVe should serve it`);
+      // the packaged scorer names the signals it listens to; those models (GloVe always) and the packaged tagger serve it
+      const scorer = JSON.parse(readFileSync(path.join(extension, 'media', 'senses', 'scorer.json'), 'utf8'));
+      const heard = (prefix) => scorer.features.some((f, i) => f.startsWith(prefix) && scorer.weights[i] !== 0);
+      const expected = { ...(heard('elmo_') ? { elmo: 'elmo-mini' } : {}), ...(heard('bert_') ? { bert: 'bert-mini' } : {}), glove: 'glove-100d' };
+      check(JSON.stringify(sense.models) === JSON.stringify(expected), `sense used ${JSON.stringify(sense.models)}: the packaged scorer listens to ${JSON.stringify(expected)}`);
+      check(sense.tag?.model === 'pos-elmo-mini' && sense.missingSenseVectors.length === 0, `sense from the package: tag ${JSON.stringify(sense.tag)}, missing sense vectors ${JSON.stringify(sense.missingSenseVectors)}`);
     } finally {
       await engine.dispose();
     }
