@@ -146,7 +146,7 @@ export async function attentionAndLayersSteps(page, { ws, shots, modelDirs, pale
     check('a long paragraph is windowed around the cursor, not refused',
       /cut to a window/.test(caption) && tokens.length <= 130 && squash(tokens).includes('line2500'),
       `${Date.now() - started} ms; ${caption}; ${tokens.length} tokens`);
-    await open('README.md');
+    await open('README.md', river);
   }
 
   // the Layers panel for "bank" (both senses in the document), from the palette

@@ -61,8 +61,21 @@ async function openFile(page, name, firstLineText) {
   await quickOpen(page, name, { line: firstLineText, lap });
 }
 
-/** Screen point in the middle of the `occurrence`-th `word` on the rendered line that contains `lineHas`. */
-async function wordPoint(page, lineHas, word) {
+/**
+ * Screen point in the middle of `word` on the rendered line that contains `lineHas`. Waits up to `timeout` ms for
+ * that line: right after a tab turns active the editor may still show the previous file's lines.
+ */
+async function wordPoint(page, lineHas, word, { timeout = 15000 } = {}) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const point = await renderedWordPoint(page, lineHas, word);
+    if (point) return point;
+    if (Date.now() > end) throw new Error(`no rendered line with "${lineHas}" after ${timeout} ms`);
+    await page.waitForTimeout(200);
+  }
+}
+
+async function renderedWordPoint(page, lineHas, word) {
   return page.evaluate(([lineHas, word]) => {
     const norm = (s) => s.replace(/\u00a0/g, ' ');
     for (const line of document.querySelectorAll('.monaco-editor .view-line')) {
@@ -107,7 +120,6 @@ async function hoverWord(page, lineHas, word, expect, timeoutMs) {
   const started = Date.now();
   for (let i = 0; Date.now() < end; i++) {
     const p = await wordPoint(page, lineHas, word);
-    if (!p) throw new Error(`line not rendered: ${lineHas}`);
     await page.mouse.move(p.x - 40, p.y + 60);
     await page.mouse.move(p.x, p.y, { steps: 3 });
     try {
