@@ -471,7 +471,22 @@ def main():
                                       env=env, **run_args)
 
             gpt2_from(ck("gpt2"), "gpt2-continued", 2)
+            # a run stopped and resumed (a lengthened run) keeps its own peak learning rate, depth, history and
+            # streams' start; --lr-scale 0.5 on the first leg only (before 2026-12-04 the resume recomputed the peak
+            # without the warm start's and --lr-scale's factors)
+            subprocess.run([sys.executable, train_py, "gpt2", "--work", work, "--smoke", "--max-steps", "2",
+                            "--init-from", ck("gpt2"), "--tag", "gpt2-resumed", "--lr-scale", "0.5"], env=env, check=True)
             import torch
+            leg1 = torch.load(ck("gpt2-resumed"))["state"]
+            subprocess.run([sys.executable, train_py, "gpt2", "--work", work, "--smoke", "--max-steps", "4",
+                            "--tag", "gpt2-resumed", "--resume"], env=env, check=True)
+            leg2 = torch.load(ck("gpt2-resumed"))["state"]
+            kept = ("peak_lr", "layers", "prior", "start", "init_from")
+            if leg2["step"] != 4 or leg2["tokens"] <= leg1["tokens"] or any(leg2.get(k) != leg1.get(k) for k in kept):
+                raise SystemExit(f"resumed run: step {leg1['step']} -> {leg2['step']}, tokens {leg1['tokens']} -> "
+                                 f"{leg2['tokens']}; " + ", ".join(f"{k} {leg1.get(k)} -> {leg2.get(k)}" for k in kept))
+            log(f"train: a resumed run goes on from step {leg1['step']} to {leg2['step']} at its own peak learning rate "
+                f"({leg2['peak_lr']:.2e}), depth ({leg2['layers']}) and history")
             import train as T
             from train import WARM_LR
             first, then = (torch.load(ck(t))["state"] for t in ("gpt2", "gpt2-continued"))

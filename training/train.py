@@ -831,12 +831,13 @@ def pick_precision(precision, device, ranks=None):
 def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_from=None, tag=None, precision="auto",
           accum=1, step_schedule=False, batch=None, lr_scale=None, layers=None,
           uniform_share=None, mask_repeats=None, sentence_eos=None, sibling=None, dropout=None, mix=None,
-          inner_starts=None):
+          inner_starts=None, resume=None):
     """One model for `minutes` of wall clock (or `max_steps`). Under torchrun / WORLD_SIZE > 1 this is one DDP rank:
     the global batch (`batch`, default BATCH[name]) is split over ranks x `accum` shards. `step_schedule`: the learning-rate schedule
     (and BERT's long phase) follows step / max_steps instead of the wall clock, so runs can be compared.
     The data recipe (`uniform_share`, `mask_repeats`, `sentence_eos`, `mix`, `inner_starts`): None takes the resumed
-    run's (its state records it), else the default."""
+    run's (its state records it), else the default. `resume`: continue from this tag's checkpoint when there is one
+    (None: unless `smoke`, whose runs start over; True: a smoke run resumes too, as CI's resume check does)."""
     ranks = ddp.Ranks(device, accum)
     device = ranks.device
     say = log if ranks.main else (lambda msg: None)
@@ -845,7 +846,7 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
     warm_ckpt = torch.load(init_from, map_location=device) if init_from and not warm_onnx else None
     old_layers = shipped_layers(name, warm_onnx) if warm_onnx else (warm_ckpt or {}).get("state", {}).get("layers")
     ckpt = os.path.join(work, "ckpt", f"{tag or name}.pt")
-    resume = os.path.exists(ckpt) and not smoke
+    resume = os.path.exists(ckpt) and (not smoke if resume is None else resume)
     resumed = torch.load(ckpt, map_location=device) if resume else None
     # a warm start keeps the shipped depth unless --layers grows it; a resume keeps its own (a grown run resumed
     # without --init-from built the recipe's depth and failed to load)
@@ -1066,6 +1067,8 @@ if __name__ == "__main__":
     ap.add_argument("--max-steps", type=int, default=None)
     ap.add_argument("--init-from", default=None, help="checkpoint whose weights start this run")
     ap.add_argument("--tag", default=None, help="checkpoint name (default: the model name)")
+    ap.add_argument("--resume", action="store_true", help="with --smoke: resume from the tag's checkpoint as a full "
+                    "run does (smoke runs otherwise start over)")
     ap.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"], help="bf16 autocast (fp32 master "
                     "weights) or fp32 through BLAS; auto (default) times a matmul both ways and takes bf16 where it is "
                     "clearly faster (CPUs with AVX512-BF16 or AMX, GPUs with bf16)")
@@ -1111,6 +1114,7 @@ if __name__ == "__main__":
         train(a.model, a.work, a.minutes, a.device, a.smoke, a.max_steps, a.init_from, a.tag, precision="fp32" if a.fp32 else a.precision,
               accum=a.accum, step_schedule=a.step_schedule, batch=a.batch, lr_scale=a.lr_scale, layers=a.layers,
               uniform_share=a.uniform_share, mask_repeats=a.mask_repeats, sentence_eos=a.sentence_eos,
-              sibling=a.sibling, dropout=a.dropout, mix=parse_mix(a.mix) if a.mix is not None else None, inner_starts=a.inner_starts)
+              sibling=a.sibling, dropout=a.dropout, mix=parse_mix(a.mix) if a.mix is not None else None, inner_starts=a.inner_starts,
+              resume=True if a.resume else None)
     finally:
         ddp.finish()
