@@ -79,6 +79,9 @@ def runs_table(model=None, path=RUNS):
         return "; ".join(out + ([r["test"]] if r.get("test") else []))
 
     def shipped(r):
+        if not isinstance(r["shipped"], bool):  # a "no (...)" string once read as yes: why and checkpoint are fields
+            raise SystemExit(f"runs.json: {r['session']} {r['model']}: shipped must be true or false, with 'why' and "
+                             f"'checkpoint' beside it (got {r['shipped']!r})")
         if r["shipped"]:
             return "yes"
         return "no" + (f" ({r['why']})" if r.get("why") else "") + (f"; `work/ckpt/{r['checkpoint']}/`" if r.get("checkpoint") else "")
