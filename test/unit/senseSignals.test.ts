@@ -5,6 +5,8 @@
  * counted session runs.
  */
 import assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import type { ModelInfo } from '../../src/engine/api';
@@ -14,6 +16,7 @@ import { FEATURES } from '../../src/engine/senses/features';
 import { parseScorerFile, usesSignal, type ScorerFile, type ScorerWeights } from '../../src/engine/senses/scorer';
 import { sense, weightsFor } from '../../src/engine/senses/sense';
 import { defaultSenseLocations } from '../../src/engine/senses/service';
+import { storeFiles } from '../../src/engine/senses/store';
 import { countingServices } from './helpers/countingServices';
 import { DIST, SHIPPED_MODELS } from './helpers/modelFolders';
 
@@ -46,7 +49,7 @@ describe('the scorer file and its signals', () => {
     assert.deepEqual(['elmo', 'bert'].map((s) => usesSignal(everySignal, s as never)), [true, true]);
   });
 
-  test('weightsFor: the request\'s own; the shipped ones with the models they were chosen with; every signal with another', () => {
+  test('weightsFor: the request\'s own; the shipped ones with the models they were chosen with; every signal with another that has sense vectors', () => {
     const file: ScorerFile = { weights: priorLeskGlove, allSignals: everySignal, models: { elmo: 'elmo-mini', bert: 'bert-mini' } };
     const m = (id: string) => ({ id }) as ModelInfo;
     assert.equal(weightsFor(file, { elmo: m('elmo-mini'), bert: m('bert-mini') }), priorLeskGlove);
@@ -85,6 +88,36 @@ describe('sense runs the contextual models its scorer listens to (shipped models
     assert.deepEqual(result.models, { glove: 'glove-100d' });
     assert.equal(result.method, 'scorer');
     assert.ok(result.evidence.every((e) => e.signal !== 'elmo' && e.signal !== 'bert'), JSON.stringify(result.evidence));
+  });
+
+  test('the shipped scorer with another BERT: every signal once it has sense vectors, the shipped choice without', async () => {
+    const shipped = parseScorerFile(JSON.parse(readFileSync(path.join(resources.sensesDir, 'scorer.json'), 'utf8')))!;
+    if (!shipped.allSignals || usesSignal(shipped.weights, 'bert')) return; // the shipped scorer already hears BERT
+    const other = { ...(await store.get('bert-mini')), id: 'bert-downloaded' } as ModelInfo;
+    const cacheDir = mkdtempSync(path.join(tmpdir(), 'lm-lens-senses-'));
+    const builtDir = mkdtempSync(path.join(tmpdir(), 'lm-lens-senses-')); // a store's absence is memoised per folder
+    try {
+      const ask = async (cache: string) => {
+        const { services, runs } = countingServices();
+        const { weights: _, ...shippedWeights } = await request(priorLeskGlove);
+        const result = await sense({ ...shippedWeights, bert: other, resources: { ...resources, cacheDir: cache } }, context(), services);
+        return { runs, result };
+      };
+      const without = await ask(cacheDir);
+      assert.deepEqual(without.runs, { 'elmo-mini': 1 }, 'a BERT without sense vectors is not run');
+      assert.equal(without.result.models.bert, undefined);
+      assert.deepEqual(without.result.missingSenseVectors, ['bert-downloaded'], 'the answer says which model has none yet');
+      // the same weights under another name: bert-mini's shipped sense vectors match its fingerprint
+      const [from, to] = [storeFiles(resources.sensesDir, 'bert-mini'), storeFiles(builtDir, 'bert-downloaded')];
+      copyFileSync(from.manifest, to.manifest);
+      copyFileSync(from.bin, to.bin);
+      const withVectors = await ask(builtDir);
+      assert.deepEqual(withVectors.runs, { 'elmo-mini': 1, 'bert-downloaded': 1 }, 'with sense vectors the every-signal scorer runs it');
+      assert.equal(withVectors.result.models.bert, 'bert-downloaded');
+      assert.deepEqual(withVectors.result.missingSenseVectors, []);
+    } finally {
+      for (const dir of [cacheDir, builtDir]) rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('a scorer with every signal: BERT runs once and both models are reported', async () => {

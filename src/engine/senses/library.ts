@@ -6,7 +6,7 @@ export { fitModelProjection, projectAll, KeyedSums, PROJECTED_DIMS } from './cen
 export { modelFingerprint } from '../models/fingerprint';
 export { loadTables, taggedExamples, splitOf, sensesKey } from './examples';
 export { FEATURES, SIGNALS, SIGNAL_NAMES, candidateOf, featureVector, glossWords, hasEvidence, overlapCount, relatedSynsetIds, signatureWords, stem } from './features';
-export { fit, probabilities, argmax, evidenceFor, logits, softmax, DEFAULT_WEIGHTS } from './scorer';
+export { fit, probabilities, argmax, evidenceFor, logits, softmax, parseScorerFile, usesSignal, DEFAULT_WEIGHTS } from './scorer';
 export { loadStaticVectors } from './staticVectors';
 export { writeStore, loadStore, storeFiles } from './store';
 export { contextWindow, contentWords, contentWordsOf } from './text';

@@ -95,14 +95,15 @@ export function scorerFile(sensesDir: string): Promise<ScorerFile> {
 
 /**
  * The weights a request scores with: its own, else the shipped ones. The shipped signal set was chosen with the
- * contextual models named in the file (training/senses/build.mjs leaves out signals that did not help theirs): with
- * another ELMo or BERT (a downloaded model with its own sense vectors) the scorer with every signal is used instead,
- * so that model is heard.
+ * contextual models named in the file (training/senses/build.mjs leaves out signals that did not help theirs): when
+ * another ELMo or BERT brings its own sense vectors (a downloaded model after Build Sense Vectors) the scorer with
+ * every signal is used instead, so that model is heard. `withVectors` names only the models that have sense vectors:
+ * another model without them has nothing to add and leaves the shipped choice alone.
  */
-export function weightsFor(file: ScorerFile, models: { elmo?: ModelInfo | undefined; bert?: ModelInfo | undefined }, own?: ScorerWeights): ScorerWeights {
+export function weightsFor(file: ScorerFile, withVectors: { elmo?: ModelInfo | undefined; bert?: ModelInfo | undefined }, own?: ScorerWeights): ScorerWeights {
   if (own) return own;
   const other = (model: ModelInfo | undefined, fitted: string | undefined) => model !== undefined && fitted !== undefined && model.id !== fitted;
-  return file.allSignals && (other(models.elmo, file.models.elmo) || other(models.bert, file.models.bert)) ? file.allSignals : file.weights;
+  return file.allSignals && (other(withVectors.elmo, file.models.elmo) || other(withVectors.bert, file.models.bert)) ? file.allSignals : file.weights;
 }
 
 /** The sense vectors of `model` that match its weights: shipped first, then the cache; undefined when none. */
@@ -172,10 +173,15 @@ export async function sense(params: SenseParams, ctx: RequestContext, services: 
   // 2. signals; the ELMo runs once: its hidden states give the word's layers and, to an ELMo-head tagger, the tag
   const missing: string[] = [];
   const elmoRun = params.elmo ? await runElmo(params.elmo, tokens, services, ctx) : undefined;
+  const stores = new Map<ModelInfo, Promise<SenseStore | undefined>>();
+  const storeOf = (model: ModelInfo) => {
+    if (!stores.has(model)) stores.set(model, storeFor(model, params.resources));
+    return stores.get(model)!;
+  };
   const contextual = async (model: ModelInfo | undefined, ownLayers?: Float32Array[]) => {
     if (!model) return undefined;
-    const store = await storeFor(model, params.resources);
-    if (!store) missing.push(model.id);
+    const store = await storeOf(model);
+    if (!store && !missing.includes(model.id)) missing.push(model.id);
     // without sense vectors a model's own run says nothing here: not run (a big BERT, or one that cannot give its
     // hidden states, would slow or fail the hover for no signal); the ELMo's run is shared and made anyway
     if (!store && !ownLayers) return undefined;
@@ -187,9 +193,18 @@ export async function sense(params: SenseParams, ctx: RequestContext, services: 
     return { model, layers, store, projected: store?.projectLayers(layers) };
   };
   const elmo = await contextual(params.elmo, elmoRun ? elmoLayerViews(elmoRun, index) : undefined);
-  const weights = params.layer
-    ? undefined
-    : weightsFor(await scorerFile(params.resources.sensesDir), params, (params.weights && parseWeights(params.weights)) || undefined);
+  const file = params.layer ? undefined : await scorerFile(params.resources.sensesDir);
+  // another BERT's sense vectors decide the scorer before it runs (the shipped one's are read only if its scorer uses them)
+  const otherBert = file && params.bert && params.bert.id !== file.models.bert ? params.bert : undefined;
+  const bertVectors = otherBert ? await storeOf(otherBert) : undefined;
+  if (otherBert && !bertVectors) missing.push(otherBert.id); // not heard until built: the answer says how
+  const weights = file
+    ? weightsFor(
+        file,
+        { elmo: elmo?.store ? params.elmo : undefined, bert: bertVectors ? params.bert : undefined },
+        (params.weights && parseWeights(params.weights)) || undefined,
+      )
+    : undefined;
   // BERT runs only for a scorer that listens to it (the shipped one may not: see weightsFor)
   const bert = weights && usesSignal(weights, 'bert') ? await contextual(params.bert) : undefined;
   const tagged = params.tagger
