@@ -109,7 +109,7 @@ if (failures.length === 0) {
   try {
     execFileSync('unzip', ['-q', vsix, 'extension/*', '-d', dir]);
     const extension = path.join(dir, 'extension');
-    const { Engine, modelDirectories } = createRequire(import.meta.url)(path.join(root, 'dist', 'engine.js'));
+    const { Engine, modelDirectories, senseLib } = createRequire(import.meta.url)(path.join(root, 'dist', 'engine.js'));
     const engine = new Engine({
       modelDirectories: modelDirectories(path.join(extension, 'media', 'models')),
       workerPath: path.join(extension, 'dist', 'worker.js'),
@@ -124,9 +124,10 @@ if (failures.length === 0) {
       check(complete.tokens > 0, 'complete from the package gave no tokens');
       check(typeof sense.senseKey === 'string' && sense.senseKey.startsWith('bank%'), `sense from the package: ${sense.senseKey}`);
       // the packaged scorer names the signals it listens to; those models (GloVe always) and the packaged tagger serve it
-      const scorer = JSON.parse(readFileSync(path.join(extension, 'media', 'senses', 'scorer.json'), 'utf8'));
-      const heard = (prefix) => scorer.features.some((f, i) => f.startsWith(prefix) && scorer.weights[i] !== 0);
-      const expected = { ...(heard('elmo_') ? { elmo: 'elmo-mini' } : {}), ...(heard('bert_') ? { bert: 'bert-mini' } : {}), glove: 'glove-100d' };
+      const scorer = senseLib.parseScorerFile(JSON.parse(readFileSync(path.join(extension, 'media', 'senses', 'scorer.json'), 'utf8')));
+      check(scorer !== undefined, 'the packaged media/senses/scorer.json does not parse as a scorer');
+      const heard = (signal) => scorer !== undefined && senseLib.usesSignal(scorer.weights, signal);
+      const expected = { ...(heard('elmo') ? { elmo: 'elmo-mini' } : {}), ...(heard('bert') ? { bert: 'bert-mini' } : {}), glove: 'glove-100d' };
       check(JSON.stringify(sense.models) === JSON.stringify(expected), `sense used ${JSON.stringify(sense.models)}: the packaged scorer listens to ${JSON.stringify(expected)}`);
       check(sense.tag?.model === 'pos-elmo-mini' && sense.missingSenseVectors.length === 0, `sense from the package: tag ${JSON.stringify(sense.tag)}, missing sense vectors ${JSON.stringify(sense.missingSenseVectors)}`);
     } finally {
