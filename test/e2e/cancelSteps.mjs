@@ -41,6 +41,7 @@ export async function cancelLongRunSteps(page, { root, runDir, ws, shots, palett
     await quickOpen(page, 'slow-fill.md', { line: 'barked at the slow model', lap });
     const hostsBefore = extensionHosts();
     const cpuBefore = hostCpuMs(hostsBefore);
+    const cpuEach = new Map(hostsBefore.map((h) => [h.pid, cpuMsOf(Number(h.pid)) ?? 0]));
     logFrom = lensLogText().length; // an earlier cancelled request may have retired a worker too (a CI run's first hover did)
     await palette(page, 'LM Lens: Fill Mask');
     const predicting = page.locator('.quick-input-widget .quick-input-box input[placeholder="Predicting…"]');
@@ -52,6 +53,11 @@ export async function cancelLongRunSteps(page, { root, runDir, ws, shots, palett
       await page.waitForTimeout(100);
     }
     const stillRunning = await predicting.isVisible();
+    // the host that runs the model: ONNX Runtime mapped and its CPU clock running, read before Esc. code-server can
+    // hold a second extension host for a while (CI runs listed two before Esc, one after, once both with ONNX
+    // Runtime mapped), which says nothing about ours
+    const grew = (h) => (cpuMsOf(Number(h.pid)) ?? 0) - (cpuEach.get(h.pid) ?? 0);
+    const running = hostsBefore.filter((h) => h.ort).map((h) => ({ pid: h.pid, ms: grew(h) })).sort((a, b) => b.ms - a.ms).slice(0, 1).map((h) => h.pid);
     await page.screenshot({ path: path.join(shots, 'cancel-long-run-busy.png') });
     await page.keyboard.press('Escape');
     lap(`cancel: Esc after ${spent} ms of extension-host CPU, the QuickPick ${stillRunning ? 'still predicting' : 'already answered'}`);
@@ -60,14 +66,11 @@ export async function cancelLongRunSteps(page, { root, runDir, ws, shots, palett
     const errors = await page.locator('.notifications-toasts .notification-list-item-message')
       .filter({ hasText: /LM Lens|slow-bert|could not|failed/i }).allInnerTexts();
     check('cancel a long run: Esc while the model runs', stillRunning && spent >= 1500, `${spent} ms of host CPU before Esc`);
-    // the host that runs the model is the one with ONNX Runtime mapped; code-server can hold a second extension host
-    // for a while (one CI run listed two before Esc, one after), which says nothing about ours
-    const running = hostsBefore.filter((h) => h.ort).map((h) => h.pid);
     const after = hostsAfter.map((h) => h.pid);
     const listed = (hosts) => hosts.map((h) => `${h.pid}${h.ort ? ' (onnxruntime)' : ''}`).join(',');
     check('cancel a long run: the extension host stays up (same process, no error shown)',
       running.length > 0 && running.every((pid) => after.includes(pid)) && errors.length === 0,
-      `hosts ${listed(hostsBefore)} -> ${listed(hostsAfter)}; toasts: ${JSON.stringify(errors)}`);
+      `hosts ${listed(hostsBefore)} -> ${listed(hostsAfter)}, the model's ${running.join('') || 'none'}; toasts: ${JSON.stringify(errors)}`);
   } catch (e) {
     check('cancel a long run', false, String(e && e.stack || e));
   }
