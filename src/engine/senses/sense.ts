@@ -173,14 +173,9 @@ export async function sense(params: SenseParams, ctx: RequestContext, services: 
   // 2. signals; the ELMo runs once: its hidden states give the word's layers and, to an ELMo-head tagger, the tag
   const missing: string[] = [];
   const elmoRun = params.elmo ? await runElmo(params.elmo, tokens, services, ctx) : undefined;
-  const stores = new Map<ModelInfo, Promise<SenseStore | undefined>>();
-  const storeOf = (model: ModelInfo) => {
-    if (!stores.has(model)) stores.set(model, storeFor(model, params.resources));
-    return stores.get(model)!;
-  };
   const contextual = async (model: ModelInfo | undefined, ownLayers?: Float32Array[]) => {
     if (!model) return undefined;
-    const store = await storeOf(model);
+    const store = await storeFor(model, params.resources); // memoised: the fingerprint per file, the store per folder
     if (!store && !missing.includes(model.id)) missing.push(model.id);
     // without sense vectors a model's own run says nothing here: not run (a big BERT, or one that cannot give its
     // hidden states, would slow or fail the hover for no signal); the ELMo's run is shared and made anyway
@@ -196,7 +191,7 @@ export async function sense(params: SenseParams, ctx: RequestContext, services: 
   const file = params.layer ? undefined : await scorerFile(params.resources.sensesDir);
   // another BERT's sense vectors decide the scorer before it runs (the shipped one's are read only if its scorer uses them)
   const otherBert = file && params.bert && params.bert.id !== file.models.bert ? params.bert : undefined;
-  const bertVectors = otherBert ? await storeOf(otherBert) : undefined;
+  const bertVectors = otherBert ? await storeFor(otherBert, params.resources) : undefined;
   if (otherBert && !bertVectors) missing.push(otherBert.id); // not heard until built: the answer says how
   const weights = file
     ? weightsFor(
