@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { CompletionEvalRequest, EvalProgress, GenerateProgress, GenerateRequest, PairsEvalRequest, ScoreProgress } from './engine/api';
-import { nestAttentions } from './engine/attentionTensor';
+import { nestAttentions } from './engine/tasks/attention/attentionTensor';
 import { Engine } from './engine/engine';
 import { readTextFile } from './engine/textFile';
 import { LensError, badInput, isInputError, toLensError } from './engine/errors';

@@ -1,7 +1,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { GHOST_TEXT_DEFAULTS } from './engine/confidence';
+import { GHOST_TEXT_DEFAULTS } from './engine/tasks/generate/confidence';
 
 /** The one typed view of the `lmLens.*` settings. Read it fresh where it is used; nothing caches it. */
 export interface LmLensConfig {

@@ -34,13 +34,13 @@ import type {
   TagResult,
   TagsEvalResult,
 } from './api';
-import { checkAttentionRequest } from './attention';
-import { ATTENTION_KINDS } from './attentionTensor';
+import { checkAttentionRequest } from './tasks/attention/attention';
+import { ATTENTION_KINDS } from './tasks/attention/attentionTensor';
 import { evalCloze, evalCompletion, evalPairs, evalPerplexity, evalSenses, evalTags, type EvalOperations } from './eval/evaluate';
 import { checkLogLikelihoodRequest, LIKELIHOOD_KINDS } from './eval/likelihood';
-import { checkFillRequest, FILL_KINDS } from './fill';
-import { checkGenerateRequest, GENERATE_KINDS } from './generate';
-import { checkScoreRequest, SCORE_KINDS } from './score';
+import { checkFillRequest, FILL_KINDS } from './tasks/fill/fill';
+import { checkGenerateRequest, GENERATE_KINDS } from './tasks/generate/generate';
+import { checkScoreRequest, SCORE_KINDS } from './tasks/score/score';
 import { toLensError } from './errors';
 import { SenseService, type SenseLocations } from './senses/service';
 import type { SenseRequest, SenseResult } from './senses/types';

@@ -36,7 +36,7 @@ const dirs = values['models-dir']?.length
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'lm-lens-bench-'));
 const H = await requireTs(root, path.join(tmp, 'helper.cjs'), {
   './src/features/hover/wordContext': ['wordContextAt'],
-  './src/engine/elmo': ['elmoFeeds', 'parseElmoConfig'],
+  './src/engine/models/elmo': ['elmoFeeds', 'parseElmoConfig'],
   './src/engine/tokenizer': ['loadTokenizer'],
 });
 const { Engine, modelDirectories } = require(path.join(root, 'dist', 'engine.js'));

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { headMatrix } from '../../src/engine/attentionTensor';
+import { headMatrix } from '../../src/engine/tasks/attention/attentionTensor';
 import { Engine, modelDirectories } from '../../src/engine/engine';
 import { loadTokenizer } from '../../src/engine/tokenizer';
 import { DIST, REPO_ROOT, SHIPPED_MODELS } from './helpers/modelFolders';

@@ -8,7 +8,7 @@ import {
   elmoFeeds,
   parseElmoConfig,
   type ElmoConfig,
-} from '../../src/engine/elmo';
+} from '../../src/engine/models/elmo';
 import { LensError } from '../../src/engine/errors';
 import type { HostTensor, ModelSession } from '../../src/engine/runtime/session';
 

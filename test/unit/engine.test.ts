@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Engine, modelDirectories } from '../../src/engine/engine';
-import { elmoBoundaryCharIds, elmoCharIds } from '../../src/engine/elmo';
+import { elmoBoundaryCharIds, elmoCharIds } from '../../src/engine/models/elmo';
 import { DIST, tempDir, writeElmoFolder, writeModelFolder } from './helpers/modelFolders';
 import { unloadableModel } from './helpers/onnxWriter';
 import { lensError } from './helpers/lensError';

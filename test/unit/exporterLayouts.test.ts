@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
-import { headMatrix } from '../../src/engine/attentionTensor';
+import { headMatrix } from '../../src/engine/tasks/attention/attentionTensor';
 import { Engine, modelDirectories } from '../../src/engine/engine';
 import { decodeModel, encodeModel, exposeOutputs, findAttentionSoftmaxes } from '../../src/engine/onnx';
 import { loadTokenizer } from '../../src/engine/tokenizer';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { GenerateProgress } from '../../src/engine/api';
 import { Engine, modelDirectories } from '../../src/engine/engine';
-import { STREAM_INTERVAL_MS, slideWindow } from '../../src/engine/generate';
+import { STREAM_INTERVAL_MS, slideWindow } from '../../src/engine/tasks/generate/generate';
 import { DIST, REPO_ROOT, SHIPPED_MODELS, tempDir } from './helpers/modelFolders';
 import { COUNT_BASE, writeCountingGpt2 } from './helpers/lmModels';
 import { lensError } from './helpers/lensError';

@@ -9,7 +9,7 @@ import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'no
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
-import { CausalLm, KvArena, parseCausalConfig, type KvCache } from '../../src/engine/causalLm';
+import { CausalLm, KvArena, parseCausalConfig, type KvCache } from '../../src/engine/models/causalLm';
 import { Engine, modelDirectories } from '../../src/engine/engine';
 import { NEW_KV_PREFIX, newKvOutput } from '../../src/engine/models/kvCache';
 import { decodeModel, encodeModel, exposeOutputs } from '../../src/engine/onnx';

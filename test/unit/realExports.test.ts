@@ -15,7 +15,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
-import { headMatrix } from '../../src/engine/attentionTensor';
+import { headMatrix } from '../../src/engine/tasks/attention/attentionTensor';
 import type { Engine } from '../../src/engine/engine';
 import { logSoftmax } from '../../src/engine/sampling';
 import { loadTokenizer } from '../../src/engine/tokenizer';

@@ -1,7 +1,7 @@
 /** Sampling math (temperature, top-k, top-p), the seeded PRNG, and the text helpers of generation. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { findStop, heldBack, promptBudget } from '../../src/engine/generate';
+import { findStop, heldBack, promptBudget } from '../../src/engine/tasks/generate/generate';
 import {
   MIN_TEMPERATURE,
   argmax,

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Engine, modelDirectories } from '../../src/engine/engine';
 import { LensError } from '../../src/engine/errors';
-import { placeTokens, scoringWindows } from '../../src/engine/score';
+import { placeTokens, scoringWindows } from '../../src/engine/tasks/score/score';
 import { logSoftmax } from '../../src/engine/sampling';
 import { DIST, REPO_ROOT, SHIPPED_MODELS, tempDir } from './helpers/modelFolders';
 import { lensError } from './helpers/lensError';

@@ -3,7 +3,7 @@
  * confidence threshold, compare with what the text really goes on with. The engine calls (generate) are in
  * evaluate.ts.
  */
-import { confidentPrefix, ghostText, WORD_OR_MARK, wordsOf } from '../confidence';
+import { confidentPrefix, ghostText, WORD_OR_MARK, wordsOf } from '../tasks/generate/confidence';
 import type { CompletionCursor, CompletionSample, CompletionThresholdTally } from './types';
 
 /** The cuts every run reports (0: no cut). */

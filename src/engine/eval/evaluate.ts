@@ -8,10 +8,10 @@ import path from 'node:path';
 import type { FillRequest, FillResult, GenerateRequest, GenerateResult, ModelKind, ScoreProgress, ScoreRequest, ScoreResult, SenseRequest, SenseResult, TagRequest, TagResult } from '../api';
 import { LensError, badInput, cancelled } from '../errors';
 import { readTextFile } from '../textFile';
-import { GHOST_TEXT_DEFAULTS, healedPrompt, promptBefore } from '../confidence';
-import { FILL_KINDS } from '../fill';
-import { GENERATE_KINDS, GENERATE_LIMITS } from '../generate';
-import { SCORE_KINDS } from '../score';
+import { GHOST_TEXT_DEFAULTS, healedPrompt, promptBefore } from '../tasks/generate/confidence';
+import { FILL_KINDS } from '../tasks/fill/fill';
+import { GENERATE_KINDS, GENERATE_LIMITS } from '../tasks/generate/generate';
+import { SCORE_KINDS } from '../tasks/score/score';
 import {
   isSpecialTokenText,
   pairSentences,

@@ -9,7 +9,7 @@
  */
 import path from 'node:path';
 import { badInput } from '../errors';
-import { findMaskMarkers } from '../maskMarkers';
+import { findMaskMarkers } from '../tasks/fill/maskMarkers';
 import { posOfSenseKey } from '../wordnet/types';
 import type { ClozeMiss, PairTally, PairsEvalResult, SenseMiss, SensesEvalResult, TagConfusion, TagsEvalResult, TagTally } from './types';
 

@@ -12,14 +12,14 @@
  */
 import type { ModelInfo, ModelKind } from '../api';
 import { LensError, badInput, modelCorrupt } from '../errors';
-import { loadMaskedLm, runBatch, type MaskedLm } from '../fill';
+import { loadMaskedLm, runBatch, type MaskedLm } from '../tasks/fill/fill';
 import { intTensor, tokenFeeds } from '../models/io';
 import { HEAD_POSITIONS_INPUT } from '../onnx/headGather';
-import { loadCausalLm } from '../generate';
-import { loadNnlm } from '../nnlm';
+import { loadCausalLm } from '../tasks/generate/generate';
+import { loadNnlm } from '../models/nnlm';
 import type { RequestContext, WorkerServices } from '../runtime/context';
 import { logSumExp } from '../sampling';
-import { tokenLogProbs, withBeginOfText } from '../score';
+import { tokenLogProbs, withBeginOfText } from '../tasks/score/score';
 import { tokenTexts } from '../tokenizer';
 import type { LikelihoodMethod, LogLikelihoodProgress, LogLikelihoodRequest, LogLikelihoodResult, PllMetric } from './types';
 

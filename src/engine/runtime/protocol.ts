@@ -22,12 +22,12 @@ import type {
   ScoreResult,
   TagResult,
 } from '../api';
-import type { AttentionParams } from '../attention';
+import type { AttentionParams } from '../tasks/attention/attention';
 import type { SerializedError } from '../errors';
 import type { LogLikelihoodParams } from '../eval/likelihood';
-import type { FillParams } from '../fill';
-import type { GenerateParams } from '../generate';
-import type { ScoreParams } from '../score';
+import type { FillParams } from '../tasks/fill/fill';
+import type { GenerateParams } from '../tasks/generate/generate';
+import type { ScoreParams } from '../tasks/score/score';
 import type { BuildSenseIndexParams } from '../senses/buildIndex';
 import type { ContextVectors } from '../senses/contextual';
 import type { SenseParams } from '../senses/sense';

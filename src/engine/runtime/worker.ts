@@ -5,17 +5,17 @@
  */
 import path from 'node:path';
 import { workerData } from 'node:worker_threads';
-import { attention } from '../attention';
+import { attention } from '../tasks/attention/attention';
 import { modelCorrupt, toLensError } from '../errors';
 import { logLikelihoods } from '../eval/likelihood';
-import { fill } from '../fill';
-import { generate } from '../generate';
+import { fill } from '../tasks/fill/fill';
+import { generate } from '../tasks/generate/generate';
 import { ONNX_FILE, readModelConfig } from '../modelStore';
 import { StampedCache } from '../fileStamp';
 import { buildSenseIndex } from '../senses/buildIndex';
 import { contextVectors } from '../senses/contextual';
 import { sense } from '../senses/sense';
-import { score } from '../score';
+import { score } from '../tasks/score/score';
 import { embed } from '../tasks/embed/embed';
 import { tag } from '../tasks/tag/tag';
 import type { WorkerServices } from './context';

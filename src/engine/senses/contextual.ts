@@ -6,7 +6,7 @@
  *   BERT: the last two layers, the mean over the word's word pieces.
  */
 import type { ModelInfo } from '../api';
-import { ELMO_INPUTS, ELMO_OUTPUT, elmoBoundaryCharIds, elmoCharIds, parseElmoConfig } from '../elmo';
+import { ELMO_INPUTS, ELMO_OUTPUT, elmoBoundaryCharIds, elmoCharIds, parseElmoConfig } from '../models/elmo';
 import { badInput, modelCorrupt } from '../errors';
 import { tokenFeeds, tokenInputs } from '../models/io';
 import type { WorkerServices } from '../runtime/context';

@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ModelInfo, TokenOffsets } from '../api';
-import { elmoHiddenStates, elmoLayerViews, parseElmoConfig, type ElmoHidden } from '../elmo';
+import { elmoHiddenStates, elmoLayerViews, parseElmoConfig, type ElmoHidden } from '../models/elmo';
 import { badInput } from '../errors';
 import { cachedFingerprint } from '../models/fingerprint';
 import { PromiseCache } from '../promiseCache';

@@ -4,7 +4,7 @@
  * exports (JSON, CSV), which never go through the webview. Pure: no `vscode` import.
  */
 import type { AttentionResult } from '../../engine/api';
-import { headMatrix, type AttentionShape } from '../../engine/attentionTensor';
+import { headMatrix, type AttentionShape } from '../../engine/tasks/attention/attentionTensor';
 import { encodeUnit16, encodeUnit8 } from '../../protocol/bytes';
 import type {
   AttentionModelChoice,

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { readConfig } from '../../config';
 import type { AttentionResult, ModelInfo } from '../../engine/api';
-import { canShowAttention } from '../../engine/attentionTensor';
+import { canShowAttention } from '../../engine/tasks/attention/attentionTensor';
 import type { Engine } from '../../engine/engine';
 import { describeError, log } from '../../log';
 import {

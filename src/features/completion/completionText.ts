@@ -9,7 +9,7 @@ export function inlineEnabledFor(enable: Readonly<Record<string, boolean>>, lang
   return enable['*'] === true;
 }
 
-export { promptBefore } from '../../engine/confidence'; // shared with `lm-lens eval completion`
+export { promptBefore } from '../../engine/tasks/generate/confidence'; // shared with `lm-lens eval completion`
 
 /** Ghost text is offered only at the end of a line (nothing but spaces after the cursor) after some text. */
 export function wantsGhostText(linePrefix: string, lineSuffix: string): boolean {

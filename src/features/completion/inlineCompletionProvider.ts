@@ -4,7 +4,7 @@ import { describeError, log } from '../../log';
 import { abortSignalFor, isCancellation } from '../cancellation';
 import type { EngineService } from '../engineService';
 import type { MiniModelNotices } from '../models/miniModelNotice';
-import { confidentPrefix } from '../../engine/confidence';
+import { confidentPrefix } from '../../engine/tasks/generate/confidence';
 import { inlineEnabledFor, promptBefore, tidyCompletion, wantsGhostText } from './completionText';
 
 /** Documents that get ghost text: files and unsaved editors (not output panels, git objects, ...). */

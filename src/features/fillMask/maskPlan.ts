@@ -6,7 +6,7 @@
  *   markers in the paragraph -> they are filled
  *   otherwise              -> the word at the cursor is masked
  */
-import { findMaskMarkers, MASK_MARKER } from '../../engine/maskMarkers';
+import { findMaskMarkers, MASK_MARKER } from '../../engine/tasks/fill/maskMarkers';
 import { paragraphAround, type TextRange } from '../paragraph';
 
 export interface MaskPlan {

@@ -5,7 +5,7 @@
  */
 import type { EmbedRequest, EmbedResult, LayerVector, ModelInfo, ModelKind } from '../../api';
 import { badInput } from '../../errors';
-import { elmoHiddenStates, elmoLayersAt, parseElmoConfig, type ElmoHidden } from '../../elmo';
+import { elmoHiddenStates, elmoLayersAt, parseElmoConfig, type ElmoHidden } from '../../models/elmo';
 import type { RequestContext, WorkerServices } from '../../runtime/context';
 import { tagWordAt } from '../tag/wordTag';
 import { findWord, splitWords, wordWindow } from '../../words';

@@ -10,8 +10,8 @@
  *     first (or last, `word_piece`) piece's logits.
  */
 import type { ModelInfo, TagCandidate, TaggerInfo } from '../../api';
-import { specialAffixes } from '../../attention';
-import { elmoHiddenStates, parseElmoConfig, type ElmoHidden } from '../../elmo';
+import { specialAffixes } from '../attention/attention';
+import { elmoHiddenStates, parseElmoConfig, type ElmoHidden } from '../../models/elmo';
 import { LensError, modelCorrupt } from '../../errors';
 import { tokenFeeds, tokenInputs } from '../../models/io';
 import type { WorkerServices } from '../../runtime/context';

@@ -4,7 +4,7 @@
  * few small matrix products. Any other tagger runs on the window itself.
  */
 import type { ModelInfo, WordTagResult } from '../../api';
-import type { ElmoHidden } from '../../elmo';
+import type { ElmoHidden } from '../../models/elmo';
 import { badInput } from '../../errors';
 import type { WorkerServices } from '../../runtime/context';
 import type { Word } from '../../words';

@@ -12,15 +12,15 @@
  * names input_mask, segment_ids; int64 or int32 as declared, see models/io.ts); output logits [B, T, V]
  * (or prediction_scores, or the first float output of that shape).
  */
-import type { FillMask, FillPrediction, FillRequest, FillResult, FillSequence, ModelInfo, ModelKind } from './api';
-import { LensError, badInput, modelCorrupt } from './errors';
+import type { FillMask, FillPrediction, FillRequest, FillResult, FillSequence, ModelInfo, ModelKind } from '../../api';
+import { LensError, badInput, modelCorrupt } from '../../errors';
 import { findMaskMarkers, type MarkerSpan } from './maskMarkers';
-import { positiveInt } from './models/configNumbers';
-import { findLogitsOutput, noLogitsError, tokenFeeds, tokenInputs, type TokenInputs } from './models/io';
-import type { RequestContext, WorkerServices } from './runtime/context';
-import type { ModelSession } from './runtime/session';
-import { logSoftmax, topKIndices } from './sampling';
-import { loadTokenizer, type Tokenizer } from './tokenizer';
+import { positiveInt } from '../../models/configNumbers';
+import { findLogitsOutput, noLogitsError, tokenFeeds, tokenInputs, type TokenInputs } from '../../models/io';
+import type { RequestContext, WorkerServices } from '../../runtime/context';
+import type { ModelSession } from '../../runtime/session';
+import { logSoftmax, topKIndices } from '../../sampling';
+import { loadTokenizer, type Tokenizer } from '../../tokenizer';
 
 export const FILL_KINDS: readonly ModelKind[] = ['masked-lm'];
 

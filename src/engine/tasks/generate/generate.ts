@@ -8,12 +8,12 @@
  * Three phases: tokenize (cutting the prompt from the left to fit), run the model step by step,
  * detokenize incrementally (holding back text that could still become a stop string).
  */
-import type { GenerateProgress, GenerateRequest, GenerateResult, ModelInfo, ModelKind } from './api';
-import { CausalLm, KvArena, logitsRow, parseCausalConfig, type CausalConfig, type KvCache } from './causalLm';
-import { badInput } from './errors';
-import type { RequestContext, WorkerServices } from './runtime/context';
-import { chooseToken, isSampling, logSumExp, mulberry32, penalizeRepeats, type SamplingOptions } from './sampling';
-import { loadTokenizer, tokenTexts, type Tokenizer } from './tokenizer';
+import type { GenerateProgress, GenerateRequest, GenerateResult, ModelInfo, ModelKind } from '../../api';
+import { CausalLm, KvArena, logitsRow, parseCausalConfig, type CausalConfig, type KvCache } from '../../models/causalLm';
+import { badInput } from '../../errors';
+import type { RequestContext, WorkerServices } from '../../runtime/context';
+import { chooseToken, isSampling, logSumExp, mulberry32, penalizeRepeats, type SamplingOptions } from '../../sampling';
+import { loadTokenizer, tokenTexts, type Tokenizer } from '../../tokenizer';
 
 /**
  * Streamed text goes to the caller at most once per this many milliseconds (the first piece at once): a small

@@ -7,12 +7,12 @@
  * Three phases: tokenize (with the begin-of-text token in front, so the first token is scored too), run
  * window by window (checking for a cancel between windows), place each token back in the text.
  */
-import type { ModelInfo, ModelKind, ScoreProgress, ScoreRequest, ScoreResult } from './api';
-import { logitsRow, type CausalLm } from './causalLm';
-import { badInput, modelCorrupt } from './errors';
-import { IncrementalDecoder, loadCausalLm } from './generate';
-import type { RequestContext, WorkerServices } from './runtime/context';
-import { logSumExp } from './sampling';
+import type { ModelInfo, ModelKind, ScoreProgress, ScoreRequest, ScoreResult } from '../../api';
+import { logitsRow, type CausalLm } from '../../models/causalLm';
+import { badInput, modelCorrupt } from '../../errors';
+import { IncrementalDecoder, loadCausalLm } from '../generate/generate';
+import type { RequestContext, WorkerServices } from '../../runtime/context';
+import { logSumExp } from '../../sampling';
 
 export const SCORE_KINDS: readonly ModelKind[] = ['causal-lm'];
 

@@ -11,11 +11,11 @@
  *            [B, kv_heads, P+T, head_dim] (or present_{i} [2, B, heads, P+T, head_dim]) when there is a past
  * A graph without past inputs (or without matching present outputs) still works: every step recomputes.
  */
-import { modelCorrupt } from './errors';
-import { firstPositiveInt } from './models/configNumbers';
-import { findLogitsOutput, noLogitsError, tokenFeeds, tokenInputs, type TokenInputs } from './models/io';
-import { cacheLayoutOf, isPastInput, newKvOutput, type CacheLayout } from './models/kvCache';
-import type { HostTensor, ModelSession } from './runtime/session';
+import { modelCorrupt } from '../errors';
+import { firstPositiveInt } from './configNumbers';
+import { findLogitsOutput, noLogitsError, tokenFeeds, tokenInputs, type TokenInputs } from './io';
+import { cacheLayoutOf, isPastInput, newKvOutput, type CacheLayout } from './kvCache';
+import type { HostTensor, ModelSession } from '../runtime/session';
 
 const USE_CACHE_BRANCH = 'use_cache_branch';
 

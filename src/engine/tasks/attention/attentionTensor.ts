@@ -4,9 +4,9 @@
  * `attentions.{i}` per layer as the ONNX rewriter exposes them), slicing one head, nesting for JSON.
  * No ONNX Runtime, no Node, no vscode: used by the worker, the extension host and tests.
  */
-import type { ModelInfo, ModelKind } from './api';
-import { modelCorrupt } from './errors';
-import type { HostTensor } from './runtime/session';
+import type { ModelInfo, ModelKind } from '../../api';
+import { modelCorrupt } from '../../errors';
+import type { HostTensor } from '../../runtime/session';
 
 /** The stacked output of our exports: float32 [layers, batch, heads, query, key]. */
 export const STACKED_ATTENTIONS = 'attentions';

@@ -12,15 +12,15 @@
  *   3. post-process: copy the attention outputs into one [layer][head][query][key] array; for causal models
  *      also each token's surprisal and the top-k next tokens at each position, from the same run's logits.
  */
-import type { AttentionRequest, AttentionResult, ModelInfo, TokenCandidate } from './api';
+import type { AttentionRequest, AttentionResult, ModelInfo, TokenCandidate } from '../../api';
 import { ATTENTION_KINDS, attentionOutputNames, collectAttentions } from './attentionTensor';
-import { badInput, modelCorrupt } from './errors';
-import { firstPositiveInt } from './models/configNumbers';
-import { findLogitsOutput, tokenFeeds, tokenInputs } from './models/io';
-import { cacheLayoutOf, isPastInput } from './models/kvCache';
-import type { RequestContext, WorkerServices } from './runtime/context';
-import type { HostTensor, ModelSession } from './runtime/session';
-import { loadTokenizer, type Tokenizer } from './tokenizer';
+import { badInput, modelCorrupt } from '../../errors';
+import { firstPositiveInt } from '../../models/configNumbers';
+import { findLogitsOutput, tokenFeeds, tokenInputs } from '../../models/io';
+import { cacheLayoutOf, isPastInput } from '../../models/kvCache';
+import type { RequestContext, WorkerServices } from '../../runtime/context';
+import type { HostTensor, ModelSession } from '../../runtime/session';
+import { loadTokenizer, type Tokenizer } from '../../tokenizer';
 
 
 /** Most text tokens one request may ask for (special tokens excluded). */

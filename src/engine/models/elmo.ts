@@ -10,9 +10,9 @@
  * Three phases: words -> character ids (AllenNLP's ELMoCharacterMapper, exactly), run, pick the word's
  * vector out of every layer.
  */
-import type { LayerVector } from './api';
-import { LensError, modelCorrupt } from './errors';
-import type { HostTensor, ModelSession } from './runtime/session';
+import type { LayerVector } from '../api';
+import { LensError, modelCorrupt } from '../errors';
+import type { HostTensor, ModelSession } from '../runtime/session';
 
 /** AllenNLP ELMoCharacterMapper's special character ids (before the +1 shift). */
 export const ELMO_CHARS = {

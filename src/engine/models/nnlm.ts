@@ -6,12 +6,12 @@
  * Graph contract (training/export.py): input_ids int64 [B, context_size] -> logits float32 [B, vocab].
  * Words before the first are the begin-of-sentence token `<S>`.
  */
-import type { ModelInfo } from './api';
-import { modelCorrupt } from './errors';
-import type { WorkerServices } from './runtime/context';
-import type { ModelSession } from './runtime/session';
-import { logSumExp } from './sampling';
-import { loadTokenizer, type Tokenizer } from './tokenizer';
+import type { ModelInfo } from '../api';
+import { modelCorrupt } from '../errors';
+import type { WorkerServices } from '../runtime/context';
+import type { ModelSession } from '../runtime/session';
+import { logSumExp } from '../sampling';
+import { loadTokenizer, type Tokenizer } from '../tokenizer';
 
 const LOGITS = 'logits';
 const START_TOKENS = ['<S>', '<s>'];
