@@ -19,6 +19,7 @@ import { addModelCommand } from './features/models/addModel';
 import { MiniModelNotices } from './features/models/miniModelNotice';
 import { removeModelCommand } from './features/models/removeModel';
 import { registerSurprisal } from './features/surprisal/surprisalDecorations';
+import { openSampleCommand } from './features/walkthrough/openSample';
 import { describeError, log } from './log';
 
 /** Kept for deactivate, which VS Code awaits (its subscriptions' dispose results are dropped). */
@@ -49,6 +50,9 @@ export function activate(context: vscode.ExtensionContext): void {
       vscode.commands.registerCommand('lmLens.removeModel', () => removeModelCommand(engines, downloadedModels)),
       vscode.commands.registerCommand('lmLens.fillMask', () => fillMaskCommand(engines, notices)),
       vscode.commands.registerCommand('lmLens.continueText', () => continueTextCommand(engines, notices)),
+      vscode.commands.registerCommand('lmLens.openSample', () =>
+        openSampleCommand(path.join(context.extensionPath, 'media', 'walkthrough', 'sample.md')),
+      ),
       registerInlineCompletion(engines, notices),
       registerSurprisal(engines),
       registerAttentionView(context, engines),

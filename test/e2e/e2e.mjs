@@ -10,6 +10,7 @@ import { setWorkspaceSettings } from './workspaceSettings.mjs';
 import { attentionAndLayersSteps } from './attentionSteps.mjs';
 import { addModelSteps } from './addModelSteps.mjs';
 import { cancelLongRunSteps } from './cancelSteps.mjs';
+import { walkthroughSteps } from './walkthroughSteps.mjs';
 import { quickOpen } from './quickOpen.mjs';
 
 const [base, runDir] = process.argv.slice(2);
@@ -339,6 +340,7 @@ try {
   await addModelSteps(page, { root, runDir, ws, shots, modelDirs, palette, lensLogText, check, lap }); // issue 7: Add / Remove Model (never throws)
   await fillAndCompletionSteps(page); // issue 5: Fill Mask, ghost text, Continue Text, Show Surprisal
   await cancelLongRunSteps(page, { root, runDir, ws, shots, palette, hoverWord, lensLogText, extensionHosts: extensionHostsWithOrt, check, lap }); // issue 12: Esc during a slow run (never throws)
+  await walkthroughSteps(page, { shots, palette, hoverWord, check, lap }); // the Getting Started walkthrough
   // issue 6: the attention view and the Layers panel (last: it reloads the window)
   await attentionAndLayersSteps(page, { ws, shots, modelDirs, palette, wordPoint, check, lap, results }); // issue 6
 

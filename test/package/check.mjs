@@ -51,6 +51,12 @@ for (const file of ['package.json', 'readme.md', 'LICENSE.txt', 'dist/extension.
 }
 check(entries.some((e) => /^extension\/dist\/webview\/[^/]+\.js$/.test(e)), 'missing: the webview bundles (dist/webview/*.js)');
 
+// the walkthrough's pictures and pages, and the sample text its first step opens (package.json names them)
+const walkthroughs = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).contributes?.walkthroughs ?? [];
+const walkthroughMedia = walkthroughs.flatMap((w) => w.steps.flatMap((s) =>
+  [s.media.image, s.media.markdown, s.media.svg].flatMap((m) => (typeof m === 'string' ? [m] : Object.values(m ?? {})))));
+for (const file of [...walkthroughMedia, 'media/walkthrough/sample.md']) check(has(file), `missing: ${file} (the walkthrough)`);
+
 // every shipped model folder, with what its kind needs
 const shipped = readdirSync(path.join(root, 'media', 'models'), { withFileTypes: true }).filter((d) => d.isDirectory());
 check(shipped.length > 0, 'media/models has no model folders');

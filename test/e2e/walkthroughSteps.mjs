@@ -1,0 +1,45 @@
+// The Getting Started walkthrough for the e2e driver (e2e.mjs), opened as a person does: the palette's "Welcome:
+// Open Walkthrough...", LM Lens's entry, its steps; the first step's button opens the sample text, where the hover
+// answers on "bank", and VS Code ticks the step off. Screenshot: test-results/e2e/walkthrough.png.
+import path from 'node:path';
+
+const TITLES = ['Hover a word', 'Fill a [MASK]', 'Ghost text and Continue Text', 'Attention and layers', 'Add a larger model'];
+
+export async function walkthroughSteps(page, { shots, palette, hoverWord, check, lap }) {
+  await palette(page, 'Welcome: Open Walkthrough...');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.fill('LM Lens');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Get Started with LM Lens' }).first().waitFor();
+  await page.keyboard.press('Enter');
+
+  const steps = page.locator('.getting-started-step');
+  await steps.filter({ hasText: TITLES[0] }).first().waitFor();
+  const titles = await steps.locator('.step-title').allInnerTexts();
+  check('the walkthrough lists its five steps', TITLES.every((t) => titles.includes(t)), titles.join(' | '));
+  const image = page.locator('.getting-started-media img').first();
+  const loaded = await image.waitFor({ timeout: 20000 }).then(() => image.evaluate((img) => img.complete && img.naturalWidth > 0), () => false);
+  check('the first step shows its picture (the packaged image loads)', loaded);
+  await page.screenshot({ path: path.join(shots, 'walkthrough.png') });
+
+  const hoverStep = steps.filter({ hasText: TITLES[0] }).first();
+  await hoverStep.getByRole('button', { name: 'Open Sample Text' }).click();
+  const sampleLine = 'We sat on the bank of the river and watched the boats go by.';
+  const opened = await page.locator('.monaco-editor .view-lines').filter({ hasText: sampleLine }).first()
+    .waitFor({ timeout: 30000 }).then(() => true, () => false);
+  check('"Open Sample Text" opens the sample in an untitled Markdown editor', opened &&
+    await page.locator('.tabs-container .tab.active', { hasText: 'Untitled' }).count() > 0);
+  if (opened) {
+    const hover = await hoverWord(page, sampleLine, 'bank', 'LM Lens', 60000);
+    lap(`walkthrough sample hover in ${hover.ms} ms`);
+    check('the hover answers in the unsaved sample', hover.text.includes('"bank"'), hover.text.split('\n')[0]);
+    await page.mouse.move(5, 400);
+    await page.keyboard.press('Escape');
+    await palette(page, 'View: Revert and Close Editor'); // the untitled sample goes without a save prompt
+  }
+  // back on the walkthrough, VS Code has ticked the step off (its completion event is the command)
+  await page.locator('.tabs-container .tab', { hasText: 'Walkthrough' }).first().click();
+  const ticked = await hoverStep.locator('[role="checkbox"][aria-checked="true"]').first()
+    .waitFor({ timeout: 15000 }).then(() => true, () => false);
+  check('the walkthrough ticks the step off once the sample was opened', ticked);
+  await palette(page, 'View: Close All Editor Groups');
+}
