@@ -19,7 +19,7 @@ import { addModelCommand } from './features/models/addModel';
 import { MiniModelNotices } from './features/models/miniModelNotice';
 import { removeModelCommand } from './features/models/removeModel';
 import { registerSurprisal } from './features/surprisal/surprisalDecorations';
-import { openSampleCommand } from './features/walkthrough/openSample';
+import { SampleText } from './features/walkthrough/sampleText';
 import { describeError, log } from './log';
 
 /** Kept for deactivate, which VS Code awaits (its subscriptions' dispose results are dropped). */
@@ -38,6 +38,7 @@ export function activate(context: vscode.ExtensionContext): void {
     }));
     engineService = engines;
     const notices = new MiniModelNotices(context.globalState);
+    const sample = new SampleText(path.join(context.extensionPath, 'media', 'walkthrough', 'sample.md'));
     const settingKeys = Object.keys(context.extension.packageJSON?.contributes?.configuration?.properties ?? {});
     context.subscriptions.push(
       { dispose: () => void engines.dispose() },
@@ -50,9 +51,7 @@ export function activate(context: vscode.ExtensionContext): void {
       vscode.commands.registerCommand('lmLens.removeModel', () => removeModelCommand(engines, downloadedModels)),
       vscode.commands.registerCommand('lmLens.fillMask', () => fillMaskCommand(engines, notices)),
       vscode.commands.registerCommand('lmLens.continueText', () => continueTextCommand(engines, notices)),
-      vscode.commands.registerCommand('lmLens.openSample', () =>
-        openSampleCommand(path.join(context.extensionPath, 'media', 'walkthrough', 'sample.md')),
-      ),
+      vscode.commands.registerCommand('lmLens.openSample', (step?: unknown) => sample.open(step)),
       registerInlineCompletion(engines, notices),
       registerSurprisal(engines),
       registerAttentionView(context, engines),

@@ -34,12 +34,28 @@ export async function walkthroughSteps(page, { shots, palette, hoverWord, check,
     check('the hover answers in the unsaved sample', hover.text.includes('"bank"'), hover.text.split('\n')[0]);
     await page.mouse.move(5, 400);
     await page.keyboard.press('Escape');
-    await palette(page, 'View: Revert and Close Editor'); // the untitled sample goes without a save prompt
   }
   // back on the walkthrough, VS Code has ticked the step off (its completion event is the command)
-  await page.locator('.tabs-container .tab', { hasText: 'Walkthrough' }).first().click();
+  const walkthroughTab = page.locator('.tabs-container .tab', { hasText: 'Walkthrough' }).first();
+  await walkthroughTab.click();
   const ticked = await hoverStep.locator('[role="checkbox"][aria-checked="true"]').first()
     .waitFor({ timeout: 15000 }).then(() => true, () => false);
   check('the walkthrough ticks the step off once the sample was opened', ticked);
+
+  // the Fill Mask step's button works from the walkthrough page (no text editor active there): the sample comes back
+  // with the cursor on its [MASK] and Fill Mask offers words for it
+  const fillStep = steps.filter({ hasText: TITLES[1] }).first();
+  await fillStep.locator('.step-title').click();
+  await fillStep.getByRole('button', { name: 'Fill the Mask in the Sample' }).click();
+  const pick = page.locator('.quick-input-widget .quick-input-list .monaco-list-row').first();
+  const offered = await pick.waitFor({ timeout: 60000 }).then(() => true, () => false);
+  const title = offered ? await page.locator('.quick-input-widget .quick-input-title').innerText().catch(() => '') : '';
+  check('the Fill Mask step fills the sample\'s [MASK] from the walkthrough page', offered && /Fill Mask/.test(title),
+    offered ? `${title}: ${(await pick.innerText()).replace(/\s+/g, ' ')}` : 'no quick pick');
+  await page.keyboard.press('Escape');
+  if (opened) {
+    await page.locator('.tabs-container .tab', { hasText: 'Untitled' }).first().click();
+    await palette(page, 'View: Revert and Close Editor'); // the untitled sample goes without a save prompt
+  }
   await palette(page, 'View: Close All Editor Groups');
 }

@@ -1,0 +1,48 @@
+/**
+ * Where each walkthrough step puts the cursor in the sample text (media/walkthrough/sample.md) before it runs its
+ * command, so that a button on the walkthrough page (where no text editor is active) works on the sample. Pure (no
+ * `vscode`): unit-tested against the shipped sample.
+ */
+
+/** A walkthrough step that runs a command on the sample, and that command. */
+export const SAMPLE_TRIES = {
+  fillMask: 'lmLens.fillMask',
+  continueText: 'lmLens.continueText',
+  showAttention: 'lmLens.showAttention',
+  showLayers: 'lmLens.showLayers',
+} as const;
+
+export type SampleTry = keyof typeof SAMPLE_TRIES;
+
+export function isSampleTry(value: unknown): value is SampleTry {
+  return typeof value === 'string' && Object.hasOwn(SAMPLE_TRIES, value);
+}
+
+/**
+ * The offset of the cursor for `step` in `text`, or undefined when the user has edited the sample so that its
+ * place is gone (the command then runs where the cursor is, and says what it needs).
+ *   fillMask       the first [MASK] (Fill Mask fills the markers of the paragraph)
+ *   continueText   the end of the line to continue
+ *   showAttention,
+ *   showLayers     inside "bank" of the first sentence
+ */
+export function sampleCursor(text: string, step: SampleTry): number | undefined {
+  switch (step) {
+    case 'fillMask': {
+      const at = text.indexOf('[MASK]');
+      return at < 0 ? undefined : at;
+    }
+    case 'continueText': {
+      const at = text.indexOf(CONTINUE_LINE);
+      return at < 0 ? undefined : at + CONTINUE_LINE.length;
+    }
+    case 'showAttention':
+    case 'showLayers': {
+      const at = text.indexOf(BANK_SENTENCE);
+      return at < 0 ? undefined : at + BANK_SENTENCE.indexOf('bank') + 1;
+    }
+  }
+}
+
+const CONTINUE_LINE = 'The President of the United';
+const BANK_SENTENCE = 'We sat on the bank of the river';
