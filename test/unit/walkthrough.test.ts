@@ -42,6 +42,11 @@ describe('walkthrough sample', () => {
     const line = sample.slice(sample.lastIndexOf('\n', at - 1) + 1, at);
     assert.equal(line, 'The President of the United');
     assert.equal(sample[at], '\n');
+    // continued once already: the cursor goes after what was written, not into it
+    const continued = sample.replace('The President of the United\n', 'The President of the United States said\r\n');
+    const next = sampleCursor(continued, 'continueText');
+    assert.equal(continued.slice(0, next).split('\n').pop(), 'The President of the United States said');
+    assert.equal(sampleCursor('The President of the United', 'continueText'), 'The President of the United'.length);
   });
 
   test('attention and layers: the cursor inside "bank" of the river sentence', () => {

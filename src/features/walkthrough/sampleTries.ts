@@ -22,7 +22,7 @@ export function isSampleTry(value: unknown): value is SampleTry {
  * The offset of the cursor for `step` in `text`, or undefined when the user has edited the sample so that its
  * place is gone (the command then runs where the cursor is, and says what it needs).
  *   fillMask       the first [MASK] (Fill Mask fills the markers of the paragraph)
- *   continueText   the end of the line to continue
+ *   continueText   the end of the line to continue (after what an earlier Continue Text wrote there)
  *   showAttention,
  *   showLayers     inside "bank" of the first sentence
  */
@@ -33,8 +33,11 @@ export function sampleCursor(text: string, step: SampleTry): number | undefined 
       return at < 0 ? undefined : at;
     }
     case 'continueText': {
+      // the end of that line, so that a sample continued before goes on from where it stopped
       const at = text.indexOf(CONTINUE_LINE);
-      return at < 0 ? undefined : at + CONTINUE_LINE.length;
+      if (at < 0) return undefined;
+      const end = text.indexOf('\n', at);
+      return end < 0 ? text.length : text[end - 1] === '\r' ? end - 1 : end;
     }
     case 'showAttention':
     case 'showLayers': {
