@@ -1,6 +1,7 @@
 // The Getting Started walkthrough for the e2e driver (e2e.mjs), opened as a person does: the palette's "Welcome:
 // Open Walkthrough...", LM Lens's entry, its steps; the first step's button opens the sample text, where the hover
-// answers on "bank", and VS Code ticks the step off. Screenshot: test-results/e2e/walkthrough.png.
+// answers on "bank", and VS Code ticks the step off; the Fill Mask step's button, pressed on the walkthrough page,
+// fills the sample's [MASK]. Screenshot: test-results/e2e/walkthrough.png.
 import path from 'node:path';
 
 const TITLES = ['Hover a word', 'Fill a [MASK]', 'Ghost text and Continue Text', 'Attention and layers', 'Add a larger model'];
