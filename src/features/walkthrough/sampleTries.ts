@@ -3,6 +3,7 @@
  * command, so that a button on the walkthrough page (where no text editor is active) works on the sample. Pure (no
  * `vscode`): unit-tested against the shipped sample.
  */
+import { findMaskMarkers } from '../../engine/tasks/fill/maskMarkers';
 
 /** A walkthrough step that runs a command on the sample, and that command. */
 export const SAMPLE_TRIES = {
@@ -21,17 +22,15 @@ export function isSampleTry(value: unknown): value is SampleTry {
 /**
  * The offset of the cursor for `step` in `text`, or undefined when the user has edited the sample so that its
  * place is gone (the command then runs where the cursor is, and says what it needs).
- *   fillMask       the first [MASK] (Fill Mask fills the markers of the paragraph)
+ *   fillMask       the first mask marker (Fill Mask fills the markers of the paragraph)
  *   continueText   the end of the line to continue (after what an earlier Continue Text wrote there)
  *   showAttention,
  *   showLayers     inside "bank" of the first sentence
  */
 export function sampleCursor(text: string, step: SampleTry): number | undefined {
   switch (step) {
-    case 'fillMask': {
-      const at = text.indexOf('[MASK]');
-      return at < 0 ? undefined : at;
-    }
+    case 'fillMask':
+      return findMaskMarkers(text)[0]?.start;
     case 'continueText': {
       // the end of that line, so that a sample continued before goes on from where it stopped
       const at = text.indexOf(CONTINUE_LINE);
