@@ -50,12 +50,22 @@ writeFileSync(path.join(ws, 'huge.md'),
   Array.from({ length: 5000 }, (_, i) => `line ${i} of a huge paragraph about the bank of a river and money`).join('\n') + '\n');
 
 async function palette(page, title) {
+  await closeQuickInput(page); // F1 over an open QuickPick would type the command into that QuickPick
   await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget .quick-input-box input');
   await input.waitFor({ state: 'visible' });
   await input.fill('>' + title);
   await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
   await page.keyboard.press('Enter');
+}
+
+/** Esc until no quick input (a QuickPick, the palette) is open. */
+async function closeQuickInput(page) {
+  const widget = page.locator('.quick-input-widget');
+  for (let i = 0; i < 5 && await widget.isVisible(); i++) {
+    await page.keyboard.press('Escape');
+    await widget.waitFor({ state: 'hidden', timeout: 2000 }).catch(() => {});
+  }
 }
 
 async function openFile(page, name, firstLineText) {

@@ -53,19 +53,10 @@ export async function walkthroughSteps(page, { shots, palette, hoverWord, check,
   const title = offered ? await page.locator('.quick-input-widget .quick-input-title').innerText().catch(() => '') : '';
   check('the Fill Mask step fills the sample\'s [MASK] from the walkthrough page', offered && /Fill Mask/.test(title),
     offered ? `${title}: ${(await pick.innerText()).replace(/\s+/g, ' ')}` : 'no quick pick');
-  await closeQuickInput(page);
-  // close the walkthrough and the sample (unsaved: "Don't Save" in the dialog VS Code asks)
+  // close the walkthrough and the sample (unsaved: "Don't Save" in the dialog VS Code asks); the palette closes the
+  // Fill Mask QuickPick first
   await palette(page, 'View: Close All Editor Groups');
   const dontSave = page.getByRole('button', { name: "Don't Save" });
   if (await dontSave.waitFor({ timeout: 10000 }).then(() => true, () => false)) await dontSave.click();
   await page.locator('.tabs-container .tab', { hasText: 'Walkthrough' }).waitFor({ state: 'detached', timeout: 15000 });
-}
-
-/** Esc until no quick input (a QuickPick, the palette) is open: the next palette call types into a fresh one. */
-async function closeQuickInput(page) {
-  const widget = page.locator('.quick-input-widget');
-  for (let i = 0; i < 5 && await widget.isVisible(); i++) {
-    await page.keyboard.press('Escape');
-    await widget.waitFor({ state: 'hidden', timeout: 2000 }).catch(() => {});
-  }
 }
