@@ -7,6 +7,7 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FillRequest, FillResult, GenerateRequest, GenerateResult, ModelKind, ScoreProgress, ScoreRequest, ScoreResult, SenseRequest, SenseResult, TagRequest, TagResult } from '../api';
 import { LensError, badInput, cancelled } from '../errors';
+import { checkModelId } from '../tasks/requestChecks';
 import { readTextFile } from '../textFile';
 import { GHOST_TEXT_DEFAULTS, healedPrompt, promptBefore } from '../tasks/generate/confidence';
 import { FILL_KINDS } from '../tasks/fill/fill';
@@ -72,7 +73,7 @@ const CLOZE_CANDIDATES = 10;
 function checkEvalRequest(request: EvalFileRequest): { file: string; model: string | undefined } {
   const { file, model } = request;
   if (typeof file !== 'string' || file.trim() === '') throw badInput('Give the file to evaluate on (--file FILE).');
-  if (model !== undefined && (typeof model !== 'string' || model === '')) throw badInput('The model id is empty.');
+  checkModelId(model);
   return { file, model };
 }
 

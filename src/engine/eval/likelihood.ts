@@ -12,6 +12,7 @@
  */
 import type { ModelInfo, ModelKind } from '../api';
 import { LensError, badInput, modelCorrupt } from '../errors';
+import { checkModelId } from '../tasks/requestChecks';
 import { loadMaskedLm, runBatch, type MaskedLm } from '../tasks/fill/fill';
 import { intTensor, tokenFeeds } from '../models/io';
 import { HEAD_POSITIONS_INPUT } from '../onnx/headGather';
@@ -79,7 +80,7 @@ export function checkLogLikelihoodRequest(request: LogLikelihoodRequest): Checke
       throw badInput(`Sentence ${i + 1} is too long (${sentence.length} characters; at most ${LIKELIHOOD_LIMITS.maxSentenceLength}).`);
     }
   });
-  if (model !== undefined && (typeof model !== 'string' || model === '')) throw badInput('The model id is empty.');
+  checkModelId(model);
   return { sentences, model, pll: checkPll(request.pll) };
 }
 

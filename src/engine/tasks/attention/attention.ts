@@ -15,6 +15,7 @@
 import type { AttentionRequest, AttentionResult, ModelInfo, TokenCandidate } from '../../api';
 import { ATTENTION_KINDS, attentionOutputNames, collectAttentions } from './attentionTensor';
 import { badInput, modelCorrupt } from '../../errors';
+import { checkModelId, checkText } from '../requestChecks';
 import { firstPositiveInt } from '../../models/configNumbers';
 import { findLogitsOutput, tokenFeeds, tokenInputs } from '../../models/io';
 import { cacheLayoutOf, isPastInput } from '../../models/kvCache';
@@ -49,8 +50,8 @@ export interface AttentionParams {
 /** Host side: BAD_INPUT for a malformed request. */
 export function checkAttentionRequest(request: AttentionRequest): CheckedAttentionRequest {
   const { text, model, focus = 0, maxTokens, topK = DEFAULT_TOP_K } = request;
-  if (typeof text !== 'string' || text.trim() === '') throw badInput('The text is empty.');
-  if (model !== undefined && (typeof model !== 'string' || model === '')) throw badInput('The model id is empty.');
+  checkText(text);
+  checkModelId(model);
   if (!Number.isInteger(focus) || focus < 0 || focus > text.length) {
     throw badInput(`focus must be an offset into the text, 0 to ${text.length} (got ${focus}).`);
   }

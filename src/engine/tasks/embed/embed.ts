@@ -5,6 +5,7 @@
  */
 import type { EmbedRequest, EmbedResult, LayerVector, ModelInfo, ModelKind } from '../../api';
 import { badInput } from '../../errors';
+import { checkModelId, checkText } from '../requestChecks';
 import { elmoHiddenStates, elmoLayersAt, parseElmoConfig, type ElmoHidden } from '../../models/elmo';
 import type { RequestContext, WorkerServices } from '../../runtime/context';
 import { tagWordAt } from '../tag/wordTag';
@@ -52,9 +53,9 @@ export interface CheckedEmbedRequest {
 /** Host side: BAD_INPUT for a malformed request or a word that is not in the text. */
 export function checkEmbedRequest(request: EmbedRequest): CheckedEmbedRequest {
   const { text, word, occurrence = 1, model, tag = false } = request;
-  if (typeof text !== 'string' || text.trim() === '') throw badInput('The text is empty.');
+  checkText(text);
   if (typeof word !== 'string' || word.trim() === '') throw badInput('The word to look up is empty.');
-  if (model !== undefined && (typeof model !== 'string' || model === '')) throw badInput('The model id is empty.');
+  checkModelId(model);
   findWord(splitWords(text), word, occurrence);
   return { text, word, occurrence, model, tag: tag === true };
 }

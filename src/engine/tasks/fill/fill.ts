@@ -14,6 +14,7 @@
  */
 import type { FillMask, FillPrediction, FillRequest, FillResult, FillSequence, ModelInfo, ModelKind } from '../../api';
 import { LensError, badInput, modelCorrupt } from '../../errors';
+import { checkModelId, checkText } from '../requestChecks';
 import { findMaskMarkers, type MarkerSpan } from './maskMarkers';
 import { positiveInt } from '../../models/configNumbers';
 import { findLogitsOutput, noLogitsError, tokenFeeds, tokenInputs, type TokenInputs } from '../../models/io';
@@ -43,7 +44,7 @@ export type FillParams = Omit<CheckedFillRequest, 'model'> & { model: ModelInfo 
 /** Host side: BAD_INPUT for empty text, no mask, too many masks, a bad top-k. */
 export function checkFillRequest(request: FillRequest): CheckedFillRequest {
   const { text, topK = FILL_LIMITS.defaultTopK, model } = request;
-  if (typeof text !== 'string' || text.trim() === '') throw badInput('The text is empty.');
+  checkText(text);
   if (text.length > FILL_LIMITS.maxTextLength) {
     throw badInput(`The text is too long (${text.length} characters; at most ${FILL_LIMITS.maxTextLength}).`);
   }
@@ -53,7 +54,7 @@ export function checkFillRequest(request: FillRequest): CheckedFillRequest {
   if (!Number.isInteger(topK) || topK < 1 || topK > FILL_LIMITS.maxTopK) {
     throw badInput(`topK must be a whole number from 1 to ${FILL_LIMITS.maxTopK} (got ${String(topK)}).`);
   }
-  if (model !== undefined && (typeof model !== 'string' || model === '')) throw badInput('The model id is empty.');
+  checkModelId(model);
   return { text, topK, model };
 }
 

@@ -11,6 +11,7 @@
 import type { GenerateProgress, GenerateRequest, GenerateResult, ModelInfo, ModelKind } from '../../api';
 import { CausalLm, KvArena, logitsRow, parseCausalConfig, type CausalConfig, type KvCache } from '../../models/causalLm';
 import { badInput } from '../../errors';
+import { checkModelId, checkText } from '../requestChecks';
 import type { RequestContext, WorkerServices } from '../../runtime/context';
 import { chooseToken, isSampling, logSumExp, mulberry32, penalizeRepeats, type SamplingOptions } from '../../sampling';
 import { loadTokenizer, tokenTexts, type Tokenizer } from '../../tokenizer';
@@ -60,7 +61,7 @@ function isNumber(value: unknown): value is number {
 export function checkGenerateRequest(request: GenerateRequest): CheckedGenerateRequest {
   const { text, maxTokens = GENERATE_LIMITS.defaultMaxTokens, temperature = 0, topK = 0, topP = 1 } = request;
   const { seed, stop = [], noCache = false, minTokens = 0, repetitionPenalty = 1, tokenProbs = false, heal = false, model } = request;
-  if (typeof text !== 'string' || text.trim() === '') throw badInput('The text to continue is empty.');
+  checkText(text, 'The text to continue');
   if (text.length > GENERATE_LIMITS.maxTextLength) {
     throw badInput(`The text is too long (${text.length} characters; at most ${GENERATE_LIMITS.maxTextLength}).`);
   }
@@ -88,7 +89,7 @@ export function checkGenerateRequest(request: GenerateRequest): CheckedGenerateR
   if (!isNumber(repetitionPenalty) || repetitionPenalty < 1 || repetitionPenalty > GENERATE_LIMITS.maxRepetitionPenalty) {
     throw badInput(`repetitionPenalty must be from 1 (none) to ${GENERATE_LIMITS.maxRepetitionPenalty} (got ${String(repetitionPenalty)}).`);
   }
-  if (model !== undefined && (typeof model !== 'string' || model === '')) throw badInput('The model id is empty.');
+  checkModelId(model);
   const sampled = isSampling({ temperature });
   return {
     text,

@@ -10,6 +10,7 @@
 import type { ModelInfo, ModelKind, ScoreProgress, ScoreRequest, ScoreResult } from '../../api';
 import { logitsRow, type CausalLm } from '../../models/causalLm';
 import { badInput, modelCorrupt } from '../../errors';
+import { checkModelId, checkText } from '../requestChecks';
 import { IncrementalDecoder, loadCausalLm } from '../generate/generate';
 import type { RequestContext, WorkerServices } from '../../runtime/context';
 import { logSumExp } from '../../sampling';
@@ -28,11 +29,11 @@ export type ScoreParams = Omit<CheckedScoreRequest, 'model'> & { model: ModelInf
 
 export function checkScoreRequest(request: ScoreRequest): CheckedScoreRequest {
   const { text, model } = request;
-  if (typeof text !== 'string' || text.trim() === '') throw badInput('The text to score is empty.');
+  checkText(text, 'The text to score');
   if (text.length > SCORE_LIMITS.maxTextLength) {
     throw badInput(`The text is too long (${text.length} characters; at most ${SCORE_LIMITS.maxTextLength}).`);
   }
-  if (model !== undefined && (typeof model !== 'string' || model === '')) throw badInput('The model id is empty.');
+  checkModelId(model);
   return { text, model };
 }
 

@@ -5,6 +5,7 @@
  */
 import type { ModelInfo, TaggedWord, TagRequest, TagResult } from '../../api';
 import { badInput, LensError } from '../../errors';
+import { checkModelId, checkText } from '../requestChecks';
 import { cachedFingerprint } from '../../models/fingerprint';
 import type { ModelStore } from '../../modelStore';
 import type { RequestContext, WorkerServices } from '../../runtime/context';
@@ -42,10 +43,10 @@ export function checkTagRequest(request: TagRequest): CheckedTagRequest {
     words = givenWords(request.words);
     text = request.words.join(' ');
   }
-  if (typeof text !== 'string' || text.trim() === '') throw badInput('The text is empty.');
+  checkText(text);
   if (text.length > MAX_TAG_CHARS) throw badInput(`The text has ${text.length} characters; tag takes at most ${MAX_TAG_CHARS}.`);
   if (!words && splitWords(text).length === 0) throw badInput('The text has no words.');
-  if (model !== undefined && (typeof model !== 'string' || model === '')) throw badInput('The model id is empty.');
+  checkModelId(model);
   if (!Number.isInteger(topK) || topK < 1) throw badInput(`topK must be a whole number from 1 up (got ${topK}).`);
   return { text, words, model, topK };
 }
