@@ -37,7 +37,7 @@ function appBuilds() {
   const builds = [];
   const nodeEntries = [
     { src: 'src/extension.ts', out: 'dist/extension.js' },
-    { src: 'src/engine/runtime/worker.ts', out: 'dist/worker.js' },
+    { src: 'src/engine/worker.ts', out: 'dist/worker.js' },
     { src: 'src/cli.ts', out: 'dist/cli.js', banner: '#!/usr/bin/env node' },
     { src: 'src/engine/index.ts', out: 'dist/engine.js' }, // the engine as a library for scripts and benchmarks
   ];

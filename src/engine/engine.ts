@@ -48,7 +48,8 @@ import { ModelStore, type ModelDirectory } from './modelStore';
 import { EngineClient } from './runtime/client';
 import { checkEmbedRequest, EMBED_KINDS } from './tasks/embed/embed';
 import { checkTagRequest, resolveTagger } from './tasks/tag/tag';
-import type { EngineMethods, WorkerOptions } from './runtime/protocol';
+import type { EngineMethods } from './methods';
+import type { WorkerOptions } from './runtime/protocol';
 
 export interface EngineOptions {
   /** Searched in order: the shipped models first, then the user's folders. */

@@ -14,7 +14,7 @@
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { LensError, cancelled, deserializeError } from '../errors';
-import type { EngineMethods, MethodMap, MethodName, ProgressOf, ReplyMessage, ToWorker } from './protocol';
+import type { MethodMap, MethodName, ProgressOf, ReplyMessage, ToWorker } from './protocol';
 
 export interface EngineClientOptions {
   /** The worker's bundled entry file (dist/worker.js in production). */
@@ -83,7 +83,7 @@ interface Call {
   detach(): void;
 }
 
-export class EngineClient<M extends MethodMap<M> = EngineMethods> {
+export class EngineClient<M extends MethodMap<M>> {
   /** The lane new requests go to; undefined until the first request, after a crash or a retirement. */
   private current: Lane | undefined;
   private readonly lanes = new Set<Lane>();

@@ -1,5 +1,5 @@
 /**
- * The ONE file that imports onnxruntime-node. Only the engine worker (runtime/worker.ts) imports it: a
+ * The ONE file that imports onnxruntime-node. Only the engine worker (engine/worker.ts) imports it: a
  * `session.run` is a synchronous native call that would freeze the extension host.
  * Sessions are memoised as promises per model file, loaded again when the file changes on disk (the old session's
  * native memory released once it is idle: V8 does not count that memory, so the collection that would free it may be

@@ -7,33 +7,10 @@
  *                    { id, error: { code, message } }
  *                    { id, progress }          a partial result (streamed tokens), any number before the reply
  *
- * Types only: imported by both sides, no Node or ORT import here.
+ * Types only: imported by both sides, no Node or ORT import here. The protocol knows no method: the engine's
+ * methods are the registry's (`../methods.ts`), a test worker's its own table.
  */
-import type {
-  AttentionResult,
-  EmbedResult,
-  FillResult,
-  GenerateProgress,
-  GenerateResult,
-  LogLikelihoodProgress,
-  LogLikelihoodResult,
-  ModelInfo,
-  ScoreProgress,
-  ScoreResult,
-  TagResult,
-} from '../api';
-import type { AttentionParams } from '../tasks/attention/attention';
 import type { SerializedError } from '../errors';
-import type { LogLikelihoodParams } from '../eval/likelihood';
-import type { FillParams } from '../tasks/fill/fill';
-import type { GenerateParams } from '../tasks/generate/generate';
-import type { ScoreParams } from '../tasks/score/score';
-import type { BuildSenseIndexParams } from '../senses/buildIndex';
-import type { ContextVectors } from '../senses/contextual';
-import type { SenseParams } from '../senses/sense';
-import type { SenseIndexProgress, SenseIndexResult, SenseResult } from '../senses/types';
-import type { EmbedParams } from '../tasks/embed/embed';
-import type { TagParams } from '../tasks/tag/tag';
 
 /**
  * A method table: each method's params and result, and optionally the type of the progress messages it
@@ -71,26 +48,4 @@ export interface WorkerOptions {
   threads?: number;
   /** Where graphs rewritten to expose attentions / hidden states are cached (see runtime/exposed.ts). */
   cacheDir?: string;
-}
-
-/** `contextVectors`: contextual vectors of words in sentences, batched (for sense-vector builds). */
-export interface ContextVectorsParams {
-  model: ModelInfo;
-  sentences: string[][];
-  /** Word indexes per sentence. */
-  positions: number[][];
-}
-
-/** The production worker's methods. Add a method here, in the worker's handler table and in `Engine`. */
-export interface EngineMethods {
-  attention: { params: AttentionParams; result: AttentionResult };
-  embed: { params: EmbedParams; result: EmbedResult };
-  sense: { params: SenseParams; result: SenseResult };
-  contextVectors: { params: ContextVectorsParams; result: ContextVectors };
-  buildSenseIndex: { params: BuildSenseIndexParams; result: SenseIndexResult; progress: SenseIndexProgress };
-  fill: { params: FillParams; result: FillResult };
-  generate: { params: GenerateParams; result: GenerateResult; progress: GenerateProgress };
-  score: { params: ScoreParams; result: ScoreResult; progress: ScoreProgress };
-  logLikelihoods: { params: LogLikelihoodParams; result: LogLikelihoodResult; progress: LogLikelihoodProgress };
-  tag: { params: TagParams; result: TagResult };
 }

@@ -18,6 +18,14 @@ export const BATCH_SIZE = 16;
 /** Word pieces per sentence given to a BERT-style model at most (special tokens included). */
 export const MAX_PIECES = 128;
 
+/** `contextVectors`: contextual vectors of words in sentences, batched (for sense-vector builds). */
+export interface ContextVectorsParams {
+  model: ModelInfo;
+  sentences: string[][];
+  /** Word indexes per sentence. */
+  positions: number[][];
+}
+
 export interface ContextVectors {
   model: string;
   layers: string[];

@@ -7,13 +7,21 @@ import type { ModelInfo } from '../api';
 import { badInput, LensError, toLensError } from '../errors';
 import type { ModelStore } from '../modelStore';
 import type { EngineClient } from '../runtime/client';
-import type { EngineMethods } from '../runtime/protocol';
 import { checkEmbedRequest } from '../tasks/embed/embed';
 import { resolveTagger } from '../tasks/tag/tag';
-import type { SenseResources } from './sense';
+import type { BuildSenseIndexParams } from './buildIndex';
+import type { ContextVectors, ContextVectorsParams } from './contextual';
+import type { SenseParams, SenseResources } from './sense';
 import { SENSE_LAYERS, type SenseIndexProgress, type SenseIndexResult, type SenseRequest, type SenseResult } from './types';
 
 export interface SenseLocations extends SenseResources {}
+
+/** The worker methods of word senses: part of the registry's `EngineMethods`, which extends this. */
+export interface SenseMethods {
+  sense: { params: SenseParams; result: SenseResult };
+  contextVectors: { params: ContextVectorsParams; result: ContextVectors };
+  buildSenseIndex: { params: BuildSenseIndexParams; result: SenseIndexResult; progress: SenseIndexProgress };
+}
 
 /** Defaults relative to the extension (or repository) root, i.e. the folder above dist/worker.js. */
 export function defaultSenseLocations(workerPath: string): SenseLocations {
@@ -37,7 +45,7 @@ export class SenseService {
 
   constructor(
     private readonly models: ModelStore,
-    private readonly client: EngineClient<EngineMethods>,
+    private readonly client: EngineClient<SenseMethods>,
     workerPath: string,
     locations: Partial<SenseLocations> = {},
   ) {
