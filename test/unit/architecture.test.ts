@@ -1,6 +1,8 @@
 /**
  * Rules that keep the extension host responsive: onnxruntime-node is imported by exactly one file
- * (runtime/ort.ts), which only the worker bundle contains; the engine never imports `vscode`.
+ * (runtime/ort.ts), which only the worker bundle contains; the engine never imports `vscode`. And a rule that
+ * keeps the engine's layers apart: the runtime (worker threads, their protocol, sessions) knows no task; tasks
+ * reach the worker only through the method registry (src/engine/methods.ts).
  */
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -40,6 +42,15 @@ describe('architecture', () => {
   test('nothing in src/engine imports vscode', () => {
     const offenders = sourceFiles(path.join(REPO_ROOT, 'src', 'engine')).filter((file) =>
       /from\s+['"]vscode['"]|require\(['"]vscode['"]\)/.test(readFileSync(file, 'utf8')),
+    );
+    assert.deepEqual(offenders, []);
+  });
+
+  test('the runtime imports no task, scoreboard or sense code (the method registry joins them)', () => {
+    const runtime = path.join(REPO_ROOT, 'src', 'engine', 'runtime');
+    const upward = /from\s+['"]\.\.\/(tasks|eval|senses|methods|worker|engine)\b[^'"]*['"]/g;
+    const offenders = sourceFiles(runtime).flatMap((file) =>
+      [...readFileSync(file, 'utf8').matchAll(upward)].map((m) => `${path.relative(REPO_ROOT, file)}: ${m[0]}`),
     );
     assert.deepEqual(offenders, []);
   });
