@@ -44,6 +44,15 @@ describe('request checks every task shares', () => {
     assert.throws(() => checkLogLikelihoodRequest({ sentences: ['A dog barked.'], model: '' }), lensError('BAD_INPUT', /^The model id is empty\.$/));
   });
 
+  test('the other texts a request names are checked the same way, each named in the message', () => {
+    for (const word of ['', ' ', 3]) {
+      assert.throws(() => checkEmbedRequest({ text: 'The river bank.', word } as never), lensError('BAD_INPUT', /^The word to look up is empty\.$/));
+    }
+    for (const second of ['', '\t', null]) {
+      assert.throws(() => checkLogLikelihoodRequest({ sentences: ['A dog barked.', second] } as never), lensError('BAD_INPUT', /^Sentence 2 is empty\.$/));
+    }
+  });
+
   test('the shared checks themselves', () => {
     assert.doesNotThrow(() => checkText('x'));
     assert.throws(() => checkText(' ', 'The prompt'), lensError('BAD_INPUT', /^The prompt is empty\.$/));

@@ -7,7 +7,7 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FillRequest, FillResult, GenerateRequest, GenerateResult, ModelKind, ScoreProgress, ScoreRequest, ScoreResult, SenseRequest, SenseResult, TagRequest, TagResult } from '../api';
 import { LensError, badInput, cancelled } from '../errors';
-import { checkModelId } from '../tasks/requestChecks';
+import { checkModelId, checkText } from '../tasks/requestChecks';
 import { readTextFile } from '../textFile';
 import { GHOST_TEXT_DEFAULTS, healedPrompt, promptBefore } from '../tasks/generate/confidence';
 import { FILL_KINDS } from '../tasks/fill/fill';
@@ -176,7 +176,7 @@ export async function evalPerplexity(
 ): Promise<PerplexityEvalResult> {
   const { file, model } = checkEvalRequest(request);
   const text = await readTextFile(file);
-  if (text.trim() === '') throw badInput(`${file} is empty.`);
+  checkText(text, file);
   const id = await ops.resolveModel(model, SCORE_KINDS, 'eval perplexity');
   const result = await ops.score({ text, model: id }, signal, (progress) =>
     onProgress?.({ unit: 'windows', done: progress.windows, total: progress.total }),

@@ -12,7 +12,7 @@
  */
 import type { ModelInfo, ModelKind } from '../api';
 import { LensError, badInput, modelCorrupt } from '../errors';
-import { checkModelId } from '../tasks/requestChecks';
+import { checkModelId, checkText } from '../tasks/requestChecks';
 import { loadMaskedLm, runBatch, type MaskedLm } from '../tasks/fill/fill';
 import { intTensor, tokenFeeds } from '../models/io';
 import { HEAD_POSITIONS_INPUT } from '../onnx/headGather';
@@ -75,7 +75,7 @@ export function checkLogLikelihoodRequest(request: LogLikelihoodRequest): Checke
     throw badInput(`Too many sentences (${sentences.length}; at most ${LIKELIHOOD_LIMITS.maxSentences} at once).`);
   }
   sentences.forEach((sentence, i) => {
-    if (typeof sentence !== 'string' || sentence.trim() === '') throw badInput(`Sentence ${i + 1} is empty.`);
+    checkText(sentence, `Sentence ${i + 1}`);
     if (sentence.length > LIKELIHOOD_LIMITS.maxSentenceLength) {
       throw badInput(`Sentence ${i + 1} is too long (${sentence.length} characters; at most ${LIKELIHOOD_LIMITS.maxSentenceLength}).`);
     }

@@ -54,7 +54,7 @@ export interface CheckedEmbedRequest {
 export function checkEmbedRequest(request: EmbedRequest): CheckedEmbedRequest {
   const { text, word, occurrence = 1, model, tag = false } = request;
   checkText(text);
-  if (typeof word !== 'string' || word.trim() === '') throw badInput('The word to look up is empty.');
+  checkText(word, 'The word to look up');
   checkModelId(model);
   findWord(splitWords(text), word, occurrence);
   return { text, word, occurrence, model, tag: tag === true };
