@@ -131,7 +131,7 @@ def write_all(meta, out, work, ids, smoke, names=("bert", "gpt2", "elmo", "nnlm"
                      f"gradient accumulation {tr.get('accum', 1)})" if tr.get("ranks", 1) > 1
                      else f"alone in one process of {tr['threads']} threads (2-core machine, one model after the other"
                      + (f"; batch {tr['global_batch']} rows)" if tr.get("global_batch") else ")") if tr.get("threads", 1) > 1
-                     else "on one CPU thread (2-core machine, two trainings side by side"
+                     else "on one CPU thread (2-core machine; what ran beside it: training/runs.json"
                      + (f"; batch {tr['global_batch']} rows)" if tr.get("global_batch") else ")"))
                  + (f"; peak learning rate {tr['peak_lr']:.2g}" if tr.get("peak_lr") else ""),
                  f"- speed: {tr.get('tokens', 0) / max(tr.get('elapsed', 1), 1e-9):,.0f} tokens/s averaged over the run; "
