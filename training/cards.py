@@ -92,6 +92,25 @@ def runs_table(model=None, path=RUNS):
                    + f" {r['tried']} | {size(r)} | {measured(r)} | {shipped(r)} |" for r in runs]
 
 
+RUNS_HEADING = "## What each session's run tried (training/runs.json)"
+
+
+def runs_section(model):
+    """A card's section of the model's runs (runs.json); empty for a model with none."""
+    history = runs_table(model)
+    return [RUNS_HEADING, "", "Warm starts from the model shipped before; before = that model rerun in the same session.",
+            ""] + history if history else []
+
+
+def refresh_runs_section(card_path, model):
+    """Rewrite only the runs section of a card, for a model not exported this session whose runs.json rows grew (a
+    speed check, an unshipped candidate): the card's other figures stay those of its export."""
+    text = open(card_path).read()
+    start = text.index(RUNS_HEADING)
+    end = text.find("\n## ", start + 1)
+    open(card_path, "w").write(text[:start] + "\n".join(runs_section(model)) + "\n" + (text[end:] if end >= 0 else ""))
+
+
 def static_glove_general():
     import static
     return static.GLOVE_GENERAL_WORDS
@@ -197,10 +216,9 @@ def write_all(meta, out, work, ids, smoke, names=("bert", "gpt2", "elmo", "nnlm"
                 lines += ["", "Published anchors (full BLiMP): 5-gram 61.2, LSTM on 83M tokens 69.8, GPT-2 large 83.0, "
                           "BERT-base 84.2; BabyLM 2023 strict-small (10M words): OPT-125m 62.6, RoBERTa-base 69.5, "
                           "ELC-BERT 75.8. This is a 100-per-paradigm development slice, not the full set."]
-        history = [] if smoke else runs_table(name)  # a smoke model has no history of its own
+        history = [] if smoke else runs_section(name)  # a smoke model has no history of its own
         if history:
-            lines += ["", "## What each session's run tried (training/runs.json)", "",
-                      "Warm starts from the model shipped before; before = that model rerun in the same session.", ""] + history
+            lines += [""] + history
         if name == "elmo" and meta.get("probes"):
             lines += ["", "## Layer probes", "", meta["probes"].get("markdown", "")]
         if tr.get("curve"):
@@ -238,8 +256,13 @@ def write_all(meta, out, work, ids, smoke, names=("bert", "gpt2", "elmo", "nnlm"
         open(os.path.join(d, "MODEL_CARD.md"), "w").write("\n".join(lines) + "\n")
 
 
-if __name__ == "__main__":  # python3 training/cards.py runs: the table of every session's runs, for training/README.md
+if __name__ == "__main__":
+    # python3 training/cards.py runs: the table of every session's runs, for training/README.md;
+    # python3 training/cards.py card-runs MODEL_CARD.md MODEL: rewrite only that card's runs section from runs.json
     import sys
-    if sys.argv[1:] != ["runs"]:
-        raise SystemExit("usage: cards.py runs")
-    print("\n".join(runs_table()))
+    if sys.argv[1:] == ["runs"]:
+        print("\n".join(runs_table()))
+    elif len(sys.argv) == 4 and sys.argv[1] == "card-runs":
+        refresh_runs_section(sys.argv[2], sys.argv[3])
+    else:
+        raise SystemExit("usage: cards.py runs | card-runs MODEL_CARD.md MODEL")
