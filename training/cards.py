@@ -171,6 +171,9 @@ def write_all(meta, out, work, ids, smoke, names=("bert", "gpt2", "elmo", "nnlm"
                  *([f"- sequence starts: {tr['masking']['inner_starts']:.0%} at a sentence start inside a paragraph "
                     "(`train.py --inner-starts`), the rest at a paragraph start"]
                    if (tr.get("masking") or {}).get("inner_starts") else []),
+                 *(["- packed rows (`train.py --pack`): whole sequences packed into rows of 128 positions, attention "
+                    "kept inside each and positions restarting, instead of one padded sequence a row"]
+                   if (tr.get("masking") or {}).get("pack") else []),
                  f"- continued from: {tr['init_from']} (earlier sessions: {fmt(tr.get('prior', {}).get('tokens', 0))} tokens, "
                  f"{tr.get('prior', {}).get('minutes', 0)} min)" if tr.get("init_from") else "- trained from scratch this session",
                  *([f"- weights: {averaged_line(tr['averaged'])}; the figures below are the average's"]

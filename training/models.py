@@ -29,6 +29,11 @@ class Attention(nn.Module):
         return x.view(x.shape[0], x.shape[1], self.nh, self.dh).transpose(1, 2)
 
     def forward(self, x, bias, past_k=None, past_v=None):
+        ctx, p, k, v, step = self.context(x, bias, past_k, past_v)
+        return self.o(ctx), p, k, v, step
+
+    def context(self, x, bias, past_k=None, past_v=None):
+        """The heads' outputs joined, before the output projection (`forward` applies it)."""
         q, k, v = self.qkv(x).chunk(3, dim=-1)
         q, k, v = self.split(q), self.split(k), self.split(v)
         step = (k, v)  # this step's keys / values, before the cache joins them
@@ -37,8 +42,7 @@ class Attention(nn.Module):
             v = torch.cat([past_v, v], dim=2)
         p = torch.softmax(torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(self.dh) + bias, dim=-1)
         ctx = torch.matmul(p, v).transpose(1, 2)
-        ctx = ctx.reshape(ctx.shape[0], ctx.shape[1], self.nh * self.dh)
-        return self.o(ctx), p, k, v, step
+        return ctx.reshape(ctx.shape[0], ctx.shape[1], self.nh * self.dh), p, k, v, step
 
 
 # ------------------------------------------------------------------------------------ BERT (post-LN, MLM + NSP)
@@ -63,6 +67,14 @@ class BertLayer(nn.Module):
         x = self.ln2(x + self.drop(self.ff(x)))
         return x, p
 
+    def forward_at(self, x, bias, keep):
+        """A pre-LN layer's output [len(keep), H] at the flat positions `keep` of x [B,T,H] only: every position is
+        still attended to, but the output projection and feed-forward run for the kept rows alone (training reads the
+        last layer at the masked positions and [CLS]: 85% of that layer's feed-forward was thrown away)."""
+        ctx = self.att.context(self.ln1(x), bias)[0].reshape(-1, x.shape[-1])[keep]
+        x = x.reshape(-1, x.shape[-1])[keep] + self.drop(self.att.o(ctx))
+        return x + self.drop(self.ff(self.ln2(x)))
+
 
 class Bert(nn.Module):
     def __init__(self, vocab, h=192, layers=4, heads=4, ff=None, max_pos=128, dropout=0.1, pre_ln=False):
@@ -84,17 +96,31 @@ class Bert(nn.Module):
         self.nsp = nn.Linear(h, 2)
         self.apply(init_weights)
 
-    def encode(self, input_ids, attention_mask, token_type_ids):
+    def encode(self, input_ids, attention_mask, token_type_ids, position_ids=None, segment_ids=None, keep=None):
+        """Hidden states of every layer. Training may pack several sequences into one row: `segment_ids` [B,T] (1, 2,
+        ... per sequence, 0 for padding) keep attention inside each sequence and `position_ids` restart with each, so a
+        packed row computes what its sequences would on rows of their own, without the padding. With `keep` (flat
+        positions in B*T), only the last hidden state at those positions [len(keep), H] is returned."""
         T = input_ids.shape[1]
-        pos = torch.arange(T, device=input_ids.device).unsqueeze(0)
+        pos = torch.arange(T, device=input_ids.device).unsqueeze(0) if position_ids is None else position_ids
         x = self.drop(self.ln(self.tok(input_ids) + self.pos(pos) + self.typ(token_type_ids)))
-        bias = (1.0 - attention_mask[:, None, None, :].to(x.dtype)) * NEG
+        if segment_ids is None:
+            bias = (1.0 - attention_mask[:, None, None, :].to(x.dtype)) * NEG
+        else:  # [B,1,T,T]: a query sees the keys of its own sequence
+            same = (segment_ids[:, :, None] == segment_ids[:, None, :]) & (segment_ids[:, None, :] > 0)
+            bias = (~same).to(x.dtype)[:, None] * NEG
+        if keep is not None and self.cfg["pre_layer_norm"]:  # training: the last layer at the kept positions only
+            for layer in self.layers[:-1]:
+                x = layer(x, bias)[0]
+            return self.final_ln(self.layers[-1].forward_at(x, bias, keep)), None, None
         hs, ps = [x], []
         for layer in self.layers:
             x, p = layer(x, bias)
             hs.append(x)
             ps.append(p)
         x = self.final_ln(x)
+        if keep is not None:
+            return x.reshape(-1, x.shape[-1])[keep], None, None
         if not isinstance(self.final_ln, nn.Identity):
             hs[-1] = x  # the last hidden state is the normalised one the heads read
         return x, hs, ps
@@ -103,7 +129,11 @@ class Bert(nn.Module):
         return self.head_ln(F.gelu(self.head_t(x))) @ self.tok.weight.t() + self.head_b  # tied decoder
 
     def nsp_logits(self, x):
-        return self.nsp(torch.tanh(self.pool(x[:, 0])))
+        return self.nsp_head(x[:, 0])
+
+    def nsp_head(self, cls):
+        """Next-sentence logits from [CLS] hidden states [N,H]."""
+        return self.nsp(torch.tanh(self.pool(cls)))
 
     def forward(self, input_ids, attention_mask, token_type_ids):
         """ONNX face: logits [B,T,V], hidden_states [L+1,B,T,H], attentions [L,B,nh,T,T]."""

@@ -361,7 +361,8 @@ def train_elmo(data, budget, smoke, amp):
     wall = time.time() - t0
     seen = data.vocab(sub)
     head.eval()
-    return head, {"steps": steps, "sentences_trained": len(sub), "words_trained": words_extracted,
+    return head, {"steps": steps, "sentences_trained": len(sub), "sentences_available": len(train),
+                  "words_trained": words_extracted,
                   "word_passes": passes, "extract_minutes": round(t_extract / 60, 2), "wall_minutes": round(wall / 60, 2),
                   "words_per_s": round((words_extracted + passes) / wall, 1),
                   "scalar_mix": head.mix.report(), "final_loss": round(float(loss), 4)}, seen, (elmo, cc)
@@ -846,6 +847,10 @@ def card(kind, r):
                      f"{'under bf16 autocast' if x.get('bf16_autocast', True) else 'in fp32'} for "
                      f"{x['sentences_trained']:,} sentences ({x['extract_minutes']} min of the budget); scoring "
                      f"and export in fp32, as the ONNX computes them")
+        if x.get("sentences_available", 0) > x["sentences_trained"]:  # the pass stops at ELMO_EXTRACT_SHARE
+            lines.append(f"- **the head trained on {x['sentences_trained']:,} of the {x['sentences_available']:,} "
+                         f"training sentences**: the feature pass stops at {ELMO_EXTRACT_SHARE:.0%} of the budget "
+                         f"(a slower machine or a busy core covers fewer)")
     return "\n".join(lines) + "\n"
 
 

@@ -147,6 +147,70 @@ def check_inner_starts(work):
     log("train: --inner-starts 1 starts every sequence at a sentence start inside a paragraph, 0 at paragraph starts")
 
 
+def check_pack(work):
+    """`train.py --pack`: a packed row computes for each of its sequences the hidden states that sequence gets on a
+    row of its own (attention kept inside it, positions restarting), and most of its positions are real tokens."""
+    import numpy as np
+    import torch
+    import train as T
+    vocab = len(json.load(open(os.path.join(work, "tok", "bert", "tokenizer.json")))["model"]["vocab"])
+    d = T.BertData(work, "train", vocab, seq=64, rng=np.random.default_rng(0))
+    m = T.build("bert", vocab, smoke=True).eval()
+    ids, am, ty, labels, pos, seg, cr, cc, nsp = d.packed(6)
+    worst, n = 0.0, 0
+    with torch.no_grad():
+        x, _, _ = m.encode(ids, am, ty, pos, seg)
+        for r, c in zip(cr.tolist(), cc.tolist()):
+            k = int(seg[r, c])
+            span = (seg[r] == k).nonzero().squeeze(1)
+            alone, _, _ = m.encode(ids[r:r + 1, span], am[r:r + 1, span], ty[r:r + 1, span])
+            worst = max(worst, float((alone[0] - x[r, span]).abs().max()))
+            n += 1
+    fill = float(am.float().mean())
+    if worst > 1e-4 or fill < 0.9 or n < 7 or len(nsp) != n:
+        raise SystemExit(f"--pack: {n} sequences in 6 rows, {fill:.0%} real positions, hidden states within {worst:.1e} "
+                         f"of each sequence's own row (want > 6 sequences, >= 90%, <= 1e-4)")
+    log(f"train: --pack puts {n} sequences in 6 rows ({fill:.0%} real positions), each computed as on its own row "
+        f"(within {worst:.1e})")
+
+
+def check_bert_step(work):
+    """bert's training step runs the last layer only at the masked positions (their count padded to a multiple of 64)
+    and the [CLS] positions: its loss equals the loss computed from the whole model's output, packed or not."""
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+    import train as T
+    task = T.Task("bert", work, True, "cpu")
+    m = task.model.eval()
+    got = []
+    with torch.no_grad():
+        for pack in (False, True):
+            task.pack, d = pack, task.data
+            task.use_rng(np.random.default_rng(5))
+            d._waiting = []  # packed rows carry sequences that did not fit over to the next batch
+            fast = float(task.step_loss()[0])
+            task.use_rng(np.random.default_rng(5))
+            d._waiting = []
+            if pack:
+                ids, am, ty, labels, pos, seg, cr, cc, nsp = d.packed(max(1, task.B * d.seq // 128))
+                x = m.encode(ids, am, ty, pos, seg)[0]
+                cls = x[cr, cc]
+            else:
+                ids, am, ty, labels, nsp = d.batch(task.B)
+                x = m.encode(ids, am, ty)[0]
+                cls = x[:, 0]
+            sel = labels >= 0
+            pairs = max(1, int((nsp >= 0).sum()))
+            whole = float(F.cross_entropy(m.mlm_logits(x[sel]), labels[sel]) + T.NSP_WEIGHT * F.cross_entropy(
+                m.nsp_head(cls), nsp, ignore_index=-100, reduction="sum") / pairs)
+            got.append((fast, whole))
+    if any(abs(a - b) > 1e-4 for a, b in got):
+        raise SystemExit(f"bert step: (last layer at the kept positions, whole model) losses {got}, want equal")
+    log(f"train: bert's step loss with the last layer run at the masked and [CLS] positions only equals the whole "
+        f"model's, unpacked and packed ({got[0][0]:.4f}, {got[1][0]:.4f})")
+
+
 def check_stale_taggers(out):
     """run.py's export names an ELMo head whose recorded base is not the ELMo just exported: a head over the smoke
     elmo-mini passes while it names that file's fingerprint and is named once it names another."""
@@ -171,7 +235,7 @@ def check_resume_recipe():
     """A resumed run draws what it drew before: each data option recorded in a run's state reads back from it, a named
     option replaces the recorded one, and a plain run's state gets no key of an option left at its default."""
     import train as T
-    runs = [("bert", dict(uniform_share=0.2, mask_repeats=0.5, inner_starts=0.25)),
+    runs = [("bert", dict(uniform_share=0.2, mask_repeats=0.5, inner_starts=0.25, pack=True)),
             ("gpt2", dict(sentence_eos=0.3)), ("gpt2", dict(mix={"brown": 2.0})), ("bert", {}), ("gpt2", {})]
     for name, options in runs:
         recipe = T.data_recipe(options, None)
@@ -557,6 +621,8 @@ def main():
         if a.smoke and "bert" in chosen:
             check_mask_repeats(work)
             check_inner_starts(work)
+            check_pack(work)
+            check_bert_step(work)
             check_resume_recipe()
         if a.smoke and {"bert", "gpt2"} <= set(chosen):
             check_dropout(work)
