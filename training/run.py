@@ -545,6 +545,15 @@ def main():
             subprocess.run([sys.executable, train_py, "gpt2", "--work", work, "--smoke", "--max-steps", "4",
                             "--tag", "gpt2-resumed", "--resume"], env=env, check=True)
             leg2 = torch.load(ck("gpt2-resumed"))["state"]
+            # a finished run's checkpoint is not resumed by a run that names a warm start: it says to move it aside
+            third = subprocess.run([sys.executable, train_py, "gpt2", "--work", work, "--smoke", "--max-steps", "6",
+                                    "--init-from", ck("gpt2"), "--tag", "gpt2-resumed", "--resume"], env=env,
+                                   capture_output=True, text=True)
+            if third.returncode == 0 or "is a finished run" not in third.stderr + third.stdout:
+                raise SystemExit(f"a warm start over a finished checkpoint exited {third.returncode} "
+                                 f"(want an error naming the finished run): {(third.stderr + third.stdout)[-400:]}")
+            if torch.load(ck("gpt2-resumed"))["state"]["step"] != 4:
+                raise SystemExit("a refused warm start changed the finished checkpoint")
             kept = ("peak_lr", "layers", "prior", "start", "init_from")
             if leg2["step"] != 4 or leg2["tokens"] <= leg1["tokens"] or any(leg2.get(k) != leg1.get(k) for k in kept):
                 raise SystemExit(f"resumed run: step {leg1['step']} -> {leg2['step']}, tokens {leg1['tokens']} -> "

@@ -906,6 +906,13 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
     ckpt = os.path.join(work, "ckpt", f"{tag or name}.pt")
     resume = os.path.exists(ckpt) and (not smoke if resume is None else resume)
     resumed = torch.load(ckpt, map_location=device) if resume else None
+    if resumed and init_from and resumed["state"].get("finished"):
+        # a new session's run named a warm start, but the tag's checkpoint is a run that ended: resuming it would train
+        # only the minutes its budget has left (2026-12-05: elmo-mini resumed the session before's finished run at
+        # 86.0 of 95 minutes before it was stopped)
+        raise SystemExit(f"{name}: {ckpt} is a finished run ({resumed['state']['elapsed'] / 60:.1f} min, "
+                         f"{resumed['state']['tokens']} tokens): move it aside (e.g. into ckpt/done-DATE/) to start from "
+                         f"{init_from}, or resume it without --init-from to lengthen it")
     # a warm start keeps the shipped depth unless --layers grows it; a resume keeps its own (a grown run resumed
     # without --init-from built the recipe's depth and failed to load)
     layers = layers or (resumed["state"].get("layers") if resumed else None) or old_layers
@@ -989,6 +996,7 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
         m.load_state_dict(c["model"])
         opt.load_state_dict(c["opt"])
         state = c["state"]
+        state.pop("finished", None)  # a finished run resumed (to lengthen it) is running again
         if state.get("bf16") != bf16:  # the card reports the precision the run ends in, and the switch
             state["precision_switch"] = {"step": state["step"], "tokens": state["tokens"], "bf16_before": state.get("bf16")}
         say(f"{name}: resumed at step {state['step']}, {state['elapsed'] / 60:.1f} min, {state['tokens']} tokens")
@@ -1093,6 +1101,7 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
         state["rank_spread"] = ranks.spread(m)
         say(f"{name}: weights " + ("identical on all" if state["rank_spread"] == 0 else
                                    f"differ by up to {state['rank_spread']:.3g} across the") + f" {ranks.world} ranks")
+    state["finished"] = True  # a later run with --init-from refuses to resume it (see above)
     if ranks.main:
         save(ckpt, m, opt, state)
     say(f"{name}: done, {state['step']} steps, {state['tokens']} tokens, {state['elapsed'] / 60:.1f} min")
