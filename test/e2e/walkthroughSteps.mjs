@@ -18,7 +18,14 @@ export async function walkthroughSteps(page, { shots, palette, hoverWord, check,
   const titles = await steps.locator('.step-title').allInnerTexts();
   check('the walkthrough lists its five steps', TITLES.every((t) => titles.includes(t)), titles.join(' | '));
   const image = page.locator('.getting-started-media img').first();
-  const loaded = await image.waitFor({ timeout: 20000 }).then(() => image.evaluate((img) => img.complete && img.naturalWidth > 0), () => false);
+  // attached is not loaded: wait for the image's load (or error) event, up to 10 s, before reading its width (a CI run
+  // of 2026-12-05 read it while the new picture was still decoding, and the screenshot right after showed it)
+  const loaded = await image.waitFor({ timeout: 20000 }).then(() => image.evaluate((img) => (img.complete && img.naturalWidth > 0) ||
+    new Promise((resolve) => {
+      img.addEventListener('load', () => resolve(img.naturalWidth > 0), { once: true });
+      img.addEventListener('error', () => resolve(false), { once: true });
+      setTimeout(() => resolve(img.complete && img.naturalWidth > 0), 10000);
+    })), () => false);
   check('the first step shows its picture (the packaged image loads)', loaded);
   await page.screenshot({ path: path.join(shots, 'walkthrough.png') });
 
