@@ -208,6 +208,7 @@ class BertData:
         rank = np.empty(vocab, np.int64)
         rank[np.argsort(-counts, kind="stable")] = np.arange(vocab)
         self.rate = np.where(rank < MASK_FUNCTION_RANK, MASK_RATE["function"], MASK_RATE["content"])
+        self._waiting = []  # packed(): drawn sequences that did not fit their row, kept for the next
         self.content = rank >= MASK_FUNCTION_RANK
 
     def start(self):
@@ -283,6 +284,12 @@ class BertData:
         out[rnd] = r.integers(5, self.vocab, size=len(rnd))
         return out, labels
 
+    def draw(self):
+        """One sequence as a batch row holds it: (masked tokens, types, next-sentence label, labels)."""
+        toks, ty, nx = self.single() if self.rng.random() < SINGLE_SHARE else self.pair()
+        m, lab = self.mask(toks)
+        return m, ty, nx, lab
+
     def batch(self, B):
         T = self.seq
         ids = np.zeros((B, T), np.int64)
@@ -291,9 +298,8 @@ class BertData:
         labels = np.full((B, T), -100, np.int64)
         nsp = np.zeros(B, np.int64)
         for i in range(B):
-            toks, ty, nx = self.single() if self.rng.random() < SINGLE_SHARE else self.pair()
-            m, lab = self.mask(toks)
-            n = len(toks)
+            m, ty, nx, lab = self.draw()
+            n = len(m)
             ids[i, :n], types[i, :n], am[i, :n], labels[i, :n], nsp[i] = m, ty, 1, lab, nx
         return [torch.from_numpy(x) for x in (ids, am, types, labels, nsp)]
 
@@ -308,7 +314,7 @@ class BertData:
         labels[:] = -100
         pos, seg = np.zeros((rows, T), np.int64), np.zeros((rows, T), np.int64)
         cls_r, cls_c, nsp = [], [], []
-        waiting = getattr(self, "_waiting", [])
+        waiting = self._waiting
         for i in range(rows):
             at, k = 0, 0
             while T - at >= 8:
@@ -316,8 +322,7 @@ class BertData:
                 if fit is not None:
                     toks, ty, nx, lab = waiting.pop(fit)
                 elif len(waiting) < 8:
-                    toks, ty, nx = self.single() if self.rng.random() < SINGLE_SHARE else self.pair()
-                    toks, lab = self.mask(toks)
+                    toks, ty, nx, lab = self.draw()
                     if len(toks) > T - at:
                         waiting.append((toks, ty, nx, lab))
                         continue
@@ -328,7 +333,6 @@ class BertData:
                 pos[i, at:at + n], seg[i, at:at + n] = np.arange(n), k
                 cls_r.append(i), cls_c.append(at), nsp.append(nx)
                 at += n
-        self._waiting = waiting
         am = (seg > 0).astype(np.int64)
         out = (ids, am, types, labels, pos, seg, np.array(cls_r), np.array(cls_c), np.array(nsp, np.int64))
         return [torch.from_numpy(x) for x in out]
