@@ -35,14 +35,14 @@ def load(path, model):
     if model is None:
         raise SystemExit(f"average: {path} is an ONNX export: say which model it is (--model bert, gpt2, ...)")
     model_dir = os.path.dirname(os.path.dirname(path))
-    layers = T.shipped_layers(model, path)
-    net = T.build(model, json.load(open(os.path.join(model_dir, "config.json")))["vocab_size"], False, layers)
+    layers, width = T.shipped_layers(model, path), T.shipped_width(model, path)
+    net = T.build(model, json.load(open(os.path.join(model_dir, "config.json")))["vocab_size"], False, layers, width)
     loaded, total = T.init_from_onnx(net, path)
     if loaded < total:
         raise SystemExit(f"average: only {loaded} of {total} tensors of {path} fit a {model}")
     # the shipped history as a state whose history_after() is that history
     history = T.prior_training(model_dir)
-    state = {"prior": {**history, "sessions": history["sessions"] - 1}, "tokens": 0, "elapsed": 0.0, "layers": layers}
+    state = {"prior": {**history, "sessions": history["sessions"] - 1}, "tokens": 0, "elapsed": 0.0, "layers": layers, "width": width}
     return {"model": net.state_dict(), "opt": None, "state": state}
 
 

@@ -221,8 +221,9 @@ def baseline(data, test=None):
 def load_base(kind, smoke=False):
     d = os.path.join(MODELS, BASE[kind])
     cfg = json.load(open(os.path.join(d, "config.json")))
-    m = T.build("gpt2" if kind == "gpt2" else kind, cfg["vocab_size"], False)
-    loaded, total = T.init_from_onnx(m, os.path.join(d, "onnx", "model.onnx"))
+    onnx_path = os.path.join(d, "onnx", "model.onnx")
+    m = T.build(kind, cfg["vocab_size"], False, T.shipped_layers(kind, onnx_path), T.shipped_width(kind, onnx_path))
+    loaded, total = T.init_from_onnx(m, onnx_path)
     if loaded < total:
         raise SystemExit(f"{BASE[kind]}: only {loaded} of {total} tensors read back from its ONNX")
     return m, cfg

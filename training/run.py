@@ -298,7 +298,8 @@ def check_warm_start(name, task, onnx_path, smoke):
     import tempfile
     import torch
     import train as T
-    fresh = T.build(name, task.vocab_size, smoke, T.shipped_layers(name, onnx_path))  # the builder the training used
+    fresh = T.build(name, task.vocab_size, smoke, T.shipped_layers(name, onnx_path),  # the builder the training used
+                    T.shipped_width(name, onnx_path))
     loaded, total = T.init_from_onnx(fresh, onnx_path)
     ref = task.model.state_dict()
     worst = max(float((v - ref[k]).abs().max()) for k, v in fresh.state_dict().items() if not k.startswith(T.TRAINING_ONLY))
@@ -321,6 +322,39 @@ def check_warm_start(name, task, onnx_path, smoke):
                 raise SystemExit(f"warm start: the heads of {onnx_path} were taken for another export")
     log(f"export: {name} reads back from its ONNX exactly ({loaded} tensors)"
         + (f", its {heads} training-only tensors from {os.path.relpath(T.heads_path(onnx_path), REPO)}" if heads else ""))
+
+
+def check_widen(task, onnx_path, work):
+    """`train.py --width` twice the shipped width (Net2WiderNet): the widened model computes the shipped one's logits,
+    its duplicated units get different gradients (else they stay copies for ever), and a resumed wide run rebuilds
+    its own width."""
+    import torch
+    import train as T
+    vocab, h = task.vocab_size, task.model.cfg["n_embd"]
+    small = T.build("gpt2", vocab, True, T.shipped_layers("gpt2", onnx_path), h)
+    T.init_from_onnx(small, onnx_path)
+    wide = T.build("gpt2", vocab, True, T.shipped_layers("gpt2", onnx_path), 2 * h)
+    T.widen(small, wide)
+    diff = T.same_logits("gpt2", small, wide, vocab)
+    ids = torch.randint(5, vocab, (2, 24))
+    hid = wide.lm_hidden(ids[:, :-1])
+    F = torch.nn.functional
+    F.cross_entropy((hid @ wide.tok.weight.t()).reshape(-1, vocab), ids[:, 1:].reshape(-1)).backward()
+    g = wide.blocks[0].ff[0].weight.grad  # rows: the feed-forward units and their copies
+    apart = float((g[:g.shape[0] // 2] - g[g.shape[0] // 2:]).abs().max())
+    if diff > 1e-4 or apart < 1e-9:
+        raise SystemExit(f"widen: logits differ from the shipped model's by {diff:.2e} (want < 1e-4); a unit's and "
+                         f"its copy's gradients differ by {apart:.2e} (want > 0)")
+    train_py = os.path.join(TRAINING_DIR, "train.py")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", **fast_malloc_env()}
+    for steps, extra in ((1, ["--init-from", onnx_path, "--width", str(2 * h)]), (2, ["--resume"])):
+        subprocess.run([sys.executable, train_py, "gpt2", "--work", work, "--smoke", "--max-steps", str(steps),
+                        "--tag", "gpt2-wide", *extra], env=env, check=True)
+    st = torch.load(os.path.join(work, "ckpt", "gpt2-wide.pt"))["state"]
+    if st["width"] != 2 * h or st["step"] != 2:
+        raise SystemExit(f"a widened run resumed: width {st['width']}, step {st['step']} (want {2 * h}, 2)")
+    log(f"export: gpt2 widened {h} -> {2 * h} computes the same logits (max diff {diff:.1e}), its copies' gradients "
+        f"differ (by up to {apart:.1e}), and a resumed wide run keeps its width")
 
 
 def lm_lens_eval(out, args):
@@ -554,7 +588,7 @@ def main():
                                  f"(want an error naming the finished run): {(third.stderr + third.stdout)[-400:]}")
             if torch.load(ck("gpt2-resumed"))["state"]["step"] != 4:
                 raise SystemExit("a refused warm start changed the finished checkpoint")
-            kept = ("peak_lr", "layers", "prior", "start", "init_from")
+            kept = ("peak_lr", "layers", "width", "prior", "start", "init_from")
             if leg2["step"] != 4 or leg2["tokens"] <= leg1["tokens"] or any(leg2.get(k) != leg1.get(k) for k in kept):
                 raise SystemExit(f"resumed run: step {leg1['step']} -> {leg2['step']}, tokens {leg1['tokens']} -> "
                                  f"{leg2['tokens']}; " + ", ".join(f"{k} {leg1.get(k)} -> {leg2.get(k)}" for k in kept))
@@ -678,6 +712,8 @@ def main():
                 log(f"export: training-only heads to {os.path.relpath(heads, REPO)} "
                     f"({os.path.getsize(heads) / 1e6:.2f} MB)")
             check_warm_start(name, task, onnx_path, a.smoke)
+            if a.smoke and name == "gpt2":
+                check_widen(task, onnx_path, work)
             if a.smoke and name == "elmo":
                 check_stale_taggers(out)
             for tagger in stale_taggers(out, IDS[name]):

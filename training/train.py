@@ -377,8 +377,13 @@ def char_ids(word, max_chars=50):
 
 
 # ------------------------------------------------------------------------------------------------ models
-def build(name, vocab_size, smoke, layers=None):
+def build(name, vocab_size, smoke, layers=None, width=None):
+    """The model at the recipe's size, or at `layers` / `width` (hidden size; the heads keep their width, so a wider
+    model has more of them and its feed-forward stays 4x)."""
     size = dict(SIZES[name][1 if smoke else 0], **({"layers": layers} if layers else {}))
+    if width and width != size.get("h"):
+        size["heads"] = width // (size["h"] // size["heads"])
+        size["h"] = width
     if name == "bert":
         return models.Bert(vocab_size, **size)
     if name in ("gpt2", "gpt1"):
@@ -467,6 +472,71 @@ def shipped_layers(name, onnx_path):
     return int(cfg[LAYER_KEYS[name][1]])
 
 
+WIDTH_KEYS = {"gpt2": "n_embd", "gpt1": "n_embd", "bert": "hidden_size"}
+
+
+def shipped_width(name, onnx_path):
+    """The hidden size of the shipped model an ONNX warm start reads (its config.json), None for other models."""
+    if name not in WIDTH_KEYS:
+        return None
+    cfg = json.load(open(os.path.join(os.path.dirname(os.path.dirname(onnx_path)), "config.json")))
+    return int(cfg[WIDTH_KEYS[name]])
+
+
+def widen(small, wide, seed=0):
+    """Net2WiderNet (Chen, Goodfellow & Shlens 2016) at a factor of two, for a pre-LayerNorm GPT: `wide` (twice the
+    hidden size, twice the heads of the same width, twice the feed-forward) computes exactly what `small` does.
+    The residual stream becomes [x, x]: every tensor that writes it (embeddings, output projections, their biases)
+    and every unit (head, feed-forward unit) is duplicated, so LayerNorm sees the same mean and variance (its gain and
+    bias duplicated too). Every weight that reads a duplicated input is split between the two copies, W = R*W +
+    (1-R)*W with R drawn per weight in [0.25, 0.75]: any split computes the same, and a random one makes the copies'
+    gradients differ, which duplicated weights would not (they would stay copies for ever). The tied output head reads
+    [h, h] against [E, E], i.e. twice the logits: the final LayerNorm's gain and bias are halved."""
+    if not getattr(small, "cfg", {}).get("pre_layer_norm") or not isinstance(small, models.Gpt):
+        raise SystemExit("widen: only pre-LayerNorm GPT models widen")
+    g = torch.Generator().manual_seed(seed)
+    src, dst = small.state_dict(), wide.state_dict()
+
+    def split(w):  # [o, i] reading a duplicated input -> [o, 2i]
+        r = 0.25 + 0.5 * torch.rand(w.shape, generator=g)
+        return torch.cat([r * w, (1 - r) * w], dim=1)
+
+    def rows(w, qkv):  # duplicated outputs (q, k and v each duplicated, so that heads stay contiguous)
+        parts = w.chunk(3, dim=0) if qkv else (w,)
+        return torch.cat([t for p in parts for t in (p, p)], dim=0)
+
+    out = {}
+    for k, v in src.items():
+        if k == "tok.weight" or k == "pos.weight":
+            out[k] = torch.cat([v, v], dim=1)
+        elif k.startswith("lnf."):
+            out[k] = torch.cat([v, v]) / 2
+        elif v.dim() == 2:  # a Linear's weight [out, in]
+            out[k] = split(rows(v, k.endswith("qkv.weight")))
+        else:  # biases, LayerNorm gains and biases
+            out[k] = rows(v, k.endswith("qkv.bias"))
+    bad = [k for k in dst if k not in out or out[k].shape != dst[k].shape]
+    if bad:
+        raise SystemExit(f"widen: {len(bad)} tensors do not fit twice the width, e.g. {bad[0]} "
+                         f"{tuple(out.get(bad[0], torch.empty(0)).shape)} vs {tuple(dst[bad[0]].shape)}")
+    wide.load_state_dict(out)
+
+
+def same_logits(name, a_model, b_model, vocab):
+    """The largest difference between two models' logits on random ids (evaluation mode, fp32)."""
+    a_model.eval(), b_model.eval()
+    with torch.no_grad():
+        ids = torch.randint(5, min(vocab, 100), (2, 16))
+        ones = torch.ones_like(ids)
+        if name == "bert":
+            a, b = a_model(ids, ones, torch.zeros_like(ids))[0], b_model(ids, ones, torch.zeros_like(ids))[0]
+        else:
+            pos = torch.arange(16)[None].expand(2, 16)
+            a, b = a_model(ids, ones, pos)[0], b_model(ids, ones, pos)[0]
+    a_model.train(), b_model.train()
+    return float((a - b).abs().max())
+
+
 def grow_check(name, grown, onnx_path, old_layers, loaded, total, smoke):
     """A deeper model warm-started from a shallower export: the tensors it lacks must be exactly those of the added
     blocks, whose output projections (attention and feed-forward) are then zeroed so that each added pre-LayerNorm
@@ -484,19 +554,9 @@ def grow_check(name, grown, onnx_path, old_layers, loaded, total, smoke):
     if total - loaded != per_block * (len(blocks) - old_layers):
         raise SystemExit(f"{name}: {total - loaded} tensors of the {len(blocks)}-layer model are not in {onnx_path}; "
                          f"only the {len(blocks) - old_layers} added blocks may be new")
-    old = build(name, grown.tok.weight.shape[0], smoke, old_layers)
+    old = build(name, grown.tok.weight.shape[0], smoke, old_layers, shipped_width(name, onnx_path))
     init_from_onnx(old, onnx_path)
-    old.eval(), grown.eval()
-    with torch.no_grad():
-        ids = torch.randint(5, 100, (2, 16))
-        ones = torch.ones_like(ids)
-        if name == "bert":
-            a, b = old(ids, ones, torch.zeros_like(ids))[0], grown(ids, ones, torch.zeros_like(ids))[0]
-        else:
-            pos = torch.arange(16)[None].expand(2, 16)
-            a, b = old(ids, ones, pos)[0], grown(ids, ones, pos)[0]
-    grown.train()
-    diff = float((a - b).abs().max())
+    diff = same_logits(name, old, grown, grown.tok.weight.shape[0])
     if diff > 1e-4:
         raise SystemExit(f"{name}: the grown model's logits differ from the shipped one's by {diff:.2e}")
     return diff
@@ -650,7 +710,7 @@ def prior_training(model_dir):
 
 
 class Task:
-    def __init__(self, name, work, smoke, device, main=True, layers=None, uniform_share=UNIFORM_SHARE,
+    def __init__(self, name, work, smoke, device, main=True, layers=None, width=None, uniform_share=UNIFORM_SHARE,
                  mask_repeats=0.0, sentence_eos=0.0, mix=None, inner_starts=0.0, pack=False):
         self.name, self.work, self.device = name, work, device
         self.pack = pack
@@ -674,7 +734,7 @@ class Task:
             # ELMo trains on 20-character words (18 bytes + begin/end marks; 99.9% of running words fit): the CNN
             # max-pools over positions, so extra all-padding positions at inference (50 wide) change nothing
             self.data = WordData(work, "train", self.vocab, max_chars=20 if name == "elmo" else 50)
-        self.model = build(name, self.vocab_size, smoke, layers).to(device)
+        self.model = build(name, self.vocab_size, smoke, layers, width).to(device)
         if mix and name in ("gpt2", "gpt1"):
             if sentence_eos:
                 raise SystemExit("--mix and --sentence-eos together are not supported (the spans are of the plain "
@@ -893,7 +953,7 @@ def pick_precision(precision, device, ranks=None):
 def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_from=None, tag=None, precision="auto",
           accum=1, step_schedule=False, batch=None, lr_scale=None, layers=None,
           uniform_share=None, mask_repeats=None, sentence_eos=None, sibling=None, dropout=None, mix=None,
-          inner_starts=None, pack=None, resume=None):
+          inner_starts=None, pack=None, resume=None, width=None):
     """One model for `minutes` of wall clock (or `max_steps`). Under torchrun / WORLD_SIZE > 1 this is one DDP rank:
     the global batch (`batch`, default BATCH[name]) is split over ranks x `accum` shards. `step_schedule`: the learning-rate schedule
     (and BERT's long phase) follows step / max_steps instead of the wall clock, so runs can be compared.
@@ -907,6 +967,7 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
     warm_onnx = init_from if init_from and init_from.endswith(".onnx") else None
     warm_ckpt = torch.load(init_from, map_location=device) if init_from and not warm_onnx else None
     old_layers = shipped_layers(name, warm_onnx) if warm_onnx else (warm_ckpt or {}).get("state", {}).get("layers")
+    old_width = shipped_width(name, warm_onnx) if warm_onnx else (warm_ckpt or {}).get("state", {}).get("width")
     ckpt = os.path.join(work, "ckpt", f"{tag or name}.pt")
     resume = os.path.exists(ckpt) and (not smoke if resume is None else resume)
     resumed = torch.load(ckpt, map_location=device) if resume else None
@@ -922,17 +983,34 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
     layers = layers or (resumed["state"].get("layers") if resumed else None) or old_layers
     if warm_onnx and layers and old_layers and layers < old_layers:
         raise SystemExit(f"{name}: --layers {layers} is below the shipped model's {old_layers}")
+    width = width or (resumed["state"].get("width") if resumed else None) or old_width
+    widened = bool(warm_onnx and width and old_width and width != old_width)
+    if widened and (width != 2 * old_width or layers != old_layers):
+        raise SystemExit(f"{name}: --width {width}: a warm start widens the shipped model ({old_width}) to exactly "
+                         f"twice its width ({2 * old_width}), at its own depth")
     recipe = data_recipe(dict(uniform_share=uniform_share, mask_repeats=mask_repeats, sentence_eos=sentence_eos,
                               mix=mix, inner_starts=inner_starts, pack=pack), resumed["state"] if resumed else None)
     if resumed and recipe != data_recipe({}, None):
         say(f"{name}: data recipe {recipe} (the resumed run's, unless named again)")
-    task = Task(name, work, smoke, device, main=ranks.main, layers=layers, **recipe)
+    task = Task(name, work, smoke, device, main=ranks.main, layers=layers, width=width, **recipe)
     m = task.model
     prior = {"tokens": 0, "minutes": 0.0, "sessions": 0}
     peak = LR[name]
     if init_from and init_from.endswith(".onnx"):  # continue from the shipped model (fresh optimizer and schedule)
         loaded, total = init_from_onnx(m, init_from)
-        if layers and old_layers and layers > old_layers:  # grown: the added blocks start as the identity
+        if widened:  # twice as wide, computing what the shipped model does
+            small = build(name, task.vocab_size, smoke, old_layers, old_width)
+            got, total = init_from_onnx(small, init_from)
+            if got < total:
+                raise SystemExit(f"{name}: only {got} of {total} tensors of {init_from} fit its own size")
+            widen(small, m)
+            diff = same_logits(name, small, m, task.vocab_size)
+            if diff > 1e-4:
+                raise SystemExit(f"{name}: the widened model's logits differ from the shipped one's by {diff:.2e}")
+            say(f"{name}: widened from {old_width} to {width} (Net2WiderNet: units duplicated, reading weights split at "
+                f"random); logits equal the shipped model's (max diff {diff:.1e})")
+            loaded, total = len(m.state_dict()), len(m.state_dict())
+        elif layers and old_layers and layers > old_layers:  # grown: the added blocks start as the identity
             diff = grow_check(name, m, init_from, old_layers, loaded, total, smoke)
             say(f"{name}: grown from {old_layers} to {layers} layers ({total - loaded} new tensors, the added blocks the "
                 f"identity); logits equal the shipped model's (max diff {diff:.1e})")
@@ -984,7 +1062,7 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
     os.makedirs(os.path.dirname(ckpt), exist_ok=True)
     state = {"elapsed": 0.0, "step": 0, "tokens": 0, "curve": [], "prior": prior, "bf16": bf16,
              "threads": torch.get_num_threads(), "init_from": os.path.basename(init_from) if init_from else None,
-             "peak_lr": peak, "layers": layers}
+             "peak_lr": peak, "layers": layers, "width": width}
     if name == "bert":  # the masking recipe this run used (cards report it)
         state["masking"] = {"content": MASK_RATE["content"], "function": MASK_RATE["function"],
                             "function_rank": MASK_FUNCTION_RANK, "uniform_rate": UNIFORM_RATE, "nsp_weight": NSP_WEIGHT,
@@ -1121,7 +1199,7 @@ def save(path, m, opt, state):
 
 def load_trained(name, work, smoke=False, device="cpu"):
     c = torch.load(os.path.join(work, "ckpt", f"{name}.pt"), map_location=device)
-    task = Task(name, work, smoke, device, layers=c["state"].get("layers"))
+    task = Task(name, work, smoke, device, layers=c["state"].get("layers"), width=c["state"].get("width"))
     task.model.load_state_dict(c["model"])
     task.model.eval()
     return task, c["state"]
@@ -1148,6 +1226,9 @@ if __name__ == "__main__":
                     "global batch is split into ranks x accum shards (1 rank with --accum 2 = 2 ranks with --accum 1)")
     ap.add_argument("--batch", type=int, default=None, help="global batch rows (default: BATCH in this file); the "
                     "peak learning rate scales with the square root of the change")
+    ap.add_argument("--width", type=int, default=None, help="gpt2: hidden size; twice the shipped model's widens it "
+                    "at a warm start (Net2WiderNet: units duplicated, weights that read them split; checked against "
+                    "the shipped logits)")
     ap.add_argument("--layers", type=int, default=None, help="bert/gpt2: depth; above the shipped model's, a warm "
                     "start grows it (the added pre-LN blocks start as the identity; checked against the shipped logits)")
     ap.add_argument("--lr-scale", type=float, default=None, help="multiplies the peak learning rate (a mature model "
@@ -1186,7 +1267,7 @@ if __name__ == "__main__":
     torch.set_num_threads(a.threads)
     try:
         train(a.model, a.work, a.minutes, a.device, a.smoke, a.max_steps, a.init_from, a.tag, precision="fp32" if a.fp32 else a.precision,
-              accum=a.accum, step_schedule=a.step_schedule, batch=a.batch, lr_scale=a.lr_scale, layers=a.layers,
+              accum=a.accum, step_schedule=a.step_schedule, batch=a.batch, lr_scale=a.lr_scale, layers=a.layers, width=a.width,
               uniform_share=a.uniform_share, mask_repeats=a.mask_repeats, sentence_eos=a.sentence_eos,
               sibling=a.sibling, dropout=a.dropout, mix=parse_mix(a.mix) if a.mix is not None else None, inner_starts=a.inner_starts,
               pack=a.pack, resume=True if a.resume else None)
