@@ -172,6 +172,17 @@ def check_pack(work):
                          f"of each sequence's own row (want > 6 sequences, >= 90%, <= 1e-4)")
     log(f"train: --pack puts {n} sequences in 6 rows ({fill:.0%} real positions), each computed as on its own row "
         f"(within {worst:.1e})")
+    # a resume keeps the run's packing unless --no-pack (or --pack) is named again
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", **fast_malloc_env()}
+    packs = []
+    for steps, extra in ((1, ["--pack"]), (2, ["--resume"]), (3, ["--resume", "--no-pack"])):
+        subprocess.run([sys.executable, os.path.join(TRAINING_DIR, "train.py"), "bert", "--work", work, "--smoke",
+                        "--max-steps", str(steps), "--tag", "bert-pack-resumed", *extra], env=env, check=True,
+                       capture_output=True)
+        packs.append(bool(torch.load(os.path.join(work, "ckpt", "bert-pack-resumed.pt"))["state"]["masking"].get("pack")))
+    if packs != [True, True, False]:
+        raise SystemExit(f"--pack, a resume, a resume with --no-pack: packed {packs} (want True, True, False)")
+    log("train: a resumed run keeps --pack, and --no-pack switches it off")
 
 
 def check_bert_step(work):

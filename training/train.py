@@ -1253,9 +1253,10 @@ if __name__ == "__main__":
     ap.add_argument("--inner-starts", type=float, default=None, help="bert: the share of sequences that start at a "
                     "sentence start inside a paragraph (else at a paragraph start, which leaves a paragraph's text past "
                     "the first 61 tokens to the long phase)")
-    ap.add_argument("--pack", action="store_const", const=True, default=None, help="bert: pack whole sequences into "
-                    "rows of 128 (attention kept inside each, positions restarting) instead of padding each row: the "
-                    "same sequences and masks, 95-96%% of the positions real tokens instead of 72-81%%")
+    ap.add_argument("--pack", action=argparse.BooleanOptionalAction, default=None, help="bert: pack whole sequences "
+                    "into rows of 128 (attention kept inside each, positions restarting) instead of padding each row: "
+                    "the same sequences and masks, 95-96%% of the positions real tokens instead of 72-81%%; a resume "
+                    "keeps the run's choice unless --pack or --no-pack is named")
     a = ap.parse_args()
     if a.mix and a.model not in ("gpt2", "gpt1"):
         ap.error("--mix is for gpt2 and gpt1")
