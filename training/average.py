@@ -28,21 +28,30 @@ import train as T  # noqa: E402
 from common import REPO, log  # noqa: E402
 
 
-def load(path, model):
-    """A checkpoint as {"model", "opt", "state"}; a shipped ONNX export as one with its weights and history."""
+def load(path, model, width=None):
+    """A checkpoint as {"model", "opt", "state"}; a shipped ONNX export as one with its weights and history, widened
+    to `width` when the checkpoints beside it are twice as wide (the run that widened it started from exactly these
+    weights: `train.widen` splits with a fixed seed)."""
     if not path.endswith(".onnx"):
         return torch.load(path, map_location="cpu")
     if model is None:
         raise SystemExit(f"average: {path} is an ONNX export: say which model it is (--model bert, gpt2, ...)")
     model_dir = os.path.dirname(os.path.dirname(path))
-    layers, width = T.shipped_layers(model, path), T.shipped_width(model, path)
-    net = T.build(model, json.load(open(os.path.join(model_dir, "config.json")))["vocab_size"], False, layers, width)
+    cfg = json.load(open(os.path.join(model_dir, "config.json")))
+    layers, width, want = T.shipped_layers(model, path), T.shipped_width(model, path), width
+    heads = cfg.get("n_head") or cfg.get("num_attention_heads")
+    net = T.build(model, cfg["vocab_size"], False, layers, width, heads)
     loaded, total = T.init_from_onnx(net, path)
     if loaded < total:
         raise SystemExit(f"average: only {loaded} of {total} tensors of {path} fit a {model}")
     # the shipped history as a state whose history_after() is that history
     history = T.prior_training(model_dir)
-    state = {"prior": {**history, "sessions": history["sessions"] - 1}, "tokens": 0, "elapsed": 0.0, "layers": layers, "width": width}
+    if want and want != width:
+        wide = T.build(model, cfg["vocab_size"], False, layers, want, 2 * heads)
+        T.widen(net, wide)
+        net, width = wide, want
+    state = {"prior": {**history, "sessions": history["sessions"] - 1}, "tokens": 0, "elapsed": 0.0, "layers": layers,
+             "width": width}
     return {"model": net.state_dict(), "opt": None, "state": state}
 
 
@@ -78,7 +87,10 @@ def average(paths, model=None):
     newest one's start) count their tokens and minutes once each in the written history; copies of one run once."""
     if len(paths) < 2:
         raise SystemExit("average: give two checkpoints or more")
-    cs = sorted(((load(p, model), p) for p in paths), key=lambda cp: cumulative_tokens(cp[0]["state"]))
+    checkpoints = {p: load(p, model) for p in paths if not p.endswith(".onnx")}
+    width = max((c["state"].get("width") or 0 for c in checkpoints.values()), default=0) or None
+    cs = sorted(((checkpoints.get(p) or load(p, model, width), p) for p in paths),
+                key=lambda cp: cumulative_tokens(cp[0]["state"]))
     newest = cs[-1][0]
     for (older, p_old), (newer, p_new) in zip(cs, cs[1:]):
         if set(older["model"]) != set(newer["model"]) or any(

@@ -361,11 +361,19 @@ def check_widen(task, onnx_path, work):
     for steps, extra in ((1, ["--init-from", onnx_path, "--width", str(2 * h)]), (2, ["--resume"])):
         subprocess.run([sys.executable, train_py, "gpt2", "--work", work, "--smoke", "--max-steps", str(steps),
                         "--tag", "gpt2-wide", *extra], env=env, check=True)
-    st = torch.load(os.path.join(work, "ckpt", "gpt2-wide.pt"))["state"]
+    run = torch.load(os.path.join(work, "ckpt", "gpt2-wide.pt"))
+    st = run["state"]
     if st["width"] != 2 * h or st["step"] != 2:
         raise SystemExit(f"a widened run resumed: width {st['width']}, step {st['step']} (want {2 * h}, 2)")
+    # averaged with the export it grew from (training/average.py widens the export as the run's start did)
+    import average
+    mean = average.average([onnx_path, os.path.join(work, "ckpt", "gpt2-wide.pt")], "gpt2")["model"]
+    start = wide.state_dict()
+    off = max(float((mean[k] - (start[k] + run["model"][k]) / 2).abs().max()) for k in start)
+    if off > 1e-6:
+        raise SystemExit(f"average of an export and its widened run: {off:.1e} from the mean of the run's start and end")
     log(f"export: gpt2 widened {h} -> {2 * h} computes the same logits (max diff {diff:.1e}), its copies' gradients "
-        f"differ (by up to {apart:.1e}), and a resumed wide run keeps its width")
+        f"differ (by up to {apart:.1e}), a resumed wide run keeps its width, and it averages with the export")
 
 
 def lm_lens_eval(out, args):

@@ -377,13 +377,15 @@ def char_ids(word, max_chars=50):
 
 
 # ------------------------------------------------------------------------------------------------ models
-def build(name, vocab_size, smoke, layers=None, width=None):
-    """The model at the recipe's size, or at `layers` / `width` (hidden size; the heads keep their width, so a wider
-    model has more of them and its feed-forward stays 4x)."""
+def build(name, vocab_size, smoke, layers=None, width=None, heads=None):
+    """The model at the recipe's size, or at `layers` / `width` (hidden size) / `heads`; a width without heads keeps
+    the recipe's head width, so a wider model has more heads (its feed-forward stays 4x)."""
     size = dict(SIZES[name][1 if smoke else 0], **({"layers": layers} if layers else {}))
     if width and width != size.get("h"):
         size["heads"] = width // (size["h"] // size["heads"])
         size["h"] = width
+    if heads:
+        size["heads"] = heads
     if name == "bert":
         return models.Bert(vocab_size, **size)
     if name in ("gpt2", "gpt1"):
