@@ -17,7 +17,6 @@ that is itself an average, with what it was the mean of); `run.py --from export`
 card says it is an average. Tensors an export leaves out (BERT's next-sentence head) are the newest's.
 """
 import argparse
-import json
 import os
 import sys
 
@@ -37,19 +36,15 @@ def load(path, model, width=None):
     if model is None:
         raise SystemExit(f"average: {path} is an ONNX export: say which model it is (--model bert, gpt2, ...)")
     model_dir = os.path.dirname(os.path.dirname(path))
-    cfg = json.load(open(os.path.join(model_dir, "config.json")))
-    layers, width, want = T.shipped_layers(model, path), T.shipped_width(model, path), width
-    heads = cfg.get("n_head") or cfg.get("num_attention_heads")
-    net = T.build(model, cfg["vocab_size"], False, layers, width, heads)
-    loaded, total = T.init_from_onnx(net, path)
-    if loaded < total:
-        raise SystemExit(f"average: only {loaded} of {total} tensors of {path} fit a {model}")
+    net = T.shipped_model(model, path)
+    layers, shipped_width = T.shipped_layers(model, path), T.shipped_width(model, path)
     # the shipped history as a state whose history_after() is that history
     history = T.prior_training(model_dir)
-    if want and want != width:
-        wide = T.build(model, cfg["vocab_size"], False, layers, want, 2 * heads)
+    if width and width != shipped_width:
+        wide = T.build(model, net.tok.weight.shape[0], False, layers, width, 2 * net.nh)
         T.widen(net, wide)
-        net, width = wide, want
+        net = wide
+    width = width or shipped_width
     state = {"prior": {**history, "sessions": history["sessions"] - 1}, "tokens": 0, "elapsed": 0.0, "layers": layers,
              "width": width}
     return {"model": net.state_dict(), "opt": None, "state": state}

@@ -26,6 +26,12 @@ def fast_malloc_env():
     return {"LD_PRELOAD": JEMALLOC, "MALLOC_CONF": "dirty_decay_ms:-1,muzzy_decay_ms:-1"}
 
 
+def one_thread_env():
+    """The environment a training subprocess runs in: one intra-op thread (the lanes run side by side, a core each)
+    and jemalloc (`fast_malloc_env`)."""
+    return {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", **fast_malloc_env()}
+
+
 def model_fingerprint(path, span=65536):
     """The engine's fingerprint of a model file (src/engine/models/fingerprint.ts): its size and the sha1 of its first
     and last 64 KiB. An ELMo head records its base's (pos.py), so the engine refuses it once that ELMo is replaced."""

@@ -23,7 +23,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ddp  # noqa: E402
-from common import TRAINING_DIR, fast_malloc_env, log  # noqa: E402
+from common import TRAINING_DIR, log, one_thread_env  # noqa: E402
 from run import RANKS_BATCH  # noqa: E402
 
 
@@ -44,7 +44,7 @@ def main():
                     "run.py --ranks uses, RANKS_BATCH, else train.py's BATCH)")
     a = ap.parse_args()
     n = a.ranks
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", **fast_malloc_env()}
+    env = one_thread_env()
     train_py = os.path.join(TRAINING_DIR, "train.py")
     results, batches = {}, {}
     for name in a.models.split(","):

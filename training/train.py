@@ -485,6 +485,18 @@ def shipped_width(name, onnx_path):
     return int(cfg[WIDTH_KEYS[name]])
 
 
+def shipped_model(name, onnx_path, smoke=False):
+    """The model an export holds, at its own size (depth, width and head count from its config.json), every weight
+    read back; exits if any tensor does not fit."""
+    cfg = json.load(open(os.path.join(os.path.dirname(os.path.dirname(onnx_path)), "config.json")))
+    heads = cfg.get("n_head") or cfg.get("num_attention_heads")
+    m = build(name, cfg["vocab_size"], smoke, shipped_layers(name, onnx_path), shipped_width(name, onnx_path), heads)
+    loaded, total = init_from_onnx(m, onnx_path)
+    if loaded < total:
+        raise SystemExit(f"{name}: only {loaded} of {total} tensors of {onnx_path} fit its own size")
+    return m
+
+
 def widen(small, wide, seed=0):
     """Net2WiderNet (Chen, Goodfellow & Shlens 2016) at a factor of two, for a pre-LayerNorm GPT: `wide` (twice the
     hidden size, twice the heads of the same width, twice the feed-forward) computes exactly what `small` does.
@@ -556,9 +568,7 @@ def grow_check(name, grown, onnx_path, old_layers, loaded, total, smoke):
     if total - loaded != per_block * (len(blocks) - old_layers):
         raise SystemExit(f"{name}: {total - loaded} tensors of the {len(blocks)}-layer model are not in {onnx_path}; "
                          f"only the {len(blocks) - old_layers} added blocks may be new")
-    old = build(name, grown.tok.weight.shape[0], smoke, old_layers, shipped_width(name, onnx_path))
-    init_from_onnx(old, onnx_path)
-    diff = same_logits(name, old, grown, grown.tok.weight.shape[0])
+    diff = same_logits(name, shipped_model(name, onnx_path, smoke), grown, grown.tok.weight.shape[0])
     if diff > 1e-4:
         raise SystemExit(f"{name}: the grown model's logits differ from the shipped one's by {diff:.2e}")
     return diff
@@ -999,24 +1009,22 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
     prior = {"tokens": 0, "minutes": 0.0, "sessions": 0}
     peak = LR[name]
     if init_from and init_from.endswith(".onnx"):  # continue from the shipped model (fresh optimizer and schedule)
-        loaded, total = init_from_onnx(m, init_from)
         if widened:  # twice as wide, computing what the shipped model does
-            small = build(name, task.vocab_size, smoke, old_layers, old_width)
-            got, total = init_from_onnx(small, init_from)
-            if got < total:
-                raise SystemExit(f"{name}: only {got} of {total} tensors of {init_from} fit its own size")
+            small = shipped_model(name, init_from, smoke)
             widen(small, m)
             diff = same_logits(name, small, m, task.vocab_size)
             if diff > 1e-4:
                 raise SystemExit(f"{name}: the widened model's logits differ from the shipped one's by {diff:.2e}")
             say(f"{name}: widened from {old_width} to {width} (Net2WiderNet: units duplicated, reading weights split at "
                 f"random); logits equal the shipped model's (max diff {diff:.1e})")
-            loaded, total = len(m.state_dict()), len(m.state_dict())
-        elif layers and old_layers and layers > old_layers:  # grown: the added blocks start as the identity
-            diff = grow_check(name, m, init_from, old_layers, loaded, total, smoke)
-            say(f"{name}: grown from {old_layers} to {layers} layers ({total - loaded} new tensors, the added blocks the "
-                f"identity); logits equal the shipped model's (max diff {diff:.1e})")
-            loaded = total
+            loaded = total = len(m.state_dict())
+        else:
+            loaded, total = init_from_onnx(m, init_from)
+            if layers and old_layers and layers > old_layers:  # grown: the added blocks start as the identity
+                diff = grow_check(name, m, init_from, old_layers, loaded, total, smoke)
+                say(f"{name}: grown from {old_layers} to {layers} layers ({total - loaded} new tensors, the added blocks "
+                    f"the identity); logits equal the shipped model's (max diff {diff:.1e})")
+                loaded = total
         if loaded < total:
             raise SystemExit(f"{name}: only {loaded} of {total} tensors of {init_from} fit this model; "
                              "train from scratch (no --init-from) when the architecture changed")
