@@ -19,6 +19,7 @@ import { formatSize, parseRepoInput, progressSteps } from '../../src/features/mo
 import { FakeHub, bertLikeFiles } from '../fixtures/hub/fakeHub';
 import { findOurModel, hubFilesFromFolder, mergedDecoder } from '../fixtures/hub/plainExport';
 import { DIST, REPO_ROOT, tempDir } from './helpers/modelFolders';
+import { maxAbsDiff } from './helpers/maxAbsDiff';
 
 const CLI = path.join(DIST, 'cli.js');
 
@@ -41,14 +42,6 @@ function cli(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
 function json<T>(run: Run, what: string): T {
   assert.equal(run.status, 0, `${what} failed: ${run.stderr}`);
   return JSON.parse(run.stdout) as T;
-}
-
-function maxAbsDiff(a: unknown, b: unknown): number {
-  const flat = (x: unknown): number[] => (Array.isArray(x) ? x.flatMap(flat) : [x as number]);
-  const fa = flat(a);
-  const fb = flat(b);
-  assert.equal(fa.length, fb.length, 'same shape');
-  return fa.reduce((m, v, i) => Math.max(m, Math.abs(v - fb[i]!)), 0);
 }
 
 describe('Add Model helpers', () => {

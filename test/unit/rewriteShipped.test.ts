@@ -13,6 +13,7 @@ import { exposeOutputs } from '../../src/engine/onnx';
 import { exposedModelFile } from '../../src/engine/runtime/exposed';
 import { findOurModel, mergedDecoder, plainExport } from '../fixtures/hub/plainExport';
 import { REPO_ROOT, tempDir } from './helpers/modelFolders';
+import { maxAbsDiff } from './helpers/maxAbsDiff';
 
 // Tests may load ONNX Runtime directly: they are not the extension host.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -21,13 +22,6 @@ type Tensor = import('onnxruntime-node').Tensor;
 
 const TOLERANCE = 1e-5;
 const TOKENS = 9;
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length, 'same number of values');
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
 
 /** Block `i` of a stacked output [n, ...rest] (a view). */
 function slice(t: Tensor, i: number): Float32Array {
