@@ -466,11 +466,17 @@ def init_from_onnx(model, path):
 LAYER_KEYS = {"gpt2": ("blocks", "n_layer"), "gpt1": ("blocks", "n_layer"), "bert": ("layers", "num_hidden_layers")}
 
 
+def export_config(onnx_path):
+    """The config.json beside an export's onnx/ folder."""
+    with open(os.path.join(os.path.dirname(os.path.dirname(onnx_path)), "config.json")) as f:
+        return json.load(f)
+
+
 def shipped_layers(name, onnx_path):
     """The depth of the shipped model an ONNX warm start reads (its config.json), None for models without layers."""
     if name not in LAYER_KEYS:
         return None
-    cfg = json.load(open(os.path.join(os.path.dirname(os.path.dirname(onnx_path)), "config.json")))
+    cfg = export_config(onnx_path)
     return int(cfg[LAYER_KEYS[name][1]])
 
 
@@ -481,14 +487,14 @@ def shipped_width(name, onnx_path):
     """The hidden size of the shipped model an ONNX warm start reads (its config.json), None for other models."""
     if name not in WIDTH_KEYS:
         return None
-    cfg = json.load(open(os.path.join(os.path.dirname(os.path.dirname(onnx_path)), "config.json")))
+    cfg = export_config(onnx_path)
     return int(cfg[WIDTH_KEYS[name]])
 
 
 def shipped_model(name, onnx_path, smoke=False):
     """The model an export holds, at its own size (depth, width and head count from its config.json), every weight
     read back; exits if any tensor does not fit."""
-    cfg = json.load(open(os.path.join(os.path.dirname(os.path.dirname(onnx_path)), "config.json")))
+    cfg = export_config(onnx_path)
     heads = cfg.get("n_head") or cfg.get("num_attention_heads")
     m = build(name, cfg["vocab_size"], smoke, shipped_layers(name, onnx_path), shipped_width(name, onnx_path), heads)
     loaded, total = init_from_onnx(m, onnx_path)
