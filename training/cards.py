@@ -146,6 +146,9 @@ def write_all(meta, out, work, ids, smoke, names=("bert", "gpt2", "elmo", "nnlm"
                     else "in the newest averaged checkpoint's run" if tr.get("averaged") else "this session")
                  + f": {fmt(tr.get('tokens'))}; "
                  f"wall time: {round(tr.get('elapsed', 0) / 60, 1)} min " + (
+                     f"in all, {tr['runs']} runs side by side on one CPU thread each (2-core machine; what ran beside "
+                     "them: training/runs.json" + (f"; batch {tr['global_batch']} rows)" if tr.get("global_batch") else ")")
+                     if tr.get("runs", 1) > 1 else
                      f"on {tr['ranks']} DistributedDataParallel ranks of one thread (global batch {tr.get('global_batch')}, "
                      f"gradient accumulation {tr.get('accum', 1)})" if tr.get("ranks", 1) > 1
                      else f"alone in one process of {tr['threads']} threads (2-core machine, one model after the other"
@@ -153,7 +156,7 @@ def write_all(meta, out, work, ids, smoke, names=("bert", "gpt2", "elmo", "nnlm"
                      else "on one CPU thread (2-core machine; what ran beside it: training/runs.json"
                      + (f"; batch {tr['global_batch']} rows)" if tr.get("global_batch") else ")"))
                  + (f"; peak learning rate {tr['peak_lr']:.2g}" if tr.get("peak_lr") else ""),
-                 f"- speed: {tr.get('tokens', 0) / max(tr.get('elapsed', 1), 1e-9):,.0f} tokens/s averaged over the run; "
+                 f"- speed: {tr.get('tokens', 0) / max(tr.get('elapsed', 1), 1e-9):,.0f} tokens/s averaged over the run" + ("s" if tr.get("runs", 1) > 1 else "") + "; "
                  + ("bf16 autocast (matmuls in oneDNN; fp32 master weights, LayerNorm and loss in fp32); "
                     if tr.get('bf16') else "fp32 (OpenBLAS); ")
                  + (f"chosen by timing a 512 x 512 matmul both ways on the training machine (bf16 "

@@ -720,7 +720,7 @@ def main():
             meta.setdefault("training", {})[name] = {k: st[k] for k in ("step", "tokens", "elapsed", "curve", "prior",
                                                                           "bf16", "threads", "init_from", "ranks", "accum",
                                                                           "global_batch", "peak_lr", "averaged", "masking",
-                                                                          "sentence_eos", "sibling", "dropout", "mix",
+                                                                          "sentence_eos", "sibling", "runs", "dropout", "mix",
                                                                           "matmul_gflops", "precision_switch") if k in st}
             meta["training"][name]["params"] = st.get("params")
             log(f"export: {IDS[name]} {size / 1e6:.1f} MB")
