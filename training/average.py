@@ -117,6 +117,8 @@ def average(paths, model=None):
         state["tokens"] = newest["state"]["tokens"] + sum(o["tokens"] for o in others)
         state["elapsed"] = newest["state"]["elapsed"] + sum(o["elapsed"] for o in others)
         state["runs"] = sum(int(o.get("runs", 1)) for o in [newest["state"], *others])
+        # "step" stays the newest run's (a resume follows its schedule); the card counts every run's steps
+        state["run_steps"] = sum(int(o.get("run_steps", o["step"])) for o in [newest["state"], *others])
     state["averaged"] = [{"file": named(p), "cumulative_tokens": cumulative_tokens(c["state"]),
                           **({"of": c["state"]["averaged"]} if c["state"].get("averaged") else {})} for c, p in cs]
     return {"model": weights, "opt": newest["opt"], "state": state}

@@ -141,7 +141,9 @@ def write_all(meta, out, work, ids, smoke, names=("bert", "gpt2", "elmo", "nnlm"
         tr = meta.get("training", {}).get(name, {})
         lines = [f"# {ids[name]}", "", DESCRIPTIONS[name], "",
                  "## Training", "", corpus_line, "",
-                 f"- parameters: {fmt(tr.get('params'))}; steps: {fmt(tr.get('step'))}; tokens seen "
+                 f"- parameters: {fmt(tr.get('params'))}; steps: "
+                 + (f"{fmt(tr['run_steps'])} in all" if tr.get("runs", 1) > 1 and tr.get("run_steps") else fmt(tr.get("step")))
+                 + "; tokens seen "
                  + (f"in the {tr['runs']} averaged sibling runs" if tr.get("runs", 1) > 1
                     else "in the newest averaged checkpoint's run" if tr.get("averaged") else "this session")
                  + f": {fmt(tr.get('tokens'))}; "

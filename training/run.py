@@ -672,9 +672,12 @@ def main():
                 h = T.history_after(torch.load(ck(f"gpt2-{tag}"))["state"])
                 histories[tag] = (h["tokens"] - prior["tokens"], h["sessions"] - prior["sessions"])
             bad = average(ck("gpt2-stranger"), tail[1], ck("gpt2-taken-stranger"), capture_output=True)
-            if histories != {"tail": (2056, 1), "soup": (2056 + 1028, 2)} or bad.returncode == 0:
+            soup_steps = torch.load(ck("gpt2-soup"))["state"].get("run_steps")  # the card's steps for a soup
+            if (histories != {"tail": (2056, 1), "soup": (2056 + 1028, 2)} or bad.returncode == 0
+                    or soup_steps != 2 * run_end["state"]["step"]):
                 raise SystemExit(f"average: (tokens, sessions) added {histories}, want tail (2056, 1) and soup "
-                                 f"(3084, 2); another history's run exits {bad.returncode} (want not 0)")
+                                 f"(3084, 2); another history's run exits {bad.returncode} (want not 0); the soup's "
+                                 f"steps {soup_steps}, want both runs' {2 * run_end['state']['step']}")
             log("train: one run's copies average and count once, a sibling run averages and counts, a stranger is "
                 "refused")
             check_sentence_eos(work)
@@ -720,7 +723,7 @@ def main():
             meta.setdefault("training", {})[name] = {k: st[k] for k in ("step", "tokens", "elapsed", "curve", "prior",
                                                                           "bf16", "threads", "init_from", "ranks", "accum",
                                                                           "global_batch", "peak_lr", "averaged", "masking",
-                                                                          "sentence_eos", "sibling", "runs", "dropout", "mix",
+                                                                          "sentence_eos", "sibling", "runs", "run_steps", "dropout", "mix",
                                                                           "matmul_gflops", "precision_switch") if k in st}
             meta["training"][name]["params"] = st.get("params")
             log(f"export: {IDS[name]} {size / 1e6:.1f} MB")
