@@ -139,26 +139,27 @@ def write_all(meta, out, work, ids, smoke, names=("bert", "gpt2", "elmo", "nnlm"
             continue
         cfg = json.load(open(os.path.join(d, "config.json")))
         tr = meta.get("training", {}).get(name, {})
+        runs = tr.get("runs", 1)  # > 1: a soup of sibling runs trained side by side (training/average.py)
+        batch = f"; batch {tr['global_batch']} rows)" if tr.get("global_batch") else ")"
         lines = [f"# {ids[name]}", "", DESCRIPTIONS[name], "",
                  "## Training", "", corpus_line, "",
                  f"- parameters: {fmt(tr.get('params'))}; steps: "
-                 + (f"{fmt(tr['run_steps'])} in all" if tr.get("runs", 1) > 1 and tr.get("run_steps") else fmt(tr.get("step")))
+                 + (f"{fmt(tr['run_steps'])} in all" if runs > 1 and tr.get("run_steps") else fmt(tr.get("step")))
                  + "; tokens seen "
-                 + (f"in the {tr['runs']} averaged sibling runs" if tr.get("runs", 1) > 1
+                 + (f"in the {runs} averaged sibling runs" if runs > 1
                     else "in the newest averaged checkpoint's run" if tr.get("averaged") else "this session")
                  + f": {fmt(tr.get('tokens'))}; "
                  f"wall time: {round(tr.get('elapsed', 0) / 60, 1)} min " + (
-                     f"in all, {tr['runs']} runs side by side on one CPU thread each (2-core machine; what ran beside "
-                     "them: training/runs.json" + (f"; batch {tr['global_batch']} rows)" if tr.get("global_batch") else ")")
-                     if tr.get("runs", 1) > 1 else
+                     f"in all, {runs} runs side by side on one CPU thread each (2-core machine; what ran beside "
+                     "them: training/runs.json" + batch if runs > 1 else
                      f"on {tr['ranks']} DistributedDataParallel ranks of one thread (global batch {tr.get('global_batch')}, "
                      f"gradient accumulation {tr.get('accum', 1)})" if tr.get("ranks", 1) > 1
                      else f"alone in one process of {tr['threads']} threads (2-core machine, one model after the other"
-                     + (f"; batch {tr['global_batch']} rows)" if tr.get("global_batch") else ")") if tr.get("threads", 1) > 1
-                     else "on one CPU thread (2-core machine; what ran beside it: training/runs.json"
-                     + (f"; batch {tr['global_batch']} rows)" if tr.get("global_batch") else ")"))
+                     + batch if tr.get("threads", 1) > 1
+                     else "on one CPU thread (2-core machine; what ran beside it: training/runs.json" + batch)
                  + (f"; peak learning rate {tr['peak_lr']:.2g}" if tr.get("peak_lr") else ""),
-                 f"- speed: {tr.get('tokens', 0) / max(tr.get('elapsed', 1), 1e-9):,.0f} tokens/s averaged over the run" + ("s" if tr.get("runs", 1) > 1 else "") + "; "
+                 f"- speed: {tr.get('tokens', 0) / max(tr.get('elapsed', 1), 1e-9):,.0f} tokens/s averaged over the "
+                 + ("runs" if runs > 1 else "run") + "; "
                  + ("bf16 autocast (matmuls in oneDNN; fp32 master weights, LayerNorm and loss in fp32); "
                     if tr.get('bf16') else "fp32 (OpenBLAS); ")
                  + (f"chosen by timing a 512 x 512 matmul both ways on the training machine (bf16 "
