@@ -119,6 +119,11 @@ def average(paths, model=None):
         state["runs"] = sum(int(o.get("runs", 1)) for o in [newest["state"], *others])
         # "step" stays the newest run's (a resume follows its schedule); the card counts every run's steps
         state["run_steps"] = sum(int(o.get("run_steps", o["step"])) for o in [newest["state"], *others])
+        # each run timed its own matmul probe at its start (siblings side by side can differ): the card quotes them all
+        probes = [g for o in [newest["state"], *others]
+                  for g in o.get("run_matmul_gflops", [o["matmul_gflops"]] if o.get("matmul_gflops") else [])]
+        if probes:
+            state["run_matmul_gflops"] = probes
     state["averaged"] = [{"file": named(p), "cumulative_tokens": cumulative_tokens(c["state"]),
                           **({"of": c["state"]["averaged"]} if c["state"].get("averaged") else {})} for c, p in cs]
     return {"model": weights, "opt": newest["opt"], "state": state}

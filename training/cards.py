@@ -141,6 +141,7 @@ def write_all(meta, out, work, ids, smoke, names=("bert", "gpt2", "elmo", "nnlm"
         tr = meta.get("training", {}).get(name, {})
         runs = tr.get("runs", 1)  # > 1: a soup of sibling runs trained side by side (training/average.py)
         batch = f"; batch {tr['global_batch']} rows)" if tr.get("global_batch") else ")"
+        probes = tr.get("run_matmul_gflops") or ([tr["matmul_gflops"]] if tr.get("matmul_gflops") else [])
         lines = [f"# {ids[name]}", "", DESCRIPTIONS[name], "",
                  "## Training", "", corpus_line, "",
                  f"- parameters: {fmt(tr.get('params'))}; steps: "
@@ -163,8 +164,10 @@ def write_all(meta, out, work, ids, smoke, names=("bert", "gpt2", "elmo", "nnlm"
                  + ("bf16 autocast (matmuls in oneDNN; fp32 master weights, LayerNorm and loss in fp32); "
                     if tr.get('bf16') else "fp32 (OpenBLAS); ")
                  + (f"chosen by timing a 512 x 512 matmul both ways on the training machine (bf16 "
-                    f"{tr['matmul_gflops']['bf16_gflops']} GFLOPS, fp32 {tr['matmul_gflops']['fp32_gflops']}); "
-                    if tr.get("matmul_gflops") else "")
+                    f"{' / '.join(str(g['bf16_gflops']) for g in probes)} GFLOPS, fp32 "
+                    f"{' / '.join(str(g['fp32_gflops']) for g in probes)}"
+                    + (", one probe at each run's start" if len(probes) > 1 else "") + "); "
+                    if probes else "")
                  + (f"the run's first {fmt(tr['precision_switch']['tokens'])} tokens were trained "
                     f"{'under bf16 autocast' if tr['precision_switch']['bf16_before'] else 'in fp32'} before it resumed; "
                     if tr.get("precision_switch") else "")

@@ -662,8 +662,10 @@ def main():
             taken = {"early": (curve[:1], 1028, prior), "end": (curve, 2056, prior),
                      "sibling": ([[0.1, 1028, 5.1]], 1028, prior),
                      "stranger": ([[0.1, 1028, 5.1]], 1028, {**prior, "tokens": prior["tokens"] - 1})}
+            sibling_probe = {"bf16_gflops": 1.5, "fp32_gflops": 0.5}  # a sibling times its own matmul probe
             for tag, (c, tokens, p) in taken.items():
-                state = {**run_end["state"], "curve": c, "tokens": tokens, "elapsed": 60.0, "prior": p}
+                state = {**run_end["state"], "curve": c, "tokens": tokens, "elapsed": 60.0, "prior": p,
+                         **({"matmul_gflops": sibling_probe} if tag == "sibling" else {})}
                 torch.save({**run_end, "state": state}, ck(f"gpt2-taken-{tag}"))
             tail = [ck(f"gpt2-taken-{t}") for t in ("early", "end")]
             histories = {}
@@ -672,12 +674,15 @@ def main():
                 h = T.history_after(torch.load(ck(f"gpt2-{tag}"))["state"])
                 histories[tag] = (h["tokens"] - prior["tokens"], h["sessions"] - prior["sessions"])
             bad = average(ck("gpt2-stranger"), tail[1], ck("gpt2-taken-stranger"), capture_output=True)
-            soup_steps = torch.load(ck("gpt2-soup"))["state"].get("run_steps")  # the card's steps for a soup
+            soup = torch.load(ck("gpt2-soup"))["state"]  # the card's steps and matmul probes for a soup
+            soup_steps, soup_probes = soup.get("run_steps"), soup.get("run_matmul_gflops")
+            want_probes = [g for g in (run_end["state"].get("matmul_gflops"), sibling_probe) if g]
             if (histories != {"tail": (2056, 1), "soup": (2056 + 1028, 2)} or bad.returncode == 0
-                    or soup_steps != 2 * run_end["state"]["step"]):
+                    or soup_steps != 2 * run_end["state"]["step"] or soup_probes != want_probes):
                 raise SystemExit(f"average: (tokens, sessions) added {histories}, want tail (2056, 1) and soup "
                                  f"(3084, 2); another history's run exits {bad.returncode} (want not 0); the soup's "
-                                 f"steps {soup_steps}, want both runs' {2 * run_end['state']['step']}")
+                                 f"steps {soup_steps}, want both runs' {2 * run_end['state']['step']}; its matmul "
+                                 f"probes {soup_probes}, want each run's {want_probes}")
             log("train: one run's copies average and count once, a sibling run averages and counts, a stranger is "
                 "refused")
             check_sentence_eos(work)
@@ -720,11 +725,10 @@ def main():
             else:
                 size = export.export_nnlm(task.model, tokd, d, ref, extra, fp16)
             meta["onnx_bytes"][name] = size
-            meta.setdefault("training", {})[name] = {k: st[k] for k in ("step", "tokens", "elapsed", "curve", "prior",
-                                                                          "bf16", "threads", "init_from", "ranks", "accum",
-                                                                          "global_batch", "peak_lr", "averaged", "masking",
-                                                                          "sentence_eos", "sibling", "runs", "run_steps", "dropout", "mix",
-                                                                          "matmul_gflops", "precision_switch") if k in st}
+            kept = ("step", "tokens", "elapsed", "curve", "prior", "bf16", "threads", "init_from", "ranks", "accum",
+                    "global_batch", "peak_lr", "averaged", "masking", "sentence_eos", "sibling", "runs", "run_steps",
+                    "dropout", "mix", "matmul_gflops", "run_matmul_gflops", "precision_switch")
+            meta.setdefault("training", {})[name] = {k: st[k] for k in kept if k in st}
             meta["training"][name]["params"] = st.get("params")
             log(f"export: {IDS[name]} {size / 1e6:.1f} MB")
             onnx_path = os.path.join(d, "onnx", "model.onnx")
