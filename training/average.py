@@ -24,7 +24,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import train as T  # noqa: E402
-from common import REPO, log  # noqa: E402
+from common import REPO, log, run_probes  # noqa: E402
 
 
 def load(path, model, width=None):
@@ -114,14 +114,14 @@ def average(paths, model=None):
     state = dict(newest["state"])
     others = [r["state"] for r in runs if r is not newest]
     if others:  # the soup's history: the start's, then every sibling run's tokens and minutes
-        state["tokens"] = newest["state"]["tokens"] + sum(o["tokens"] for o in others)
-        state["elapsed"] = newest["state"]["elapsed"] + sum(o["elapsed"] for o in others)
-        state["runs"] = sum(int(o.get("runs", 1)) for o in [newest["state"], *others])
+        every = [newest["state"], *others]
+        state["tokens"] = sum(o["tokens"] for o in every)
+        state["elapsed"] = sum(o["elapsed"] for o in every)
+        state["runs"] = sum(int(o.get("runs", 1)) for o in every)
         # "step" stays the newest run's (a resume follows its schedule); the card counts every run's steps
-        state["run_steps"] = sum(int(o.get("run_steps", o["step"])) for o in [newest["state"], *others])
+        state["run_steps"] = sum(int(o.get("run_steps", o["step"])) for o in every)
         # each run timed its own matmul probe at its start (siblings side by side can differ): the card quotes them all
-        probes = [g for o in [newest["state"], *others]
-                  for g in o.get("run_matmul_gflops", [o["matmul_gflops"]] if o.get("matmul_gflops") else [])]
+        probes = [g for o in every for g in run_probes(o)]
         if probes:
             state["run_matmul_gflops"] = probes
     state["averaged"] = [{"file": named(p), "cumulative_tokens": cumulative_tokens(c["state"]),

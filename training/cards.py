@@ -2,6 +2,8 @@
 import json
 import os
 
+from common import run_probes
+
 DESCRIPTIONS = {
     "bert": "BERT-style masked LM (Devlin et al. 2019), pre-LayerNorm encoder. Objectives: masked LM with **whole-word, "
             "frequency-based masking** — a word is masked with probability 0.30 when its first piece is outside the corpus' "
@@ -141,7 +143,7 @@ def write_all(meta, out, work, ids, smoke, names=("bert", "gpt2", "elmo", "nnlm"
         tr = meta.get("training", {}).get(name, {})
         runs = tr.get("runs", 1)  # > 1: a soup of sibling runs trained side by side (training/average.py)
         batch = f"; batch {tr['global_batch']} rows)" if tr.get("global_batch") else ")"
-        probes = tr.get("run_matmul_gflops") or ([tr["matmul_gflops"]] if tr.get("matmul_gflops") else [])
+        probes = run_probes(tr)
         lines = [f"# {ids[name]}", "", DESCRIPTIONS[name], "",
                  "## Training", "", corpus_line, "",
                  f"- parameters: {fmt(tr.get('params'))}; steps: "

@@ -14,6 +14,12 @@ def log(msg):
     print(f"[{time.time() - T0:7.1f}s] {msg}", file=sys.stderr, flush=True)
 
 
+def run_probes(training):
+    """The matmul probes behind a run's training record (a checkpoint's state or a card's metadata): a soup's, one
+    per sibling run (training/average.py), else the run's own, else none."""
+    return training.get("run_matmul_gflops") or ([training["matmul_gflops"]] if training.get("matmul_gflops") else [])
+
+
 JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
 
 
