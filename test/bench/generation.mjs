@@ -206,6 +206,9 @@ const bareMs = median(results.bare.map((r) => r.ms));
 speeds.bare = TOKENS / (bareMs / 1000);
 row('bare ORT: generate', `${TOKENS} tokens, KV cache, greedy: tokens/s`, fixed(speeds.bare), 'tok/s', 'onnxruntime-node on this thread, same feeds');
 const oursMs = median(results.cache.map((r) => r.wallMs));
+// the rows above count tokens/s in the worker; this one is the caller's, on the same footing as the bare loop's and
+// transformers.js's rows (their ratio is the detail column's "ratio of the medians", not the rounds' median ratio)
+row('ours: generate', 'KV cache, at the caller (worker round trip, streaming): tokens/s', fixed(TOKENS / (oursMs / 1000)), 'tok/s', 'the same runs timed end to end; compare with the rows below');
 const gptTokenizer = loadTokenizer(path.join(modelsDir, GPT2));
 const { ids: bareIds, prompt: barePrompt } = results.bare[0];
 const bareText = gptTokenizer.decode([...barePrompt, ...bareIds]).slice(gptTokenizer.decode(barePrompt).length);
