@@ -64,6 +64,8 @@ const rows = [];
 const notes = [];
 const row = (section, what, value, unit, detail = '') => rows.push({ section, what, value, unit, detail });
 const fixed = (x, d = 1) => (typeof x === 'number' && Number.isFinite(x) ? Number(x.toFixed(d)) : x);
+/** Tokens per second of a run of TOKENS tokens that took `ms` (a median). */
+const perSecond = (ms) => TOKENS / (ms / 1000);
 
 // ---- 1. ours: generation with and without the cache ----------------------------------------------------------
 const { Engine, modelDirectories } = require(path.join(root, 'dist', 'engine.js'));
@@ -203,12 +205,12 @@ for (const [key, label] of [['cache', 'KV cache'], ['noCache', 'no cache (full r
 row('ours: generate', 'cache speed-up (tokens/s ratio)', fixed(speeds.cache / speeds.noCache, 2), 'x');
 
 const bareMs = median(results.bare.map((r) => r.ms));
-speeds.bare = TOKENS / (bareMs / 1000);
+speeds.bare = perSecond(bareMs);
 row('bare ORT: generate', `${TOKENS} tokens, KV cache, greedy: tokens/s`, fixed(speeds.bare), 'tok/s', 'onnxruntime-node on this thread, same feeds');
 const oursMs = median(results.cache.map((r) => r.wallMs));
 // the rows above count tokens/s in the worker; this one is the caller's, on the same footing as the bare loop's and
 // transformers.js's rows (their ratio is the detail column's "ratio of the medians", not the rounds' median ratio)
-row('ours: generate', 'KV cache, at the caller (worker round trip, streaming): tokens/s', fixed(TOKENS / (oursMs / 1000)), 'tok/s', 'the same runs timed end to end; compare with the rows below');
+row('ours: generate', 'KV cache, at the caller (worker round trip, streaming): tokens/s', fixed(perSecond(oursMs)), 'tok/s', 'the same runs timed end to end; compare with the rows below');
 const gptTokenizer = loadTokenizer(path.join(modelsDir, GPT2));
 const { ids: bareIds, prompt: barePrompt } = results.bare[0];
 const bareText = gptTokenizer.decode([...barePrompt, ...bareIds]).slice(gptTokenizer.decode(barePrompt).length);
@@ -219,7 +221,7 @@ notes.push(
 );
 if (results.tjs) {
   const ms = median(results.tjs.map((r) => r.ms));
-  speeds.tjs = TOKENS / (ms / 1000);
+  speeds.tjs = perSecond(ms);
   row('transformers.js: text-generation', `${TOKENS} tokens: tokens/s`, fixed(speeds.tjs), 'tok/s', 'max_new_tokens = min_new_tokens');
   row('transformers.js: text-generation', `${TOKENS} tokens end to end`, fixed(ms), 'ms');
   row('transformers.js: text-generation', 'first token (a 1-token generation)', fixed(median(results.tjsFirst.map((r) => r.ms)), 2), 'ms');
