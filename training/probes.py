@@ -135,14 +135,17 @@ def wsd_probe(model, smoke):
     return res
 
 
-def run(work, smoke=False, fp16=True):
+def run(work, smoke=False, fp16=True, model=None):
     """fp16: probe the weights rounded as an fp16 export stores them (export.round_to_fp16), not the checkpoint's
-    float32, so that the figures are those of the file that ships."""
-    task, _ = T.load_trained("elmo", work, smoke)
+    float32, so that the figures are those of the file that ships. model: probe this one (e.g. read back from a
+    shipped export by rerun.py) instead of WORK's checkpoint."""
+    if model is None:
+        task, _ = T.load_trained("elmo", work, smoke)
+        model = task.model
     if fp16:
         import export
-        export.round_to_fp16(task.model)
-    model = task.model.eval()
+        export.round_to_fp16(model)
+    model = model.eval()
     log("probes: POS on Brown")
     pos = pos_probe(model, smoke)
     log(f"probes: POS {pos}")

@@ -1,0 +1,167 @@
+"""Reruns every figure the shipped models' cards and the README quote, from the committed files, so that a session
+quotes what it measured and not what an earlier one did:
+
+  /usr/bin/python3 training/rerun.py                      # everything, one job at a time (about 80 minutes)
+  /usr/bin/python3 training/rerun.py --jobs 2 --only board,fill
+  /usr/bin/python3 training/rerun.py --list               # the jobs and what each measures
+  /usr/bin/python3 training/rerun.py --smoke --only heldout,cloze   # CI: the smoke build's models in work-smoke
+
+It needs WORK as `run.py --to tokenizers` leaves it (the corpus, tokenizers and token ids: the test splits) and the
+extension's CLI built into dist/ (`npm run build`). Each job's result is printed as one JSON line as it finishes and
+all of them are written to --out; nothing in the repository changes.
+"""
+import argparse
+import concurrent.futures
+import functools
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import REPO, TRAINING_DIR, log  # noqa: E402
+from run import BLIMP_DEV, EVAL_FIXTURES, IDS  # noqa: E402
+
+CLI = os.path.join(REPO, "dist", "cli.js")
+SENSE_SETS = [os.path.join(REPO, "test", "fixtures", "senses", f"{s}.tsv") for s in ("everyday", "handwritten", "notes")]
+FILLS = ["She drank a cup of hot [MASK] before work.", "The [MASK] barked at the mailman."]
+# the ghost-text calibration of README: every 2nd word of both modern texts, every 64th of the corpus test split
+CALIBRATION_TEXTS = [("modern-heldout", os.path.join(EVAL_FIXTURES, "modern-heldout.txt"), 2),
+                     ("modern-ghost", os.path.join(EVAL_FIXTURES, "modern-ghost.txt"), 2),
+                     ("test", os.path.join("corpus", "test.txt"), 64)]
+CURSORS = ("after-space", "mid-word", "word-end")
+
+
+def run_cli(models, *args):
+    """The extension's own CLI on the models of one folder only; its JSON answer (or its text where it prints text)."""
+    r = subprocess.run(["node", CLI, "--only-models-dir", models, *args], capture_output=True, text=True, cwd=REPO)
+    if r.returncode != 0:
+        raise RuntimeError(f"lm-lens {' '.join(args)}: {r.stderr.strip()[-500:]}")
+    try:
+        return json.loads(r.stdout)
+    except json.JSONDecodeError:
+        return r.stdout.strip()
+
+
+def heldout(name, work, models, smoke):
+    """The test-split figure of training/evaluate.py (the cards' 'test' column) on the model the ONNX file holds."""
+    import torch
+    import evaluate
+    import train as T
+    torch.set_num_threads(1)
+    onnx_path = os.path.join(models, IDS[name], "onnx", "model.onnx")
+    task = T.Task(name, work, smoke, "cpu", layers=T.shipped_layers(name, onnx_path),
+                  width=T.shipped_width(name, onnx_path))
+    loaded, total = T.init_from_onnx(task.model, onnx_path)
+    if loaded < total:
+        raise RuntimeError(f"{name}: {loaded} of {total} tensors of {onnx_path} fit")
+    T.init_heads(task.model, onnx_path)  # bert's MLM head transform is training-only: without it top-k means nothing
+    if name == "elmo":
+        import probes
+        return {"test": evaluate.elmo(task, work), "probes": {k: v for k, v in probes.run(work, smoke, model=task.model).items()
+                                                              if k in ("pos", "wsd", "verdict")}}
+    return {"test": getattr(evaluate, "gpt" if name == "gpt2" else name)(task, work)}
+
+
+def blimp(cli, name, *extra):
+    r = cli("eval", "pairs", "--model", IDS[name], "--file", BLIMP_DEV, *extra)
+    return {"pairs": r["pairs"], "accuracy": r["accuracy"], "byTerm": {k: v["accuracy"] for k, v in r["byTerm"].items()}}
+
+
+def tags(cli):
+    """pos-elmo-mini's accuracy on the Brown test sentences pos.py scores, through the extension's tagger."""
+    with tempfile.TemporaryDirectory() as d:
+        f = os.path.join(d, "brown-test.tsv")
+        subprocess.run([sys.executable, os.path.join(TRAINING_DIR, "pos.py"), "--write-eval", f], check=True,
+                       stdout=subprocess.DEVNULL)
+        return cli("eval", "tags", "--model", "pos-elmo-mini", "--file", f)
+
+
+def calibration(cli, work):
+    """Nine ghost-text runs (three texts x three cursors) as README's calibration paragraph reports them."""
+    out = {}
+    for label, path, every in CALIBRATION_TEXTS:
+        path = path if os.path.isabs(path) else os.path.join(work, path)
+        for cursor in CURSORS:
+            out[f"{label} {cursor}"] = cli("eval", "completion", "--model", "gpt2-mini", "--file", path, "--every",
+                                           str(every), "--max-tokens", "16", "--repetition-penalty", "1.3",
+                                           "--cursor", cursor)
+    return out
+
+
+def jobs(work, models, smoke):
+    """name -> (what it measures, the function that measures it)."""
+    cli = functools.partial(run_cli, models)
+    j = {f"heldout {n}": (f"{IDS[n]}'s test split (training/evaluate.py)", lambda n=n: heldout(n, work, models, smoke))
+         for n in ("gpt2", "bert", "nnlm")}
+    j["heldout elmo"] = ("elmo-mini's test split and the layer probes (POS, WSD; about 20 minutes)",
+                         lambda: heldout("elmo", work, models, smoke))
+    for n in ("gpt2", "nnlm", "bert"):
+        j[f"blimp {n}"] = (f"{IDS[n]}'s BLiMP dev accuracy", lambda n=n: blimp(cli, n))
+    j["blimp bert l2r"] = ("bert-mini's BLiMP dev accuracy by within-word-l2r PLL",
+                           lambda: blimp(cli, "bert", "--pll", "within-word-l2r"))
+    j["cloze"] = ("bert-mini's cloze top-1 / top-5", lambda: cli("eval", "cloze", "--model", IDS["bert"], "--file",
+                                                                 os.path.join(EVAL_FIXTURES, "cloze.tsv")))
+    j["modern"] = ("gpt2-mini's perplexity on the modern held-out text",
+                   lambda: cli("eval", "perplexity", "--model", IDS["gpt2"], "--file",
+                               os.path.join(EVAL_FIXTURES, "modern-heldout.txt")))
+    j["fill"] = ("README's two `fill` examples", lambda: {t: cli("fill", "--text", t, "--top-k", "5") for t in FILLS})
+    j["senses"] = ("`eval senses` on the three written sets",
+                   lambda: {os.path.basename(f): cli("eval", "senses", "--file", f) for f in SENSE_SETS})
+    j["tags"] = ("pos-elmo-mini's `eval tags` on the Brown test sentences", lambda: tags(cli))
+    j["calibration"] = ("the nine ghost-text calibration runs", lambda: calibration(cli, work))
+    return j
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--work", default=None, help="default training/work (--smoke: training/work-smoke)")
+    ap.add_argument("--smoke", action="store_true", help="the smoke build's models (WORK/models) and sizes")
+    ap.add_argument("--only", default="", help="comma-separated job names or their first word (e.g. heldout,cloze)")
+    ap.add_argument("--jobs", type=int, default=1, help="jobs at a time (each is one thread)")
+    ap.add_argument("--out", default=None, help="JSON file for all results (default: WORK/rerun.json)")
+    ap.add_argument("--list", action="store_true")
+    a = ap.parse_args()
+    work = os.path.abspath(a.work or os.path.join(TRAINING_DIR, "work-smoke" if a.smoke else "work"))
+    models = os.path.join(work, "models") if a.smoke else os.path.join(REPO, "media", "models")
+    todo = jobs(work, models, a.smoke)
+    if a.list:
+        for k, (what, _) in todo.items():
+            print(f"{k:16} {what}")
+        return
+    want = [w for w in a.only.split(",") if w]
+    chosen = {k: f for k, (_, f) in todo.items() if not want or k in want or k.split()[0] in want}
+    if not chosen:
+        raise SystemExit(f"--only {a.only}: no such job (see --list)")
+    if not os.path.exists(CLI):
+        subprocess.run(["npm", "run", "build"], cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+    results, failed = {}, []
+
+    def timed(k, f):
+        t = time.time()
+        return f(), round(time.time() - t, 1)
+
+    with concurrent.futures.ThreadPoolExecutor(a.jobs) as pool:
+        futures = {pool.submit(timed, k, f): k for k, f in chosen.items()}
+        for fut in concurrent.futures.as_completed(futures):
+            k = futures[fut]
+            try:
+                r, s = fut.result()
+            except Exception as e:  # one job's failure is reported; the others' results still count
+                failed.append(k)
+                log(f"rerun: {k} failed: {e}")
+                continue
+            results[k] = {"seconds": s, "result": r}
+            print(json.dumps({"job": k, "seconds": s, "result": r}), flush=True)
+    out = a.out or os.path.join(work, "rerun.json")
+    with open(out, "w") as f:
+        json.dump(results, f, indent=1)
+    log(f"rerun: {len(results)} jobs -> {out}" + (f"; failed: {', '.join(failed)}" if failed else ""))
+    if failed:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
