@@ -80,15 +80,30 @@ def tags(cli):
 
 
 def calibration(cli, work):
-    """Nine ghost-text runs (three texts x three cursors) as README's calibration paragraph reports them."""
-    out = {}
+    """Nine ghost-text runs (three texts x three cursors), and README's table from them: per cursor, right words per
+    point and precision (right words over shown words) of the two modern texts pooled and of the test split, at the
+    shipped cut (0.2) and with none."""
+    runs = {}
     for label, path, every in CALIBRATION_TEXTS:
         path = path if os.path.isabs(path) else os.path.join(work, path)
         for cursor in CURSORS:
-            out[f"{label} {cursor}"] = cli("eval", "completion", "--model", "gpt2-mini", "--file", path, "--every",
-                                           str(every), "--max-tokens", "16", "--repetition-penalty", "1.3",
-                                           "--cursor", cursor)
-    return out
+            runs[f"{label} {cursor}"] = cli("eval", "completion", "--model", "gpt2-mini", "--file", path, "--every",
+                                            str(every), "--max-tokens", "16", "--repetition-penalty", "1.3",
+                                            "--cursor", cursor)
+    table = {}
+    for cursor in CURSORS:
+        for group, labels in (("modern", ("modern-heldout", "modern-ghost")), ("test", ("test",))):
+            for cut in (0.2, 0):
+                right = shown = points = 0
+                for label in labels:
+                    r = runs[f"{label} {cursor}"]
+                    t = next(t for t in r["thresholds"] if t["minTokenProbability"] == cut)
+                    right += t["rightWordsPerPoint"] * r["points"]
+                    shown += t["shown"] * t["words"] * r["points"]
+                    points += r["points"]
+                table[f"{cursor} {group} cut {cut}"] = {"points": points, "rightWordsPerPoint": round(right / points, 3),
+                                                        "precision": round(right / shown, 3) if shown else None}
+    return {"table": table, "runs": runs}
 
 
 def jobs(work, models, smoke):
