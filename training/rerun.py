@@ -1,8 +1,8 @@
 """Reruns every figure the shipped models' cards and the README quote, from the committed files, so that a session
 quotes what it measured and not what an earlier one did:
 
-  /usr/bin/python3 training/rerun.py                      # everything, one job at a time (about 80 minutes)
-  /usr/bin/python3 training/rerun.py --jobs 2 --only board,fill
+  /usr/bin/python3 training/rerun.py                      # everything, one job at a time (54 min beside two trainings)
+  /usr/bin/python3 training/rerun.py --jobs 2 --only blimp,fill
   /usr/bin/python3 training/rerun.py --list               # the jobs and what each measures
   /usr/bin/python3 training/rerun.py --smoke --only heldout,cloze   # CI: the smoke build's models in work-smoke
 
