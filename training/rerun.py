@@ -22,9 +22,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import REPO, TRAINING_DIR, log  # noqa: E402
-from run import BLIMP_DEV, EVAL_FIXTURES, IDS  # noqa: E402
+from run import BLIMP_DEV, EVAL_FIXTURES, IDS, build_cli, lm_lens  # noqa: E402
 
-CLI = os.path.join(REPO, "dist", "cli.js")
 SENSE_SETS = [os.path.join(REPO, "test", "fixtures", "senses", f"{s}.tsv") for s in ("everyday", "handwritten", "notes")]
 FILLS = ["She drank a cup of hot [MASK] before work.", "The [MASK] barked at the mailman."]
 # the ghost-text calibration of README: every 2nd word of both modern texts, every 64th of the corpus test split
@@ -32,17 +31,6 @@ CALIBRATION_TEXTS = [("modern-heldout", os.path.join(EVAL_FIXTURES, "modern-held
                      ("modern-ghost", os.path.join(EVAL_FIXTURES, "modern-ghost.txt"), 2),
                      ("test", os.path.join("corpus", "test.txt"), 64)]
 CURSORS = ("after-space", "mid-word", "word-end")
-
-
-def run_cli(models, *args):
-    """The extension's own CLI on the models of one folder only; its JSON answer (or its text where it prints text)."""
-    r = subprocess.run(["node", CLI, "--only-models-dir", models, *args], capture_output=True, text=True, cwd=REPO)
-    if r.returncode != 0:
-        raise RuntimeError(f"lm-lens {' '.join(args)}: {r.stderr.strip()[-500:]}")
-    try:
-        return json.loads(r.stdout)
-    except json.JSONDecodeError:
-        return r.stdout.strip()
 
 
 def heldout(name, work, models, smoke):
@@ -108,7 +96,7 @@ def calibration(cli, work):
 
 def jobs(work, models, smoke):
     """name -> (what it measures, the function that measures it)."""
-    cli = functools.partial(run_cli, models)
+    cli = functools.partial(lm_lens, models, only=True)
     j = {f"heldout {n}": (f"{IDS[n]}'s test split (training/evaluate.py)", lambda n=n: heldout(n, work, models, smoke))
          for n in ("gpt2", "bert", "nnlm")}
     j["heldout elmo"] = ("elmo-mini's test split and the layer probes (POS, WSD; about 20 minutes)",
@@ -150,8 +138,7 @@ def main():
     chosen = {k: f for k, (_, f) in todo.items() if not want or k in want or k.split()[0] in want}
     if not chosen:
         raise SystemExit(f"--only {a.only}: no such job (see --list)")
-    if not os.path.exists(CLI):
-        subprocess.run(["npm", "run", "build"], cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+    build_cli()  # once, before jobs run side by side
     results, failed = {}, []
 
     def timed(k, f):

@@ -34,6 +34,7 @@ APT_UNPACK = ["gnome-user-docs", "python-django-doc", "rust-doc", "debian-handbo
 STAGES = ["inputs", "corpus", "tokenizers", "static", "train", "export", "evaluate", "scoreboard", "cards", "pos"]
 # "pos" (the part-of-speech taggers of pos.py, trained from the shipped models) runs only when asked for:
 # `--from pos` or `--to pos`; a plain run stops after "cards".
+CLI = os.path.join(REPO, "dist", "cli.js")
 BLIMP_DEV = os.path.join(REPO, "..", "shared", "eval", "blimp-dev")  # development pairs, never trained on
 EVAL_FIXTURES = os.path.join(REPO, "test", "fixtures", "eval")
 # two lanes of one thread each run side by side; the fraction of the budget each model gets in its lane
@@ -375,16 +376,34 @@ def check_widen(task, onnx_path, work):
         f"differ (by up to {apart:.1e}), a resumed wide run keeps its width, and it averages with the export")
 
 
-def lm_lens_eval(out, args):
-    """`lm-lens eval ...` (the extension's own CLI, built into dist/) on the exported models; its JSON result."""
-    cli = os.path.join(REPO, "dist", "cli.js")
-    if not os.path.exists(cli):
+def build_cli():
+    """The extension's CLI, built into dist/ where a clean checkout has none yet."""
+    if not os.path.exists(CLI):
         subprocess.run(["npm", "run", "build"], cwd=REPO, check=True, stdout=subprocess.DEVNULL)
-    t = time.time()
-    r = subprocess.run(["node", cli, "--models-dir", out, "eval", *args], capture_output=True, text=True)
+
+
+def lm_lens(models, *args, only=False):
+    """The extension's own CLI on the models of a folder: beside the shipped ones (`--models-dir`), or with `only`
+    those alone (`--only-models-dir`). Its JSON answer, or its text where it prints text; a failure raises
+    RuntimeError with the end of its stderr. (run.py's scoreboard and rerun.py's jobs both call it.)"""
+    build_cli()
+    r = subprocess.run(["node", CLI, "--only-models-dir" if only else "--models-dir", models, *args],
+                       capture_output=True, text=True, cwd=REPO)
     if r.returncode != 0:
-        raise SystemExit(f"lm-lens eval {' '.join(args)}: {r.stderr.strip()[-500:]}")
-    res = json.loads(r.stdout)
+        raise RuntimeError(f"lm-lens {' '.join(args)}: {r.stderr.strip()[-500:]}")
+    try:
+        return json.loads(r.stdout)
+    except json.JSONDecodeError:
+        return r.stdout.strip()
+
+
+def lm_lens_eval(out, args):
+    """`lm-lens eval ...` on the exported models (beside the shipped ones); its JSON result and its seconds."""
+    t = time.time()
+    try:
+        res = lm_lens(out, "eval", *args)
+    except RuntimeError as e:
+        raise SystemExit(str(e)) from None
     res["seconds"] = round(time.time() - t, 1)
     return res
 
