@@ -240,13 +240,14 @@ const COMMANDS: Record<string, Command> = {
       'Continue a text with a causal LM (greedy unless --temperature is above 0). --heal: token healing, as ghost text ' +
       'does: the end of a half-typed word or a typed space is written again by the model, not repeated in the completion.',
     usage:
-      '--text TEXT [--max-tokens N] [--temperature X] [--top-k K] [--top-p P] [--repetition-penalty R] [--seed S] [--stop STR]... [--no-cache] [--stream] [--token-probs] [--heal] [--model ID]',
+      '--text TEXT [--max-tokens N] [--temperature X] [--top-k K] [--top-p P] [--min-p P] [--repetition-penalty R] [--seed S] [--stop STR]... [--no-cache] [--stream] [--token-probs] [--heal] [--model ID]',
     options: {
       text: { type: 'string' },
       'max-tokens': { type: 'string' },
       temperature: { type: 'string' },
       'top-k': { type: 'string' },
       'top-p': { type: 'string' },
+      'min-p': { type: 'string' },
       'repetition-penalty': { type: 'string' },
       seed: { type: 'string' },
       stop: { type: 'string', multiple: true },
@@ -264,6 +265,7 @@ const COMMANDS: Record<string, Command> = {
           temperature: ifGiven(values, 'temperature', decimal),
           topK: ifGiven(values, 'top-k', wholeNumber),
           topP: ifGiven(values, 'top-p', decimal),
+          minP: ifGiven(values, 'min-p', decimal),
           repetitionPenalty: ifGiven(values, 'repetition-penalty', decimal),
           seed: ifGiven(values, 'seed', wholeNumber),
           stop: Array.isArray(values['stop']) ? values['stop'].map(String) : undefined,

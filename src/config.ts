@@ -30,11 +30,12 @@ export interface LmLensConfig {
     /** Ghost text stops before the first token the model gave less than this probability (0: never). */
     readonly minTokenProbability: number;
     readonly debounceMs: number;
-    /** `LM Lens: Continue Text`: tokens, temperature (0 = greedy), top-k (0 = no limit) and top-p. */
+    /** `LM Lens: Continue Text`: tokens, temperature (0 = greedy), top-k (0 = no limit), top-p and min-p (0 = none). */
     readonly continueTokens: number;
     readonly temperature: number;
     readonly topK: number;
     readonly topP: number;
+    readonly minP: number;
     /** Ghost text and Continue Text: CTRL's penalty on tokens already in the text (1 = none). */
     readonly repetitionPenalty: number;
   };
@@ -92,6 +93,7 @@ export function readConfig(): LmLensConfig {
       temperature: settingNumber(c.get<unknown>('completion.temperature'), 0, 5, false) ?? 0.8,
       topK: settingNumber(c.get<unknown>('completion.topK'), 0, 1000, true) ?? 0,
       topP: settingNumber(c.get<unknown>('completion.topP'), 0.01, 1, false) ?? 0.95,
+      minP: settingNumber(c.get<unknown>('completion.minP'), 0, 0.99, false) ?? 0,
       repetitionPenalty: settingNumber(c.get<unknown>('completion.repetitionPenalty'), 1, 2, false) ?? GHOST_TEXT_DEFAULTS.repetitionPenalty,
     },
     fillMask: {

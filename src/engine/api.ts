@@ -179,6 +179,8 @@ export interface GenerateRequest {
   topK?: number;
   /** Sample from the smallest set of tokens whose probability reaches p (default 1 = no limit). */
   topP?: number;
+  /** Sample only from tokens at least this fraction as likely as the most likely one (min-p; default 0 = no limit, below 1). */
+  minP?: number;
   /** Seed of the sampling PRNG; the same seed and request give the same completion (default: random, returned). */
   seed?: number;
   /** Stop before the first of these strings (not included in the completion). */

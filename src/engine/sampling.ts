@@ -1,6 +1,6 @@
 /**
- * Choosing the next token from a row of logits: greedy (argmax) or sampled with temperature, top-k and
- * top-p (nucleus), from a seeded PRNG so that a seed reproduces a completion exactly. Pure functions on
+ * Choosing the next token from a row of logits: greedy (argmax) or sampled with temperature, top-k, top-p
+ * (nucleus) and min-p, from a seeded PRNG so that a seed reproduces a completion exactly. Pure functions on
  * typed arrays: no model, no ONNX Runtime.
  */
 
@@ -11,9 +11,30 @@ export interface SamplingOptions {
   topK: number;
   /** Keep the smallest set of most likely tokens whose probability reaches p (1 = no limit). */
   topP: number;
+  /**
+   * Keep only tokens at least this fraction as likely as the most likely one, after the temperature (0 or absent =
+   * no limit). Min-p sampling (Nguyen et al. 2024, transformers' `min_p`): the cut follows the model's confidence,
+   * close where one token dominates and wide where many are plausible.
+   */
+  minP?: number;
 }
 
 export const GREEDY: SamplingOptions = { temperature: 0, topK: 0, topP: 1 };
+
+/** Whether `options` cut by min-p at all. */
+const cutsMinP = (options: SamplingOptions): boolean => (options.minP ?? 0) > 0;
+
+/**
+ * The most likely prefix of `ids` (sorted most likely first, `weights` theirs) whose weights reach `minP` times the
+ * first's: every cut here keeps a prefix of the same order, so min-p after top-k and top-p is their intersection.
+ */
+function minPPrefix(ids: number[], weights: number[], minP: number): { ids: number[]; weights: number[] } {
+  if (!(minP > 0) || ids.length === 0) return { ids, weights };
+  const floor = minP * weights[0]!;
+  let n = 1;
+  while (n < ids.length && weights[n]! >= floor) n++;
+  return { ids: ids.slice(0, n), weights: weights.slice(0, n) };
+}
 
 /**
  * Temperatures below this are greedy. At 1e-6 the runner-up of two logits 0.001 apart already has a
@@ -203,9 +224,10 @@ function heaviestPrefix(logits: ArrayLike<number>, weights: Float64Array, mass: 
   return picked; // rounding: the whole positive-weight set
 }
 
-/** The candidates sampling draws from, as weights (unnormalised): the top k, then the nucleus. */
+/** The candidates sampling draws from, as weights (unnormalised): the top k, then the nucleus, then min-p. */
 function candidateWeights(logits: ArrayLike<number>, options: SamplingOptions): { ids: number[]; weights: number[] } {
   const temperature = options.temperature > 0 ? options.temperature : 1;
+  const minP = options.minP ?? 0;
   if (options.topK > 0 && options.topK < logits.length) {
     const ids = topKIndices(logits, options.topK);
     const max = ids.length > 0 ? logits[ids[0]!]! : 0;
@@ -213,21 +235,29 @@ function candidateWeights(logits: ArrayLike<number>, options: SamplingOptions): 
     const keep = ids.findIndex((_id, i) => weights[i] === 0 || Number.isNaN(weights[i]!)); // -Infinity logits
     if (keep > 0) ids.length = keep;
     weights = weights.slice(0, ids.length);
-    if (options.topP >= 1) return { ids, weights };
+    if (options.topP >= 1) return minPPrefix(ids, weights, minP);
     const total = weights.reduce((a, b) => a + b, 0);
     let mass = 0;
     let n = 0;
     while (n < ids.length && mass < options.topP * total) mass += weights[n++]!;
-    return { ids: ids.slice(0, Math.max(n, 1)), weights: weights.slice(0, Math.max(n, 1)) };
+    return minPPrefix(ids.slice(0, Math.max(n, 1)), weights.slice(0, Math.max(n, 1)), minP);
   }
   const { weights, total } = scaledWeights(logits, temperature);
-  const ids = options.topP < 1 ? heaviestPrefix(logits, weights, options.topP * total, false) : topKIndices(logits, logits.length).filter((id) => weights[id]! > 0);
-  return { ids, weights: ids.map((id) => weights[id]!) };
+  let ids: number[];
+  if (options.topP < 1) ids = heaviestPrefix(logits, weights, options.topP * total, false);
+  else if (minP > 0) {
+    // the largest weight is exp(0) = 1: keep what reaches minP, sort only those
+    ids = [];
+    for (let i = 0; i < weights.length; i++) if (weights[i]! >= minP) ids.push(i);
+    ids.sort(byValueThenIndex(logits));
+  } else ids = topKIndices(logits, logits.length).filter((id) => weights[id]! > 0);
+  return minPPrefix(ids, ids.map((id) => weights[id]!), minP);
 }
 
 /**
  * The distribution sampling draws from: logits / temperature, cut to the top k, softmaxed, then cut to
- * the nucleus (smallest prefix whose mass reaches top-p) and renormalised. Sorted most likely first; tokens
+ * the nucleus (smallest prefix whose mass reaches top-p) and to the tokens at least min-p times as likely as the
+ * first, and renormalised. Sorted most likely first; tokens
  * of probability 0 (a -Infinity logit) are left out.
  */
 export function samplingDistribution(logits: ArrayLike<number>, options: SamplingOptions): Candidates {
@@ -239,11 +269,11 @@ export function samplingDistribution(logits: ArrayLike<number>, options: Samplin
 /**
  * The next token: argmax when not sampling (temperature 0 or below MIN_TEMPERATURE), else a draw from
  * `samplingDistribution` (walked most likely first); argmax too when that distribution is not finite (an
- * infinite logit). With neither top-k nor top-p the draw sorts only the tokens ahead of where it lands.
+ * infinite logit). With none of top-k, top-p and min-p the draw sorts only the tokens ahead of where it lands.
  */
 export function chooseToken(logits: ArrayLike<number>, options: SamplingOptions, random: () => number): number {
   if (!isSampling(options)) return argmax(logits);
-  if (!(options.topK > 0 && options.topK < logits.length) && options.topP >= 1) {
+  if (!(options.topK > 0 && options.topK < logits.length) && options.topP >= 1 && !cutsMinP(options)) {
     const { weights, total } = scaledWeights(logits, options.temperature);
     if (!Number.isFinite(total) || total <= 0) return argmax(logits);
     const prefix = heaviestPrefix(logits, weights, random() * total, true);

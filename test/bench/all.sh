@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Every benchmark README's "Measured" table quotes, one after the other, each one's output in OUT/<name>.txt:
 # generation three times, then the rest, then generation three times more (two spells of the machine's load), the
-# pseudo-log-likelihood bench twice, the 12 x 768 synthetic GPT-2 (written to OUT/synth, about 360 MB, removed after)
-# and the slow fill of the e2e cancel step. About 7 minutes on the 2-core machine with nothing else running; run it
+# pseudo-log-likelihood bench twice, the 12 x 768 synthetic GPT-2 (written to OUT/synth, about 360 MB, removed after),
+# the slow fill of the e2e cancel step, and Continue Text's sampling settings compared (seeded: the same figures at any
+# load). About 11 minutes on the 2-core machine with nothing else running; run it
 # so, and state the load (OUT/load.txt has `uptime` before each bench).
 # Usage: npm run build && bash test/bench/all.sh OUT
 set -euo pipefail
@@ -30,4 +31,5 @@ bench synth-build /usr/bin/python3 test/bench/synthetic_gpt2.py "$out/synth"
 bench generation-synth node test/bench/generation.mjs --models-dir "$out/synth" --gpt2 gpt2-12x768
 rm -rf "$out/synth"
 bench slowFill node test/bench/slowFill.mjs
+bench sampling node test/bench/sampling.mjs
 echo "bench: done, outputs in $out" >&2

@@ -137,6 +137,10 @@ describe('generate (hand-built GPT-2-shaped model in the worker)', () => {
     assert.equal(again.completion, unseeded.completion, 'the returned seed reproduces it');
     const narrow = await engine.generate({ ...request, seed: 5, topK: 1 });
     assert.equal(narrow.completion, letters(2, 16), 'top-k 1 is greedy');
+    const strict = await engine.generate({ ...request, seed: 5, minP: 0.99 });
+    assert.equal(strict.completion, letters(2, 16), 'min-p 0.99 keeps only the most likely token here');
+    const loose = await engine.generate({ ...request, seed: 1, minP: 1e-9 });
+    assert.equal(loose.completion, a.completion, 'a min-p below every token cuts nothing: the same draws as without it');
   });
 
   test('a subnormal temperature (1e-320) is greedy, not garbage (issue 12)', async () => {
@@ -210,6 +214,9 @@ describe('generate (hand-built GPT-2-shaped model in the worker)', () => {
     await bad({ temperature: -1 }, /temperature/);
     await bad({ topP: 0 }, /topP/);
     await bad({ topK: 1.5 }, /topK/);
+    await bad({ minP: -0.1 }, /minP/);
+    await bad({ minP: 1 }, /minP/);
+    await bad({ minP: Number.NaN }, /minP/);
     await bad({ seed: -3 }, /seed/);
     await bad({ stop: [''] }, /stop/);
     await bad({ repetitionPenalty: 0.5 }, /repetitionPenalty/);

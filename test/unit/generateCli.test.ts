@@ -50,7 +50,7 @@ describe('lm-lens fill / complete / score', () => {
       assert.equal(typeof out.tokensPerSecond, 'number');
       assert.equal(out.cache, extra.length === 0);
     }
-    const sampled = cli(['complete', ...dir(), '--model', 'counting', '--text', 'Hi', '--temperature', '1', '--top-k', '5', '--top-p', '0.9', '--seed', '7']);
+    const sampled = cli(['complete', ...dir(), '--model', 'counting', '--text', 'Hi', '--temperature', '1', '--top-k', '5', '--top-p', '0.9', '--min-p', '0.05', '--seed', '7']);
     assert.equal(sampled.status, 0, sampled.stderr);
     assert.equal(JSON.parse(sampled.stdout).seed, 7);
     // the counting model never repeats a token, so the penalty leaves its answer as it was
@@ -80,6 +80,7 @@ describe('lm-lens fill / complete / score', () => {
       [['fill', '--text', 'no mask here'], /no mask/],
       [['complete', '--text', ''], /empty/],
       [['complete', '--text', 'Hi', '--temperature', 'hot'], /--temperature must be a number/],
+      [['complete', '--text', 'Hi', '--min-p', 'some'], /--min-p must be a number/],
       [['complete', '--text', 'Hi', '--max-tokens', '0'], /--max-tokens/],
       [['complete', '--text', 'Hi', '--repetition-penalty', '0.9'], /repetitionPenalty must be from 1/],
       [['score'], /either --text or --file/],

@@ -1,4 +1,4 @@
-/** Sampling math (temperature, top-k, top-p), the seeded PRNG, and the text helpers of generation. */
+/** Sampling math (temperature, top-k, top-p, min-p), the seeded PRNG, and the text helpers of generation. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { findStop, heldBack, promptBudget } from '../../src/engine/tasks/generate/generate';
@@ -84,6 +84,19 @@ describe('samplingDistribution', () => {
     assert.deepEqual(ids, [0, 1]);
     close(probs.reduce((a, b) => a + b, 0), 1);
     assert.deepEqual(samplingDistribution(logits, { temperature: 1, topK: 0, topP: 0.01 }).ids, [0]);
+  });
+
+  test('min-p keeps the tokens at least min-p times as likely as the first, after the temperature', () => {
+    // relative to the first at T 1: e^-1 0.37, e^-1.5 0.22, e^-2 0.14, e^-3 0.05
+    const { ids, probs } = samplingDistribution(logits, { temperature: 1, topK: 0, topP: 1, minP: 0.2 });
+    assert.deepEqual(ids, [0, 1, 2]);
+    softmax([2, 1, 0.5]).forEach((p, i) => close(probs[i]!, p));
+    // at T 0.5 the ratios square (e^-2 0.14 for the second): only the first is left
+    assert.deepEqual(samplingDistribution(logits, { temperature: 0.5, topK: 0, topP: 1, minP: 0.2 }).ids, [0]);
+    // with top-k and top-p: the shortest of the cuts (each keeps a prefix of the same order)
+    assert.deepEqual(samplingDistribution(logits, { temperature: 1, topK: 2, topP: 1, minP: 0.1 }).ids, [0, 1]);
+    assert.deepEqual(samplingDistribution(logits, { temperature: 1, topK: 0, topP: 0.99, minP: 0.3 }).ids, [0, 1]);
+    assert.deepEqual(samplingDistribution(logits, { temperature: 1, topK: 0, topP: 1, minP: 0 }).ids, [0, 1, 2, 3, 4]);
   });
 
   test('top-k then top-p, as Hugging Face applies them', () => {
@@ -193,7 +206,7 @@ describe('generation text helpers', () => {
 
 describe('sampling without a full sort (issue 11) agrees with sorting the whole vocabulary', () => {
   /** The plain definition: sort everything, cut to the top k, then to the nucleus, walk most likely first. */
-  function reference(logits: number[], o: { temperature: number; topK: number; topP: number }) {
+  function reference(logits: number[], o: { temperature: number; topK: number; topP: number; minP?: number }) {
     let ids = [...logits.keys()].sort((a, b) => logits[b]! - logits[a]! || a - b);
     if (o.topK > 0) ids = ids.slice(0, o.topK);
     const max = logits[ids[0]!]!;
@@ -205,6 +218,11 @@ describe('sampling without a full sort (issue 11) agrees with sorting the whole 
       while (n < w.length && mass < o.topP * total) mass += w[n++]!;
       ids = ids.slice(0, Math.max(n, 1));
       w = w.slice(0, ids.length);
+    }
+    if (o.minP) {
+      const keep = w.filter((x) => x >= o.minP! * w[0]!).length; // w is descending
+      ids = ids.slice(0, keep);
+      w = w.slice(0, keep);
     }
     return { ids, w };
   }
@@ -222,10 +240,13 @@ describe('sampling without a full sort (issue 11) agrees with sorting the whole 
     { temperature: 1.3, topK: 40, topP: 1 },
     { temperature: 1, topK: 200, topP: 0.95 },
     { temperature: 2, topK: 0, topP: 0.5 },
+    { temperature: 1, topK: 0, topP: 1, minP: 0.001 },
+    { temperature: 0.7, topK: 40, topP: 1, minP: 0.05 },
+    { temperature: 1.2, topK: 0, topP: 0.95, minP: 0.01 },
   ];
 
   for (const o of settings) {
-    test(`T ${o.temperature}, top-k ${o.topK}, top-p ${o.topP}: the same candidates and the same draws`, () => {
+    test(`T ${o.temperature}, top-k ${o.topK}, top-p ${o.topP}, min-p ${o.minP ?? 0}: the same candidates and the same draws`, () => {
       const ref = reference(logits, o);
       const got = samplingDistribution(logits, o);
       assert.deepEqual(got.ids, ref.ids);

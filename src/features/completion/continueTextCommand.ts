@@ -51,6 +51,7 @@ export async function continueTextCommand(engines: EngineService, notices?: Mini
               temperature: config.temperature,
               topK: config.topK,
               topP: config.topP,
+              minP: config.minP,
               repetitionPenalty: config.repetitionPenalty,
               ...(config.model ? { model: config.model } : {}),
             },
@@ -69,7 +70,7 @@ export async function continueTextCommand(engines: EngineService, notices?: Mini
       },
     );
     log.info(
-      `continue with ${result.model} (temperature ${config.temperature}, top-k ${config.topK}, top-p ${config.topP}): ${result.tokens} tokens in ${result.ms} ms (${result.tokensPerSecond} tokens/s, ` +
+      `continue with ${result.model} (temperature ${config.temperature}, top-k ${config.topK}, top-p ${config.topP}, min-p ${config.minP}): ${result.tokens} tokens in ${result.ms} ms (${result.tokensPerSecond} tokens/s, ` +
         `first after ${result.firstTokenMs} ms, ${result.finishReason}${result.truncated ? ', prompt cut' : ''}, seed ${result.seed ?? '-'})`,
     );
   } catch (error) {

@@ -59,7 +59,7 @@ function isNumber(value: unknown): value is number {
 
 /** Host side: BAD_INPUT for anything malformed, with what was expected; fills in the defaults. */
 export function checkGenerateRequest(request: GenerateRequest): CheckedGenerateRequest {
-  const { text, maxTokens = GENERATE_LIMITS.defaultMaxTokens, temperature = 0, topK = 0, topP = 1 } = request;
+  const { text, maxTokens = GENERATE_LIMITS.defaultMaxTokens, temperature = 0, topK = 0, topP = 1, minP = 0 } = request;
   const { seed, stop = [], noCache = false, minTokens = 0, repetitionPenalty = 1, tokenProbs = false, heal = false, model } = request;
   checkText(text, 'The text to continue');
   if (text.length > GENERATE_LIMITS.maxTextLength) {
@@ -73,6 +73,7 @@ export function checkGenerateRequest(request: GenerateRequest): CheckedGenerateR
   }
   if (!Number.isInteger(topK) || topK < 0) throw badInput(`topK must be a whole number, 0 for no limit (got ${String(topK)}).`);
   if (!isNumber(topP) || topP <= 0 || topP > 1) throw badInput(`topP must be above 0 and at most 1 (got ${String(topP)}).`);
+  if (!isNumber(minP) || minP < 0 || minP >= 1) throw badInput(`minP must be from 0 (no limit) up to, not including, 1 (got ${String(minP)}).`);
   if (seed !== undefined && (!Number.isSafeInteger(seed) || seed < 0)) {
     throw badInput(`seed must be a whole number from 0 up (got ${String(seed)}).`);
   }
@@ -94,7 +95,7 @@ export function checkGenerateRequest(request: GenerateRequest): CheckedGenerateR
   return {
     text,
     maxTokens,
-    sampling: { temperature: sampled ? temperature : 0, topK, topP }, // a subnormal temperature is greedy
+    sampling: { temperature: sampled ? temperature : 0, topK, topP, minP }, // a subnormal temperature is greedy
     seed: sampled ? (seed ?? Math.floor(Math.random() * 2 ** 32)) : undefined,
     stop,
     noCache,
