@@ -385,8 +385,8 @@ def build_cli():
 def lm_lens(models, *args, only=False):
     """The extension's own CLI on the models of a folder: beside the shipped ones (`--models-dir`), or with `only`
     those alone (`--only-models-dir`). Its JSON answer, or its text where it prints text; a failure raises
-    RuntimeError with the end of its stderr. (run.py's scoreboard and rerun.py's jobs both call it.)"""
-    build_cli()
+    RuntimeError with the end of its stderr. (run.py's scoreboard and rerun.py's jobs both call it, after `build_cli`:
+    once, before their calls run side by side.)"""
     r = subprocess.run(["node", CLI, "--only-models-dir" if only else "--models-dir", models, *args],
                        capture_output=True, text=True, cwd=REPO)
     if r.returncode != 0:
@@ -410,6 +410,7 @@ def lm_lens_eval(out, args):
 
 def scoreboard(out, chosen, smoke):
     """BLiMP dev pairs for every LM, cloze for the masked LM, modern held-out perplexity for the causal LM."""
+    build_cli()  # once: the BLiMP runs below go two at a time
     board = {}
     for name in chosen:
         mid = IDS[name]
