@@ -7,6 +7,7 @@ import { parentPort, type MessagePort } from 'node:worker_threads';
 import { LensError, cancelled, serializeError } from '../errors';
 import type { RequestContext } from './context';
 import type { MethodMap, ProgressOf, ReplyMessage, ToWorker } from './protocol';
+import { transferListOf } from './transfer';
 
 export type Handler<P, R, G = never> = (params: P, ctx: RequestContext<G>) => Promise<R>;
 
@@ -22,11 +23,13 @@ export function serve<M extends MethodMap<M>>(handlers: Handlers<M>, port: Messa
   const running = new Map<number, AbortController>();
   const table = handlers as Record<string, Handler<unknown, unknown, unknown> | undefined>;
 
-  const reply = (message: ReplyMessage): void => {
+  const reply = (message: ReplyMessage, transfer: readonly ArrayBuffer[] = []): void => {
     try {
-      port.postMessage(message);
+      port.postMessage(message, transfer);
     } catch (error) {
-      // Most likely a result that cannot be cloned: report it instead of leaving the host waiting.
+      // A buffer that cannot move: send a copy. Else most likely a result that cannot be cloned: report it
+      // instead of leaving the host waiting.
+      if (transfer.length > 0) return reply(message);
       port.postMessage({ id: message.id, error: serializeError(error) } satisfies ReplyMessage);
     }
   };
@@ -48,7 +51,7 @@ export function serve<M extends MethodMap<M>>(handlers: Handlers<M>, port: Messa
       const handler = Object.hasOwn(table, method) ? table[method] : undefined;
       if (!handler) throw new LensError('INTERNAL', `The engine worker has no method "${method}".`);
       const result = await handler(params, ctx);
-      reply({ id, result });
+      reply({ id, result }, transferListOf(result));
     } catch (error) {
       reply({ id, error: serializeError(error) });
     } finally {

@@ -20,6 +20,7 @@ import { firstPositiveInt } from '../../models/configNumbers';
 import { findLogitsOutput, tokenFeeds, tokenInputs } from '../../models/io';
 import { cacheLayoutOf, isPastInput } from '../../models/kvCache';
 import type { RequestContext, WorkerServices } from '../../runtime/context';
+import { transferring } from '../../runtime/transfer';
 import type { HostTensor, ModelSession } from '../../runtime/session';
 import { loadTokenizer, type Tokenizer } from '../../tokenizer';
 
@@ -325,5 +326,6 @@ export async function attention(
     result.surprisal = surprisal;
     if (params.topK > 0) result.next = next;
   }
-  return result;
+  // `data` was made for this reply (collectAttentions copies out of the session's outputs): move it, don't copy it
+  return transferring(result, [data.buffer]);
 }
