@@ -1,7 +1,7 @@
 """Reruns every figure the shipped models' cards and the README quote, from the committed files, so that a session
 quotes what it measured and not what an earlier one did:
 
-  /usr/bin/python3 training/rerun.py                      # everything, one job at a time (54 min beside two trainings)
+  /usr/bin/python3 training/rerun.py                      # everything, one job at a time (about an hour beside two trainings)
   /usr/bin/python3 training/rerun.py --jobs 2 --only blimp,fill
   /usr/bin/python3 training/rerun.py --list               # the jobs and what each measures
   /usr/bin/python3 training/rerun.py --smoke --only heldout,cloze   # CI: the smoke build's models in work-smoke
@@ -94,6 +94,45 @@ def calibration(cli, work):
     return {"table": table, "runs": runs}
 
 
+# keys whose values say when or how long a build ran, not what it built
+STAMP_KEYS = {"date", "created", "seconds"}
+
+
+def json_differences(a, b, at=""):
+    """Where two JSON values differ (paths), the keys of STAMP_KEYS aside."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [d for k in sorted((a.keys() | b.keys()) - STAMP_KEYS)
+                for d in (json_differences(a[k], b[k], f"{at}.{k}") if k in a and k in b else [f"{at}.{k}"])]
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in json_differences(x, y, f"{at}[{i}]")]
+    return [] if a == b else [at or "."]
+
+
+def sense_rebuild(models):
+    """The sense data rebuilt from the shipped models into a scratch folder (training/senses/build.mjs, one thread),
+    its figures, and every file it wrote compared with media/senses: JSON key by key (dates and seconds aside), the
+    rest byte for byte."""
+    shipped = os.path.join(REPO, "media", "senses")
+    with tempfile.TemporaryDirectory() as out:
+        subprocess.run(["node", os.path.join(TRAINING_DIR, "senses", "build.mjs"), "--models-dir", models,
+                        "--threads", "1", "--out", out], check=True, cwd=REPO, stdout=subprocess.DEVNULL)
+        compared = {}
+        for name in sorted(os.listdir(out)):
+            mine, theirs = os.path.join(out, name), os.path.join(shipped, name)
+            if not os.path.isfile(theirs):
+                compared[name] = "not in media/senses"
+            elif name.endswith(".json"):
+                with open(mine) as f, open(theirs) as g:
+                    diffs = json_differences(json.load(f), json.load(g))
+                compared[name] = "same" if not diffs else f"differs at {', '.join(diffs[:5])}"
+            else:
+                with open(mine, "rb") as f, open(theirs, "rb") as g:
+                    compared[name] = "same" if f.read() == g.read() else "differs"
+        with open(os.path.join(out, "eval.json")) as f:
+            accuracy = json.load(f)["accuracy"]
+    return {"accuracy": accuracy, "compared": compared}
+
+
 def jobs(work, models, smoke):
     """name -> (what it measures, the function that measures it)."""
     cli = functools.partial(lm_lens, models, only=True)
@@ -113,6 +152,9 @@ def jobs(work, models, smoke):
     j["fill"] = ("README's two `fill` examples", lambda: {t: cli("fill", "--text", t, "--top-k", "5") for t in FILLS})
     j["senses"] = ("`eval senses` on the three written sets",
                    lambda: {os.path.basename(f): cli("eval", "senses", "--file", f) for f in SENSE_SETS})
+    if not smoke:  # the smoke build ships no sense data to compare with
+        j["senses rebuild"] = ("the sense data rebuilt from the shipped models and compared with media/senses "
+                               "(about 12 minutes)", lambda: sense_rebuild(models))
     j["tags"] = ("pos-elmo-mini's `eval tags` on the Brown test sentences", lambda: tags(cli))
     j["calibration"] = ("the nine ghost-text calibration runs", lambda: calibration(cli, work))
     return j
