@@ -13,7 +13,8 @@ interface Methods {
   make: { params: { n: number; untransferable?: boolean; mark?: boolean }; result: { data: Float32Array } };
 }
 
-function served(): { client: MessagePort; kept: Float32Array[]; close(): void } {
+/** Runs `check` against a served `make` method (the arrays it made kept in `kept`), then closes both ports. */
+async function withServed(check: (client: MessagePort, kept: Float32Array[]) => Promise<void>): Promise<void> {
   const { port1, port2 } = new MessageChannel();
   const kept: Float32Array[] = [];
   const handlers: Handlers<Methods> = {
@@ -27,14 +28,12 @@ function served(): { client: MessagePort; kept: Float32Array[]; close(): void } 
     },
   };
   serve(handlers, port1);
-  return {
-    client: port2,
-    kept,
-    close() {
-      port1.close();
-      port2.close();
-    },
-  };
+  try {
+    await check(port2, kept);
+  } finally {
+    port1.close();
+    port2.close();
+  }
 }
 
 function call(client: MessagePort, id: number, params: Methods['make']['params']): Promise<Record<string, unknown>> {
@@ -44,44 +43,32 @@ function call(client: MessagePort, id: number, params: Methods['make']['params']
   });
 }
 
-test('a result marked with transferring moves its buffer: detached in the worker, whole on the other side', async () => {
-  const { client, kept, close } = served();
-  try {
+test('a result marked with transferring moves its buffer: detached in the worker, whole on the other side', () =>
+  withServed(async (client, kept) => {
     const reply = await call(client, 1, { n: 1000 });
     const data = (reply['result'] as { data: Float32Array }).data;
     assert.equal(data.length, 1000);
     assert.equal(data[999], 499.5);
     assert.equal(kept[0]!.length, 0, "the worker's array was moved, not copied");
     assert.equal(kept[0]!.buffer.byteLength, 0);
-  } finally {
-    close();
-  }
-});
+  }));
 
-test('an unmarked result is copied: the worker keeps its array', async () => {
-  const { client, kept, close } = served();
-  try {
+test('an unmarked result is copied: the worker keeps its array', () =>
+  withServed(async (client, kept) => {
     const reply = await call(client, 1, { n: 10, mark: false });
     assert.equal((reply['result'] as { data: Float32Array }).data[9], 4.5);
     assert.equal(kept[0]!.length, 10);
-  } finally {
-    close();
-  }
-});
+  }));
 
 // Node 20 copies an untransferable buffer silently; later versions throw, and the server then sends a copy
-test('a buffer that cannot move is copied, and the request still gets its result', async () => {
-  const { client, kept, close } = served();
-  try {
+test('a buffer that cannot move is copied, and the request still gets its result', () =>
+  withServed(async (client, kept) => {
     const reply = await call(client, 7, { n: 10, untransferable: true });
     assert.equal(reply['id'], 7);
     assert.equal(reply['error'], undefined);
     assert.equal((reply['result'] as { data: Float32Array }).data[3], 1.5);
     assert.equal(kept[0]!.length, 10);
-  } finally {
-    close();
-  }
-});
+  }));
 
 test('transferring keeps each buffer once and skips empty and shared ones', () => {
   const a = new ArrayBuffer(8);
