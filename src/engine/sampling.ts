@@ -246,10 +246,11 @@ function candidateWeights(logits: ArrayLike<number>, options: SamplingOptions): 
   let ids: number[];
   if (options.topP < 1) ids = heaviestPrefix(logits, weights, options.topP * total, false);
   else if (minP > 0) {
-    // the largest weight is exp(0) = 1: keep what reaches minP, sort only those
+    // the largest weight is exp(0) = 1: what reaches minP is the min-p set itself; sort only those
     ids = [];
     for (let i = 0; i < weights.length; i++) if (weights[i]! >= minP) ids.push(i);
     ids.sort(byValueThenIndex(logits));
+    return { ids, weights: ids.map((id) => weights[id]!) };
   } else ids = topKIndices(logits, logits.length).filter((id) => weights[id]! > 0);
   return minPPrefix(ids, ids.map((id) => weights[id]!), minP);
 }
