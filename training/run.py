@@ -729,7 +729,8 @@ def main():
             ref = os.path.join(parity, f"{IDS[name]}.json")
             after = T.history_after(st)
             fp16 = a.weights == "fp16"
-            extra = {"lm_lens_training": {"tokens_seen": st["tokens"], "steps": st["step"],
+            # a soup's tokens and minutes add up its sibling runs (average.py), so its steps do too: run_steps
+            extra = {"lm_lens_training": {"tokens_seen": st["tokens"], "steps": st.get("run_steps", st["step"]),
                                           "wall_minutes": round(st["elapsed"] / 60, 1), "parameters": st.get("params"),
                                           "cumulative_tokens": after["tokens"],
                                           "cumulative_wall_minutes": after["minutes"],
