@@ -11,6 +11,7 @@ Speed). It runs itself in run.py's training environment (one thread, jemalloc). 
 tokenizers` leaves it; writes nothing.
 """
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -49,13 +50,7 @@ def main():
     amp = torch.autocast("cpu", dtype=torch.bfloat16)
 
     def step():  # train.py's loop body for one shard
-        opt.zero_grad(set_to_none=True)
-        with amp:
-            loss, n = task.step_loss()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
-        opt.step()
-        return n
+        return T.optimizer_step(m, opt, amp, [(contextlib.nullcontext(), task.step_loss)])[0]
 
     t = time.time()
     for i in range(a.warmup):

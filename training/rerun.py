@@ -116,20 +116,23 @@ def sense_rebuild(models):
     with tempfile.TemporaryDirectory() as out:
         subprocess.run(["node", os.path.join(TRAINING_DIR, "senses", "build.mjs"), "--models-dir", models,
                         "--threads", "1", "--out", out], check=True, cwd=REPO, stdout=subprocess.DEVNULL)
-        compared = {}
+        compared, accuracy = {}, None
         for name in sorted(os.listdir(out)):
-            mine, theirs = os.path.join(out, name), os.path.join(shipped, name)
+            with open(os.path.join(out, name), "rb") as f:
+                mine = f.read()
+            if name == "eval.json":
+                accuracy = json.loads(mine)["accuracy"]
+            theirs = os.path.join(shipped, name)
             if not os.path.isfile(theirs):
                 compared[name] = "not in media/senses"
-            elif name.endswith(".json"):
-                with open(mine) as f, open(theirs) as g:
-                    diffs = json_differences(json.load(f), json.load(g))
+                continue
+            with open(theirs, "rb") as f:
+                theirs = f.read()
+            if name.endswith(".json"):
+                diffs = json_differences(json.loads(mine), json.loads(theirs))
                 compared[name] = "same" if not diffs else f"differs at {', '.join(diffs[:5])}"
             else:
-                with open(mine, "rb") as f, open(theirs, "rb") as g:
-                    compared[name] = "same" if f.read() == g.read() else "differs"
-        with open(os.path.join(out, "eval.json")) as f:
-            accuracy = json.load(f)["accuracy"]
+                compared[name] = "same" if mine == theirs else "differs"
     return {"accuracy": accuracy, "compared": compared}
 
 

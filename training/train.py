@@ -968,6 +968,24 @@ def pick_precision(precision, device, ranks=None):
     return faster, {k: round(v, 1) for k, v in rates.items()}
 
 
+def optimizer_step(m, opt, amp, shards, accum=1):
+    """One optimizer step, the core of the training loop (training/profile_step.py times it too): the gradients of each
+    shard's loss (`shards` yields (context, loss function returning (loss, tokens)); the loss run under `amp`, its
+    backward inside the context, divided by `accum`), clipped to norm 1, applied. Returns (tokens, summed loss)."""
+    opt.zero_grad(set_to_none=True)
+    ntok, lsum = 0, 0.0
+    for context, loss_of in shards:
+        with context:
+            with amp:
+                loss, n = loss_of()
+            (loss / accum if accum > 1 else loss).backward()
+        ntok += n
+        lsum += float(loss)
+    torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
+    opt.step()
+    return ntok, lsum
+
+
 def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_from=None, tag=None, precision="auto",
           accum=1, step_schedule=False, batch=None, lr_scale=None, layers=None,
           uniform_share=None, mask_repeats=None, sentence_eos=None, sibling=None, dropout=None, mix=None,
@@ -1163,19 +1181,14 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
         for g in opt.param_groups:
             g["lr"] = lr
         task.frac = frac
-        opt.zero_grad(set_to_none=True)
-        ntok, lsum = 0, 0.0
-        for i, s in enumerate(ranks.shards):  # gradient accumulation: one shard after the other
-            streams.use(s)
-            sync = net is None or i == len(ranks.shards) - 1  # DDP averages the gradients after the last shard
-            with contextlib.nullcontext() if sync else net.no_sync():
-                with amp:
-                    loss, n = task.step_loss() if net is None else net()
-                (loss / ranks.accum if ranks.accum > 1 else loss).backward()
-            ntok += n
-            lsum += float(loss)
-        torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
-        opt.step()
+
+        def shards():  # gradient accumulation: one shard after the other
+            for i, s in enumerate(ranks.shards):
+                streams.use(s)
+                sync = net is None or i == len(ranks.shards) - 1  # DDP averages the gradients after the last shard
+                yield contextlib.nullcontext() if sync else net.no_sync(), task.step_loss if net is None else net
+
+        ntok, lsum = optimizer_step(m, opt, amp, shards(), ranks.accum)
         if ranks.on:
             ntok, lsum = ranks.total(ntok, lsum)
         state["step"] += 1
