@@ -1170,6 +1170,13 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
     last_ck = last_log = time.time()
     m.train()
     ema = None
+
+    def shards():  # a step's shards for optimizer_step, gradient accumulation: one after the other
+        for i, s in enumerate(ranks.shards):
+            streams.use(s)
+            sync = net is None or i == len(ranks.shards) - 1  # DDP averages the gradients after the last shard
+            yield contextlib.nullcontext() if sync else net.no_sync(), task.step_loss if net is None else net
+
     while True:
         el = time.time() - t_start
         stop = bool(el >= budget or (max_steps and state["step"] >= max_steps))
@@ -1181,13 +1188,6 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
         for g in opt.param_groups:
             g["lr"] = lr
         task.frac = frac
-
-        def shards():  # gradient accumulation: one shard after the other
-            for i, s in enumerate(ranks.shards):
-                streams.use(s)
-                sync = net is None or i == len(ranks.shards) - 1  # DDP averages the gradients after the last shard
-                yield contextlib.nullcontext() if sync else net.no_sync(), task.step_loss if net is None else net
-
         ntok, lsum = optimizer_step(m, opt, amp, shards(), ranks.accum)
         if ranks.on:
             ntok, lsum = ranks.total(ntok, lsum)
