@@ -148,6 +148,48 @@ describe('EngineClient', () => {
     assert.equal((logs.join('\n').match(/a fresh worker serves from now on/g) ?? []).length, 2);
   });
 
+  test('retirements that answer nothing double the wait; an answer sets it back', async () => {
+    const logs: string[] = [];
+    const client = newClient(logs, 100);
+    const retirements = (): number => (logs.join('\n').match(/a fresh worker serves from now on/g) ?? []).length;
+    const stopped = (): number => (logs.join('\n').match(/has left its cancelled run and stopped/g) ?? []).length;
+    const retiredStopped = async (): Promise<void> => {
+      for (const started = Date.now(); stopped() < retirements() && Date.now() - started < 20_000; ) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.equal(stopped(), retirements(), 'the retired worker has stopped');
+    };
+    const cancelledBlock = async (ms: number): Promise<void> => {
+      const controller = new AbortController();
+      const run = client.request('block', { ms }, controller.signal);
+      controller.abort();
+      await rejectsWith(run, 'CANCELLED');
+    };
+    // stuck past 100 ms: retired (nothing answered yet, so the next wait is 200 ms)
+    await cancelledBlock(700);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(retirements(), 1);
+    await retiredStopped();
+    // the fresh worker is stuck past 200 ms: retired too (next wait 400 ms)
+    await cancelledBlock(800);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.equal(retirements(), 2);
+    await retiredStopped();
+    // 250 ms inside a cancelled run is now within the wait: the same worker answers next
+    const controller = new AbortController();
+    const run = client.request('block', { ms: 250 }, controller.signal);
+    controller.abort();
+    await rejectsWith(run, 'CANCELLED');
+    const answered = await client.request('echo', { value: 'kept' });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(retirements(), 2, 'not retired inside the doubled wait');
+    assert.equal((await client.request('echo', { value: 'again' })).threadId, answered.threadId);
+    // that answer set the wait back to 100 ms
+    await cancelledBlock(700);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(retirements(), 3);
+  });
+
   test('dispose waits for a retiring worker too', async () => {
     const client = newClient([], 50);
     const controller = new AbortController();

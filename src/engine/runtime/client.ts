@@ -10,6 +10,12 @@
  * has left the run (never before: see `draining`). At most one worker is retiring at a time, so a user who
  * cancels several slow runs in a row never has more than two copies of the models loaded; a serving worker that
  * got stuck meanwhile retires when the other has stopped.
+ *
+ * A fresh worker starts cold (ONNX Runtime, sessions, data), so on a loaded machine its first hover can itself
+ * outlast the cancel that the next mouse move sends; retired at once every time, the hover never came (the e2e
+ * suite beside two trainings, 2026-12-07: twelve workers in a minute, each retired inside its first run). So each
+ * retirement with no request answered since the one before doubles the wait (up to 32x `retireAfterMs`); the
+ * first answer a worker delivers sets it back.
  */
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
@@ -54,6 +60,9 @@ export function workerStackMb(args: readonly string[] = [...process.execArgv, ..
   return Math.min(1024, 4 + Math.ceil((bytes * 512) / 2 ** 20));
 }
 
+/** The wait before a stuck worker retires doubles at most this many times (500 ms -> 16 s by default). */
+const MAX_RETIRE_DOUBLINGS = 5;
+
 /** One worker thread and the requests it holds. */
 interface Lane {
   readonly worker: Worker;
@@ -91,6 +100,8 @@ export class EngineClient<M extends MethodMap<M>> {
   private readonly calls = new Map<number, Call>();
   private drainWaiters: (() => void)[] = [];
   private disposed = false;
+  /** Retirements since a worker last answered a request that was still wanted: each doubles the next wait. */
+  private retiredWithoutAnswer = 0;
 
   constructor(private readonly options: EngineClientOptions) {}
 
@@ -99,8 +110,9 @@ export class EngineClient<M extends MethodMap<M>> {
     return this.current !== undefined;
   }
 
+  /** How long a worker may stay inside a cancelled request now (doubling while retirements answer nothing). */
   private get retireAfterMs(): number {
-    return this.options.retireAfterMs ?? 500;
+    return (this.options.retireAfterMs ?? 500) * 2 ** Math.min(this.retiredWithoutAnswer, MAX_RETIRE_DOUBLINGS);
   }
 
   /** Worker threads alive now: the serving one, and one still inside a cancelled run. */
@@ -217,6 +229,7 @@ export class EngineClient<M extends MethodMap<M>> {
     if ([...this.lanes].some((other) => other.retired)) return;
     lane.retired = true;
     this.current = undefined;
+    this.retiredWithoutAnswer++;
     const queued = [...lane.live].map((id) => this.calls.get(id)!);
     this.options.log?.(
       `The engine worker is still inside a cancelled model run; a fresh worker serves from now on${queued.length ? ` (${queued.length} queued request(s) moved to it)` : ''}.`,
@@ -303,6 +316,7 @@ export class EngineClient<M extends MethodMap<M>> {
       return;
     }
     this.settle(call);
+    this.retiredWithoutAnswer = 0;
     if ('error' in message) call.reject(deserializeError(message.error));
     else call.resolve(message.result);
   }
