@@ -13,7 +13,7 @@
  *
  * A fresh worker starts cold (ONNX Runtime, sessions, data), so on a loaded machine its first hover can itself
  * outlast the cancel that the next mouse move sends; retired at once every time, the hover never came (the e2e
- * suite beside two trainings, 2026-12-07: twelve workers in a minute, each retired inside its first run). So each
+ * suite beside two trainings, 2026-12-07: eleven workers in 51 s, each retired inside its first run). So each
  * retirement with no request answered since the one before doubles the wait (up to 32x `retireAfterMs`); the
  * first answer a worker delivers sets it back.
  */
