@@ -28,7 +28,7 @@ bench gc node test/bench/gc.mjs
 for i in 4 5 6; do bench "generation-$i" node test/bench/generation.mjs; done
 bench pll-2 node test/bench/pll.mjs
 bench synth-build /usr/bin/python3 test/bench/synthetic_gpt2.py "$out/synth"
-bench generation-synth node test/bench/generation.mjs --models-dir "$out/synth" --gpt2 gpt2-12x768 --runs 7  # 2-3 s a generation: its rounds spread 0.9x-1.4x
+bench generation-synth node test/bench/generation.mjs --models-dir "$out/synth" --gpt2 gpt2-12x768 --runs 7  # 2-3 s a generation: its rounds spread 0.8x-1.5x (2026-12-07)
 rm -rf "$out/synth"
 bench slowFill node test/bench/slowFill.mjs
 bench sampling node test/bench/sampling.mjs
