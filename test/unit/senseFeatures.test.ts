@@ -10,7 +10,7 @@ import { candidatesOf, mostFrequent } from '../../src/engine/senses/sense';
 import { loadStaticVectors } from '../../src/engine/senses/staticVectors';
 import { loadStore, writeStore } from '../../src/engine/senses/store';
 import { contextWindow } from '../../src/engine/senses/text';
-import { floatToHalf, halfToFloat } from '../../src/engine/senses/vectorMath';
+import { decodeFloat16, floatToHalf, halfToFloat } from '../../src/engine/senses/vectorMath';
 import { WordNet } from '../../src/engine/wordnet';
 import { REPO_ROOT, tempDir } from './helpers/modelFolders';
 
@@ -113,6 +113,22 @@ describe('sense vectors', () => {
 
   test('float16 round trip', () => {
     for (const v of [0, 1, -2.5, 0.333251953125, 65504, 6.103515625e-5]) close(halfToFloat(floatToHalf(v)), v, Math.abs(v) * 1e-3 + 1e-8);
+  });
+
+  test('float16 decoding: all 65,536 halves, little-endian, from an odd byte offset', () => {
+    const bytes = new Uint8Array(1 + 2 * 0x10000);
+    for (let h = 0; h < 0x10000; h++) {
+      bytes[1 + 2 * h] = h & 0xff;
+      bytes[2 + 2 * h] = h >> 8;
+    }
+    const out = decodeFloat16(bytes.subarray(1));
+    assert.equal(out.length, 0x10000);
+    const known: [number, number][] = [[0x3c00, 1], [0xc000, -2], [0x7bff, 65504], [0x0001, 2 ** -24], [0x0400, 2 ** -14], [0x3555, 0.333251953125], [0x7c00, Infinity], [0xfc00, -Infinity], [0x8000, -0]];
+    for (const [h, v] of known) assert.ok(Object.is(out[h], v), `half 0x${h.toString(16)}: ${out[h]} is not ${v}`);
+    assert.ok(Number.isNaN(out[0x7e00]) && Number.isNaN(out[0xfc01]));
+    for (let h = 0; h < 0x10000; h++) {
+      if (!Object.is(out[h], Math.fround(halfToFloat(h)))) assert.fail(`half 0x${h.toString(16)}: ${out[h]} vs ${halfToFloat(h)}`);
+    }
   });
 
   test('static vectors: float16 file, lookup, bag (unit mean), nearest', async () => {

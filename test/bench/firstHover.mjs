@@ -1,0 +1,45 @@
+// The first hover in a fresh process (a benchmark that prints figures; not a test): what a user waits for the first
+// hover after VS Code starts. Each run is a new Node process: the Engine's worker starts and the hover's request
+// (`senses.sense` with details, as the hover provider asks it) loads ONNX Runtime, ELMo, the tagger head, WordNet,
+// GloVe and the sense data; a second hover of another word follows for comparison.
+// Usage: npm run build && node test/bench/firstHover.mjs [--models-dir DIR] [--elmo ID] [--runs 7] [--json]
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { benchEngine, benchOptions } from './common.mjs';
+
+const values = benchOptions(7, { elmo: { type: 'string', default: 'elmo-mini' }, child: { type: 'boolean', default: false } });
+const TEXT = 'She paid the money into her bank account before the river rose over the bank.';
+
+if (values.child) {
+  const engine = benchEngine(values['models-dir']);
+  const hover = (word, occurrence) => engine.senses.sense({ text: TEXT, word, occurrence, details: true }, undefined, { elmo: values.elmo });
+  let started = performance.now();
+  const first = await hover('bank', 1);
+  const firstMs = performance.now() - started;
+  started = performance.now();
+  const second = await hover('river', 1);
+  const secondMs = performance.now() - started;
+  console.log(JSON.stringify({ first: firstMs, second: secondMs, senses: [first.senseKey, second.senseKey] }));
+  await engine.dispose();
+  process.exit(0);
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const runs = [];
+for (let i = 0; i < Number(values.runs); i++) {
+  const child = spawnSync(process.execPath, [new URL(import.meta.url).pathname, '--child', ...process.argv.slice(2)], { encoding: 'utf8' });
+  if (child.status !== 0) {
+    console.error(child.stderr || child.stdout);
+    process.exit(1);
+  }
+  runs.push(JSON.parse(child.stdout.trim().split('\n').pop()));
+}
+const stats = (key) => ({ median: median(runs.map((r) => r[key])), min: Math.min(...runs.map((r) => r[key])), max: Math.max(...runs.map((r) => r[key])) });
+const result = { elmo: values.elmo, modelsDir: path.resolve(values['models-dir']), runs: runs.length, senses: runs[0].senses, firstMs: stats('first'), secondMs: stats('second') };
+if (values.json) console.log(JSON.stringify(result));
+else {
+  console.log(`${result.elmo} (${result.modelsDir}), ${result.runs} fresh processes; senses ${result.senses.join(', ')}`);
+  console.log(`  first hover  median ${result.firstMs.median.toFixed(0)} ms (min ${result.firstMs.min.toFixed(0)}, max ${result.firstMs.max.toFixed(0)})`);
+  console.log(`  second hover median ${result.secondMs.median.toFixed(0)} ms (min ${result.secondMs.min.toFixed(0)}, max ${result.secondMs.max.toFixed(0)})`);
+}
