@@ -24,6 +24,7 @@ bench hover node test/bench/hover.mjs
 bench attention node test/bench/attention.mjs --runs 21  # its 5-run default spreads 8-42 ms on the synthetic model
 bench lag node test/bench/lag.mjs
 bench firstGeneration node test/bench/firstGeneration.mjs
+bench firstHover node test/bench/firstHover.mjs
 bench gc node test/bench/gc.mjs
 for i in 4 5 6; do bench "generation-$i" node test/bench/generation.mjs; done
 bench pll-2 node test/bench/pll.mjs
