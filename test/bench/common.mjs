@@ -1,5 +1,6 @@
 // What the generation benchmarks (gc, firstGeneration, ghostText) share: the repository root, their command line (a
 // models folder, a causal LM's id, runs, --json) and an Engine over that folder, built from dist/ (`npm run build`).
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -29,4 +30,25 @@ export function benchEngine(modelsDir, cacheDir) {
     threads: 1,
     ...(cacheDir ? { cacheDir } : {}),
   });
+}
+
+/**
+ * `runs` fresh Node processes of `script` (an import.meta.url) with `--child` and this process's arguments; each
+ * prints one JSON line last. Returns the parsed lines and, per numeric key of them, its median, min and max.
+ */
+export function freshProcessRuns(script, runs) {
+  const out = [];
+  for (let i = 0; i < runs; i++) {
+    const child = spawnSync(process.execPath, [new URL(script).pathname, '--child', ...process.argv.slice(2)], { encoding: 'utf8' });
+    if (child.status !== 0) {
+      console.error(child.stderr || child.stdout);
+      process.exit(1);
+    }
+    out.push(JSON.parse(child.stdout.trim().split('\n').pop()));
+  }
+  const stats = (key) => {
+    const xs = out.map((r) => r[key]).sort((a, b) => a - b);
+    return { median: xs[Math.floor(xs.length / 2)], min: xs[0], max: xs[xs.length - 1] };
+  };
+  return { runs: out, stats };
 }

@@ -6,12 +6,11 @@
 // folder (e.g. `git show 3502523:media/models/gpt2-mini/onnx/model.onnx` in a copy of media/models/gpt2-mini) with
 // --models-dir to compare.
 // Usage: npm run build && node test/bench/firstGeneration.mjs [--models-dir DIR] [--gpt2 ID] [--tokens 8] [--runs 5] [--json]
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { benchEngine, benchOptions } from './common.mjs';
+import { benchEngine, benchOptions, freshProcessRuns } from './common.mjs';
 
 const values = benchOptions(5, { tokens: { type: 'string', default: '8' }, child: { type: 'boolean', default: false } });
 const PROMPT = 'The President of the United';
@@ -34,24 +33,15 @@ if (values.child) {
   process.exit(0);
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const runs = [];
-for (let i = 0; i < Number(values.runs); i++) {
-  const child = spawnSync(process.execPath, [new URL(import.meta.url).pathname, '--child', ...process.argv.slice(2)], { encoding: 'utf8' });
-  if (child.status !== 0) {
-    console.error(child.stderr || child.stdout);
-    process.exit(1);
-  }
-  runs.push(JSON.parse(child.stdout.trim().split('\n').pop()));
-}
+const { runs, stats } = freshProcessRuns(import.meta.url, Number(values.runs));
 const result = {
   model: values.gpt2,
   modelsDir: path.resolve(values['models-dir']),
   tokens: Number(values.tokens),
   runs: runs.length,
   rewrittenCopies: runs[0].copies,
-  firstMs: { median: median(runs.map((r) => r.first)), min: Math.min(...runs.map((r) => r.first)), max: Math.max(...runs.map((r) => r.first)) },
-  secondMs: { median: median(runs.map((r) => r.second)), min: Math.min(...runs.map((r) => r.second)), max: Math.max(...runs.map((r) => r.second)) },
+  firstMs: stats('first'),
+  secondMs: stats('second'),
 };
 if (values.json) console.log(JSON.stringify(result));
 else {

@@ -3,10 +3,9 @@
 // (`senses.sense` with details, as the hover provider asks it) loads ONNX Runtime, ELMo, the tagger head, WordNet,
 // GloVe and the sense data; a second hover of another word follows for comparison.
 // Usage: npm run build && node test/bench/firstHover.mjs [--models-dir DIR] [--elmo ID] [--runs 7] [--json]
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { benchEngine, benchOptions } from './common.mjs';
+import { benchEngine, benchOptions, freshProcessRuns } from './common.mjs';
 
 const values = benchOptions(7, { elmo: { type: 'string', default: 'elmo-mini' }, child: { type: 'boolean', default: false } });
 const TEXT = 'She paid the money into her bank account before the river rose over the bank.';
@@ -25,17 +24,7 @@ if (values.child) {
   process.exit(0);
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const runs = [];
-for (let i = 0; i < Number(values.runs); i++) {
-  const child = spawnSync(process.execPath, [new URL(import.meta.url).pathname, '--child', ...process.argv.slice(2)], { encoding: 'utf8' });
-  if (child.status !== 0) {
-    console.error(child.stderr || child.stdout);
-    process.exit(1);
-  }
-  runs.push(JSON.parse(child.stdout.trim().split('\n').pop()));
-}
-const stats = (key) => ({ median: median(runs.map((r) => r[key])), min: Math.min(...runs.map((r) => r[key])), max: Math.max(...runs.map((r) => r[key])) });
+const { runs, stats } = freshProcessRuns(import.meta.url, Number(values.runs));
 const result = { elmo: values.elmo, modelsDir: path.resolve(values['models-dir']), runs: runs.length, senses: runs[0].senses, firstMs: stats('first'), secondMs: stats('second') };
 if (values.json) console.log(JSON.stringify(result));
 else {
