@@ -626,6 +626,13 @@ def main():
                                  f"(want an error naming the finished run): {(third.stderr + third.stdout)[-400:]}")
             if torch.load(ck("gpt2-resumed"))["state"]["step"] != 4:
                 raise SystemExit("a refused warm start changed the finished checkpoint")
+            # lengthened again with its --lr-scale named once more: the same peak as its warm start's first leg
+            subprocess.run([sys.executable, train_py, "gpt2", "--work", work, "--smoke", "--max-steps", "6",
+                            "--tag", "gpt2-resumed", "--resume", "--lr-scale", "0.5"], env=env, check=True)
+            leg3 = torch.load(ck("gpt2-resumed"))["state"]
+            if leg3["step"] != 6 or abs(leg3["peak_lr"] - leg1["peak_lr"]) > 1e-12:
+                raise SystemExit(f"resumed with --lr-scale 0.5 named again: step {leg3['step']}, peak "
+                                 f"{leg3['peak_lr']:.3e} (its warm start's first leg: {leg1['peak_lr']:.3e})")
             kept = ("peak_lr", "layers", "width", "prior", "start", "init_from")
             if leg2["step"] != 4 or leg2["tokens"] <= leg1["tokens"] or any(leg2.get(k) != leg1.get(k) for k in kept):
                 raise SystemExit(f"resumed run: step {leg1['step']} -> {leg2['step']}, tokens {leg1['tokens']} -> "

@@ -1079,6 +1079,14 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
     global_batch = batch or task.B
     peak *= math.sqrt(global_batch / task.B)  # square-root scaling when --batch departs from the recipe
     peak *= 1.0 if lr_scale is None else lr_scale
+    if resume and lr_scale is not None:
+        if resumed["state"].get("init_from"):
+            # --lr-scale named again on a resume means what it meant at the run's warm start, whose halving a resume
+            # (no --init-from) does not apply itself (2026-12-07: a bert-mini resumed with its --lr-scale 0.3 ran at
+            # twice its peak for a minute before it was stopped)
+            peak *= WARM_LR
+        say(f"{name}: peak learning rate {peak:.2e} (--lr-scale {lr_scale}; the resumed run's was "
+            f"{resumed['state'].get('peak_lr', 0):.2e})")
     if resume and lr_scale is None and resumed["state"].get("peak_lr"):
         # a resume keeps the run's own peak unless --lr-scale is named again: recomputed, it lost the warm start's
         # halving (no --init-from on the resume) and any --lr-scale (2026-12-04: a resumed elmo-mini ran at 4x its
@@ -1112,6 +1120,7 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
         m.load_state_dict(c["model"])
         opt.load_state_dict(c["opt"])
         state = c["state"]
+        state["peak_lr"] = peak  # the peak this leg runs at (a resume that names --lr-scale changes it)
         state.pop("finished", None)  # a finished run resumed (to lengthen it) is running again
         if state.get("bf16") != bf16:  # the card reports the precision the run ends in, and the switch
             state["precision_switch"] = {"step": state["step"], "tokens": state["tokens"], "bf16_before": state.get("bf16")}
