@@ -1,5 +1,6 @@
-// What the generation benchmarks (gc, firstGeneration, ghostText) share: the repository root, their command line (a
-// models folder, a causal LM's id, runs, --json) and an Engine over that folder, built from dist/ (`npm run build`).
+// What the benchmarks that start their own Engine (gc, firstGeneration, firstHover, ghostText) share: the repository
+// root, their command line (a models folder, a causal LM's id, runs, --json), an Engine over that folder, built from
+// dist/ (`npm run build`), and runs in fresh processes.
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
