@@ -128,7 +128,8 @@ export class LineFile {
  * The line of `text` whose first space-separated field is `key`, or undefined: a binary search over character
  * positions, for text whose lines are sorted by code unit (WordNet's index.<pos>: ASCII, byte-sorted; its licence
  * header's lines start with a space, so their empty first field sorts first). A key that holds a space or a line
- * break is in no such line.
+ * break is in no such line. `LineFile.linesWithPrefix` is the same search over a file's bytes, but asynchronous:
+ * morphy asks `has(lemma)` synchronously, several times a hover, so the index files are searched here as strings.
  */
 export function lineWithField(text: string, key: string): string | undefined {
   if (key === '' || /[ \n]/.test(key)) return undefined;
