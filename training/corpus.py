@@ -15,6 +15,7 @@ import subprocess
 import unicodedata
 from html.parser import HTMLParser
 
+import npm_readmes
 from common import TRAINING_DIR, log
 
 NM = os.path.join(TRAINING_DIR, "node_modules")
@@ -70,11 +71,21 @@ SOURCES = {
                          "deb/sphinx-doc/usr/share/doc/sphinx-doc/copyright, "
                          "deb/python-flask-doc/usr/share/doc/python-flask-doc/copyright, "
                          "deb/python-requests-doc/usr/share/doc/python-requests-doc/copyright"),
+    # Markdown, as users write it: the READMEs of npm packages, pinned by version and integrity (npm_readmes.py)
+    "npm_readmes": ("READMEs of npm packages under permissive licences, each version pinned with its tarball's "
+                    "integrity in training/npm-readmes.tsv (2026-12-07): prose paragraphs and list items; code blocks, "
+                    "tables, HTML, images and link targets removed", "each package's own: MIT, ISC, BSD, Apache-2.0, "
+                    "0BSD, CC0, Unlicense, ... (column 3 of the list)", "training/npm-readmes.tsv"),
 }
 
 # The smoke corpus (CI) skips the sources that parse thousands of HTML/rst files; it keeps a tiny slice anyway.
 SMOKE_SKIP = {"sqlite_doc", "postgresql_doc", "python_doc", "gnome_help", "django_doc", "rust_books", "debian_handbook",
-              "python_tool_docs"}
+              "python_tool_docs", "npm_readmes"}
+
+# Sources added after every card's valid and test text was fixed go to the training split only: their paragraphs that
+# the hash puts in valid or test are dropped (not trained on either), so the test figures of every card and session
+# stay on the same text, and the held-out measures (BLiMP, the cloze set, the modern held-out text) show the change.
+TRAIN_ONLY = {"npm_readmes"}
 
 # Archaic sources are capped (words, taken in a fixed hash order) so that they do not dominate the modern text; so are
 # the largest manuals (the two database manuals, Django, the Rust books), so that reference prose (syntax, option
@@ -427,7 +438,8 @@ READERS = {"sotu": src_sotu, "moby_dick": src_moby, "web_bible": src_web, "kjv_b
            "rust_books": lambda: [p for b in RUST_BOOKS for p in deb_html("rust-doc", f"html/{b}")],
            "debian_handbook": lambda: deb_html("debian-handbook", "html/en-US", "*.html"),
            "python_tool_docs": lambda: [p for k in ("sphinx-doc", "python-flask-doc", "python-requests-doc")
-                                        for p in deb_html(k)]}
+                                        for p in deb_html(k)],
+           "npm_readmes": lambda: [p for _, text in npm_readmes.readmes() for p in npm_readmes.paragraphs(text)]}
 
 
 def clean(p):
@@ -516,7 +528,7 @@ def build(work, smoke=False):
                 chosen.add(i)
                 total += len(WORD.findall(raw[i]))
             raw = [p for i, p in enumerate(raw) if i in chosen]
-        kept = dropped = filtered = 0
+        kept = dropped = filtered = held_back = 0
         words = 0
         first_train = len(splits["train"])
         for p in raw:
@@ -532,7 +544,11 @@ def build(work, smoke=False):
                 dropped += 1
                 continue
             seen.add(key)
-            splits[split_of(p)].append(p)
+            split = split_of(p)
+            if split != "train" and name in TRAIN_ONLY:
+                held_back += 1
+                continue
+            splits[split].append(p)
             kept += 1
             words += len(WORD.findall(p))
         repeat = REPEAT.get(name, 1)
@@ -541,7 +557,7 @@ def build(work, smoke=False):
         # these counts to weight the sources
         card["sources"].append({"name": name, "description": desc, "licence": lic, "licence_file": lic_file,
                                 "paragraphs": kept, "words": words, "duplicates_dropped": dropped,
-                                "filtered_out": filtered, "repeat": repeat,
+                                "filtered_out": filtered, "repeat": repeat, "held_out_dropped": held_back,
                                 "train_lines": len(splits["train"]) - first_train})
         card["dedup_dropped"] += dropped
         card["filtered"] += filtered
@@ -576,7 +592,10 @@ def write_card_md(card, path):
              "SpamAssassin's non-spam mail of 2002, GNOME's desktop help), WordNet definitions without their example",
              "sentences, SQLite / PostgreSQL / Python documentation, TypeScript and VS Code API doc comments, and",
              "manuals written to explain (Django, the Rust books, the Debian Administrator's Handbook, Sphinx, Flask,",
-             f"Requests). Archaic sources and the largest manuals are capped (words: {caps}; whole paragraphs in a fixed hash order). Paragraphs are NFC-normalised, control",
+             "Requests), and the Markdown READMEs of permissively licensed npm packages (each version and tarball",
+             "integrity pinned in `training/npm-readmes.tsv`; code blocks, tables, HTML and link targets removed,",
+             "paragraphs of 8+ words of English sentences kept).",
+             f"Archaic sources and the largest manuals are capped (words: {caps}; whole paragraphs in a fixed hash order). Paragraphs are NFC-normalised, control",
              "characters removed, paragraphs with under 4 words or under 60% letters dropped, exact duplicates",
              "(case- and punctuation-insensitive) dropped, then split by a hash of the text: 1% valid, 1% test.",
              "Brown: only the documents that `pos.py` trains its taggers on (`pos.split_of`, an md5 of the file name);",
@@ -587,7 +606,9 @@ def write_card_md(card, path):
              "the files in test/fixtures/eval are never part of the training text: a paragraph that holds one of the",
              f"evaluation sentences (5+ words) is dropped ({card.get('eval_overlap_dropped', 0)} here).",
              "Everyday prose is the scarcest text and what users write, so the training paragraphs of some sources are",
-             "repeated in every pass (column \"repeat\"; valid and test paragraphs never are).", "",
+             "repeated in every pass (column \"repeat\"; valid and test paragraphs never are). Sources added after the",
+             f"valid and test text was fixed ({', '.join(sorted(TRAIN_ONLY))}) go to training only: their paragraphs",
+             "that the hash puts in valid or test are dropped, so every card's test figures stay on the same text.", "",
              "| source | licence | paragraphs | words | duplicates dropped | repeat |", "|---|---|---:|---:|---:|---:|"]
     for s in card["sources"]:
         lines.append(f"| {s['description']} | {s['licence']} (`{s['licence_file']}`) | {s['paragraphs']:,} | "

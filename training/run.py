@@ -22,6 +22,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ddp  # noqa: E402
+import npm_readmes  # noqa: E402
 from common import REPO, TRAINING_DIR, log, one_thread_env, stale_taggers  # noqa: E402
 
 APT = ["python3-torch", "python3-onnx", "python3-gensim", "python3-numpy", "libopenblas0-pthread", "libjemalloc2", "sword-text-web",
@@ -76,6 +77,8 @@ def install_inputs(smoke):
         subprocess.run(["dpkg-deb", "-x", os.path.join(tmp, deb[0]), dest + ".part"], check=True)
         os.rename(dest + ".part", dest)
         shutil.rmtree(tmp)
+    if not smoke:  # the npm READMEs the corpus reads, pinned in npm-readmes.tsv (the smoke corpus skips them)
+        npm_readmes.fetch(16)
     deps = json.load(open(os.path.join(TRAINING_DIR, "package.json")))["dependencies"]
     if any(not os.path.isdir(os.path.join(TRAINING_DIR, "node_modules", d)) for d in deps):
         log("inputs: npm install (training inputs)")
@@ -259,6 +262,38 @@ def check_resume_recipe():
         if back != recipe or named != dict(recipe, inner_starts=0.75, sentence_eos=0.0) or (not options and not plain):
             raise SystemExit(f"resume: {name} {options} recorded as {state}, read back as {back}, named again {named}")
     log(f"train: a resume reads back the data options of {len(runs)} runs' states; named again, they replace them")
+
+
+def check_npm_readmes():
+    """npm_readmes.py: a README's prose comes out without its markup and code, licences are read as SPDX expressions,
+    and a tarball that does not match its pinned integrity is refused. The smoke corpus skips the READMEs themselves."""
+    import base64
+    import hashlib
+    readme = "\n".join([
+        "# my-lib [![build](https://ci.example/badge.svg)](https://ci.example)", "",
+        "<p align=\"center\"><img src=\"logo.png\"></p>", "",
+        "A small library that parses **dates** written by people, such as `next friday`, and returns",
+        "a [Date](https://developer.mozilla.org/Date) object you can compare with others.", "",
+        "```js", "const when = parse('the day after tomorrow is a good day to start');", "```", "",
+        "    indented code is not prose either, even when it reads like a sentence of English.", "",
+        "| option | what it does to the output of the parser here |", "|---|---|", "",
+        "- It works in the browser and in Node, and it has no dependencies at all.",
+        "- fast", "",
+        "<!-- a comment that is long enough to pass as a sentence of the README text -->",
+        "Ce paquet analyse les dates écrites par des personnes et renvoie un objet.", "",
+        "[docs]: https://example.com/docs", ""])
+    want = ["A small library that parses dates written by people, such as next friday, and returns a Date object you "
+            "can compare with others.", "It works in the browser and in Node, and it has no dependencies at all."]
+    got = npm_readmes.paragraphs(readme)
+    licences = {"MIT": True, "(MIT OR GPL-3.0)": True, "MIT AND GPL-3.0": False, "GPL-3.0": False, "UNLICENSED": False,
+                "SEE LICENSE IN LICENSE": False, None: False, {"type": "ISC"}.get("type"): True}
+    wrong = {k: v for k, v in licences.items() if npm_readmes.permissive(k) != v}
+    data = b"a tarball"
+    integrity = "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()
+    if got != want or wrong or not npm_readmes.verified(data, integrity) or npm_readmes.verified(data + b"!", integrity):
+        raise SystemExit(f"npm_readmes: paragraphs {got}, want {want}; licences read wrongly: {wrong}; integrity "
+                         "check failed")
+    log("corpus: a README's prose read without markup or code; SPDX licences and tarball integrity checked")
 
 
 def check_mask_repeats(work):
@@ -492,6 +527,8 @@ def main():
     import tokenizers_build as tb
     if "corpus" in run:
         meta["corpus"] = corpus.build(work, a.smoke)
+        if a.smoke:
+            check_npm_readmes()
     if "tokenizers" in run:
         tr = os.path.join(work, "corpus", "train.txt")
         tok = os.path.join(work, "tok")
