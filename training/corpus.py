@@ -586,6 +586,8 @@ def build(work, smoke=False):
 
 def write_card_md(card, path):
     caps = ", ".join(f"{k} {v:,}" for k, v in CAPS.items())
+    held = ", ".join(f"{s['name']}, {s.get('held_out_dropped', 0):,} paragraphs dropped" for s in card["sources"]
+                     if s["name"] in TRAIN_ONLY) or ", ".join(sorted(TRAIN_ONLY))
     lines = ["# Corpus card", "",
              "Public-domain and permissively licensed English shipped by npm and Debian packages: archaic prose (Bibles,",
              "Moby Dick, State of the Union addresses) beside modern text: everyday English (the Brown corpus of 1961,",
@@ -607,8 +609,8 @@ def write_card_md(card, path):
              f"evaluation sentences (5+ words) is dropped ({card.get('eval_overlap_dropped', 0)} here).",
              "Everyday prose is the scarcest text and what users write, so the training paragraphs of some sources are",
              "repeated in every pass (column \"repeat\"; valid and test paragraphs never are). Sources added after the",
-             f"valid and test text was fixed ({', '.join(sorted(TRAIN_ONLY))}) go to training only: their paragraphs",
-             "that the hash puts in valid or test are dropped, so every card's test figures stay on the same text.", "",
+             f"valid and test text was fixed ({held}) go to training only: their paragraphs that the hash puts in",
+             "valid or test are dropped, so every card's test figures stay on the same text.", "",
              "| source | licence | paragraphs | words | duplicates dropped | repeat |", "|---|---|---:|---:|---:|---:|"]
     for s in card["sources"]:
         lines.append(f"| {s['description']} | {s['licence']} (`{s['licence_file']}`) | {s['paragraphs']:,} | "
