@@ -238,7 +238,7 @@ def crawl(n, threads, max_words):
     seen.update(queue)
     words = 0
     with cf.ThreadPoolExecutor(threads) as pool:
-        running, done = {}, 0
+        running = {}
         while (queue or running) and len(kept) < n and words < max_words:
             while queue and len(running) < threads * 2:  # a rolling window: a slow download holds up no one else
                 name = queue.popleft()
@@ -249,7 +249,6 @@ def crawl(n, threads, max_words):
             for fut in finished:
                 name = running.pop(fut)
                 m, text, reason = fut.result()
-                done += 1
                 if m:
                     for field in ("dependencies", "peerDependencies", "devDependencies"):
                         for dep in (m.get(field) or {}):
@@ -265,7 +264,7 @@ def crawl(n, threads, max_words):
                     per_scope[scope(name)] = per_scope.get(scope(name), 0) + 1
                 lic = m["license"] if isinstance(m["license"], str) else m["license"].get("type")
                 kept.append((name, m["version"], lic, m["dist"]["integrity"]))
-                open(cache_path(name), "w").write(text)
+                open(cache_path(name), "w", encoding="utf-8").write(text)
                 words += prose_words(text)
                 if len(kept) % 200 == 0:
                     log(f"npm-readmes: {len(kept)} kept, {sum(why.values())} not ({why}), {len(queue)} queued, "
@@ -297,7 +296,7 @@ def fetch(threads):
         if not verified(tgz, integrity):
             raise SystemExit(f"npm-readmes: {name}@{version} does not match its integrity in {LIST}")
         tmp = cache_path(name) + ".part"
-        open(tmp, "w").write(readme_of(tgz))
+        open(tmp, "w", encoding="utf-8").write(readme_of(tgz))
         os.rename(tmp, cache_path(name))
 
     if todo:
