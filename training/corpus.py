@@ -505,6 +505,12 @@ def split_of(p):
     return "valid" if h == 0 else "test" if h == 1 else "train"
 
 
+def split_for(name, p):
+    """The split a paragraph of source `name` goes to, or None: a TRAIN_ONLY source's held-out paragraphs are dropped."""
+    split = split_of(p)
+    return None if split != "train" and name in TRAIN_ONLY else split
+
+
 def build(work, smoke=False):
     out_dir = os.path.join(work, "corpus")
     os.makedirs(out_dir, exist_ok=True)
@@ -544,8 +550,8 @@ def build(work, smoke=False):
                 dropped += 1
                 continue
             seen.add(key)
-            split = split_of(p)
-            if split != "train" and name in TRAIN_ONLY:
+            split = split_for(name, p)
+            if split is None:
                 held_back += 1
                 continue
             splits[split].append(p)

@@ -269,6 +269,7 @@ def check_npm_readmes():
     and a tarball that does not match its pinned integrity is refused. The smoke corpus skips the READMEs themselves."""
     import base64
     import hashlib
+    import corpus
     readme = "\n".join([
         "# my-lib [![build](https://ci.example/badge.svg)](https://ci.example)", "",
         "<p align=\"center\"><img src=\"logo.png\"></p>", "",
@@ -293,7 +294,13 @@ def check_npm_readmes():
     if got != want or wrong or not npm_readmes.verified(data, integrity) or npm_readmes.verified(data + b"!", integrity):
         raise SystemExit(f"npm_readmes: paragraphs {got}, want {want}; licences read wrongly: {wrong}; integrity "
                          "check failed")
-    log("corpus: a README's prose read without markup or code; SPDX licences and tarball integrity checked")
+    # its paragraphs that the hash holds out are dropped, never put in valid or test (every card's test text stays)
+    held = [f"paragraph {i} of a README" for i in range(400)]
+    placed = {(corpus.split_of(p), corpus.split_for("npm_readmes", p), corpus.split_for("brown", p)) for p in held}
+    if placed != {("train", "train", "train"), ("valid", None, "valid"), ("test", None, "test")}:
+        raise SystemExit(f"corpus: (hash split, npm_readmes', brown's) splits {placed}")
+    log("corpus: a README's prose read without markup or code; SPDX licences and tarball integrity checked; its "
+        "held-out paragraphs dropped")
 
 
 def check_mask_repeats(work):
