@@ -31,7 +31,7 @@ from common import TRAINING_DIR, log
 REGISTRY = "https://registry.npmjs.org"
 LIST = os.path.join(TRAINING_DIR, "npm-readmes.tsv")
 CACHE = os.path.join(TRAINING_DIR, "npm-readmes")
-MAX_TARBALL = 3 << 19
+MAX_TARBALL = 3 << 19  # 1.5 MiB: larger tarballs are mostly bundles and binaries, and slow the walk
 MIN_WORDS = 150
 # At most this many packages of one scope: @stdlib alone publishes thousands of near-identical READMEs ("the method
 # returns ..."), which would crowd out everything else.
