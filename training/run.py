@@ -508,7 +508,10 @@ def main():
     fresh = set(m for m in a.fresh.split(",") if m)
     work = os.path.abspath(a.work or os.path.join(TRAINING_DIR, "work-smoke" if a.smoke else "work"))  # steps run in other folders
     out = os.path.abspath(a.out) if a.out else (os.path.join(work, "models") if a.smoke else os.path.join(REPO, "media", "models"))
-    parity = os.path.join(work, "parity") if a.smoke else os.path.join(REPO, "test", "fixtures", "parity")
+    # the parity references describe the models written to `out`: the repository's fixtures only for its media/models
+    # (a candidate exported elsewhere, or the smoke build, writes them into WORK and leaves the committed ones alone)
+    shipped_out = out == os.path.join(REPO, "media", "models")
+    parity = os.path.join(REPO, "test", "fixtures", "parity") if shipped_out else os.path.join(work, "parity")
     if a.smoke and os.path.exists(work) and a.start == "inputs":
         shutil.rmtree(work)
     os.makedirs(work, exist_ok=True)
