@@ -2,12 +2,15 @@
 import hashlib
 import json
 import os
+import re
 import sys
 import time
 
 TRAINING_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(TRAINING_DIR)
 T0 = time.time()
+# A word as the corpus card and the README reader count it
+WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 
 
 def log(msg):

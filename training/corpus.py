@@ -16,11 +16,10 @@ import unicodedata
 from html.parser import HTMLParser
 
 import npm_readmes
-from common import TRAINING_DIR, log
+from common import TRAINING_DIR, WORD, log
 
 NM = os.path.join(TRAINING_DIR, "node_modules")
 DEB = os.path.join(TRAINING_DIR, "deb")  # Debian packages unpacked without installing them (run.py APT_UNPACK)
-WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 
 # name -> (description, licence, where the licence is stated)
 SOURCES = {

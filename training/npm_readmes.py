@@ -26,7 +26,7 @@ import urllib.parse
 import urllib.request
 from collections import deque
 
-from common import TRAINING_DIR, log
+from common import TRAINING_DIR, WORD, log
 
 REGISTRY = "https://registry.npmjs.org"
 LIST = os.path.join(TRAINING_DIR, "npm-readmes.tsv")
@@ -63,7 +63,6 @@ protractor nightwatch webdriverio selenium-webdriver supertest nock msw faker @f
 lowdb nedb pouchdb rxdb dexie localforage idb-keyval workbox-core socket.io-redis mqtt amqplib kafkajs zeromq
 """.split()
 STOP = set("the a an of to and in is it that for on with as be are this by or from at can you your if not".split())
-WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 
 
 def permissive(lic):
@@ -190,25 +189,26 @@ def cache_path(name):
 
 
 def visit(name):
-    """(manifest, readme text or None, why not kept) for one package's latest version."""
+    """(manifest, readme text or None, its prose words, why not kept) for one package's latest version."""
     m = manifest(name)
     if not m or "dist" not in m:
-        return None, None, "no manifest"
+        return None, None, 0, "no manifest"
     if not permissive(m.get("license")):
-        return m, None, "licence"
+        return m, None, 0, "licence"
     try:
         tgz = get(m["dist"]["tarball"], MAX_TARBALL)
     except Exception:
-        return m, None, "download"
+        return m, None, 0, "download"
     if tgz is None:
-        return m, None, "size"
+        return m, None, 0, "size"
     integrity = m["dist"].get("integrity")
     if not integrity or not verified(tgz, integrity):
-        return m, None, "integrity"
+        return m, None, 0, "integrity"
     text = readme_of(tgz)
-    if not text or prose_words(text) < MIN_WORDS:
-        return m, None, "short"
-    return m, text, ""
+    words = prose_words(text) if text else 0
+    if words < MIN_WORDS:
+        return m, None, words, "short"
+    return m, text, words, ""
 
 
 def seeds():
@@ -248,7 +248,7 @@ def crawl(n, threads, max_words):
             finished, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
             for fut in finished:
                 name = running.pop(fut)
-                m, text, reason = fut.result()
+                m, text, text_words, reason = fut.result()
                 if m:
                     for field in ("dependencies", "peerDependencies", "devDependencies"):
                         for dep in (m.get(field) or {}):
@@ -265,7 +265,7 @@ def crawl(n, threads, max_words):
                 lic = m["license"] if isinstance(m["license"], str) else m["license"].get("type")
                 kept.append((name, m["version"], lic, m["dist"]["integrity"]))
                 open(cache_path(name), "w", encoding="utf-8").write(text)
-                words += prose_words(text)
+                words += text_words
                 if len(kept) % 200 == 0:
                     log(f"npm-readmes: {len(kept)} kept, {sum(why.values())} not ({why}), {len(queue)} queued, "
                         f"{words:,} words")
