@@ -82,7 +82,8 @@ SMOKE_SKIP = {"sqlite_doc", "postgresql_doc", "python_doc", "gnome_help", "djang
               "python_tool_docs", "npm_readmes"}
 
 # Sources added after every card's valid and test text was fixed go to the training split only: their paragraphs that
-# the hash puts in valid or test are dropped (not trained on either), so the test figures of every card and session
+# the hash puts in valid or test are dropped (not trained on either; written to corpus/heldout-<source>.txt, text of
+# the source's kind that no model saw, which run.py's scoreboard scores with gpt2-mini), so the test figures of every card and session
 # stay on the same text, and the held-out measures (BLiMP, the cloze set, the modern held-out text) show the change.
 TRAIN_ONLY = {"npm_readmes"}
 
@@ -505,7 +506,7 @@ def split_of(p):
 
 
 def split_for(name, p):
-    """The split a paragraph of source `name` goes to, or None: a TRAIN_ONLY source's held-out paragraphs are dropped."""
+    """The split a paragraph of source `name` goes to, or None: a TRAIN_ONLY source's held-out paragraphs (held apart)."""
     split = split_of(p)
     return None if split != "train" and name in TRAIN_ONLY else split
 
@@ -515,6 +516,7 @@ def build(work, smoke=False):
     os.makedirs(out_dir, exist_ok=True)
     seen = set()
     splits = {"train": [], "valid": [], "test": []}
+    held_out = {}  # a TRAIN_ONLY source's valid/test paragraphs: dropped from the splits, kept as its own held-out text
     card = {"sources": [], "dedup_dropped": 0, "filtered": 0, "eval_overlap_dropped": 0}
     keys = eval_sentences()
     evals = EvalFilter(keys)
@@ -552,6 +554,7 @@ def build(work, smoke=False):
             split = split_for(name, p)
             if split is None:
                 held_back += 1
+                held_out.setdefault(name, []).append(p)
                 continue
             splits[split].append(p)
             kept += 1
@@ -582,6 +585,9 @@ def build(work, smoke=False):
             f.write("\n".join(v) + "\n")
         card[f"{k}_paragraphs"] = len(v)
         card[f"{k}_words"] = sum(len(WORD.findall(p)) for p in v)
+    for name, paragraphs in held_out.items():  # text of the source's kind that no model trained on (run.py evaluates it)
+        with open(os.path.join(out_dir, f"heldout-{name}.txt"), "w", encoding="utf-8") as f:
+            f.write("\n".join(paragraphs) + "\n")  # one a line, as the splits (a blank line is a token of its own)
     card["total_words"] = sum(s["words"] for s in card["sources"])
     json.dump(card, open(os.path.join(out_dir, "corpus_card.json"), "w"), indent=1)
     write_card_md(card, os.path.join(out_dir, "CORPUS_CARD.md"))
@@ -615,7 +621,8 @@ def write_card_md(card, path):
              "Everyday prose is the scarcest text and what users write, so the training paragraphs of some sources are",
              "repeated in every pass (column \"repeat\"; valid and test paragraphs never are). Sources added after the",
              f"valid and test text was fixed ({held}) go to training only: their paragraphs that the hash puts in",
-             "valid or test are dropped, so every card's test figures stay on the same text.", "",
+             "valid or test are left out of the splits, so every card's test figures stay on the same text, and kept in",
+             "`heldout-<source>.txt`: text of the source's kind that no model trained on (gpt2-mini's card scores it).", "",
              "| source | licence | paragraphs | words | duplicates dropped | repeat |", "|---|---|---:|---:|---:|---:|"]
     for s in card["sources"]:
         lines.append(f"| {s['description']} | {s['licence']} (`{s['licence_file']}`) | {s['paragraphs']:,} | "

@@ -22,6 +22,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import REPO, TRAINING_DIR, log  # noqa: E402
+from corpus import TRAIN_ONLY  # noqa: E402
 from run import BLIMP_DEV, EVAL_FIXTURES, IDS, build_cli, lm_lens  # noqa: E402
 
 SENSE_SETS = [os.path.join(REPO, "test", "fixtures", "senses", f"{s}.tsv") for s in ("everyday", "handwritten", "notes")]
@@ -152,6 +153,11 @@ def jobs(work, models, smoke):
     j["modern"] = ("gpt2-mini's perplexity on the modern held-out text",
                    lambda: cli("eval", "perplexity", "--model", IDS["gpt2"], "--file",
                                os.path.join(EVAL_FIXTURES, "modern-heldout.txt")))
+    for src in sorted(TRAIN_ONLY):  # the card's figure on the paragraphs the corpus held out (a full build's)
+        path = os.path.join(work, "corpus", f"heldout-{src}.txt")
+        j[f"held-out {src}"] = (f"gpt2-mini's perplexity on corpus/heldout-{src}.txt",
+                               lambda path=path: cli("eval", "perplexity", "--model", IDS["gpt2"], "--file", path)
+                               if os.path.isfile(path) else {"skipped": f"no {path}: rebuild the corpus (run.py --from corpus)"})
     j["fill"] = ("README's two `fill` examples", lambda: {t: cli("fill", "--text", t, "--top-k", "5") for t in FILLS})
     j["senses"] = ("`eval senses` on the three written sets",
                    lambda: {os.path.basename(f): cli("eval", "senses", "--file", f) for f in SENSE_SETS})

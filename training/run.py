@@ -300,7 +300,7 @@ def check_npm_readmes():
     if placed != {("train", "train", "train"), ("valid", None, "valid"), ("test", None, "test")}:
         raise SystemExit(f"corpus: (hash split, npm_readmes', brown's) splits {placed}")
     log("corpus: a README's prose read without markup or code; SPDX licences and tarball integrity checked; its "
-        "held-out paragraphs dropped")
+        "held-out paragraphs kept out of the splits")
 
 
 def check_mask_repeats(work):
@@ -450,8 +450,9 @@ def lm_lens_eval(out, args):
     return res
 
 
-def scoreboard(out, chosen, smoke):
-    """BLiMP dev pairs for every LM, cloze for the masked LM, modern held-out perplexity for the causal LM."""
+def scoreboard(out, chosen, smoke, work):
+    """BLiMP dev pairs for every LM, cloze for the masked LM, modern held-out perplexity for the causal LM (and on the
+    held-out paragraphs of the training-only sources that the corpus wrote)."""
     build_cli()  # once: the BLiMP runs below go two at a time
     board = {}
     for name in chosen:
@@ -475,6 +476,12 @@ def scoreboard(out, chosen, smoke):
         if name == "gpt2":
             r = lm_lens_eval(out, ["perplexity", "--model", mid, "--file", os.path.join(EVAL_FIXTURES, "modern-heldout.txt")])
             b["modern_perplexity"] = {k: r[k] for k in ("tokens", "perplexity")}
+            import corpus
+            for src in sorted(corpus.TRAIN_ONLY):
+                path = os.path.join(work, "corpus", f"heldout-{src}.txt")
+                if os.path.isfile(path) and os.path.getsize(path) > 1:
+                    r = lm_lens_eval(out, ["perplexity", "--model", mid, "--file", path])
+                    b.setdefault("heldout_perplexity", {})[src] = {k: r[k] for k in ("tokens", "perplexity")}
         log(f"scoreboard: {mid} {json.dumps({k: v for k, v in b.items() if not k.startswith('blimp')})} "
             f"BLiMP {b.get('blimp', {}).get('accuracy')}"
             + (f" (word-l2r {b['blimp_word_l2r']['accuracy']})" if "blimp_word_l2r" in b else ""))
@@ -835,7 +842,7 @@ def main():
             meta["probes"] = probes.run(work, smoke=a.smoke, fp16=fp16)
         json.dump(meta, open(meta_path, "w"), indent=1)
     if "scoreboard" in run:
-        meta["scoreboard"] = {**meta.get("scoreboard", {}), **scoreboard(out, chosen, a.smoke)}
+        meta["scoreboard"] = {**meta.get("scoreboard", {}), **scoreboard(out, chosen, a.smoke, work)}
         json.dump(meta, open(meta_path, "w"), indent=1)
     if "cards" in run:
         import cards
