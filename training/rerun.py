@@ -23,7 +23,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import REPO, TRAINING_DIR, log  # noqa: E402
 from corpus import TRAIN_ONLY  # noqa: E402
-from run import BLIMP_DEV, EVAL_FIXTURES, IDS, build_cli, lm_lens  # noqa: E402
+from run import BLIMP_DEV, EVAL_FIXTURES, IDS, build_cli, heldout_text, lm_lens  # noqa: E402
 
 SENSE_SETS = [os.path.join(REPO, "test", "fixtures", "senses", f"{s}.tsv") for s in ("everyday", "handwritten", "notes")]
 FILLS = ["She drank a cup of hot [MASK] before work.", "The [MASK] barked at the mailman."]
@@ -154,10 +154,11 @@ def jobs(work, models, smoke):
                    lambda: cli("eval", "perplexity", "--model", IDS["gpt2"], "--file",
                                os.path.join(EVAL_FIXTURES, "modern-heldout.txt")))
     for src in sorted(TRAIN_ONLY):  # the card's figure on the paragraphs the corpus held out (a full build's)
-        path = os.path.join(work, "corpus", f"heldout-{src}.txt")
-        j[f"held-out {src}"] = (f"gpt2-mini's perplexity on corpus/heldout-{src}.txt",
-                               lambda path=path: cli("eval", "perplexity", "--model", IDS["gpt2"], "--file", path)
-                               if os.path.isfile(path) else {"skipped": f"no {path}: rebuild the corpus (run.py --from corpus)"})
+        def held_out(src=src):
+            path = heldout_text(work, src)
+            return (cli("eval", "perplexity", "--model", IDS["gpt2"], "--file", path) if path else
+                    {"skipped": f"no {work}/corpus/heldout-{src}.txt: rebuild the corpus (run.py --from corpus)"})
+        j[f"held-out {src}"] = (f"gpt2-mini's perplexity on corpus/heldout-{src}.txt", held_out)
     j["fill"] = ("README's two `fill` examples", lambda: {t: cli("fill", "--text", t, "--top-k", "5") for t in FILLS})
     j["senses"] = ("`eval senses` on the three written sets",
                    lambda: {os.path.basename(f): cli("eval", "senses", "--file", f) for f in SENSE_SETS})
@@ -183,7 +184,7 @@ def main():
     todo = jobs(work, models, a.smoke)
     if a.list:
         for k, (what, _) in todo.items():
-            print(f"{k:16} {what}")
+            print(f"{k:20} {what}")
         return
     want = [w for w in a.only.split(",") if w]
     chosen = {k: f for k, (_, f) in todo.items() if not want or k in want or k.split()[0] in want}

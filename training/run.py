@@ -450,6 +450,23 @@ def lm_lens_eval(out, args):
     return res
 
 
+def heldout_text(work, source):
+    """WORK/corpus/heldout-SOURCE.txt (one paragraph a line) as gpt2-mini reads its training text and the test split:
+    the paragraphs joined by <|endoftext|> (the tokenizer reads it as the special token), in a file beside it. A line
+    break is a token the causal LM never trained on (a paragraph of the corpus ends with end-of-text), and scoring
+    one at every paragraph end would weigh its improbability in the figure. None when the corpus wrote no such file."""
+    path = os.path.join(work, "corpus", f"heldout-{source}.txt")
+    if not os.path.isfile(path):
+        return None
+    paragraphs = [p for p in open(path, encoding="utf-8").read().split("\n") if p.strip()]
+    if not paragraphs:
+        return None
+    joined = os.path.join(work, "corpus", f"heldout-{source}.eot.txt")
+    with open(joined, "w", encoding="utf-8") as f:
+        f.write("<|endoftext|>".join(paragraphs))
+    return joined
+
+
 def scoreboard(out, chosen, smoke, work):
     """BLiMP dev pairs for every LM, cloze for the masked LM, modern held-out perplexity for the causal LM (and on the
     held-out paragraphs of the training-only sources that the corpus wrote)."""
@@ -478,8 +495,8 @@ def scoreboard(out, chosen, smoke, work):
             b["modern_perplexity"] = {k: r[k] for k in ("tokens", "perplexity")}
             import corpus
             for src in sorted(corpus.TRAIN_ONLY):
-                path = os.path.join(work, "corpus", f"heldout-{src}.txt")
-                if os.path.isfile(path) and os.path.getsize(path) > 1:
+                path = heldout_text(work, src)
+                if path:
                     r = lm_lens_eval(out, ["perplexity", "--model", mid, "--file", path])
                     b.setdefault("heldout_perplexity", {})[src] = {k: r[k] for k in ("tokens", "perplexity")}
         log(f"scoreboard: {mid} {json.dumps({k: v for k, v in b.items() if not k.startswith('blimp')})} "
