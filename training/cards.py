@@ -87,7 +87,9 @@ def runs_table(model=None, path=RUNS):
                              f"'checkpoint' beside it (got {r['shipped']!r})")
         if r["shipped"]:
             return "yes"
-        return "no" + (f" ({r['why']})" if r.get("why") else "") + (f"; `work/ckpt/{r['checkpoint']}/`" if r.get("checkpoint") else "")
+        where = r.get("checkpoint", "")  # a folder of work/ckpt, or a path under training/ (another WORK)
+        where = where if "/" in where else f"work/ckpt/{where}"
+        return "no" + (f" ({r['why']})" if r.get("why") else "") + (f"; `{where}/`" if r.get("checkpoint") else "")
 
     head = ["| session |" + (" model |" if model is None else "") + " what was tried | run | measured (before -> after) | shipped |",
             "|---|" + ("---|" if model is None else "") + "---|---|---|---|"]
