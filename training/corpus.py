@@ -82,9 +82,10 @@ SMOKE_SKIP = {"sqlite_doc", "postgresql_doc", "python_doc", "gnome_help", "djang
               "python_tool_docs", "npm_readmes"}
 
 # Sources added after every card's valid and test text was fixed go to the training split only: their paragraphs that
-# the hash puts in valid or test are dropped (not trained on either; written to corpus/heldout-<source>.txt, text of
-# the source's kind that no model saw, which run.py's scoreboard scores with gpt2-mini), so the test figures of every card and session
-# stay on the same text, and the held-out measures (BLiMP, the cloze set, the modern held-out text) show the change.
+# the hash puts in valid or test are kept out of the splits and out of training (they go to
+# corpus/heldout-<source>.txt, text of the source's kind that no model saw, which run.py's scoreboard scores with
+# gpt2-mini), so the test figures of every card and session stay on the same text, and the held-out measures (BLiMP,
+# the cloze set, the modern held-out text) show the change.
 TRAIN_ONLY = {"npm_readmes"}
 
 # Archaic sources are capped (words, taken in a fixed hash order) so that they do not dominate the modern text; so are
@@ -506,7 +507,7 @@ def split_of(p):
 
 
 def split_for(name, p):
-    """The split a paragraph of source `name` goes to, or None: a TRAIN_ONLY source's held-out paragraphs (held apart)."""
+    """The split a paragraph of source `name` goes to, or None for a TRAIN_ONLY source's valid and test paragraphs."""
     split = split_of(p)
     return None if split != "train" and name in TRAIN_ONLY else split
 
@@ -585,7 +586,7 @@ def build(work, smoke=False):
             f.write("\n".join(v) + "\n")
         card[f"{k}_paragraphs"] = len(v)
         card[f"{k}_words"] = sum(len(WORD.findall(p)) for p in v)
-    for name, paragraphs in held_out.items():  # text of the source's kind that no model trained on (run.py evaluates it)
+    for name, paragraphs in held_out.items():  # text of the source's kind that no model trained on (run.py scores it)
         with open(os.path.join(out_dir, f"heldout-{name}.txt"), "w", encoding="utf-8") as f:
             f.write("\n".join(paragraphs) + "\n")  # one a line, as the splits (a blank line is a token of its own)
     card["total_words"] = sum(s["words"] for s in card["sources"])
