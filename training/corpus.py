@@ -536,7 +536,7 @@ def build(work, smoke=False):
                 chosen.add(i)
                 total += len(WORD.findall(raw[i]))
             raw = [p for i, p in enumerate(raw) if i in chosen]
-        kept = dropped = filtered = held_back = 0
+        kept = dropped = filtered = 0
         words = 0
         first_train = len(splits["train"])
         for p in raw:
@@ -554,7 +554,6 @@ def build(work, smoke=False):
             seen.add(key)
             split = split_for(name, p)
             if split is None:
-                held_back += 1
                 held_out.setdefault(name, []).append(p)
                 continue
             splits[split].append(p)
@@ -566,7 +565,8 @@ def build(work, smoke=False):
         # these counts to weight the sources
         card["sources"].append({"name": name, "description": desc, "licence": lic, "licence_file": lic_file,
                                 "paragraphs": kept, "words": words, "duplicates_dropped": dropped,
-                                "filtered_out": filtered, "repeat": repeat, "held_out_dropped": held_back,
+                                "filtered_out": filtered, "repeat": repeat,
+                                "held_out_dropped": len(held_out.get(name, ())),
                                 "train_lines": len(splits["train"]) - first_train})
         card["dedup_dropped"] += dropped
         card["filtered"] += filtered
