@@ -170,10 +170,13 @@ def export_gpt(model, tok_dir, out_dir, ref_path, extra_cfg, eos, fp16=True):
     L, nh, dh = model.nl, model.nh, model.dh
     cfg = {"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2", **c, "activation_function": "gelu",
            "bos_token_id": eos, "eos_token_id": eos, "tie_word_embeddings": True, "use_cache": True,
+           # line_breaks: the corpus is one paragraph per line and gpt_stream joins them with end-of-text, so the
+           # model never saw a line break; the engine reads a blank line as end-of-text, any other as a space
            "lm_lens": {"outputs": {"logits": "logits", "present.{i}.key/value": "KV cache",
                                    "attentions": "attentions [layers, batch, heads, seq, total_seq]",
                                    "lm_lens_new.past_key_values.{i}.key/value": "this step's keys / values "
-                                   "[batch, heads, seq, head_dim] (the engine joins its cache from them)"}},
+                                   "[batch, heads, seq, head_dim] (the engine joins its cache from them)"},
+                       "line_breaks": "paragraphs"},
            **extra_cfg}
     new_folder(out_dir, tok_dir, {
         "config.json": cfg,

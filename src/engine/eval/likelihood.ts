@@ -21,6 +21,7 @@ import { loadNnlm } from '../models/nnlm';
 import type { RequestContext, WorkerServices } from '../runtime/context';
 import { logSumExp } from '../sampling';
 import { tokenLogProbs, withBeginOfText } from '../tasks/score/score';
+import { encodeLmText } from '../models/lmText';
 import { tokenTexts } from '../tokenizer';
 import type { LikelihoodMethod, LogLikelihoodProgress, LogLikelihoodRequest, LogLikelihoodResult, PllMetric } from './types';
 
@@ -126,7 +127,8 @@ async function causalScorer(model: ModelInfo, services: WorkerServices): Promise
   return {
     method: 'token-log-probs',
     async score(sentence, checkpoint) {
-      const ids = withBeginOfText(tokenizer.encode(sentence).ids, causal.bosId);
+      const read = encodeLmText(tokenizer, sentence, { lineBreaks: causal.lineBreaks, eotId: causal.eosIds[0], continued: false });
+      const ids = withBeginOfText(read.ids, causal.bosId);
       if (ids.length < 2) throw badInput(`${quote(sentence)} is too short to score with "${model.id}": it needs two tokens.`);
       const { logProbs } = await tokenLogProbs(lm, ids, (window) => (window > 0 ? checkpoint() : Promise.resolve()));
       return { logLikelihood: logProbs.reduce((a, b) => a + b, 0), tokens: logProbs.length };

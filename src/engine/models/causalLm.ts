@@ -15,6 +15,7 @@ import { modelCorrupt } from '../errors';
 import { firstPositiveInt } from './configNumbers';
 import { findLogitsOutput, noLogitsError, tokenFeeds, tokenInputs, type TokenInputs } from './io';
 import { cacheLayoutOf, isPastInput, newKvOutput, type CacheLayout } from './kvCache';
+import { parseLineBreaks, type LineBreaks } from './lmText';
 import type { HostTensor, ModelSession } from '../runtime/session';
 
 const USE_CACHE_BRANCH = 'use_cache_branch';
@@ -29,6 +30,8 @@ export interface CausalConfig {
   headDim: number | undefined;
   eosIds: number[];
   bosId: number | undefined;
+  /** How the model reads line breaks (see lmText.ts): config.json lm_lens.line_breaks, 'keep' when absent. */
+  lineBreaks: LineBreaks;
 }
 
 const DEFAULT_CONTEXT = 1024;
@@ -45,13 +48,19 @@ export function parseCausalConfig(config: Record<string, unknown>): CausalConfig
   const hidden = firstPositiveInt(config, ['n_embd', 'hidden_size', 'd_model']);
   const headDim = firstPositiveInt(config, ['head_dim']) ?? (heads && hidden ? hidden / heads : undefined);
   const [bosId] = tokenIds(config['bos_token_id']);
+  const eosIds = tokenIds(config['eos_token_id']);
+  const lineBreaks = parseLineBreaks(config);
+  if (lineBreaks === 'paragraphs' && eosIds.length === 0) {
+    throw modelCorrupt('config.json: lm_lens.line_breaks "paragraphs" needs an end-of-text token (eos_token_id) to end a paragraph with.');
+  }
   return {
     contextSize: firstPositiveInt(config, ['n_positions', 'n_ctx', 'max_position_embeddings']) ?? DEFAULT_CONTEXT,
     vocabSize: firstPositiveInt(config, ['vocab_size']),
     kvHeads,
     headDim: headDim !== undefined && Number.isInteger(headDim) ? headDim : undefined,
-    eosIds: tokenIds(config['eos_token_id']),
+    eosIds,
     bosId,
+    lineBreaks,
   };
 }
 

@@ -15,6 +15,7 @@ import { checkModelId, checkText } from '../requestChecks';
 import type { RequestContext, WorkerServices } from '../../runtime/context';
 import { chooseToken, isSampling, logSumExp, mulberry32, penalizeRepeats, type SamplingOptions } from '../../sampling';
 import { loadTokenizer, tokenTexts, type Tokenizer } from '../../tokenizer';
+import { encodeLmText } from '../../models/lmText';
 
 /**
  * Streamed text goes to the caller at most once per this many milliseconds (the first piece at once): a small
@@ -267,7 +268,7 @@ export async function generate(
   const useCache = !noCache && lm.canCache;
 
   // 1. tokenize; cut the prompt from the left so it fits the window with room to generate
-  const encoded = tokenizer.encode(params.text).ids;
+  const encoded = encodeLmText(tokenizer, params.text, { lineBreaks: causal.lineBreaks, eotId: causal.eosIds[0], continued: true }).ids;
   if (encoded.length === 0) throw badInput('The text has no tokens for this model.');
   const keep = promptBudget(encoded.length, maxTokens, lm.contextSize);
   const kept = encoded.slice(encoded.length - keep);

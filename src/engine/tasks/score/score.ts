@@ -12,6 +12,7 @@ import { logitsRow, type CausalLm } from '../../models/causalLm';
 import { badInput, modelCorrupt } from '../../errors';
 import { checkModelId, checkText } from '../requestChecks';
 import { IncrementalDecoder, loadCausalLm } from '../generate/generate';
+import { encodeLmText } from '../../models/lmText';
 import type { RequestContext, WorkerServices } from '../../runtime/context';
 import { logSumExp } from '../../sampling';
 
@@ -50,25 +51,6 @@ export function scoringWindows(n: number, size: number, stride = Math.max(1, Mat
     scored = end;
   }
   return windows;
-}
-
-/** Places each token's text in `text`, left to right; null for a token that cannot be found there. */
-export function placeTokens(text: string, pieces: readonly string[]): ([number, number] | null)[] {
-  let cursor = 0;
-  return pieces.map((piece) => {
-    if (piece === '') return null;
-    if (text.startsWith(piece, cursor)) {
-      cursor += piece.length;
-      return [cursor - piece.length, cursor];
-    }
-    // Normalising tokenizers (lower case, stripped spaces): look for the trimmed piece a little ahead.
-    const core = piece.trim();
-    if (core === '') return null;
-    const at = text.toLowerCase().indexOf(core.toLowerCase(), cursor);
-    if (at === -1 || at - cursor > 16) return null;
-    cursor = at + core.length;
-    return [at, cursor];
-  });
 }
 
 /** The ids `score` runs: the text's tokens with the begin-of-text token in front when the model has one. */
@@ -112,7 +94,8 @@ export async function score(params: ScoreParams, ctx: RequestContext<ScoreProgre
   const { tokenizer, causal, lm } = await loadCausalLm(model, services);
 
   // 1. tokenize, with the begin-of-text token in front when the model has one
-  const encoded = tokenizer.encode(text).ids;
+  const read = encodeLmText(tokenizer, text, { lineBreaks: causal.lineBreaks, eotId: causal.eosIds[0], continued: false });
+  const encoded = read.ids;
   if (encoded.length === 0) throw badInput('The text has no tokens for this model.');
   const ids = withBeginOfText(encoded, causal.bosId);
   const firstScored = 1; // ids[0] (the begin-of-text token, or the first token when there is none) is context only
@@ -136,7 +119,7 @@ export async function score(params: ScoreParams, ctx: RequestContext<ScoreProgre
     model: model.id,
     tokens,
     tokenLogProbs: logProbs,
-    offsets: placeTokens(text, tokens),
+    offsets: read.place(tokens),
     perplexity: Math.exp(-mean),
     windows,
   };

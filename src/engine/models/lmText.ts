@@ -1,0 +1,134 @@
+/**
+ * How a causal LM reads a text: its token ids, and where each token's text lies in it.
+ *
+ * Line breaks.  Real GPT-2 exports trained on web text with its line breaks and have tokens for
+ * them ("Ċ"), so their text goes in as it is ('keep', the default). LM Lens' own gpt2-mini trained on paragraphs, one
+ * per corpus line, with end-of-text between them (training/train.py, gpt_stream): it never saw a line break. Read as
+ * it is, a hard-wrapped line cost it 24 bits at the break and the next word four times its surprisal on one line
+ * (`lm-lens score`, measured 2026-12-07). Such a model says so in its config.json
+ * (`"lm_lens": {"line_breaks": "paragraphs"}`, written by training/export.py), and its text is read as it trained:
+ * a blank line ends a paragraph (end-of-text between the two), any other line break is a space.
+ */
+import { modelCorrupt } from '../errors';
+import type { Tokenizer } from '../tokenizer';
+
+export type LineBreaks = 'keep' | 'paragraphs';
+
+/** Places each token's text in `text`, left to right; null for a token that cannot be found there. */
+export function placeTokens(text: string, pieces: readonly string[]): ([number, number] | null)[] {
+  let cursor = 0;
+  return pieces.map((piece) => {
+    if (piece === '') return null;
+    if (text.startsWith(piece, cursor)) {
+      cursor += piece.length;
+      return [cursor - piece.length, cursor];
+    }
+    // Normalising tokenizers (lower case, stripped spaces): look for the trimmed piece a little ahead.
+    const core = piece.trim();
+    if (core === '') return null;
+    const at = text.toLowerCase().indexOf(core.toLowerCase(), cursor);
+    if (at === -1 || at - cursor > 16) return null;
+    cursor = at + core.length;
+    return [at, cursor];
+  });
+}
+
+const LINE_BREAK_MODES: readonly LineBreaks[] = ['keep', 'paragraphs'];
+
+/** config.json `lm_lens.line_breaks` ('keep' when absent); MODEL_CORRUPT for another value. */
+export function parseLineBreaks(config: Record<string, unknown>): LineBreaks {
+  const own = config['lm_lens'];
+  const value = own !== null && typeof own === 'object' ? (own as Record<string, unknown>)['line_breaks'] : undefined;
+  if (value === undefined) return 'keep';
+  if (typeof value === 'string' && (LINE_BREAK_MODES as readonly string[]).includes(value)) return value as LineBreaks;
+  throw modelCorrupt(`config.json: lm_lens.line_breaks must be "keep" or "paragraphs" (got ${JSON.stringify(value)}).`);
+}
+
+/** A text as a model that never saw a line break reads it. */
+export interface FoldedText {
+  /** The paragraphs (split at blank lines), each with its line breaks read as spaces; none is empty. */
+  paragraphs: string[];
+  /** at[i]: where character i of paragraphs.join('') lies in the text. */
+  at: number[];
+  /** How the text ends: on a line break (read as a space where more text follows), a blank line, or neither. */
+  ending: 'text' | 'line' | 'blank';
+}
+
+/** A run of whitespace that holds a line break (CRLF too: \r is whitespace). */
+const BREAK = /\s*\n\s*/g;
+
+/**
+ * Splits `text` into paragraphs at blank lines and reads every other run of whitespace that holds a line break as
+ * one space; line breaks at a paragraph's edges are dropped. Spaces without a line break are kept as written.
+ */
+export function foldLineBreaks(text: string): FoldedText {
+  const paragraphs: string[] = [];
+  const at: number[] = [];
+  let paragraph = '';
+  let ending: FoldedText['ending'] = 'text';
+  let from = 0;
+  const take = (end: number): void => {
+    for (let i = from; i < end; i++) at.push(i);
+    paragraph += text.slice(from, end);
+  };
+  for (const m of text.matchAll(BREAK)) {
+    take(m.index);
+    from = m.index + m[0].length;
+    const blank = m[0].indexOf('\n') !== m[0].lastIndexOf('\n');
+    ending = from === text.length ? (blank ? 'blank' : 'line') : 'text';
+    if (paragraph === '') continue; // a line break before any text of the paragraph
+    if (blank || from === text.length) {
+      paragraphs.push(paragraph);
+      paragraph = '';
+    } else {
+      paragraph += ' ';
+      at.push(m.index);
+    }
+  }
+  take(text.length);
+  if (paragraph !== '') paragraphs.push(paragraph);
+  return { paragraphs, at, ending };
+}
+
+/** A text's token ids as a causal LM reads it, and how its tokens' texts are placed back in it. */
+export interface LmText {
+  /** The tokens (the tokenizer's own special tokens included, no begin-of-text token added). */
+  ids: number[];
+  /** [start, end) in the text of each scored token's decoded text (null for end-of-text and unplaceable ones). */
+  place(pieces: readonly string[]): ([number, number] | null)[];
+}
+
+export interface LmTextOptions {
+  lineBreaks: LineBreaks;
+  /** End-of-text: what a blank line is read as under 'paragraphs' (parseCausalConfig makes sure there is one). */
+  eotId: number | undefined;
+  /** More text follows (generation): a line break at the end is read as a typed space, a blank line as end-of-text. */
+  continued: boolean;
+}
+
+/** Encodes `text` for a causal LM: as it is ('keep'), or paragraph by paragraph joined by end-of-text. */
+export function encodeLmText(tokenizer: Tokenizer, text: string, options: LmTextOptions): LmText {
+  const { lineBreaks, eotId, continued } = options;
+  if (lineBreaks === 'keep' || eotId === undefined) {
+    return { ids: tokenizer.encode(text).ids, place: (pieces) => placeTokens(text, pieces) };
+  }
+  const { paragraphs, at, ending } = foldLineBreaks(text);
+  let read = paragraphs.join('');
+  const ids: number[] = [];
+  paragraphs.forEach((paragraph, i) => {
+    if (i > 0) ids.push(eotId);
+    const typedSpace = continued && ending === 'line' && i === paragraphs.length - 1;
+    ids.push(...tokenizer.encode(typedSpace ? `${paragraph} ` : paragraph).ids);
+    if (typedSpace) {
+      read += ' ';
+      at.push(text.length - 1);
+    }
+  });
+  if (continued && ending === 'blank' && paragraphs.length > 0) ids.push(eotId);
+  return {
+    ids,
+    place(pieces) {
+      return placeTokens(read, pieces).map((span) => (span === null ? null : [at[span[0]]!, at[span[1] - 1]! + 1]));
+    },
+  };
+}

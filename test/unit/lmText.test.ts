@@ -1,0 +1,147 @@
+/**
+ * How a causal LM reads a text (models/lmText.ts): a model that trained on paragraphs without line breaks
+ * (`lm_lens.line_breaks: "paragraphs"`, the shipped gpt2-mini) reads a blank line as end-of-text and any other line
+ * break as a space, and its tokens are placed back in the text as written. Exact on the hand-built counting GPT-2;
+ * on the shipped gpt2-mini, a hard-wrapped sentence scores as it does on one line.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Engine, modelDirectories } from '../../src/engine/engine';
+import { parseCausalConfig } from '../../src/engine/models/causalLm';
+import { encodeLmText, foldLineBreaks } from '../../src/engine/models/lmText';
+import { loadTokenizer, type Tokenizer } from '../../src/engine/tokenizer';
+import { logSoftmax } from '../../src/engine/sampling';
+import { DIST, SHIPPED_MODELS, tempDir } from './helpers/modelFolders';
+import { lensError } from './helpers/lensError';
+import { countingLogits, EOT, writeCountingGpt2 } from './helpers/lmModels';
+
+const workerPath = path.join(DIST, 'worker.js');
+const PARAGRAPHS = { lm_lens: { line_breaks: 'paragraphs' } };
+const bytes = (text: string): number[] => [...Buffer.from(text)];
+
+describe('foldLineBreaks', () => {
+  test('a line break inside a paragraph is one space; a blank line ends the paragraph; edges are dropped', () => {
+    assert.deepEqual(foldLineBreaks('one\ntwo'), { paragraphs: ['one two'], at: [0, 1, 2, 3, 4, 5, 6], ending: 'text' });
+    const folded = foldLineBreaks('\n  a b \r\n   c\n \n\nd\n');
+    assert.deepEqual(folded.paragraphs, ['a b c', 'd']);
+    assert.equal(folded.ending, 'line');
+    // every character read points at the character it came from (the folded space at the run that held the break)
+    assert.deepEqual(folded.at, [3, 4, 5, 6, 12, 17]);
+  });
+
+  test('how the text ends: on text, a line break or a blank line; an empty or blank text has no paragraph', () => {
+    assert.equal(foldLineBreaks('a').ending, 'text');
+    assert.equal(foldLineBreaks('a\n').ending, 'line');
+    assert.equal(foldLineBreaks('a\n\n').ending, 'blank');
+    assert.equal(foldLineBreaks('a\n \t\n  ').ending, 'blank');
+    assert.deepEqual(foldLineBreaks(' \n\n \n'), { paragraphs: [], at: [], ending: 'blank' });
+    assert.deepEqual(foldLineBreaks('  no break  '), { paragraphs: ['  no break  '], at: [...Array(12).keys()], ending: 'text' });
+  });
+});
+
+describe('parseCausalConfig: lm_lens.line_breaks', () => {
+  test('"keep" when absent; "paragraphs" read; anything else, or paragraphs without end-of-text, is a corrupt model', () => {
+    assert.equal(parseCausalConfig({ eos_token_id: 1 }).lineBreaks, 'keep');
+    assert.equal(parseCausalConfig({ eos_token_id: 1, ...PARAGRAPHS }).lineBreaks, 'paragraphs');
+    assert.throws(() => parseCausalConfig({ eos_token_id: 1, lm_lens: { line_breaks: 'fold' } }), lensError('MODEL_CORRUPT', /line_breaks must be/));
+    assert.throws(() => parseCausalConfig(PARAGRAPHS), lensError('MODEL_CORRUPT', /needs an end-of-text token/));
+  });
+});
+
+describe('encodeLmText (byte-level tokenizer of the counting GPT-2)', () => {
+  const models = tempDir();
+  let tokenizer: Tokenizer;
+  before(async () => {
+    tokenizer = await loadTokenizer(writeCountingGpt2(models.dir, 'counting'));
+  });
+  after(() => models.remove());
+
+  const paragraphs = (text: string, continued: boolean) => encodeLmText(tokenizer, text, { lineBreaks: 'paragraphs', eotId: EOT, continued });
+
+  test('"keep" encodes the text as it is, line breaks included', () => {
+    const read = encodeLmText(tokenizer, 'ab\ncd', { lineBreaks: 'keep', eotId: EOT, continued: false });
+    assert.deepEqual(read.ids, bytes('ab\ncd'));
+    assert.deepEqual(read.place(['a', 'b', '\n', 'c', 'd']), [[0, 1], [1, 2], [2, 3], [3, 4], [4, 5]]);
+  });
+
+  test('"paragraphs": end-of-text between paragraphs, a space for a line break, places mapped back', () => {
+    const read = paragraphs('ab\ncd\n\nef', false);
+    assert.deepEqual(read.ids, [...bytes('ab cd'), EOT, ...bytes('ef')]);
+    assert.deepEqual(read.place(['a', 'b', ' ', 'c', 'd', '', 'e', 'f']), [[0, 1], [1, 2], [2, 3], [3, 4], [4, 5], null, [7, 8], [8, 9]]);
+  });
+
+  test('the end of a text that goes on: a line break is a typed space, a blank line starts a new paragraph', () => {
+    assert.deepEqual(paragraphs('ab\n', true).ids, bytes('ab '));
+    assert.deepEqual(paragraphs('ab\n', true).place(['a', 'b', ' ']), [[0, 1], [1, 2], [2, 3]]);
+    assert.deepEqual(paragraphs('ab\n\n', true).ids, [...bytes('ab'), EOT]);
+    // a text scored as it stands: line breaks at its end are not text
+    assert.deepEqual(paragraphs('ab\n', false).ids, bytes('ab'));
+    assert.deepEqual(paragraphs('ab\n\n', false).ids, bytes('ab'));
+  });
+});
+
+describe('score and generate on a model that reads paragraphs (counting GPT-2, in the worker)', () => {
+  const models = tempDir();
+  let engine: Engine;
+  before(() => {
+    writeCountingGpt2(models.dir, 'counting');
+    writeCountingGpt2(models.dir, 'paragraphs', PARAGRAPHS);
+    engine = new Engine({ modelDirectories: modelDirectories(models.dir), workerPath });
+  });
+  after(async () => {
+    await engine.dispose();
+    models.remove();
+  });
+
+  test('a line break scores as the space it is read as; a blank line as end-of-text, placed nowhere', async () => {
+    const wrapped = await engine.score({ text: '12\n45', model: 'paragraphs' });
+    const oneLine = await engine.score({ text: '12 45', model: 'paragraphs' });
+    assert.deepEqual(wrapped.tokens, ['1', '2', ' ', '4', '5']);
+    assert.deepEqual(wrapped.tokenLogProbs, oneLine.tokenLogProbs);
+    assert.deepEqual(wrapped.offsets, [[0, 1], [1, 2], [2, 3], [3, 4], [4, 5]]);
+
+    const blank = await engine.score({ text: '12\n\n45', model: 'paragraphs' });
+    assert.deepEqual(blank.tokens, ['1', '2', '', '4', '5']);
+    assert.deepEqual(blank.offsets, [[0, 1], [1, 2], null, [4, 5], [5, 6]]);
+    const ids = [EOT, ...bytes('12'), EOT, ...bytes('45')];
+    ids.slice(1).forEach((id, i) => assert.ok(Math.abs(blank.tokenLogProbs[i]! - logSoftmax(countingLogits(i + 1))[id]!) < 1e-2, `token ${i}`));
+
+    // the same text on a model that keeps line breaks: the line break is a token of its own
+    const kept = await engine.score({ text: '12\n45', model: 'counting' });
+    assert.deepEqual(kept.tokens, ['1', '2', '\n', '4', '5']);
+  });
+
+  test('a prompt ending in a blank line is continued after end-of-text', async () => {
+    // the counting model's next token depends on how many tokens it has seen: one more (end-of-text) than "12"
+    const afterBlank = await engine.generate({ text: '12\n\n', model: 'paragraphs', maxTokens: 2 });
+    const plain = await engine.generate({ text: '12', model: 'paragraphs', maxTokens: 2 });
+    assert.equal(afterBlank.promptTokens, 3);
+    assert.equal(plain.promptTokens, 2);
+    assert.equal(afterBlank.completion, '34');
+    assert.equal(plain.completion, '23');
+  });
+});
+
+const shippedGpt2 = existsSync(path.join(SHIPPED_MODELS, 'gpt2-mini', 'onnx', 'model.onnx'));
+
+describe('the shipped gpt2-mini reads a hard-wrapped paragraph as one line', { skip: shippedGpt2 ? false : 'no gpt2-mini in media/models' }, () => {
+  test('the same tokens and log-probabilities, offsets in the wrapped text', async () => {
+    const engine = new Engine({ modelDirectories: modelDirectories(SHIPPED_MODELS), workerPath });
+    try {
+      const oneLine = 'The cat sat on the mat and slept all day in the sun.';
+      const wrapped = 'The cat sat on the mat and\r\n   slept all day in the sun.';
+      const [a, b] = [await engine.score({ text: oneLine, model: 'gpt2-mini' }), await engine.score({ text: wrapped, model: 'gpt2-mini' })];
+      assert.deepEqual(b.tokens, a.tokens);
+      b.tokenLogProbs.forEach((lp, i) => assert.ok(Math.abs(lp - a.tokenLogProbs[i]!) < 1e-5, `token ${i} (${b.tokens[i]})`));
+      const slept = b.tokens.indexOf(' slept');
+      assert.deepEqual(b.offsets[slept], [wrapped.indexOf('\r\n'), wrapped.indexOf('slept') + 'slept'.length]);
+      b.offsets.forEach((span, i) => {
+        if (span) assert.equal(wrapped.slice(span[0], span[1]).replace(/\s+/g, ' ').trim(), b.tokens[i]!.trim(), `token ${i}`);
+      });
+    } finally {
+      await engine.dispose();
+    }
+  });
+});
