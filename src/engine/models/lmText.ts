@@ -118,7 +118,7 @@ export function encodeLmText(tokenizer: Tokenizer, text: string, options: LmText
   paragraphs.forEach((paragraph, i) => {
     if (i > 0) ids.push(eotId);
     const typedSpace = continued && ending === 'line' && i === paragraphs.length - 1;
-    ids.push(...tokenizer.encode(typedSpace ? `${paragraph} ` : paragraph).ids);
+    for (const id of tokenizer.encode(typedSpace ? `${paragraph} ` : paragraph).ids) ids.push(id); // no spread: a paragraph may be 10^5 tokens
     if (typedSpace) {
       read += ' ';
       at.push(text.length - 1);
