@@ -531,6 +531,25 @@ async function completionSteps(page) {
   results.surprisal = shown ? await status.innerText() : '';
   await page.screenshot({ path: path.join(shots, 'surprisal.png') });
   check('Show Surprisal reports the perplexity', shown, results.surprisal);
+
+  // a hard-wrapped paragraph: gpt2-mini never saw a line break (config.json lm_lens.line_breaks), so the engine reads
+  // one as a space and the paragraph scores as it does on one line (read as written, the break alone cost 24 bits)
+  const sentence = 'The cat sat on the mat and slept all day in the sun.';
+  writeFileSync(path.join(ws, 'wrapped.md'), `${sentence.replace(' slept', '\nslept')}\n\n${sentence}\n`);
+  await openFile(page, 'wrapped.md', 'The cat sat on the mat and');
+  const surprisalLine = async (line) => {
+    const logged = lensLogText().length;
+    await page.keyboard.press('Control+Home');
+    for (let i = 0; i < line; i++) await page.keyboard.press('ArrowDown');
+    await palette(page, 'LM Lens: Show Surprisal');
+    for (let i = 0; i < 100 && !/surprisal with/.test(lensLogText().slice(logged)); i++) await page.waitForTimeout(300);
+    return /surprisal with (.*)/.exec(lensLogText().slice(logged))?.[1] ?? '';
+  };
+  const wrapped = await surprisalLine(0);
+  await page.screenshot({ path: path.join(shots, 'surprisal-wrapped.png') });
+  const oneLine = await surprisalLine(3);
+  check('Show Surprisal on a hard-wrapped paragraph: the same tokens and perplexity as on one line', wrapped !== '' && wrapped === oneLine,
+    `${wrapped} / ${oneLine}`);
 }
 
 /**
