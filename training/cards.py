@@ -222,7 +222,8 @@ def write_all(meta, out, work, ids, smoke, names=("bert", "gpt2", "elmo", "nnlm"
                              f"{c['perplexity']:.1f}")
             for src, c in sorted(sb.get("heldout_perplexity", {}).items()):
                 lines.append(f"- perplexity on the {src} paragraphs that the corpus holds out of every split "
-                             f"(work/corpus/heldout-{src}.txt, never trained on; joined by end-of-text as in training, "
+                             f"(work/corpus/heldout-{src}.txt, never trained on; a blank line between paragraphs, read as "
+                             f"end-of-text as in training, "
                              f"{c['tokens']:,} tokens): {c['perplexity']:.2f}")
             if "blimp" in sb:
                 bl, l2r = sb["blimp"], sb.get("blimp_word_l2r")

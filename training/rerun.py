@@ -23,7 +23,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import REPO, TRAINING_DIR, log  # noqa: E402
 from corpus import TRAIN_ONLY  # noqa: E402
-from run import BLIMP_DEV, EVAL_FIXTURES, IDS, build_cli, heldout_text, lm_lens  # noqa: E402
+from run import BLIMP_DEV, EVAL_FIXTURES, IDS, build_cli, heldout_text, lm_lens, paragraphs_text  # noqa: E402
 
 SENSE_SETS = [os.path.join(REPO, "test", "fixtures", "senses", f"{s}.tsv") for s in ("everyday", "handwritten", "notes")]
 FILLS = ["She drank a cup of hot [MASK] before work.", "The [MASK] barked at the mailman."]
@@ -74,7 +74,8 @@ def calibration(cli, work):
     shipped cut (0.2) and with none."""
     runs = {}
     for label, path, every in CALIBRATION_TEXTS:
-        path = path if os.path.isabs(path) else os.path.join(work, path)
+        if not os.path.isabs(path):  # the test split, one paragraph a line: a blank line between them (see paragraphs_text)
+            path = paragraphs_text(os.path.join(work, path))
         for cursor in CURSORS:
             runs[f"{label} {cursor}"] = cli("eval", "completion", "--model", "gpt2-mini", "--file", path, "--every",
                                             str(every), "--max-tokens", "16", "--repetition-penalty", "1.3",

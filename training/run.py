@@ -450,21 +450,26 @@ def lm_lens_eval(out, args):
     return res
 
 
-def heldout_text(work, source):
-    """WORK/corpus/heldout-SOURCE.txt (one paragraph a line) as gpt2-mini reads its training text and the test split:
-    the paragraphs joined by <|endoftext|> (the tokenizer reads it as the special token), in a file beside it. A line
-    break is a token the causal LM never trained on (a paragraph of the corpus ends with end-of-text), and scoring
-    one at every paragraph end would weigh its improbability in the figure. None when the corpus wrote no such file."""
-    path = os.path.join(work, "corpus", f"heldout-{source}.txt")
+def paragraphs_text(path):
+    """A file of one paragraph a line (the corpus' splits and held-out files) rewritten beside it as PATH's stem +
+    .paragraphs.txt, with a blank line between paragraphs: the engine reads a blank line to gpt2-mini as end-of-text
+    and any other line break as a space (config.json lm_lens.line_breaks), so each paragraph ends with end-of-text as
+    in training, and a Markdown file with blank lines between its paragraphs reads the same way. None when PATH is
+    missing or holds no paragraph."""
     if not os.path.isfile(path):
         return None
     paragraphs = [p for p in open(path, encoding="utf-8").read().split("\n") if p.strip()]
     if not paragraphs:
         return None
-    joined = os.path.join(work, "corpus", f"heldout-{source}.eot.txt")
-    with open(joined, "w", encoding="utf-8") as f:
-        f.write("<|endoftext|>".join(paragraphs))
-    return joined
+    out = os.path.splitext(path)[0] + ".paragraphs.txt"
+    with open(out, "w", encoding="utf-8") as f:
+        f.write("\n\n".join(paragraphs) + "\n")
+    return out
+
+
+def heldout_text(work, source):
+    """WORK/corpus/heldout-SOURCE.txt as gpt2-mini reads its training text (paragraphs_text); None without it."""
+    return paragraphs_text(os.path.join(work, "corpus", f"heldout-{source}.txt"))
 
 
 def scoreboard(out, chosen, smoke, work):
