@@ -1,7 +1,7 @@
 /**
  * How a causal LM reads a text: its token ids, and where each token's text lies in it.
  *
- * Line breaks.  Real GPT-2 exports trained on web text with its line breaks and have tokens for
+ * Line breaks. Real GPT-2 exports trained on web text with its line breaks and have tokens for
  * them ("Ċ"), so their text goes in as it is ('keep', the default). LM Lens' own gpt2-mini trained on paragraphs, one
  * per corpus line, with end-of-text between them (training/train.py, gpt_stream): it never saw a line break. Read as
  * it is, a hard-wrapped line cost it 24 bits at the break and the next word four times its surprisal on one line
