@@ -588,7 +588,7 @@ def build(work, smoke=False):
         card[f"{k}_words"] = sum(len(WORD.findall(p)) for p in v)
     for name, paragraphs in held_out.items():  # text of the source's kind that no model trained on (run.py scores it)
         with open(os.path.join(out_dir, f"heldout-{name}.txt"), "w", encoding="utf-8") as f:
-            f.write("\n".join(paragraphs) + "\n")  # one a line, as the splits (a blank line is a token of its own)
+            f.write("\n".join(paragraphs) + "\n")  # one a line, as the splits (run.py's paragraphs_text puts blank lines between them to score)
     card["total_words"] = sum(s["words"] for s in card["sources"])
     json.dump(card, open(os.path.join(out_dir, "corpus_card.json"), "w"), indent=1)
     write_card_md(card, os.path.join(out_dir, "CORPUS_CARD.md"))

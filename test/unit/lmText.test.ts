@@ -58,10 +58,10 @@ describe('encodeLmText (byte-level tokenizer of the counting GPT-2)', () => {
   });
   after(() => models.remove());
 
-  const paragraphs = (text: string, continued: boolean) => encodeLmText(tokenizer, text, { lineBreaks: 'paragraphs', eotId: EOT, continued });
+  const paragraphs = (text: string, continued: boolean) => encodeLmText(tokenizer, text, { lineBreaks: 'paragraphs', eosIds: [EOT] }, continued);
 
   test('"keep" encodes the text as it is, line breaks included', () => {
-    const read = encodeLmText(tokenizer, 'ab\ncd', { lineBreaks: 'keep', eotId: EOT, continued: false });
+    const read = encodeLmText(tokenizer, 'ab\ncd', { lineBreaks: 'keep', eosIds: [EOT] }, false);
     assert.deepEqual(read.ids, bytes('ab\ncd'));
     assert.deepEqual(read.place(['a', 'b', '\n', 'c', 'd']), [[0, 1], [1, 2], [2, 3], [3, 4], [4, 5]]);
   });

@@ -127,7 +127,7 @@ async function causalScorer(model: ModelInfo, services: WorkerServices): Promise
   return {
     method: 'token-log-probs',
     async score(sentence, checkpoint) {
-      const read = encodeLmText(tokenizer, sentence, { lineBreaks: causal.lineBreaks, eotId: causal.eosIds[0], continued: false });
+      const read = encodeLmText(tokenizer, sentence, causal, false);
       const ids = withBeginOfText(read.ids, causal.bosId);
       if (ids.length < 2) throw badInput(`${quote(sentence)} is too short to score with "${model.id}": it needs two tokens.`);
       const { logProbs } = await tokenLogProbs(lm, ids, (window) => (window > 0 ? checkpoint() : Promise.resolve()));

@@ -98,18 +98,20 @@ export interface LmText {
   place(pieces: readonly string[]): ([number, number] | null)[];
 }
 
-export interface LmTextOptions {
+/** What encodeLmText needs of a model's config (parseCausalConfig's CausalConfig has it). */
+export interface LmTextModel {
   lineBreaks: LineBreaks;
-  /** End-of-text: what a blank line is read as under 'paragraphs' (parseCausalConfig makes sure there is one). */
-  eotId: number | undefined;
-  /** More text follows (generation): a line break at the end is read as a typed space, a blank line as end-of-text. */
-  continued: boolean;
+  /** The first is end-of-text: what a blank line is read as under 'paragraphs' (parseCausalConfig makes sure there is one). */
+  eosIds: readonly number[];
 }
 
-/** Encodes `text` for a causal LM: as it is ('keep'), or paragraph by paragraph joined by end-of-text. */
-export function encodeLmText(tokenizer: Tokenizer, text: string, options: LmTextOptions): LmText {
-  const { lineBreaks, eotId, continued } = options;
-  if (lineBreaks === 'keep' || eotId === undefined) {
+/**
+ * Encodes `text` for a causal LM: as it is ('keep'), or paragraph by paragraph joined by end-of-text. `continued`: more
+ * text follows (generation), so a line break at the end is read as a typed space and a blank line as end-of-text.
+ */
+export function encodeLmText(tokenizer: Tokenizer, text: string, model: LmTextModel, continued: boolean): LmText {
+  const eotId = model.eosIds[0];
+  if (model.lineBreaks === 'keep' || eotId === undefined) {
     return { ids: tokenizer.encode(text).ids, place: (pieces) => placeTokens(text, pieces) };
   }
   const { paragraphs, at, ending } = foldLineBreaks(text);

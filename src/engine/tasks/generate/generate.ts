@@ -268,7 +268,7 @@ export async function generate(
   const useCache = !noCache && lm.canCache;
 
   // 1. tokenize; cut the prompt from the left so it fits the window with room to generate
-  const encoded = encodeLmText(tokenizer, params.text, { lineBreaks: causal.lineBreaks, eotId: causal.eosIds[0], continued: true }).ids;
+  const encoded = encodeLmText(tokenizer, params.text, causal, true).ids;
   if (encoded.length === 0) throw badInput('The text has no tokens for this model.');
   const keep = promptBudget(encoded.length, maxTokens, lm.contextSize);
   const kept = encoded.slice(encoded.length - keep);

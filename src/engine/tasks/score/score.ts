@@ -94,7 +94,7 @@ export async function score(params: ScoreParams, ctx: RequestContext<ScoreProgre
   const { tokenizer, causal, lm } = await loadCausalLm(model, services);
 
   // 1. tokenize, with the begin-of-text token in front when the model has one
-  const read = encodeLmText(tokenizer, text, { lineBreaks: causal.lineBreaks, eotId: causal.eosIds[0], continued: false });
+  const read = encodeLmText(tokenizer, text, causal, false);
   const encoded = read.ids;
   if (encoded.length === 0) throw badInput('The text has no tokens for this model.');
   const ids = withBeginOfText(encoded, causal.bosId);
