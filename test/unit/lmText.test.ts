@@ -41,6 +41,32 @@ describe('foldLineBreaks', () => {
   });
 });
 
+describe('foldLineBreaks: Markdown list items', () => {
+  test('a line that starts with a list marker is a paragraph of its own, read without its marker', () => {
+    const text = 'Install it:\n- with npm, or\n  * with yarn\n10. then run\n2) it\nand go.';
+    const folded = foldLineBreaks(text);
+    assert.deepEqual(folded.paragraphs, ['Install it:', 'with npm, or', 'with yarn', 'then run', 'it and go.']);
+    const read = folded.paragraphs.join('');
+    assert.equal(folded.at.length, read.length);
+    // each character read still points at itself in the text as written
+    assert.equal([...read].every((c, i) => (c === ' ' ? /\s/.test(text[folded.at[i]!]!) : text[folded.at[i]!] === c)), true);
+    assert.equal(text.slice(folded.at[read.indexOf('with yarn')]!, folded.at[read.indexOf('with yarn') + 8]! + 1), 'with yarn');
+    assert.deepEqual(foldLineBreaks('  - first\n- second').paragraphs, ['first', 'second']);
+  });
+
+  test('a hyphen, star or number that is text stays text', () => {
+    assert.deepEqual(foldLineBreaks('It fell\n-5 degrees and\n1.5 metres of\n*snow*\n---').paragraphs, ['It fell -5 degrees and 1.5 metres of *snow* ---']);
+    assert.deepEqual(foldLineBreaks('- ').paragraphs, []);
+  });
+
+  test('a text that ends on a new list marker ends its paragraph (a new one is being typed)', () => {
+    assert.equal(foldLineBreaks('- one\n- ').ending, 'blank');
+    assert.equal(foldLineBreaks('- one\n-').ending, 'text');
+    assert.equal(foldLineBreaks('- ').ending, 'blank');
+    assert.equal(foldLineBreaks('- one').ending, 'text');
+  });
+});
+
 describe('parseCausalConfig: lm_lens.line_breaks', () => {
   test('"keep" when absent; "paragraphs" read; anything else, or paragraphs without end-of-text, is a corrupt model', () => {
     assert.equal(parseCausalConfig({ eos_token_id: 1 }).lineBreaks, 'keep');
@@ -70,6 +96,12 @@ describe('encodeLmText (byte-level tokenizer of the counting GPT-2)', () => {
     const read = paragraphs('ab\ncd\n\nef', false);
     assert.deepEqual(read.ids, [...bytes('ab cd'), EOT, ...bytes('ef')]);
     assert.deepEqual(read.place(['a', 'b', ' ', 'c', 'd', '', 'e', 'f']), [[0, 1], [1, 2], [2, 3], [3, 4], [4, 5], null, [7, 8], [8, 9]]);
+  });
+
+  test('"paragraphs": list items are paragraphs; a new marker at the end of a text that goes on starts one', () => {
+    const read = paragraphs('ab\n- cd\n- ', true);
+    assert.deepEqual(read.ids, [...bytes('ab'), EOT, ...bytes('cd'), EOT]);
+    assert.deepEqual(read.place(['a', 'b', '', 'c', 'd', '']), [[0, 1], [1, 2], null, [5, 6], [6, 7], null]);
   });
 
   test('the end of a text that goes on: a line break is a typed space, a blank line starts a new paragraph', () => {

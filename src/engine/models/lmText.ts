@@ -7,7 +7,9 @@
  * it is, a hard-wrapped line cost it 24 bits at the break and the next word four times its surprisal on one line
  * (`lm-lens score`, measured 2026-12-07). Such a model says so in its config.json
  * (`"lm_lens": {"line_breaks": "paragraphs"}`, written by training/export.py), and its text is read as it trained:
- * a blank line ends a paragraph (end-of-text between the two), any other line break is a space.
+ * a blank line ends a paragraph (end-of-text between the two), any other line break is a space, and a Markdown list
+ * item is a paragraph of its own, without its marker (the corpus read READMEs so: training/npm_readmes.py,
+ * `paragraphs`).
  */
 import { modelCorrupt } from '../errors';
 import type { Tokenizer } from '../tokenizer';
@@ -46,11 +48,14 @@ export function parseLineBreaks(config: Record<string, unknown>): LineBreaks {
 
 /** A text as a model that never saw a line break reads it. */
 export interface FoldedText {
-  /** The paragraphs (split at blank lines), each with its line breaks read as spaces; none is empty. */
+  /** The paragraphs (split at blank lines and list items), each with its line breaks read as spaces; none is empty. */
   paragraphs: string[];
   /** at[i]: where character i of paragraphs.join('') lies in the text. */
   at: number[];
-  /** How the text ends: on a line break (read as a space where more text follows), a blank line, or neither. */
+  /**
+   * How the text ends: on a line break (read as a space where more text follows), on a paragraph's end (a blank line,
+   * or a list marker with no item text yet), or neither.
+   */
   ending: 'text' | 'line' | 'blank';
 }
 
@@ -58,15 +63,31 @@ export interface FoldedText {
 const BREAK = /\s*\n\s*/g;
 
 /**
- * Splits `text` into paragraphs at blank lines and reads every other run of whitespace that holds a line break as
- * one space; line breaks at a paragraph's edges are dropped. Spaces without a line break are kept as written.
+ * A Markdown list marker where a line's text starts ("- ", "* ", "+ ", "1. ", "2) "), with the spaces after it. A
+ * hyphen or number followed by a word ("-5", "1.5") is text.
+ */
+const LIST_MARKER = /(?:[-*+]|\d{1,9}[.)])[ \t]+/y;
+
+/** The length of the list marker at `from` in `text` (0 if there is none). */
+function listMarkerAt(text: string, from: number): number {
+  LIST_MARKER.lastIndex = from;
+  return LIST_MARKER.exec(text)?.[0].length ?? 0;
+}
+
+/**
+ * Splits `text` into paragraphs at blank lines and at lines that start with a list marker (the marker is not read),
+ * and reads every other run of whitespace that holds a line break as one space; line breaks at a paragraph's edges
+ * are dropped. Spaces without a line break are kept as written.
  */
 export function foldLineBreaks(text: string): FoldedText {
   const paragraphs: string[] = [];
   const at: number[] = [];
   let paragraph = '';
   let ending: FoldedText['ending'] = 'text';
-  let from = 0;
+  const indent = /^[ \t]*/.exec(text)![0].length;
+  const firstMarker = listMarkerAt(text, indent);
+  let from = firstMarker > 0 ? indent + firstMarker : 0; // spaces before text that is not a list item are kept
+  if (firstMarker > 0 && from === text.length) ending = 'blank'; // a list marker and no item text yet
   const take = (end: number): void => {
     for (let i = from; i < end; i++) at.push(i);
     paragraph += text.slice(from, end);
@@ -74,7 +95,9 @@ export function foldLineBreaks(text: string): FoldedText {
   for (const m of text.matchAll(BREAK)) {
     take(m.index);
     from = m.index + m[0].length;
-    const blank = m[0].indexOf('\n') !== m[0].lastIndexOf('\n');
+    const marker = listMarkerAt(text, from);
+    from += marker;
+    const blank = marker > 0 || m[0].indexOf('\n') !== m[0].lastIndexOf('\n');
     ending = from === text.length ? (blank ? 'blank' : 'line') : 'text';
     if (paragraph === '') continue; // a line break before any text of the paragraph
     if (blank || from === text.length) {
