@@ -262,7 +262,7 @@ describe('attention: reading model outputs', () => {
     assert.deepEqual(Array.from(feeds['use_cache_branch']!.data as Uint8Array), [0]);
     assert.throws(() => transformerFeeds(declared(['input_ids', 'pixel_values']), [1], config, 'm'), lensError('MODEL_CORRUPT', /pixel_values/));
     assert.throws(
-      () => transformerFeeds(declared(['input_ids', 'past_key_values.0.key']), [1], { positions: 64, kvHeads: undefined, headDim: undefined }, 'm'),
+      () => transformerFeeds(declared(['input_ids', 'past_key_values.0.key']), [1], { kvHeads: undefined, headDim: undefined }, 'm'),
       lensError('MODEL_CORRUPT', /past_key_values/),
     );
   });

@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { Engine, modelDirectories } from '../../src/engine/engine';
 import { parseCausalConfig } from '../../src/engine/models/causalLm';
 import { encodeLmText, foldLineBreaks } from '../../src/engine/models/lmText';
+import { tokenWindow } from '../../src/engine/tasks/attention/attention';
 import { loadTokenizer, type Tokenizer } from '../../src/engine/tokenizer';
 import { logSoftmax } from '../../src/engine/sampling';
 import { DIST, SHIPPED_MODELS, tempDir } from './helpers/modelFolders';
@@ -102,6 +103,14 @@ describe('encodeLmText (byte-level tokenizer of the counting GPT-2)', () => {
     const read = paragraphs('ab\n- cd\n- ', true);
     assert.deepEqual(read.ids, [...bytes('ab'), EOT, ...bytes('cd'), EOT]);
     assert.deepEqual(read.place(['a', 'b', '', 'c', 'd', '']), [[0, 1], [1, 2], null, [5, 6], [6, 7], null]);
+  });
+
+  test('the attention window of a model that reads paragraphs: a line break goes in as a space, spans as written', () => {
+    const text = '\nab\n\n cd ef';
+    const folded = tokenWindow(tokenizer, text, 0, 100, 'paragraphs');
+    assert.deepEqual(folded.ids, bytes('ab cd ef'));
+    assert.deepEqual(folded.spans[3], [text.indexOf('cd'), text.indexOf('cd') + 2]);
+    assert.deepEqual(tokenWindow(tokenizer, text, 0, 100).ids, bytes(text));
   });
 
   test('the end of a text that goes on: a line break is a typed space, a blank line starts a new paragraph', () => {

@@ -17,6 +17,7 @@ import { ATTENTION_KINDS, attentionOutputNames, collectAttentions } from './atte
 import { badInput, modelCorrupt } from '../../errors';
 import { checkModelId, checkText } from '../requestChecks';
 import { firstPositiveInt } from '../../models/configNumbers';
+import { parseLineBreaks, type LineBreaks } from '../../models/lmText';
 import { findLogitsOutput, tokenFeeds, tokenInputs } from '../../models/io';
 import { cacheLayoutOf, isPastInput } from '../../models/kvCache';
 import type { RequestContext, WorkerServices } from '../../runtime/context';
@@ -76,6 +77,8 @@ export interface TransformerConfig {
   headDim: number | undefined;
   /** config.json vocab_size, when given (tells a causal model's logits from its hidden states). */
   vocabSize?: number | undefined;
+  /** How the model reads line breaks (models/lmText.ts): 'paragraphs' for a model that never saw one. */
+  lineBreaks: LineBreaks;
 }
 
 export function parseTransformerConfig(config: Record<string, unknown>): TransformerConfig {
@@ -87,6 +90,7 @@ export function parseTransformerConfig(config: Record<string, unknown>): Transfo
     kvHeads: firstPositiveInt(config, ['num_key_value_heads', 'n_head_kv']) ?? heads,
     headDim,
     vocabSize: firstPositiveInt(config, ['vocab_size']),
+    lineBreaks: parseLineBreaks(config),
   };
 }
 
@@ -127,14 +131,17 @@ export function displayToken(tokenizer: Tokenizer, id: number, piece: string | u
 
 /**
  * Tokens of `text` for the model: at most `max` text tokens around the character `focus`, between the model's
- * special tokens.
+ * special tokens. `lineBreaks` 'paragraphs' (a model that never saw a line break): whitespace that holds a line
+ * break goes in as one space, as `score` reads a line break inside a paragraph (a blank line too: the view shows one
+ * window of tokens, with no end-of-text inside it).
  */
-export function tokenWindow(tokenizer: Tokenizer, text: string, focus: number, max: number): TokenWindow {
+export function tokenWindow(tokenizer: Tokenizer, text: string, focus: number, max: number, lineBreaks: LineBreaks = 'keep'): TokenWindow {
   const chunks: { start: number; end: number; raw: string }[] = [];
   for (const match of text.matchAll(CHUNK)) {
-    const raw = match[0];
+    let raw = match[0];
     const lead = raw.length - raw.trimStart().length;
-    chunks.push({ start: match.index + lead, end: match.index + raw.length, raw });
+    if (lineBreaks === 'paragraphs' && raw.slice(0, lead).includes('\n')) raw = (chunks.length > 0 ? ' ' : '') + raw.slice(lead);
+    chunks.push({ start: match.index + lead, end: match.index + match[0].length, raw });
   }
   if (chunks.length === 0) throw badInput('The text has no tokens.');
   let center = chunks.findIndex((c) => focus < c.end);
@@ -199,7 +206,7 @@ export function tokenWindow(tokenizer: Tokenizer, text: string, focus: number, m
 export function transformerFeeds(
   declared: Pick<ModelSession, 'inputNames' | 'inputInfo'>,
   ids: readonly number[],
-  config: TransformerConfig,
+  config: Pick<TransformerConfig, 'kvHeads' | 'headDim'>,
   modelId: string,
 ): Record<string, HostTensor> {
   const inputs = tokenInputs(declared, modelId);
@@ -295,7 +302,7 @@ export async function attention(
   const room = config.positions - prefix.length - suffix.length;
   if (room < 1) throw modelCorrupt(`Model "${model.id}" has no room for text (${config.positions} positions).`);
   const max = Math.min(params.maxTokens ?? MAX_ATTENTION_TOKENS, room);
-  const window = tokenWindow(tokenizer, params.text, params.focus, max);
+  const window = tokenWindow(tokenizer, params.text, params.focus, max, config.lineBreaks);
   await ctx.checkpoint();
 
   // 2. run
