@@ -55,8 +55,16 @@ describe('foldLineBreaks: Markdown list items', () => {
     assert.deepEqual(foldLineBreaks('  - first\n- second').paragraphs, ['first', 'second']);
   });
 
-  test('a hyphen, star or number that is text stays text', () => {
+  test('a heading line is a paragraph of its own, read without its hashes', () => {
+    const text = '# LM Lens\nLook inside\nmodels.\n## Install\n- npm ci';
+    assert.deepEqual(foldLineBreaks(text).paragraphs, ['LM Lens', 'Look inside models.', 'Install', 'npm ci']);
+    assert.equal(foldLineBreaks('Intro.\n### Usage\n').ending, 'blank'); // the heading's line break ends its paragraph
+    assert.equal(foldLineBreaks('Intro.\n### Usage').ending, 'text');
+  });
+
+  test('a hyphen, star, number or hash that is text stays text', () => {
     assert.deepEqual(foldLineBreaks('It fell\n-5 degrees and\n1.5 metres of\n*snow*\n---').paragraphs, ['It fell -5 degrees and 1.5 metres of *snow* ---']);
+    assert.deepEqual(foldLineBreaks('See issue\n#12 and\n####### seven').paragraphs, ['See issue #12 and ####### seven']);
     assert.deepEqual(foldLineBreaks('- ').paragraphs, []);
   });
 

@@ -8,8 +8,8 @@
  * (`lm-lens score`, measured 2026-12-07). Such a model says so in its config.json
  * (`"lm_lens": {"line_breaks": "paragraphs"}`, written by training/export.py), and its text is read as it trained:
  * a blank line ends a paragraph (end-of-text between the two), any other line break is a space, and a Markdown list
- * item is a paragraph of its own, without its marker (the corpus read READMEs so: training/npm_readmes.py,
- * `paragraphs`).
+ * item or heading is a paragraph of its own, without its marker (the corpus read READMEs so, list items as
+ * paragraphs and headings left out: training/npm_readmes.py, `paragraphs`).
  */
 import { modelCorrupt } from '../errors';
 import type { Tokenizer } from '../tokenizer';
@@ -54,7 +54,7 @@ export interface FoldedText {
   at: number[];
   /**
    * How the text ends: on a line break (read as a space where more text follows), on a paragraph's end (a blank line,
-   * or a list marker with no item text yet), or neither.
+   * a heading's line break, or a list marker with no item text yet), or neither.
    */
   ending: 'text' | 'line' | 'blank';
 }
@@ -63,21 +63,22 @@ export interface FoldedText {
 const BREAK = /\s*\n\s*/g;
 
 /**
- * A Markdown list marker where a line's text starts ("- ", "* ", "+ ", "1. ", "2) "), with the spaces after it. A
- * hyphen or number followed by a word ("-5", "1.5") is text.
+ * A Markdown block marker where a line's text starts, with the spaces after it: a list item's ("- ", "* ", "+ ",
+ * "1. ", "2) ") or an ATX heading's ("## "). A hyphen, number or hash followed by a word ("-5", "1.5", "#3") is text.
  */
-const LIST_MARKER = /(?:[-*+]|\d{1,9}[.)])[ \t]+/y;
+const LINE_MARKER = /(?:([-*+]|\d{1,9}[.)])|#{1,6})[ \t]+/y;
 
-/** The length of the list marker at `from` in `text` (0 if there is none). */
-function listMarkerAt(text: string, from: number): number {
-  LIST_MARKER.lastIndex = from;
-  return LIST_MARKER.exec(text)?.[0].length ?? 0;
+/** The marker at `from` in `text`: its length (0 if there is none) and whether it opens a heading. */
+function lineMarkerAt(text: string, from: number): { length: number; heading: boolean } {
+  LINE_MARKER.lastIndex = from;
+  const m = LINE_MARKER.exec(text);
+  return m === null ? { length: 0, heading: false } : { length: m[0].length, heading: m[1] === undefined };
 }
 
 /**
- * Splits `text` into paragraphs at blank lines and at lines that start with a list marker (the marker is not read),
- * and reads every other run of whitespace that holds a line break as one space; line breaks at a paragraph's edges
- * are dropped. Spaces without a line break are kept as written.
+ * Splits `text` into paragraphs at blank lines, at lines that start with a list marker and around heading lines (their
+ * markers are not read), and reads every other run of whitespace that holds a line break as one space; line breaks at
+ * a paragraph's edges are dropped. Spaces without a line break are kept as written.
  */
 export function foldLineBreaks(text: string): FoldedText {
   const paragraphs: string[] = [];
@@ -85,9 +86,10 @@ export function foldLineBreaks(text: string): FoldedText {
   let paragraph = '';
   let ending: FoldedText['ending'] = 'text';
   const indent = /^[ \t]*/.exec(text)![0].length;
-  const firstMarker = listMarkerAt(text, indent);
-  let from = firstMarker > 0 ? indent + firstMarker : 0; // spaces before text that is not a list item are kept
-  if (firstMarker > 0 && from === text.length) ending = 'blank'; // a list marker and no item text yet
+  const first = lineMarkerAt(text, indent);
+  let from = first.length > 0 ? indent + first.length : 0; // spaces before text that is not a list item are kept
+  if (first.length > 0 && from === text.length) ending = 'blank'; // a marker and no text yet
+  let heading = first.heading; // the line being read is a heading: its line break ends the paragraph
   const take = (end: number): void => {
     for (let i = from; i < end; i++) at.push(i);
     paragraph += text.slice(from, end);
@@ -95,9 +97,10 @@ export function foldLineBreaks(text: string): FoldedText {
   for (const m of text.matchAll(BREAK)) {
     take(m.index);
     from = m.index + m[0].length;
-    const marker = listMarkerAt(text, from);
-    from += marker;
-    const blank = marker > 0 || m[0].indexOf('\n') !== m[0].lastIndexOf('\n');
+    const marker = lineMarkerAt(text, from);
+    from += marker.length;
+    const blank = heading || marker.length > 0 || m[0].indexOf('\n') !== m[0].lastIndexOf('\n');
+    heading = marker.heading;
     ending = from === text.length ? (blank ? 'blank' : 'line') : 'text';
     if (paragraph === '') continue; // a line break before any text of the paragraph
     if (blank || from === text.length) {
