@@ -62,6 +62,11 @@ describe('foldLineBreaks: Markdown list items', () => {
     assert.equal(foldLineBreaks('Intro.\n### Usage').ending, 'text');
   });
 
+  test("a block comment's stars are decoration: its lines go on one paragraph, the stars not read", () => {
+    const text = '/**\n * Returns the sum\n * of two numbers.\n */\n* a list item';
+    assert.deepEqual(foldLineBreaks(text).paragraphs, ['/** Returns the sum of two numbers. */', 'a list item']);
+  });
+
   test('a hyphen, star, number or hash that is text stays text', () => {
     assert.deepEqual(foldLineBreaks('It fell\n-5 degrees and\n1.5 metres of\n*snow*\n---').paragraphs, ['It fell -5 degrees and 1.5 metres of *snow* ---']);
     assert.deepEqual(foldLineBreaks('See issue\n#12 and\n####### seven').paragraphs, ['See issue #12 and ####### seven']);

@@ -68,11 +68,16 @@ const BREAK = /\s*\n\s*/g;
  */
 const LINE_MARKER = /(?:([-*+]|\d{1,9}[.)])|#{1,6})[ \t]+/y;
 
-/** The marker at `from` in `text`: its length (0 if there is none) and whether it opens a heading. */
-function lineMarkerAt(text: string, from: number): { length: number; heading: boolean } {
+/**
+ * The marker at `from` in `text`: its length (0 if there is none), whether it opens a heading, and whether it is only
+ * a block comment's "* " (inside an unclosed "/*": the line goes on the paragraph, the star not read).
+ */
+function lineMarkerAt(text: string, from: number): { length: number; heading: boolean; decoration: boolean } {
   LINE_MARKER.lastIndex = from;
   const m = LINE_MARKER.exec(text);
-  return m === null ? { length: 0, heading: false } : { length: m[0].length, heading: m[1] === undefined };
+  if (m === null) return { length: 0, heading: false, decoration: false };
+  const decoration = m[1] === '*' && text.lastIndexOf('/*', from) > text.lastIndexOf('*/', from);
+  return { length: m[0].length, heading: m[1] === undefined, decoration };
 }
 
 /**
@@ -99,7 +104,7 @@ export function foldLineBreaks(text: string): FoldedText {
     from = m.index + m[0].length;
     const marker = lineMarkerAt(text, from);
     from += marker.length;
-    const blank = heading || marker.length > 0 || m[0].indexOf('\n') !== m[0].lastIndexOf('\n');
+    const blank = heading || (marker.length > 0 && !marker.decoration) || m[0].indexOf('\n') !== m[0].lastIndexOf('\n');
     heading = marker.heading;
     ending = from === text.length ? (blank ? 'blank' : 'line') : 'text';
     if (paragraph === '') continue; // a line break before any text of the paragraph
