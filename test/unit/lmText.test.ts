@@ -65,6 +65,8 @@ describe('foldLineBreaks: Markdown list items', () => {
   test("a block comment's stars are decoration: its lines go on one paragraph, the stars not read", () => {
     const text = '/**\n * Returns the sum\n * of two numbers.\n */\n* a list item';
     assert.deepEqual(foldLineBreaks(text).paragraphs, ['/** Returns the sum of two numbers. */', 'a list item']);
+    // comments opened and closed one after another
+    assert.deepEqual(foldLineBreaks('/* a\n * b */\n* c\n/*\n * d\n * e */ f\n* g').paragraphs, ['/* a b */', 'c /* d e */ f', 'g']);
   });
 
   test('a hyphen, star, number or hash that is text stays text', () => {
