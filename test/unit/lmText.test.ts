@@ -42,7 +42,7 @@ describe('foldLineBreaks', () => {
   });
 });
 
-describe('foldLineBreaks: Markdown list items', () => {
+describe('foldLineBreaks: Markdown list items and headings, comment stars', () => {
   test('a line that starts with a list marker is a paragraph of its own, read without its marker', () => {
     const text = 'Install it:\n- with npm, or\n  * with yarn\n10. then run\n2) it\nand go.';
     const folded = foldLineBreaks(text);
@@ -67,6 +67,8 @@ describe('foldLineBreaks: Markdown list items', () => {
     assert.deepEqual(foldLineBreaks(text).paragraphs, ['/** Returns the sum of two numbers. */', 'a list item']);
     // comments opened and closed one after another
     assert.deepEqual(foldLineBreaks('/* a\n * b */\n* c\n/*\n * d\n * e */ f\n* g').paragraphs, ['/* a b */', 'c /* d e */ f', 'g']);
+    // a "/*" inside a line (a path, a glob) opens no comment: the stars after it are list items
+    assert.deepEqual(foldLineBreaks('See lib/*.js for:\n* one\n* two').paragraphs, ['See lib/*.js for:', 'one', 'two']);
   });
 
   test('a hyphen, star, number or hash that is text stays text', () => {

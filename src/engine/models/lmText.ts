@@ -48,7 +48,7 @@ export function parseLineBreaks(config: Record<string, unknown>): LineBreaks {
 
 /** A text as a model that never saw a line break reads it. */
 export interface FoldedText {
-  /** The paragraphs (split at blank lines and list items), each with its line breaks read as spaces; none is empty. */
+  /** The paragraphs (split at blank lines, list items and headings), line breaks read as spaces; none is empty. */
   paragraphs: string[];
   /** at[i]: where character i of paragraphs.join('') lies in the text. */
   at: number[];
@@ -72,7 +72,10 @@ interface LineMarker {
   /** 0 where the line has no marker. */
   length: number;
   heading: boolean;
-  /** A block comment's "* " (inside an unclosed "/*"): the line goes on the paragraph, the star not read. */
+  /**
+   * A block comment's "* " (after a line that starts with "/*", before the comment's end): the line goes on the
+   * paragraph, the star not read. Only an opener at a line's start counts: "lib/*.js" in a sentence opens no comment.
+   */
   decoration: boolean;
 }
 
@@ -81,13 +84,13 @@ interface LineMarker {
  * text of "* " lines must not look back over the text for each).
  */
 function lineMarkers(text: string): (from: number) => LineMarker {
-  const edges = text.includes('/*') ? [...text.matchAll(/\/\*|\*\//g)] : [];
+  const edges = text.includes('/*') ? [...text.matchAll(/^[ \t]*\/\*|\*\//gm)] : [];
   let next = 0;
   let inComment = false;
   return (from) => {
     LINE_MARKER.lastIndex = from;
     const m = LINE_MARKER.exec(text);
-    for (; next < edges.length && edges[next]!.index < from; next++) inComment = edges[next]![0] === '/*';
+    for (; next < edges.length && edges[next]!.index < from; next++) inComment = edges[next]![0] !== '*/';
     if (m === null) return { length: 0, heading: false, decoration: false };
     return { length: m[0].length, heading: m[1] === undefined, decoration: m[1] === '*' && inComment };
   };
