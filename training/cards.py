@@ -33,8 +33,8 @@ DESCRIPTIONS = {
             "windows had left positions 128-255 untrained, and prompts longer than 128 tokens were scored and continued "
             "badly). `train.py gpt1` trains the post-LayerNorm GPT-1 variant of the same code. It trained on paragraphs "
             "joined by end-of-text and never saw a line break, so LM Lens reads a text to it that way (config.json "
-            "`lm_lens.line_breaks`, since 2026-12-07): a blank line is end-of-text, any other line break a space, and a Markdown list item or heading (its marker "
-            "dropped) a paragraph of its own.",
+            "`lm_lens.line_breaks`, since 2026-12-07): a blank line is end-of-text, any other line break a space, "
+            "and a Markdown list item or heading (its marker dropped) a paragraph of its own.",
     "elmo": "ELMo-style biLM (Peters et al. 2018): character CNN token layer (filters 1-5 wide, 512 maps, highway, "
             "projection), then two forward and two backward LSTM layers, each followed by a linear projection, with a "
             "residual connection into layer 2. Trained with a shared adaptive softmax over the word vocabulary. "
