@@ -1295,7 +1295,14 @@ if __name__ == "__main__":
                     "into rows of 128 (attention kept inside each, positions restarting) instead of padding each row: "
                     "the same sequences and masks, 95-96%% of the positions real tokens instead of 72-81%%; a resume "
                     "keeps the run's choice unless --pack or --no-pack is named")
+    ap.add_argument("--nsp-weight", type=float, default=None, help=f"bert: the next-sentence loss's weight beside the "
+                    f"masked LM's (default {NSP_WEIGHT}; 0 drops NSP as RoBERTa did, the head stays in the graph); the "
+                    "checkpoint's masking record keeps it, a resume takes the default unless it is named again")
     a = ap.parse_args()
+    if a.nsp_weight is not None:
+        if a.model != "bert" or a.nsp_weight < 0:
+            ap.error("--nsp-weight is for bert: 0 or more")
+        NSP_WEIGHT = a.nsp_weight  # a module global: step_loss and the checkpoint's masking record read it
     if a.mix and a.model not in ("gpt2", "gpt1"):
         ap.error("--mix is for gpt2 and gpt1")
     for flag, share in (("--uniform-share", a.uniform_share), ("--mask-repeats", a.mask_repeats),
