@@ -130,6 +130,19 @@ describe('encodeLmText (byte-level tokenizer of the counting GPT-2)', () => {
     assert.deepEqual(tokenWindow(tokenizer, text, 0, 100).ids, bytes(text));
   });
 
+  test('the attention window reads markers and headings as score does: not read, focus and spans in the text as written', () => {
+    const text = '## Title\n\n- one\n- two';
+    const whole = tokenWindow(tokenizer, text, 0, 100, 'paragraphs');
+    assert.deepEqual(whole.ids, bytes('Title one two'));
+    assert.deepEqual(whole.spans[0], [3, 8]);
+    assert.deepEqual(whole.spans.at(-1), [text.indexOf('two'), text.length]);
+    // the focus on the second item's marker (not read) is the item's text: a window of four tokens is " two"
+    const item = tokenWindow(tokenizer, text, text.lastIndexOf('-'), 4, 'paragraphs');
+    assert.deepEqual(item.ids, bytes(' two'));
+    assert.ok(item.truncated);
+    assert.deepEqual(tokenWindow(tokenizer, text, 0, 100).ids, bytes(text));
+  });
+
   test('the end of a text that goes on: a line break is a typed space, a blank line starts a new paragraph', () => {
     assert.deepEqual(paragraphs('ab\n', true).ids, bytes('ab '));
     assert.deepEqual(paragraphs('ab\n', true).place(['a', 'b', ' ']), [[0, 1], [1, 2], [2, 3]]);

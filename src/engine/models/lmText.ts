@@ -138,6 +138,22 @@ export function foldLineBreaks(text: string): FoldedText {
   return { paragraphs, at, ending };
 }
 
+/**
+ * The folded text as one string, its paragraphs joined by a space, and where each of its characters lies in `text`
+ * (a joining space at the character after its paragraph's last). For a view that shows one window of tokens with no
+ * end-of-text inside it (attention), read as `score` and generation read the text.
+ */
+export function joinParagraphs(text: string): { read: string; at: number[] } {
+  const { paragraphs, at } = foldLineBreaks(text);
+  const joined: number[] = [];
+  let k = 0;
+  paragraphs.forEach((paragraph, i) => {
+    if (i > 0) joined.push(at[k - 1]! + 1);
+    for (let j = 0; j < paragraph.length; j++) joined.push(at[k++]!);
+  });
+  return { read: paragraphs.join(' '), at: joined };
+}
+
 /** A text's token ids as a causal LM reads it, and how its tokens' texts are placed back in it. */
 export interface LmText {
   /** The tokens (the tokenizer's own special tokens included, no begin-of-text token added). */

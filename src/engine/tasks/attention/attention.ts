@@ -17,7 +17,7 @@ import { ATTENTION_KINDS, attentionOutputNames, collectAttentions } from './atte
 import { badInput, modelCorrupt } from '../../errors';
 import { checkModelId, checkText } from '../requestChecks';
 import { firstPositiveInt } from '../../models/configNumbers';
-import { parseLineBreaks, type LineBreaks } from '../../models/lmText';
+import { joinParagraphs, parseLineBreaks, type LineBreaks } from '../../models/lmText';
 import { findLogitsOutput, tokenFeeds, tokenInputs } from '../../models/io';
 import { cacheLayoutOf, isPastInput } from '../../models/kvCache';
 import type { RequestContext, WorkerServices } from '../../runtime/context';
@@ -131,17 +131,24 @@ export function displayToken(tokenizer: Tokenizer, id: number, piece: string | u
 
 /**
  * Tokens of `text` for the model: at most `max` text tokens around the character `focus`, between the model's
- * special tokens. `lineBreaks` 'paragraphs' (a model that never saw a line break): whitespace that holds a line
- * break goes in as one space, as `score` reads a line break inside a paragraph (a blank line too: the view shows one
- * window of tokens, with no end-of-text inside it).
+ * special tokens. `lineBreaks` 'paragraphs' (a model that never saw a line break): the text is read as `score` and
+ * generation read it (models/lmText.ts: a line break inside a paragraph is a space, list markers and heading hashes
+ * are not read), its paragraphs joined by a space (the view shows one window of tokens, with no end-of-text inside
+ * it); spans point into `text` as written.
  */
 export function tokenWindow(tokenizer: Tokenizer, text: string, focus: number, max: number, lineBreaks: LineBreaks = 'keep'): TokenWindow {
+  if (lineBreaks === 'keep') return windowOf(tokenizer, text, focus, max);
+  const { read, at } = joinParagraphs(text);
+  const inRead = at.findIndex((i) => i >= focus); // the focus on a dropped marker or break: the next character read
+  const window = windowOf(tokenizer, read, inRead < 0 ? read.length : inRead, max);
+  return { ...window, spans: window.spans.map((span) => (span === null ? null : [at[span[0]]!, at[span[1] - 1]! + 1])) };
+}
+
+function windowOf(tokenizer: Tokenizer, text: string, focus: number, max: number): TokenWindow {
   const chunks: { start: number; end: number; raw: string }[] = [];
   for (const match of text.matchAll(CHUNK)) {
-    let raw = match[0];
-    const lead = raw.length - raw.trimStart().length;
-    if (lineBreaks === 'paragraphs' && raw.slice(0, lead).includes('\n')) raw = (chunks.length > 0 ? ' ' : '') + raw.slice(lead);
-    chunks.push({ start: match.index + lead, end: match.index + match[0].length, raw });
+    const lead = match[0].length - match[0].trimStart().length;
+    chunks.push({ start: match.index + lead, end: match.index + match[0].length, raw: match[0] });
   }
   if (chunks.length === 0) throw badInput('The text has no tokens.');
   let center = chunks.findIndex((c) => focus < c.end);
