@@ -502,16 +502,33 @@ async function completionSteps(page) {
   check('Continue Text inserts generated text, a sentence or so at least', after >= before + 16, `${before} -> ${after} characters`);
 
   // lmLens.completion.topK 1 keeps only the most likely token at each step: two runs from the same place write the
-  // same text (at the default top-k 0, temperature 0.8 and top-p 0.95 draw a different continuation each time)
+  // same text (at the default top-k 0, temperature 0.8 and top-p 0.95 draw a different continuation each time).
+  // Compared as saved to disk, not as rendered: read from the screen (ghost text included), CI's run of 2026-12-07
+  // waited out both undos and saw two different texts, while its log held two 65-token greedy continuations
   const restoreSettings = await setWorkspaceSettings(ws, { 'lmLens.completion.topK': 1 }, lensLogText);
   const logged = lensLogText().length;
-  const base = await docText();
+  const ghostFile = path.join(ws, 'ghost.md');
+  /**
+   * Ctrl+S, and the file once the save has written it: every save here writes a change (the document differs from
+   * the disk), so the file is read once it differs from before the save, or after 10 s if it never does.
+   */
+  const saved = async () => {
+    const before = readFileSync(ghostFile, 'utf8');
+    await page.keyboard.press('Control+S');
+    let text = before;
+    for (let waited = 0; waited < 10000 && text === before; waited += 100) {
+      await page.waitForTimeout(100);
+      text = readFileSync(ghostFile, 'utf8');
+    }
+    return text;
+  };
+  const base = await saved();
+  const undone = [];
   const continueOnce = async () => {
-    const text = await continueText();
+    await continueText();
+    const text = await saved();
     await page.keyboard.press('Control+Z'); // the whole continuation is one undo step
-    await page.waitForFunction(
-      (length) => document.querySelector('.monaco-editor .view-lines')?.innerText.length === length, base.length, { timeout: 10000 },
-    ).catch(() => {});
+    undone.push((await saved()) === base);
     return text;
   };
   const first = await continueOnce();
@@ -520,8 +537,10 @@ async function completionSteps(page) {
   const sampled = lensLogText().slice(logged).split('\n').filter((l) => l.includes('continue with')).map((l) => /\(temperature [^)]*\)/.exec(l)?.[0]);
   check(
     'lmLens.completion.topK 1: Continue Text writes the same continuation twice',
-    first.length >= base.length + 16 && first === second && sampled.length === 2 && sampled.every((s) => s?.includes('top-k 1,')),
-    `${JSON.stringify(first.slice(base.length, base.length + 60))} / ${JSON.stringify(second.slice(base.length, base.length + 60))}; ${sampled.join(' ')}`,
+    first.length >= base.length + 16 && first.startsWith(base) && first === second && undone.every(Boolean) &&
+      sampled.length === 2 && sampled.every((s) => s?.includes('top-k 1,')),
+    `${JSON.stringify(first.slice(base.length, base.length + 60))} / ${JSON.stringify(second.slice(base.length, base.length + 60))}; ` +
+      `${first.length - base.length} / ${second.length - base.length} characters; undone ${undone.join(' / ')}; ${sampled.join(' ')}`,
   );
 
   // Show Surprisal: the paragraph's perplexity in the status bar, tokens coloured
