@@ -130,6 +130,17 @@ describe('encodeLmText (byte-level tokenizer of the counting GPT-2)', () => {
     assert.deepEqual(tokenWindow(tokenizer, text, 0, 100).ids, bytes(text));
   });
 
+  test('"paragraphs": inline Markdown is read as the corpus read it, places still in the text as written', () => {
+    const text = 'Run `npm ci`, see [the docs](https://x.io).';
+    const read = paragraphs(text, false);
+    assert.deepEqual(read.ids, bytes('Run npm ci, see the docs.'));
+    const places = read.place([...'Run npm ci, see the docs.']);
+    assert.deepEqual(places[4], [text.indexOf('npm'), text.indexOf('npm') + 1]);
+    assert.deepEqual(places.at(-1), [text.length - 1, text.length]);
+    // a model that keeps its line breaks reads the markup as written
+    assert.deepEqual(encodeLmText(tokenizer, text, { lineBreaks: 'keep', eosIds: [EOT] }, false).ids, bytes(text));
+  });
+
   test('the attention window reads markers and headings as score does: not read, focus and spans in the text as written', () => {
     const text = '## Title\n\n- one\n- two';
     const whole = tokenWindow(tokenizer, text, 0, 100, 'paragraphs');

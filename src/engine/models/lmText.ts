@@ -9,10 +9,13 @@
  * (`"lm_lens": {"line_breaks": "paragraphs"}`, written by training/export.py), and its text is read as it trained:
  * a blank line ends a paragraph (end-of-text between the two), any other line break is a space, and a Markdown list
  * item or heading is a paragraph of its own, without its marker (the corpus read READMEs so, list items as
- * paragraphs and headings left out: training/npm_readmes.py, `paragraphs`).
+ * paragraphs and headings left out: training/npm_readmes.py, `paragraphs`), and inline markup is read as the corpus
+ * read it: a link as its text, a code span as its text, no emphasis markers, images, URLs or HTML tags
+ * (markdownInline.ts).
  */
 import { modelCorrupt } from '../errors';
 import type { Tokenizer } from '../tokenizer';
+import { readInline } from './markdownInline';
 
 export type LineBreaks = 'keep' | 'paragraphs';
 
@@ -139,12 +142,32 @@ export function foldLineBreaks(text: string): FoldedText {
 }
 
 /**
+ * A text as a model that reads paragraphs reads it: folded (foldLineBreaks), and each paragraph without its inline
+ * Markdown markup (markdownInline.ts); a paragraph with nothing left to read (an image alone) is dropped.
+ */
+export function readParagraphs(text: string): FoldedText {
+  const folded = foldLineBreaks(text);
+  const paragraphs: string[] = [];
+  const at: number[] = [];
+  let k = 0;
+  for (const paragraph of folded.paragraphs) {
+    const { text: read, keep } = readInline(paragraph);
+    if (read.trim() !== '') {
+      paragraphs.push(read);
+      for (const i of keep) at.push(folded.at[k + i]!);
+    }
+    k += paragraph.length;
+  }
+  return { paragraphs, at, ending: folded.ending };
+}
+
+/**
  * The folded text as one string, its paragraphs joined by a space, and where each of its characters lies in `text`
  * (a joining space at the character after its paragraph's last). For a view that shows one window of tokens with no
  * end-of-text inside it (attention), read as `score` and generation read the text.
  */
 export function joinParagraphs(text: string): { read: string; at: number[] } {
-  const { paragraphs, at } = foldLineBreaks(text);
+  const { paragraphs, at } = readParagraphs(text);
   const joined: number[] = [];
   let k = 0;
   paragraphs.forEach((paragraph, i) => {
@@ -178,7 +201,7 @@ export function encodeLmText(tokenizer: Tokenizer, text: string, model: LmTextMo
   if (model.lineBreaks === 'keep' || eotId === undefined) {
     return { ids: tokenizer.encode(text).ids, place: (pieces) => placeTokens(text, pieces) };
   }
-  const { paragraphs, at, ending } = foldLineBreaks(text);
+  const { paragraphs, at, ending } = readParagraphs(text);
   let read = paragraphs.join('');
   const ids: number[] = [];
   paragraphs.forEach((paragraph, i) => {

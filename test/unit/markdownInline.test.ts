@@ -1,0 +1,57 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readInline } from '../../src/engine/models/markdownInline';
+import { readParagraphs } from '../../src/engine/models/lmText';
+
+/** Every character read is the character it says it came from. */
+function assertPlaced(text: string, read: { text: string; keep: number[] }): void {
+  assert.equal(read.keep.length, read.text.length);
+  assert.ok([...read.text].every((c, i) => text[read.keep[i]!] === c), `${JSON.stringify(read.text)} placed in ${JSON.stringify(text)}`);
+  assert.ok(read.keep.every((k, i) => i === 0 || k > read.keep[i - 1]!), 'left to right');
+}
+
+describe('readInline: Markdown inline markup read as the READMEs corpus read it', () => {
+  const cases: [string, string][] = [
+    ['See [the docs](https://example.com/docs) for more.', 'See the docs for more.'],
+    ['A [reference link][docs] too.', 'A reference link too.'],
+    ['Logo ![LM Lens](media/icon.png) here.', 'Logo here.'],
+    ['Read https://example.com/a_b_c. Then go.', 'Read . Then go.'],
+    ['Call `encode()` on **every** line, _not_ some ~~old~~ *one*.', 'Call encode() on every line, not some old one.'],
+    ['Press <kbd>Ctrl</kbd> and <br/> go.', 'Press Ctrl and go.'],
+    ['Define __init__ and __bold__ text.', 'Define init and bold text.'],
+    ['A link with `code`: [`npm ci`](#install).', 'A link with code: npm ci.'],
+  ];
+  for (const [text, read] of cases) {
+    test(JSON.stringify(text), () => {
+      const got = readInline(text);
+      assert.equal(got.text, read);
+      assertPlaced(text, got);
+    });
+  }
+
+  test('text that only looks like markup stays text', () => {
+    for (const text of ['2 * 3 * 4 is 24.', 'snake_case_name and a__b__c', 'a < b and c > d', '[1] and [2]', 'a lone ` tick', 'x ** y']) {
+      assert.equal(readInline(text).text, text);
+    }
+  });
+
+  test('a lone star in a long paragraph does not make it slow to read (emphasis is at most 500 characters)', () => {
+    const text = '*a '.repeat(20000);
+    const started = process.hrtime.bigint();
+    const read = readInline(text);
+    assert.equal(read.text.length > 0, true);
+    // linear work: a quadratic scan of 60,000 characters would take seconds, not the ~0.1 s this takes
+    assert.ok(Number(process.hrtime.bigint() - started) / 1e9 < 5);
+  });
+});
+
+describe('readParagraphs: folded, then inline markup', () => {
+  test('paragraphs lose their markup, places point into the text as written, an image alone is no paragraph', () => {
+    const text = '# [LM Lens](https://x.io)\n\n![logo](logo.png)\n\nRun `npm ci`\nand **go**.';
+    const read = readParagraphs(text);
+    assert.deepEqual(read.paragraphs, ['LM Lens', 'Run npm ci and go.']);
+    const joined = read.paragraphs.join('');
+    assert.equal(read.at.length, joined.length);
+    assert.ok([...joined].every((c, i) => (c === ' ' ? /\s/.test(text[read.at[i]!]!) : text[read.at[i]!] === c)));
+  });
+});
