@@ -23,16 +23,16 @@ interface Pass {
 
 // in the corpus' order: images before links (an image is a "!" and a link), links before URLs, emphasis last
 const PASSES: readonly Pass[] = [
-  { pattern: /!\[[^\]\n]{0,500}\]\([^)\n]{0,2000}\)|!\[[^\]\n]{0,500}\]\[[^\]\n]{0,500}\]/g, groups: [] },
-  { pattern: /\[([^\]\n]{0,500})\]\([^)\n]{0,2000}\)|\[([^\]\n]{0,500})\]\[[^\]\n]{0,500}\]/g, groups: [1, 2] },
+  { pattern: /!\[[^[\]\n]{0,500}\]\([^)\n]{0,2000}\)|!\[[^[\]\n]{0,500}\]\[[^[\]\n]{0,500}\]/g, groups: [] },
+  { pattern: /\[([^[\]\n]{0,500})\]\([^)\n]{0,2000}\)|\[([^[\]\n]{0,500})\]\[[^[\]\n]{0,500}\]/g, groups: [1, 2] },
   // the corpus' pattern took a sentence's last stop or a closing bracket with the URL: here they stay text
   { pattern: /<?https?:\/\/[^\s<>]*[^\s<>.,;:!?'")\]]>?/g, groups: [] },
-  { pattern: /<\/?[A-Za-z][^>\n]{0,500}>/g, groups: [] },
+  { pattern: /<\/?[A-Za-z][^<>\n]{0,500}>/g, groups: [] },
   { pattern: /`+([^`\n]{0,2000})`+/g, groups: [1] },
-  // emphasis at most 500 characters long: a lone star in a 5,000-line paragraph must not look to its end each time
-  { pattern: /(\*\*|\*|~~)(?=\S)(.{1,500}?)(?<=\S)\1/g, groups: [2] },
+  // emphasis at most 200 characters long: a lone star in a 5,000-line paragraph must not look to its end each time
+  { pattern: /(\*\*|\*|~~)(?=\S)(.{1,200}?)(?<=\S)\1/g, groups: [2] },
   // underscores inside a word are text (CommonMark): snake_case, a__b__c
-  { pattern: /(?<!\w)(__|_)(?=\S)(.{1,500}?)(?<=\S)\1(?!\w)/g, groups: [2] },
+  { pattern: /(?<!\w)(__|_)(?=\S)(.{1,200}?)(?<=\S)\1(?!\w)/g, groups: [2] },
 ];
 
 /** The text without its inline markup; a run of spaces that a left-out part leaves behind is read as one space. */
@@ -70,16 +70,17 @@ function apply(read: Kept, { pattern, groups }: Pass): Kept {
  * with a left-out part beyond it is not read either (the corpus joined a paragraph's words with single spaces).
  */
 function collapseSpaces({ text, keep }: Kept, length: number): Kept {
-  let out = '';
+  const out: string[] = []; // characters, joined at the end: reading the last one of a string being built flattens it
   const at: number[] = [];
+  let lastSpace = true; // at the start, a space is one too many
   for (let i = 0; i < text.length; i++) {
     const space = /\s/.test(text[i]!);
     const gapBefore = i === 0 ? keep[0]! > 0 : keep[i]! > keep[i - 1]! + 1;
     const atEnd = i === text.length - 1 && keep[i]! < length - 1;
-    if (space && gapBefore && (out === '' || /\s$/.test(out))) continue;
-    if (space && atEnd) continue;
-    out += text[i];
+    if (space && ((gapBefore && lastSpace) || atEnd)) continue;
+    out.push(text[i]!);
     at.push(keep[i]!);
+    lastSpace = space;
   }
-  return { text: out, keep: at };
+  return { text: out.join(''), keep: at };
 }
