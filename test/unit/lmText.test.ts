@@ -195,6 +195,14 @@ describe('score and generate on a model that reads paragraphs (counting GPT-2, i
     assert.deepEqual(kept.tokens, ['1', '2', '\n', '4', '5']);
   });
 
+  test('a prompt that ends in closed markup is not healed: its last word is finished', async () => {
+    const open = await engine.generate({ text: 'a 12', model: 'paragraphs', maxTokens: 2, heal: true });
+    const closed = await engine.generate({ text: 'a `12`', model: 'paragraphs', maxTokens: 2, heal: true });
+    assert.equal(open.healed, '12');
+    assert.equal(closed.healed, undefined);
+    assert.equal(closed.promptTokens, 4); // "a 12" read whole: the backticks not read, nothing taken back
+  });
+
   test('a prompt ending in a blank line is continued after end-of-text', async () => {
     // the counting model's next token depends on how many tokens it has seen: one more (end-of-text) than "12"
     const afterBlank = await engine.generate({ text: '12\n\n', model: 'paragraphs', maxTokens: 2 });

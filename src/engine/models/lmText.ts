@@ -183,6 +183,11 @@ export interface LmText {
   ids: number[];
   /** [start, end) in the text of each scored token's decoded text (null for end-of-text and unplaceable ones). */
   place(pieces: readonly string[]): ([number, number] | null)[];
+  /**
+   * The text ends in markup that is not read (a closed code span, link or emphasis: "see `npm`"): its last word is
+   * finished, so generation does not take it back to heal it (the model would extend a word the writer closed).
+   */
+  closed: boolean;
 }
 
 /** What encodeLmText needs of a model's config (parseCausalConfig's CausalConfig has it). */
@@ -199,7 +204,7 @@ export interface LmTextModel {
 export function encodeLmText(tokenizer: Tokenizer, text: string, model: LmTextModel, continued: boolean): LmText {
   const eotId = model.eosIds[0];
   if (model.lineBreaks === 'keep' || eotId === undefined) {
-    return { ids: tokenizer.encode(text).ids, place: (pieces) => placeTokens(text, pieces) };
+    return { ids: tokenizer.encode(text).ids, place: (pieces) => placeTokens(text, pieces), closed: false };
   }
   const { paragraphs, at, ending } = readParagraphs(text);
   let read = paragraphs.join('');
@@ -214,8 +219,10 @@ export function encodeLmText(tokenizer: Tokenizer, text: string, model: LmTextMo
     }
   });
   if (continued && ending === 'blank' && paragraphs.length > 0) ids.push(eotId);
+  const last = at[at.length - 1];
   return {
     ids,
+    closed: last !== undefined && /\S/.test(text.slice(last + 1)),
     place(pieces) {
       return placeTokens(read, pieces).map((span) => (span === null ? null : [at[span[0]]!, at[span[1] - 1]! + 1]));
     },

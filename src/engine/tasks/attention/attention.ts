@@ -132,8 +132,8 @@ export function displayToken(tokenizer: Tokenizer, id: number, piece: string | u
 /**
  * Tokens of `text` for the model: at most `max` text tokens around the character `focus`, between the model's
  * special tokens. `lineBreaks` 'paragraphs' (a model that never saw a line break): the text is read as `score` and
- * generation read it (models/lmText.ts: a line break inside a paragraph is a space, list markers and heading hashes
- * are not read), its paragraphs joined by a space (the view shows one window of tokens, with no end-of-text inside
+ * generation read it (models/lmText.ts: a line break inside a paragraph is a space, list markers, heading hashes
+ * and inline Markdown markup are not read), its paragraphs joined by a space (the view shows one window of tokens, with no end-of-text inside
  * it); spans point into `text` as written.
  */
 export function tokenWindow(tokenizer: Tokenizer, text: string, focus: number, max: number, lineBreaks: LineBreaks = 'keep'): TokenWindow {

@@ -268,12 +268,13 @@ export async function generate(
   const useCache = !noCache && lm.canCache;
 
   // 1. tokenize; cut the prompt from the left so it fits the window with room to generate
-  const encoded = encodeLmText(tokenizer, params.text, causal, true).ids;
+  const read = encodeLmText(tokenizer, params.text, causal, true);
+  const encoded = read.ids;
   if (encoded.length === 0) throw badInput('The text has no tokens for this model.');
   const keep = promptBudget(encoded.length, maxTokens, lm.contextSize);
   const kept = encoded.slice(encoded.length - keep);
   const texts = params.heal ? tokenTexts(tokenizer) : [];
-  const healing = params.heal ? planHealing(texts, kept) : undefined;
+  const healing = params.heal && !read.closed ? planHealing(texts, kept) : undefined;
   const prompt = healing ? kept.slice(0, -healing.ids.length) : kept; // what the model is given
   let pending = healing?.text ?? ''; // healed text the model has not written again yet
   let healedTokens = 0; // generated tokens that only re-wrote the healed text
