@@ -15,7 +15,7 @@
  */
 import { modelCorrupt } from '../errors';
 import type { Tokenizer } from '../tokenizer';
-import { readInline } from './markdownInline';
+import { hasInlineMarkup, readInline } from './markdownInline';
 
 export type LineBreaks = 'keep' | 'paragraphs';
 
@@ -147,6 +147,7 @@ export function foldLineBreaks(text: string): FoldedText {
  */
 export function readParagraphs(text: string): FoldedText {
   const folded = foldLineBreaks(text);
+  if (!folded.paragraphs.some(hasInlineMarkup)) return folded; // most prose: nothing to copy
   const paragraphs: string[] = [];
   const at: number[] = [];
   let k = 0;

@@ -16,6 +16,8 @@ export interface Kept {
 
 /** One pass over the text: each match is read as the text of its first capture group that matched, or not at all. */
 interface Pass {
+  /** Strings one of which a match holds: a text with none of them skips the pass. */
+  hints: string[];
   pattern: RegExp;
   /** The capture groups that hold the text to read; none: the whole match is left out. */
   groups: number[];
@@ -23,28 +25,34 @@ interface Pass {
 
 // in the corpus' order: images before links (an image is a "!" and a link), links before URLs, emphasis last
 const PASSES: readonly Pass[] = [
-  { pattern: /!\[[^[\]\n]{0,500}\]\([^)\n]{0,2000}\)|!\[[^[\]\n]{0,500}\]\[[^[\]\n]{0,500}\]/g, groups: [] },
-  { pattern: /\[([^[\]\n]{0,500})\]\([^)\n]{0,2000}\)|\[([^[\]\n]{0,500})\]\[[^[\]\n]{0,500}\]/g, groups: [1, 2] },
+  { hints: ['!['], pattern: /!\[[^[\]\n]{0,500}\]\([^)\n]{0,2000}\)|!\[[^[\]\n]{0,500}\]\[[^[\]\n]{0,500}\]/g, groups: [] },
+  { hints: ['['], pattern: /\[([^[\]\n]{0,500})\]\([^)\n]{0,2000}\)|\[([^[\]\n]{0,500})\]\[[^[\]\n]{0,500}\]/g, groups: [1, 2] },
   // the corpus' pattern took a sentence's last stop or a closing bracket with the URL: here they stay text
-  { pattern: /<?https?:\/\/[^\s<>]*[^\s<>.,;:!?'")\]]>?/g, groups: [] },
-  { pattern: /<\/?[A-Za-z][^<>\n]{0,500}>/g, groups: [] },
-  { pattern: /`+([^`\n]{0,2000})`+/g, groups: [1] },
+  { hints: ['http'], pattern: /<?https?:\/\/[^\s<>]*[^\s<>.,;:!?'")\]]>?/g, groups: [] },
+  { hints: ['<'], pattern: /<\/?[A-Za-z][^<>\n]{0,500}>/g, groups: [] },
+  { hints: ['`'], pattern: /`+([^`\n]{0,2000})`+/g, groups: [1] },
   // emphasis at most 200 characters long: a lone star in a 5,000-line paragraph must not look to its end each time
-  { pattern: /(\*\*|\*|~~)(?=\S)(.{1,200}?)(?<=\S)\1/g, groups: [2] },
+  { hints: ['*', '~~'], pattern: /(\*\*|\*|~~)(?=\S)(.{1,200}?)(?<=\S)\1/g, groups: [2] },
   // underscores inside a word are text (CommonMark): snake_case, a__b__c
-  { pattern: /(?<!\w)(__|_)(?=\S)(.{1,200}?)(?<=\S)\1(?!\w)/g, groups: [2] },
+  { hints: ['_'], pattern: /(?<!\w)(__|_)(?=\S)(.{1,200}?)(?<=\S)\1(?!\w)/g, groups: [2] },
 ];
+
+/** Whether `text` may hold inline markup (false: readInline would read it as it is). */
+export function hasInlineMarkup(text: string): boolean {
+  return /[[`*_~<]|https?:/.test(text);
+}
 
 /** The text without its inline markup; a run of spaces that a left-out part leaves behind is read as one space. */
 export function readInline(text: string): Kept {
   let read: Kept = { text, keep: Array.from({ length: text.length }, (_, i) => i) };
-  if (!/[[`*_~<]|https?:/.test(text)) return read;
+  if (!hasInlineMarkup(text)) return read;
   for (const pass of PASSES) read = apply(read, pass);
   return collapseSpaces(read, text.length);
 }
 
-function apply(read: Kept, { pattern, groups }: Pass): Kept {
+function apply(read: Kept, { hints, pattern, groups }: Pass): Kept {
   const { text, keep } = read;
+  if (!hints.some((hint) => text.includes(hint))) return read;
   let out = '';
   const at: number[] = [];
   let from = 0;
