@@ -510,13 +510,16 @@ async function completionSteps(page) {
   const ghostFile = path.join(ws, 'ghost.md');
   /**
    * Ctrl+S, and the file once the save has written it: every save here writes a change (the document differs from
-   * the disk), so the file is read once it differs from before the save, or after 10 s if it never does.
+   * the disk), so the file is read once it differs from before the save and reads the same 100 ms later (a read
+   * between the write's truncation and its data would see a part), or after 10 s if it never does.
    */
   const saved = async () => {
     const before = readFileSync(ghostFile, 'utf8');
     await page.keyboard.press('Control+S');
     let text = before;
-    for (let waited = 0; waited < 10000 && text === before; waited += 100) {
+    let last;
+    for (let waited = 0; waited < 10000 && (text === before || text !== last); waited += 100) {
+      last = text;
       await page.waitForTimeout(100);
       text = readFileSync(ghostFile, 'utf8');
     }
