@@ -178,6 +178,11 @@ export function joinParagraphs(text: string): { read: string; at: number[] } {
   return { read: paragraphs.join(' '), at: joined };
 }
 
+/** A [start, end) span of a read text, placed in the text it was read from (`at`: where each read character lies). */
+export function spanIn(at: readonly number[], span: readonly [number, number]): [number, number] {
+  return [at[span[0]]!, at[span[1] - 1]! + 1];
+}
+
 /** A text's token ids as a causal LM reads it, and how its tokens' texts are placed back in it. */
 export interface LmText {
   /** The tokens (the tokenizer's own special tokens included, no begin-of-text token added). */
@@ -225,7 +230,7 @@ export function encodeLmText(tokenizer: Tokenizer, text: string, model: LmTextMo
     ids,
     closed: last !== undefined && /\S/.test(text.slice(last + 1)),
     place(pieces) {
-      return placeTokens(read, pieces).map((span) => (span === null ? null : [at[span[0]]!, at[span[1] - 1]! + 1]));
+      return placeTokens(read, pieces).map((span) => (span === null ? null : spanIn(at, span)));
     },
   };
 }

@@ -18,6 +18,7 @@ export interface Kept {
 interface Pass {
   /** Strings one of which a match holds: a text with none of them skips the pass. */
   hints: string[];
+  /** Global, with match indices (`dg`): matchAll copies it, so one literal serves every call. */
   pattern: RegExp;
   /** The capture groups that hold the text to read; none: the whole match is left out. */
   groups: number[];
@@ -25,22 +26,24 @@ interface Pass {
 
 // in the corpus' order: images before links (an image is a "!" and a link), links before URLs, emphasis last
 const PASSES: readonly Pass[] = [
-  { hints: ['!['], pattern: /!\[[^[\]\n]{0,500}\]\([^)\n]{0,2000}\)|!\[[^[\]\n]{0,500}\]\[[^[\]\n]{0,500}\]/g, groups: [] },
-  { hints: ['['], pattern: /\[([^[\]\n]{0,500})\]\([^)\n]{0,2000}\)|\[([^[\]\n]{0,500})\]\[[^[\]\n]{0,500}\]/g, groups: [1, 2] },
+  { hints: ['!['], pattern: /!\[[^[\]\n]{0,500}\]\([^)\n]{0,2000}\)|!\[[^[\]\n]{0,500}\]\[[^[\]\n]{0,500}\]/dg, groups: [] },
+  { hints: ['['], pattern: /\[([^[\]\n]{0,500})\]\([^)\n]{0,2000}\)|\[([^[\]\n]{0,500})\]\[[^[\]\n]{0,500}\]/dg, groups: [1, 2] },
   // the corpus' pattern took a sentence's last stop or a closing bracket with the URL: here they stay text
-  { hints: ['http'], pattern: /<?https?:\/\/[^\s<>]*[^\s<>.,;:!?'")\]]>?/g, groups: [] },
-  { hints: ['<'], pattern: /<\/?[A-Za-z][^<>\n]{0,500}>/g, groups: [] },
-  { hints: ['`'], pattern: /`+([^`\n]{0,2000})`+/g, groups: [1] },
+  { hints: ['http'], pattern: /<?https?:\/\/[^\s<>]*[^\s<>.,;:!?'")\]]>?/dg, groups: [] },
+  { hints: ['<'], pattern: /<\/?[A-Za-z][^<>\n]{0,500}>/dg, groups: [] },
+  { hints: ['`'], pattern: /`+([^`\n]{0,2000})`+/dg, groups: [1] },
   // emphasis at most 200 characters long: a lone star in a 5,000-line paragraph must not look to its end each time
-  { hints: ['*', '~~'], pattern: /(\*\*|\*|~~)(?=\S)(.{1,200}?)(?<=\S)\1/g, groups: [2] },
+  { hints: ['*', '~~'], pattern: /(\*\*|\*|~~)(?=\S)(.{1,200}?)(?<=\S)\1/dg, groups: [2] },
   // underscores inside a word are text (CommonMark): snake_case, a__b__c
-  { hints: ['_'], pattern: /(?<!\w)(__|_)(?=\S)(.{1,200}?)(?<=\S)\1(?!\w)/g, groups: [2] },
+  { hints: ['_'], pattern: /(?<!\w)(__|_)(?=\S)(.{1,200}?)(?<=\S)\1(?!\w)/dg, groups: [2] },
 ];
 
-/** Whether `text` may hold inline markup (false: readInline would read it as it is). */
+/** Whether `text` may hold inline markup: one of the passes' hints (false: readInline would read it as it is). */
 export function hasInlineMarkup(text: string): boolean {
-  return /[[`*_~<]|https?:/.test(text);
+  return PASSES.some((pass) => hasHint(text, pass));
 }
+
+const hasHint = (text: string, { hints }: Pass): boolean => hints.some((hint) => text.includes(hint));
 
 /** The text without its inline markup; a run of spaces that a left-out part leaves behind is read as one space. */
 export function readInline(text: string): Kept {
@@ -50,9 +53,9 @@ export function readInline(text: string): Kept {
   return collapseSpaces(read, text.length);
 }
 
-function apply(read: Kept, { hints, pattern, groups }: Pass): Kept {
+function apply(read: Kept, pass: Pass): Kept {
   const { text, keep } = read;
-  if (!hints.some((hint) => text.includes(hint))) return read;
+  if (!hasHint(text, pass)) return read;
   let out = '';
   const at: number[] = [];
   let from = 0;
@@ -60,9 +63,9 @@ function apply(read: Kept, { hints, pattern, groups }: Pass): Kept {
     out += text.slice(start, end);
     for (let i = start; i < end; i++) at.push(keep[i]!);
   };
-  for (const m of text.matchAll(new RegExp(pattern.source, 'dg'))) {
+  for (const m of text.matchAll(pass.pattern)) {
     take(from, m.index);
-    const group = groups.find((g) => m[g] !== undefined);
+    const group = pass.groups.find((g) => m[g] !== undefined);
     if (group !== undefined) {
       const [start, end] = m.indices![group]!;
       take(start, end);

@@ -17,7 +17,7 @@ import { ATTENTION_KINDS, attentionOutputNames, collectAttentions } from './atte
 import { badInput, modelCorrupt } from '../../errors';
 import { checkModelId, checkText } from '../requestChecks';
 import { firstPositiveInt } from '../../models/configNumbers';
-import { joinParagraphs, parseLineBreaks, type LineBreaks } from '../../models/lmText';
+import { joinParagraphs, parseLineBreaks, spanIn, type LineBreaks } from '../../models/lmText';
 import { findLogitsOutput, tokenFeeds, tokenInputs } from '../../models/io';
 import { cacheLayoutOf, isPastInput } from '../../models/kvCache';
 import type { RequestContext, WorkerServices } from '../../runtime/context';
@@ -133,15 +133,15 @@ export function displayToken(tokenizer: Tokenizer, id: number, piece: string | u
  * Tokens of `text` for the model: at most `max` text tokens around the character `focus`, between the model's
  * special tokens. `lineBreaks` 'paragraphs' (a model that never saw a line break): the text is read as `score` and
  * generation read it (models/lmText.ts: a line break inside a paragraph is a space, list markers, heading hashes
- * and inline Markdown markup are not read), its paragraphs joined by a space (the view shows one window of tokens, with no end-of-text inside
- * it); spans point into `text` as written.
+ * and inline Markdown markup are not read), its paragraphs joined by a space (the view shows one window of tokens,
+ * with no end-of-text inside it); spans point into `text` as written.
  */
 export function tokenWindow(tokenizer: Tokenizer, text: string, focus: number, max: number, lineBreaks: LineBreaks = 'keep'): TokenWindow {
   if (lineBreaks === 'keep') return windowOf(tokenizer, text, focus, max);
   const { read, at } = joinParagraphs(text);
   const inRead = at.findIndex((i) => i >= focus); // the focus on a dropped marker or break: the next character read
   const window = windowOf(tokenizer, read, inRead < 0 ? read.length : inRead, max);
-  return { ...window, spans: window.spans.map((span) => (span === null ? null : [at[span[0]]!, at[span[1] - 1]! + 1])) };
+  return { ...window, spans: window.spans.map((span) => (span === null ? null : spanIn(at, span))) };
 }
 
 function windowOf(tokenizer: Tokenizer, text: string, focus: number, max: number): TokenWindow {
