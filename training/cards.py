@@ -188,6 +188,9 @@ def write_all(meta, out, work, ids, smoke, names=("bert", "gpt2", "elmo", "nnlm"
                  *([f"- sequence starts: {tr['masking']['inner_starts']:.0%} at a sentence start inside a paragraph "
                     "(`train.py --inner-starts`), the rest at a paragraph start"]
                    if (tr.get("masking") or {}).get("inner_starts") else []),
+                 *([f"- span masking (`train.py --spans`): {tr['masking']['spans']:.0%} of the uniformly masked sequences "
+                    "have their words chosen in runs of whole words (SpanBERT's lengths: geometric, p 0.2, at most 10)"]
+                   if (tr.get("masking") or {}).get("spans") else []),
                  *(["- packed rows (`train.py --pack`): whole sequences packed into rows of 128 positions, attention "
                     "kept inside each and positions restarting, instead of one padded sequence a row"]
                    if (tr.get("masking") or {}).get("pack") else []),

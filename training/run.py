@@ -250,7 +250,7 @@ def check_resume_recipe():
     """A resumed run draws what it drew before: each data option recorded in a run's state reads back from it, a named
     option replaces the recorded one, and a plain run's state gets no key of an option left at its default."""
     import train as T
-    runs = [("bert", dict(uniform_share=0.2, mask_repeats=0.5, inner_starts=0.25, pack=True)),
+    runs = [("bert", dict(uniform_share=0.2, mask_repeats=0.5, inner_starts=0.25, pack=True, spans=0.5)),
             ("gpt2", dict(sentence_eos=0.3)), ("gpt2", dict(mix={"brown": 2.0})), ("bert", {}), ("gpt2", {})]
     for name, options in runs:
         recipe = T.data_recipe(options, None)
@@ -322,6 +322,31 @@ def check_mask_repeats(work):
     if seen[1.0] != 0 or seen[0.0] == 0:
         raise SystemExit(f"--mask-repeats: masked content words left visible elsewhere {seen} (want 0 at share 1)")
     log(f"train: --mask-repeats 1 leaves no masked content word visible elsewhere ({seen[0.0]} without it)")
+
+
+def check_spans(work):
+    """`train.py --spans`: the uniformly masked sequences keep their share of masked words (15%), in runs of several
+    words; without it, or in the frequency-masked sequences, the words are chosen one by one."""
+    import numpy as np
+    import train as T
+    vocab = len(json.load(open(os.path.join(work, "tok", "bert", "tokenizer.json")))["model"]["vocab"])
+    got = {}
+    for spans in (0.0, 1.0):
+        d = T.BertData(work, "train", vocab, rng=np.random.default_rng(0), uniform_share=1.0, spans=spans)
+        words = masked = runs = 0
+        for _ in range(300):
+            toks = d.pair()[0]
+            _, labels = d.mask(toks)
+            first = np.where(~d.cont[toks] & (toks >= 5))[0]  # each word's first piece
+            hit = (labels[first] >= 0).astype(int)
+            words, masked = words + len(first), masked + int(hit.sum())
+            runs += int((np.diff(np.r_[0, hit]) == 1).sum())
+        got[spans] = (masked / words, masked / max(runs, 1))
+    (share0, run0), (share1, run1) = got[0.0], got[1.0]
+    if not (0.12 < share0 < 0.18 and 0.12 < share1 < 0.18 and run0 < 1.5 and run1 > 2.2):
+        raise SystemExit(f"--spans: (share of words masked, words a run) without / with {got}; want both shares near "
+                         "0.15, runs of about one word without and over 2.2 with")
+    log(f"train: --spans 1 masks {share1:.1%} of words in runs of {run1:.1f} words ({share0:.1%}, {run0:.1f} without)")
 
 
 def check_dropout(work):
@@ -532,6 +557,8 @@ def main():
     ap.add_argument("--models", default="bert,gpt2,elmo,nnlm", help="which neural models to train/export/evaluate")
     ap.add_argument("--fresh", default="", help="models that start over: new tokenizer, no warm start from the shipped "
                     "weights (needed when the architecture or vocabulary changes)")
+    ap.add_argument("--without", default="", help="corpus: sources left out, e.g. npm_readmes (bert-mini and elmo-mini "
+                    "train without the READMEs; gpt2-mini with them, in a second work folder)")
     a = ap.parse_args()
     chosen = [m for m in a.models.split(",") if m]
     fresh = set(m for m in a.fresh.split(",") if m)
@@ -565,7 +592,7 @@ def main():
     import static
     import tokenizers_build as tb
     if "corpus" in run:
-        meta["corpus"] = corpus.build(work, a.smoke)
+        meta["corpus"] = corpus.build(work, a.smoke, [w for w in a.without.split(",") if w])
         if a.smoke:
             check_npm_readmes()
     if "tokenizers" in run:
@@ -792,6 +819,7 @@ def main():
             check_mix(work)
         if a.smoke and "bert" in chosen:
             check_mask_repeats(work)
+            check_spans(work)
             check_inner_starts(work)
             check_pack(work)
             check_bert_step(work)

@@ -178,9 +178,10 @@ class BertData:
     SPECIAL = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 
     def __init__(self, work, split, vocab, seq=128, rng=None, uniform_share=UNIFORM_SHARE, mask_repeats=0.0,
-                 inner_starts=0.0):
+                 inner_starts=0.0, spans=0.0):
         self.ids, ends = load_ids(work, "bert", split)
         self.uniform_share, self.mask_repeats, self.inner_starts = uniform_share, mask_repeats, inner_starts
+        self.spans = spans
         self.starts = np.concatenate([[0], ends[:-1]])
         self.seq, self.vocab = seq, vocab
         self.PAD, self.UNK, self.CLS, self.SEP, self.MASK = range(5)
@@ -259,14 +260,19 @@ class BertData:
         first piece's frequency class (or, for uniform_share of the sequences, at UNIFORM_RATE whatever the word);
         chosen positions are 80% [MASK], 10% a random token, 10% unchanged. With `mask_repeats` (a share of the
         sequences), a chosen content word's other occurrences in the sequence (same first piece) are chosen too, so
-        the answer cannot be copied from elsewhere in the text."""
+        the answer cannot be copied from elsewhere in the text. With `spans`, that share of the uniformly masked
+        sequences has its words chosen in runs of whole words instead (`span_words`)."""
         r = self.rng
-        rate = self.rate[toks] if r.random() >= self.uniform_share else np.full(len(toks), UNIFORM_RATE)
+        uniform = r.random() < self.uniform_share
+        rate = np.full(len(toks), UNIFORM_RATE) if uniform else self.rate[toks]
         labels = np.full_like(toks, -100)
         special = toks < 5
         word = np.cumsum(~self.cont[toks] | special)  # word index of every position
         first = np.r_[True, word[1:] != word[:-1]]
-        chosen_words = word[first & ~special & (r.random(len(toks)) < rate)]
+        if uniform and self.spans and r.random() < self.spans:
+            chosen_words = self.span_words(word[first & ~special])
+        else:
+            chosen_words = word[first & ~special & (r.random(len(toks)) < rate)]
         if self.mask_repeats and r.random() < self.mask_repeats:
             starts = np.where(first & ~special)[0]
             picked = toks[starts[np.isin(word[starts], chosen_words)]]
@@ -283,6 +289,23 @@ class BertData:
         rnd = pos[(u >= 0.8) & (u < 0.9)]
         out[rnd] = r.integers(5, self.vocab, size=len(rnd))
         return out, labels
+
+    def span_words(self, words):
+        """Span masking (SpanBERT; LTG-BERT's recipe for small data): runs of whole words, each run's length drawn from
+        a geometric distribution (p 0.2, at most 10 words: 3.8 on average), until UNIFORM_RATE of the words (rounded
+        at random, so that the expected share is exact) are chosen; runs may touch or overlap. A masked word's
+        neighbours are then often masked too, so it has to be predicted from the wider context, not the next word."""
+        r, n = self.rng, len(words)
+        budget = min(n, int(UNIFORM_RATE * n + r.random()))
+        chosen = np.zeros(n, bool)
+        for _ in range(100):  # a bound: each draw adds at least a word until the budget is met, short of overlaps
+            left = budget - int(chosen.sum())
+            if left <= 0:
+                break
+            length = min(int(r.geometric(0.2)), 10, left)
+            at = int(r.integers(0, n - length + 1))
+            chosen[at:at + length] = True
+        return words[chosen]
 
     def draw(self):
         """One sequence as a batch row holds it: (masked tokens, types, next-sentence label, labels)."""
@@ -729,7 +752,7 @@ def prior_training(model_dir):
 
 class Task:
     def __init__(self, name, work, smoke, device, main=True, layers=None, width=None, uniform_share=UNIFORM_SHARE,
-                 mask_repeats=0.0, sentence_eos=0.0, mix=None, inner_starts=0.0, pack=False):
+                 mask_repeats=0.0, sentence_eos=0.0, mix=None, inner_starts=0.0, pack=False, spans=0.0):
         self.name, self.work, self.device = name, work, device
         self.pack = pack
         self.sampler, self.mix_shares = None, None
@@ -738,9 +761,10 @@ class Task:
         if name == "bert":
             self.vocab_size = len(json.load(open(os.path.join(tok_dir, "bert", "tokenizer.json")))["model"]["vocab"])
             self.data = BertData(work, "train", self.vocab_size, seq=BATCH["bert"][1], rng=self.rng,
-                                 uniform_share=uniform_share, mask_repeats=mask_repeats, inner_starts=inner_starts)
+                                 uniform_share=uniform_share, mask_repeats=mask_repeats, inner_starts=inner_starts,
+                                 spans=spans)
             self.long = BertData(work, "train", self.vocab_size, seq=128, rng=self.rng, uniform_share=uniform_share,
-                                 mask_repeats=mask_repeats, inner_starts=inner_starts)
+                                 mask_repeats=mask_repeats, inner_starts=inner_starts, spans=spans)
         elif name in ("gpt2", "gpt1"):
             tj = json.load(open(os.path.join(tok_dir, "gpt2", "tokenizer.json")))
             self.vocab_size = len(tj["model"]["vocab"])
@@ -895,7 +919,7 @@ def set_dropout(m, p):
 
 
 RECIPE = {"uniform_share": UNIFORM_SHARE, "mask_repeats": 0.0, "sentence_eos": 0.0, "mix": None, "inner_starts": 0.0,
-          "pack": False}
+          "pack": False, "spans": 0.0}
 
 
 def data_recipe(given, resumed_state):
@@ -907,6 +931,7 @@ def data_recipe(given, resumed_state):
         masking = resumed_state.get("masking") or {}
         was.update(uniform_share=masking.get("uniform_share", UNIFORM_SHARE), mask_repeats=masking.get("repeats", 0.0),
                    inner_starts=masking.get("inner_starts", 0.0), pack=masking.get("pack", False),
+                   spans=masking.get("spans", 0.0),
                    sentence_eos=resumed_state.get("sentence_eos", 0.0),
                    mix=(resumed_state.get("mix") or {}).get("weights"))
     return {k: was[k] if given.get(k) is None else given[k] for k in RECIPE}
@@ -918,7 +943,8 @@ def record_recipe(state, name, recipe, mix_shares):
     if name == "bert":
         masking = state.setdefault("masking", {})
         masking["uniform_share"] = recipe["uniform_share"]
-        for key, option in (("repeats", "mask_repeats"), ("inner_starts", "inner_starts"), ("pack", "pack")):
+        for key, option in (("repeats", "mask_repeats"), ("inner_starts", "inner_starts"), ("pack", "pack"),
+                               ("spans", "spans")):
             if recipe[option]:
                 masking[key] = recipe[option]
             else:
@@ -989,7 +1015,7 @@ def optimizer_step(m, opt, amp, shards, accum=1):
 def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_from=None, tag=None, precision="auto",
           accum=1, step_schedule=False, batch=None, lr_scale=None, layers=None,
           uniform_share=None, mask_repeats=None, sentence_eos=None, sibling=None, dropout=None, mix=None,
-          inner_starts=None, pack=None, resume=None, width=None):
+          inner_starts=None, pack=None, resume=None, width=None, spans=None):
     """One model for `minutes` of wall clock (or `max_steps`). Under torchrun / WORLD_SIZE > 1 this is one DDP rank:
     the global batch (`batch`, default BATCH[name]) is split over ranks x `accum` shards. `step_schedule`: the learning-rate schedule
     (and BERT's long phase) follows step / max_steps instead of the wall clock, so runs can be compared.
@@ -1025,7 +1051,8 @@ def train(name, work, minutes, device="cpu", smoke=False, max_steps=None, init_f
         raise SystemExit(f"{name}: --width {width}: a warm start widens the shipped model ({old_width}) to exactly "
                          f"twice its width ({2 * old_width}), at its own depth")
     recipe = data_recipe(dict(uniform_share=uniform_share, mask_repeats=mask_repeats, sentence_eos=sentence_eos,
-                              mix=mix, inner_starts=inner_starts, pack=pack), resumed["state"] if resumed else None)
+                              mix=mix, inner_starts=inner_starts, pack=pack, spans=spans),
+                         resumed["state"] if resumed else None)
     if resumed and recipe != data_recipe({}, None):
         say(f"{name}: data recipe {recipe} (the resumed run's, unless named again)")
     task = Task(name, work, smoke, device, main=ranks.main, layers=layers, width=width, **recipe)
@@ -1295,6 +1322,9 @@ if __name__ == "__main__":
                     "into rows of 128 (attention kept inside each, positions restarting) instead of padding each row: "
                     "the same sequences and masks, 95-96%% of the positions real tokens instead of 72-81%%; a resume "
                     "keeps the run's choice unless --pack or --no-pack is named")
+    ap.add_argument("--spans", type=float, default=None, help="bert: the share of the uniformly masked sequences "
+                    "(--uniform-share) whose words are chosen in runs of whole words (span masking: SpanBERT's lengths, "
+                    "3.8 words on average) instead of one by one; the same share of words")
     ap.add_argument("--nsp-weight", type=float, default=None, help=f"bert: the next-sentence loss's weight beside the "
                     f"masked LM's (default {NSP_WEIGHT}; 0 drops NSP as RoBERTa did, the head stays in the graph); the "
                     "checkpoint's masking record keeps it, a resume takes the default unless it is named again")
@@ -1307,7 +1337,7 @@ if __name__ == "__main__":
         ap.error("--mix is for gpt2 and gpt1")
     for flag, share in (("--uniform-share", a.uniform_share), ("--mask-repeats", a.mask_repeats),
                         ("--sentence-eos", a.sentence_eos), ("--dropout", a.dropout),
-                        ("--inner-starts", a.inner_starts)):
+                        ("--inner-starts", a.inner_starts), ("--spans", a.spans)):
         if share is not None and not 0 <= share <= 1:
             ap.error(f"{flag} is a share: 0 to 1")
     torch.set_num_threads(a.threads)
@@ -1316,6 +1346,6 @@ if __name__ == "__main__":
               accum=a.accum, step_schedule=a.step_schedule, batch=a.batch, lr_scale=a.lr_scale, layers=a.layers, width=a.width,
               uniform_share=a.uniform_share, mask_repeats=a.mask_repeats, sentence_eos=a.sentence_eos,
               sibling=a.sibling, dropout=a.dropout, mix=parse_mix(a.mix) if a.mix is not None else None, inner_starts=a.inner_starts,
-              pack=a.pack, resume=True if a.resume else None)
+              pack=a.pack, resume=True if a.resume else None, spans=a.spans)
     finally:
         ddp.finish()
