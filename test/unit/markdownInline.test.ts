@@ -29,6 +29,19 @@ describe('readInline: Markdown inline markup read as the READMEs corpus read it'
     });
   }
 
+  test('the four entities the corpus decoded are read as their characters, each placed at its "&"', () => {
+    const text = 'Fish&nbsp;&amp;&nbsp;chips: a &lt;b&gt; tag, not <b>, and &amp;lt; as the corpus read it; &mdash; stays.';
+    const got = readInline(text);
+    assert.equal(got.text, 'Fish & chips: a <b> tag, not , and < as the corpus read it; &mdash; stays.');
+    assert.equal(got.keep.length, got.text.length);
+    assert.ok(got.keep.every((k, i) => i === 0 || k > got.keep[i - 1]!), 'left to right');
+    const entities = [...text.matchAll(/&(nbsp|amp|lt|gt);/g)].map((m) => m.index);
+    [...got.text].forEach((c, i) => {
+      const at = got.keep[i]!;
+      assert.ok(text[at] === c || (text[at] === '&' && entities.includes(at)), `${JSON.stringify(c)} at ${at}`);
+    });
+  });
+
   test('text that only looks like markup stays text', () => {
     for (const text of ['2 * 3 * 4 is 24.', 'snake_case_name and a__b__c', 'a < b and c > d', '[1] and [2]', 'a lone ` tick', 'x ** y']) {
       assert.equal(readInline(text).text, text);

@@ -1,8 +1,9 @@
 /**
  * Markdown's inline markup read as LM Lens' READMEs corpus read it (training/npm_readmes.py, `inline`): an image is
- * not read, a link is its text, a bare URL and an HTML tag are not read, a code span is its text, and emphasis markers
- * are not read. gpt2-mini's corpus has almost none of this markup (77 MB of training text: 46 "](", 1,974 backticks),
- * so read as written each link or code span is text the model never saw.
+ * not read, a link is its text, a bare URL and an HTML tag are not read, a code span is its text, emphasis markers
+ * are not read, and four entities (&nbsp; &amp; &lt; &gt;) are read as their characters. gpt2-mini's corpus has
+ * almost none of this markup (77 MB of training text: 46 "](", 1,974 backticks), so read as written each link or code
+ * span is text the model never saw.
  *
  * Written by hand: a Markdown parser (markdown-it, remark) renders or builds a tree and does not say where each
  * character it keeps came from, which is what placing the model's tokens back in the text needs.
@@ -14,15 +15,26 @@ export interface Kept {
   keep: number[];
 }
 
-/** One pass over the text: each match is read as the text of its first capture group that matched, or not at all. */
+/**
+ * One pass over the text: each match is read as the text of its first capture group that matched, as `as`, or not at
+ * all.
+ */
 interface Pass {
   /** Strings one of which a match holds: a text with none of them skips the pass. */
   hints: string[];
   /** Global, with match indices (`dg`): matchAll copies it, so one literal serves every call. */
   pattern: RegExp;
-  /** The capture groups that hold the text to read; none: the whole match is left out. */
+  /** The capture groups that hold the text to read; none: the whole match is left out (or read as `as`). */
   groups: number[];
+  /** What the match is read as (an entity's character), placed where the match starts. */
+  as?: string;
 }
+
+/** An entity the corpus decoded, after every other pass and in this order ("&amp;lt;" is read as "<", as there). */
+const entity = (name: string, as: string): Pass => {
+  const written = `&${name};`;
+  return { hints: [written], pattern: new RegExp(written, 'dg'), groups: [], as };
+};
 
 // in the corpus' order: images before links (an image is a "!" and a link), links before URLs, emphasis last
 const PASSES: readonly Pass[] = [
@@ -36,6 +48,10 @@ const PASSES: readonly Pass[] = [
   { hints: ['*', '~~'], pattern: /(\*\*|\*|~~)(?=\S)(.{1,200}?)(?<=\S)\1/dg, groups: [2] },
   // underscores inside a word are text (CommonMark): snake_case, a__b__c
   { hints: ['_'], pattern: /(?<!\w)(__|_)(?=\S)(.{1,200}?)(?<=\S)\1(?!\w)/dg, groups: [2] },
+  entity('nbsp', ' '),
+  entity('amp', '&'),
+  entity('lt', '<'),
+  entity('gt', '>'),
 ];
 
 /** Whether `text` may hold inline markup: one of the passes' hints (false: readInline would read it as it is). */
@@ -48,7 +64,7 @@ const hasHint = (text: string, { hints }: Pass): boolean => hints.some((hint) =>
 /** The text without its inline markup; a run of spaces that a left-out part leaves behind is read as one space. */
 export function readInline(text: string): Kept {
   let read: Kept = { text, keep: Array.from({ length: text.length }, (_, i) => i) };
-  if (!hasInlineMarkup(text)) return read;
+  if (!hasInlineMarkup(text)) return read; // as it is; the caller (lmText.readParagraphs) checks first, copying nothing
   for (const pass of PASSES) read = apply(read, pass);
   return collapseSpaces(read, text.length);
 }
@@ -66,7 +82,10 @@ function apply(read: Kept, pass: Pass): Kept {
   for (const m of text.matchAll(pass.pattern)) {
     take(from, m.index);
     const group = pass.groups.find((g) => m[g] !== undefined);
-    if (group !== undefined) {
+    if (pass.as !== undefined) {
+      out += pass.as;
+      for (let i = 0; i < pass.as.length; i++) at.push(keep[m.index]!);
+    } else if (group !== undefined) {
       const [start, end] = m.indices![group]!;
       take(start, end);
     }
