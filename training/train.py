@@ -944,7 +944,7 @@ def record_recipe(state, name, recipe, mix_shares):
         masking = state.setdefault("masking", {})
         masking["uniform_share"] = recipe["uniform_share"]
         for key, option in (("repeats", "mask_repeats"), ("inner_starts", "inner_starts"), ("pack", "pack"),
-                               ("spans", "spans")):
+                            ("spans", "spans")):
             if recipe[option]:
                 masking[key] = recipe[option]
             else:
