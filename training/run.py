@@ -326,7 +326,7 @@ def check_mask_repeats(work):
 
 def check_spans(work):
     """`train.py --spans`: the uniformly masked sequences keep their share of masked words (15%), in runs of several
-    words; without it, or in the frequency-masked sequences, the words are chosen one by one."""
+    words; without it their words are chosen one by one."""
     import numpy as np
     import train as T
     vocab = len(json.load(open(os.path.join(work, "tok", "bert", "tokenizer.json")))["model"]["vocab"])
