@@ -64,7 +64,7 @@ const hasHint = (text: string, { hints }: Pass): boolean => hints.some((hint) =>
 /** The text without its inline markup; a run of spaces that a left-out part leaves behind is read as one space. */
 export function readInline(text: string): Kept {
   let read: Kept = { text, keep: Array.from({ length: text.length }, (_, i) => i) };
-  if (!hasInlineMarkup(text)) return read; // as it is; the caller (lmText.readParagraphs) checks first, copying nothing
+  if (!hasInlineMarkup(text)) return read; // as it is (readParagraphs skips the call when no paragraph has markup)
   for (const pass of PASSES) read = apply(read, pass);
   return collapseSpaces(read, text.length);
 }
