@@ -10,8 +10,9 @@ import { candidatesOf, mostFrequent } from '../../src/engine/senses/sense';
 import { loadStaticVectors } from '../../src/engine/senses/staticVectors';
 import { loadStore, writeStore } from '../../src/engine/senses/store';
 import { contextWindow } from '../../src/engine/senses/text';
-import { decodeFloat16, floatToHalf, halfToFloat } from '../../src/engine/senses/vectorMath';
+import { floatToHalf, halfRows, halfToFloat, halvesToFloats } from '../../src/engine/senses/vectorMath';
 import { WordNet } from '../../src/engine/wordnet';
+import { lensError } from './helpers/lensError';
 import { REPO_ROOT, tempDir } from './helpers/modelFolders';
 
 const close = (a: number, b: number, eps = 1e-6): void => assert.ok(Math.abs(a - b) < eps, `${a} vs ${b}`);
@@ -121,7 +122,7 @@ describe('sense vectors', () => {
       bytes[1 + 2 * h] = h & 0xff;
       bytes[2 + 2 * h] = h >> 8;
     }
-    const out = decodeFloat16(bytes.subarray(1));
+    const out = halvesToFloats(halfRows(bytes.subarray(1))); // an odd offset: halfRows copies
     assert.equal(out.length, 0x10000);
     const known: [number, number][] = [[0x3c00, 1], [0xc000, -2], [0x7bff, 65504], [0x0001, 2 ** -24], [0x0400, 2 ** -14], [0x3555, 0.333251953125], [0x7c00, Infinity], [0xfc00, -Infinity], [0x8000, -0]];
     for (const [h, v] of known) assert.ok(Object.is(out[h], v), `half 0x${h.toString(16)}: ${out[h]} is not ${v}`);
@@ -150,6 +151,20 @@ describe('sense vectors', () => {
     assert.deepEqual(sv.nearest(sv.vector('river')!, 2, new Set(['river'])).map((n) => n.word), ['water', 'cash']);
   });
 
+  test('static vectors stay float16: an aligned file is viewed, not copied; a file of the wrong size is MODEL_CORRUPT', async () => {
+    const bytes = new Uint8Array(8);
+    assert.equal(halfRows(bytes).buffer, bytes.buffer, 'an aligned little-endian file is read in place');
+    assert.notEqual(halfRows(bytes.subarray(1, 7)).buffer, bytes.buffer, 'an odd offset is copied');
+    const fs = await import('node:fs');
+    for (const [name, size] of [['odd-bytes', 7], ['too-few', 6]] as const) {
+      const folder = path.join(dir.dir, name);
+      fs.mkdirSync(folder);
+      writeFileSync(path.join(folder, 'vocab.txt'), 'river\nbank\n');
+      writeFileSync(path.join(folder, 'vectors.bin'), Buffer.alloc(size));
+      await assert.rejects(loadStaticVectors(folder), lensError('MODEL_CORRUPT', /not float16 rows for the 2 words/));
+    }
+  });
+
   test('nearest (unrolled scan) equals a plain scan; neighbours() caches by word and hands out copies', async () => {
     const folder = path.join(dir.dir, 'static-7d');
     const n = 300;
@@ -171,7 +186,7 @@ describe('sense vectors', () => {
       const q = sv.vector(word)!;
       const qn = Math.hypot(...q);
       const plain = words
-        .map((w, i) => ({ word: w, cosine: q.reduce((s, x, d) => s + (x / qn) * sv.data[i * dim + d]!, 0) }))
+        .map((w, i) => ({ word: w, cosine: q.reduce((s, x, d) => s + (x / qn) * sv.row(i)[d]!, 0) }))
         .filter((c) => c.word !== word)
         .sort((a, b) => b.cosine - a.cosine)
         .slice(0, 5);

@@ -1,20 +1,21 @@
 /**
  * Static word vectors (GloVe, word2vec, NNLM): config.json + vocab.txt (one word a line) + vectors.bin
- * (float16 little-endian [vocab, dim], rows L2-normalised). Loaded once per folder (memoised as a promise).
+ * (float16 little-endian [vocab, dim], rows L2-normalised). Loaded once per folder (memoised as a promise) and kept
+ * as float16: rows are read through the half table, one at a time (`vector`) or all in a scan (`nearest`).
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { modelCorrupt } from '../errors';
 import { StampedCache } from '../fileStamp';
-import { decodeFloat16, nearestRows, normalized, type Vec } from './vectorMath';
+import { halfRows, halfTable, halvesToFloats, nearestRows, normalized, type Vec } from './vectorMath';
 
 export class StaticVectors {
   private readonly index = new Map<string, number>();
 
   constructor(
     readonly words: readonly string[],
-    /** [vocab, dim] row-major, rows unit length. */
-    readonly data: Float32Array,
+    /** [vocab, dim] row-major float16 bits, rows unit length. */
+    readonly halves: Uint16Array,
     readonly dim: number,
   ) {
     words.forEach((w, i) => {
@@ -26,20 +27,26 @@ export class StaticVectors {
     return this.index.has(word) || this.index.has(word.toLowerCase());
   }
 
-  /** The word's unit vector (exact, else lowercased), or undefined. */
+  /** The word's unit vector (exact, else lowercased; a copy), or undefined. */
   vector(word: string): Vec | undefined {
     const i = this.index.get(word) ?? this.index.get(word.toLowerCase());
-    return i === undefined ? undefined : this.data.subarray(i * this.dim, (i + 1) * this.dim);
+    return i === undefined ? undefined : this.row(i);
+  }
+
+  /** Row `i` as float32 (a copy). */
+  row(i: number): Vec {
+    return halvesToFloats(this.halves.subarray(i * this.dim, (i + 1) * this.dim));
   }
 
   /** The unit-length mean of the vectors of the known words; undefined when none is known. */
   bag(words: Iterable<string>): Vec | undefined {
     const sum = new Float32Array(this.dim);
+    const table = halfTable();
     let n = 0;
     for (const w of words) {
-      const v = this.vector(w);
-      if (!v) continue;
-      for (let d = 0; d < this.dim; d++) sum[d]! += v[d]!;
+      const i = this.index.get(w) ?? this.index.get(w.toLowerCase());
+      if (i === undefined) continue;
+      for (let d = 0, at = i * this.dim; d < this.dim; d++) sum[d]! += table[this.halves[at + d]!]!; // no row copied
       n++;
     }
     return n === 0 ? undefined : normalized(sum);
@@ -72,7 +79,7 @@ export class StaticVectors {
    */
   nearest(query: ArrayLike<number>, k: number, exclude: ReadonlySet<string> = new Set()): { word: string; cosine: number }[] {
     const q = Float32Array.from(normalized(query));
-    return nearestRows(this.data, this.dim, q, this.words, k, (word) => exclude.has(word) || !/\p{L}/u.test(word));
+    return nearestRows(this.halves, this.dim, q, this.words, k, (word) => exclude.has(word) || !/\p{L}/u.test(word));
   }
 }
 
@@ -90,11 +97,11 @@ export function loadStaticVectors(folder: string): Promise<StaticVectors> {
     });
     const words = vocabText.split('\n');
     while (words.length > 0 && words[words.length - 1] === '') words.pop();
-    const data = decodeFloat16(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    const dim = words.length > 0 ? data.length / words.length : 0;
-    if (!Number.isInteger(dim) || dim <= 0) {
-      throw modelCorrupt(`${dir}: vectors.bin holds ${data.length} values, not a multiple of the ${words.length} words.`);
+    const halves = halfRows(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    const dim = words.length > 0 ? halves.length / words.length : 0;
+    if (!Number.isInteger(dim) || dim <= 0 || bytes.byteLength % 2 !== 0) {
+      throw modelCorrupt(`${dir}: vectors.bin's ${bytes.byteLength} bytes are not float16 rows for the ${words.length} words.`);
     }
-    return new StaticVectors(words, data, dim);
+    return new StaticVectors(words, halves, dim);
   });
 }
