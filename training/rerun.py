@@ -22,8 +22,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import REPO, TRAINING_DIR, log  # noqa: E402
-from corpus import TRAIN_ONLY  # noqa: E402
-from run import BLIMP_DEV, EVAL_FIXTURES, IDS, build_cli, heldout_text, lm_lens, paragraphs_text  # noqa: E402
+from run import BLIMP_DEV, EVAL_FIXTURES, IDS, build_cli, heldout_texts, lm_lens, paragraphs_text  # noqa: E402
 
 SENSE_SETS = [os.path.join(REPO, "test", "fixtures", "senses", f"{s}.tsv") for s in ("everyday", "handwritten", "notes")]
 FILLS = ["She drank a cup of hot [MASK] before work.", "The [MASK] barked at the mailman."]
@@ -154,9 +153,8 @@ def jobs(work, models, smoke):
     j["modern"] = ("gpt2-mini's perplexity on the modern held-out text",
                    lambda: cli("eval", "perplexity", "--model", IDS["gpt2"], "--file",
                                os.path.join(EVAL_FIXTURES, "modern-heldout.txt")))
-    for src in sorted(TRAIN_ONLY):  # the card's figure on the paragraphs the corpus held out (a full build's)
-        def held_out(src=src):
-            path = heldout_text(work, src)
+    for src, path in heldout_texts(work).items():  # the card's figure on the paragraphs the corpus held out (a full build's)
+        def held_out(src=src, path=path):
             return (cli("eval", "perplexity", "--model", IDS["gpt2"], "--file", path) if path else
                     {"skipped": f"no {work}/corpus/heldout-{src}.txt: rebuild the corpus (run.py --from corpus)"})
         j[f"held-out {src}"] = (f"gpt2-mini's perplexity on corpus/heldout-{src}.txt", held_out)

@@ -492,9 +492,11 @@ def paragraphs_text(path):
     return out
 
 
-def heldout_text(work, source):
-    """WORK/corpus/heldout-SOURCE.txt as gpt2-mini reads its training text (paragraphs_text); None without it."""
-    return paragraphs_text(os.path.join(work, "corpus", f"heldout-{source}.txt"))
+def heldout_texts(work):
+    """{source: WORK/corpus/heldout-SOURCE.txt as gpt2-mini reads its training text (paragraphs_text), or None where
+    the corpus did not write it} for every training-only source: what the scoreboard and rerun.py score."""
+    import corpus
+    return {src: paragraphs_text(os.path.join(work, "corpus", f"heldout-{src}.txt")) for src in sorted(corpus.TRAIN_ONLY)}
 
 
 def scoreboard(out, chosen, smoke, work):
@@ -523,9 +525,7 @@ def scoreboard(out, chosen, smoke, work):
         if name == "gpt2":
             r = lm_lens_eval(out, ["perplexity", "--model", mid, "--file", os.path.join(EVAL_FIXTURES, "modern-heldout.txt")])
             b["modern_perplexity"] = {k: r[k] for k in ("tokens", "perplexity")}
-            import corpus
-            for src in sorted(corpus.TRAIN_ONLY):
-                path = heldout_text(work, src)
+            for src, path in heldout_texts(work).items():
                 if path:
                     r = lm_lens_eval(out, ["perplexity", "--model", mid, "--file", path])
                     b.setdefault("heldout_perplexity", {})[src] = {k: r[k] for k in ("tokens", "perplexity")}
